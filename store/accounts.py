@@ -1,0 +1,269 @@
+"""Accounts, their plan and limits, users and the permission
+*Manage add-ons and integrations*."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from . import audit, clock, validate
+from .catalog import PLANS
+from .db import Store
+from .errors import Conflict, NotFound, PermissionDenied, UnknownUser, ValidationError
+from .models import Account, Blueprint, Playbook, User
+
+PERMISSION = "Manage add-ons and integrations"
+LIMIT_FIELDS = {
+    "custom_blueprints": "limit_custom_blueprints",
+    "connected_blueprints": "limit_connected_blueprints",
+    "data_fields": "limit_data_fields",
+    "playbooks": "limit_playbooks",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person at the keyboard: who they are when the program opened."""
+
+    user_id: int
+    login: str
+    name: str
+    account_id: int
+    role: str
+    can_manage: bool
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    name: str
+    plan: str
+    limit_custom_blueprints: int
+    limit_connected_blueprints: int
+    limit_data_fields: int
+    limit_playbooks: int
+    webhook_timeout_s: int
+    allow_private_webhooks: bool
+    custom_blueprints: int
+    playbooks: int
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    login: str
+    name: str
+    role: str
+    can_manage: bool
+    last_seen_at: datetime | None
+
+
+def _actor(u: User) -> Actor:
+    return Actor(
+        user_id=u.id or 0,
+        login=u.login,
+        name=u.name,
+        account_id=u.account_id or 0,
+        role=u.role,
+        can_manage=u.can_manage,
+    )
+
+
+def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
+    """Open the program as ``login``.
+
+    On a database without an account, one is created on the Business plan and
+    ``login`` becomes its owner with the permission. Otherwise an unknown login
+    is refused (UnknownUser).
+    """
+    store.prepare()
+    with store.write() as s:
+        user = s.exec(select(User).where(User.login == login)).first()
+        if user is None:
+            has_account = s.exec(select(Account.id).limit(1)).first() is not None
+            if has_account:
+                raise UnknownUser(
+                    f"The login {login!r} is not a user of this database. Ask an owner to "
+                    f"add you: integrations-admin users add {login}"
+                )
+            now = clock.now()
+            account = Account(name="My account", plan="Business", created_at=now)
+            s.add(account)
+            s.flush()
+            user = User(
+                account_id=account.id,
+                login=login,
+                name=name or login,
+                role="owner",
+                can_manage=True,
+                created_at=now,
+            )
+            s.add(user)
+            s.flush()
+            audit.record(
+                s, account_id=account.id or 0, actor=login, action="account.create",
+                object_type="account", object_id=account.id, object_name=account.name,
+                detail="plan Business; first user became owner",
+            )
+        user.last_seen_at = clock.now()
+        s.add(user)
+        s.flush()
+        return _actor(user)
+
+
+def refresh_actor(store: Store, actor: Actor) -> Actor:
+    """The actor as the database now knows them (permission may have changed)."""
+    with store.read() as s:
+        user = s.get(User, actor.user_id)
+        if user is None:
+            raise UnknownUser(f"The user {actor.login!r} was removed from this account.")
+        return _actor(user)
+
+
+def require_manage(s: Session, actor: Actor, doing: str) -> Account:
+    """Check, inside a write transaction, that the actor may manage integrations."""
+    user = s.get(User, actor.user_id)
+    if user is None:
+        raise UnknownUser(f"The user {actor.login!r} was removed from this account.")
+    if not user.can_manage:
+        raise PermissionDenied(
+            f"You cannot {doing}: it needs the permission '{PERMISSION}'. "
+            "Ask an owner of the account to grant it."
+        )
+    account = s.get(Account, user.account_id)
+    assert account is not None
+    return account
+
+
+def account_info(store: Store, account_id: int) -> AccountInfo:
+    with store.read() as s:
+        a = s.get(Account, account_id)
+        if a is None:
+            raise NotFound("The account no longer exists.")
+        custom = s.exec(
+            select(func.count())
+            .select_from(Blueprint)
+            .where(Blueprint.account_id == account_id, col(Blueprint.native).is_(False))
+        ).one()
+        playbooks = s.exec(
+            select(func.count()).select_from(Playbook).where(Playbook.account_id == account_id)
+        ).one()
+        return AccountInfo(
+            id=a.id or 0, name=a.name, plan=a.plan,
+            limit_custom_blueprints=a.limit_custom_blueprints,
+            limit_connected_blueprints=a.limit_connected_blueprints,
+            limit_data_fields=a.limit_data_fields,
+            limit_playbooks=a.limit_playbooks,
+            webhook_timeout_s=a.webhook_timeout_s,
+            allow_private_webhooks=a.allow_private_webhooks,
+            custom_blueprints=int(custom), playbooks=int(playbooks),
+        )
+
+
+def first_account_id(store: Store) -> int:
+    with store.read() as s:
+        aid = s.exec(select(Account.id).order_by(Account.id).limit(1)).first()
+    if aid is None:
+        raise NotFound("This database has no account yet: open the program once to create it.")
+    return aid
+
+
+# -- operator (command line) ---------------------------------------------------
+
+
+def set_plan_and_limits(
+    store: Store, account_id: int, *, operator: str, plan: str | None = None,
+    limits: dict[str, int] | None = None,
+) -> AccountInfo:
+    """The operator's lever: plan and limits are not changed from the TUI."""
+    if plan is not None and plan not in PLANS:
+        raise ValidationError("plan", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
+    changes: list[str] = []
+    with store.write(account_id) as s:
+        a = s.get(Account, account_id)
+        if a is None:
+            raise NotFound("The account no longer exists.")
+        if plan is not None and plan != a.plan:
+            changes.append(f"plan {a.plan} -> {plan}")
+            a.plan = plan
+        for key, value in (limits or {}).items():
+            if key not in LIMIT_FIELDS:
+                raise ValidationError(key, f"Unknown limit {key!r}.")
+            if not isinstance(value, int) or value < 0 or value > 1_000_000:
+                raise ValidationError(key, f"The limit {key} must be a whole number 0-1000000.")
+            attr = LIMIT_FIELDS[key]
+            if getattr(a, attr) != value:
+                changes.append(f"{key} {getattr(a, attr)} -> {value}")
+                setattr(a, attr, value)
+        if changes:
+            s.add(a)
+            audit.record(
+                s, account_id=account_id, actor=operator, action="account.update",
+                object_type="account", object_id=account_id, object_name=a.name,
+                detail="; ".join(changes),
+            )
+    return account_info(store, account_id)
+
+
+def list_users(store: Store, account_id: int) -> list[UserInfo]:
+    with store.read() as s:
+        rows = s.exec(
+            select(User).where(User.account_id == account_id).order_by(col(User.login))
+        ).all()
+        return [
+            UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, u.last_seen_at)
+            for u in rows
+        ]
+
+
+def add_user(
+    store: Store, account_id: int, *, by: str, login: str, name: str = "",
+    can_manage: bool = False, role: str = "member",
+) -> UserInfo:
+    """Add a user (operator or owner). Members have no permission unless granted."""
+    login = validate.name(login, field="login", what="Login")
+    if role not in ("owner", "member"):
+        raise ValidationError("role", "Role must be owner or member.")
+    try:
+        with store.write(account_id) as s:
+            if s.exec(select(User.id).where(User.login == login)).first() is not None:
+                raise Conflict(f"A user with the login {login!r} already exists.")
+            u = User(
+                account_id=account_id, login=login, name=name.strip() or login, role=role,
+                can_manage=can_manage or role == "owner", created_at=clock.now(),
+            )
+            s.add(u)
+            s.flush()
+            audit.record(
+                s, account_id=account_id, actor=by, action="user.add", object_type="user",
+                object_id=u.id, object_name=login,
+                detail=f"role {u.role}; permission {'yes' if u.can_manage else 'no'}",
+            )
+            return UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, None)
+    except IntegrityError:
+        raise Conflict(f"A user with the login {login!r} already exists.") from None
+
+
+def set_permission(store: Store, account_id: int, *, by: str, login: str, can_manage: bool) -> None:
+    with store.write(account_id) as s:
+        u = s.exec(
+            select(User).where(User.login == login, User.account_id == account_id)
+        ).first()
+        if u is None:
+            raise NotFound(f"No user with the login {login!r}.")
+        if u.role == "owner" and not can_manage:
+            raise Conflict("An owner always has the permission; make them a member first.")
+        u.can_manage = can_manage
+        s.add(u)
+        audit.record(
+            s, account_id=account_id, actor=by,
+            action="user.grant" if can_manage else "user.withdraw", object_type="user",
+            object_id=u.id, object_name=login, detail=PERMISSION,
+        )

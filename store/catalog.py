@@ -1,0 +1,186 @@
+"""The Marketplace catalog, as data: extensions, the plan each needs, and the
+default blueprint fields and managed webhooks of the native integrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PLANS: tuple[str, ...] = ("Free", "Essentials", "Business", "Enterprise")
+CUSTOM_KEY = "custom"
+
+
+def plan_rank(plan: str) -> int:
+    return PLANS.index(plan)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    description: str
+    mapping_required: bool = False
+
+
+@dataclass(frozen=True)
+class Extension:
+    key: str
+    name: str
+    category: str
+    description: str
+    plan: str  # the lowest plan that includes it
+    native: bool
+    fields: tuple[FieldSpec, ...] = ()
+    webhook_events: tuple[str, ...] = ()  # managed webhook of a native integration
+
+    @property
+    def blueprint_name(self) -> str:
+        return f"{self.name} fields"
+
+
+def _f(name: str, description: str, required: bool = False) -> FieldSpec:
+    return FieldSpec(name, description, required)
+
+
+_CRM_DEAL_EVENTS = ("contract:publish", "contract:sign", "contract:decline", "data_field:update")
+
+EXTENSIONS: tuple[Extension, ...] = (
+    Extension(
+        "salesforce", "Salesforce", "Sales and CRM",
+        "Create contracts from opportunities and sync signed values back to Salesforce.",
+        "Essentials", True,
+        (
+            _f("Opportunity ID", "The Salesforce opportunity the contract belongs to", True),
+            _f("Opportunity name", "Name of the opportunity"),
+            _f("Account name", "The customer's account in Salesforce", True),
+            _f("Amount", "Opportunity amount"),
+            _f("Close date", "Expected close date"),
+            _f("Owner email", "Email of the opportunity owner"),
+            _f("Stage", "Opportunity stage"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "hubspot", "HubSpot", "Sales and CRM",
+        "Send contracts from HubSpot deals and keep deal properties in sync.",
+        "Essentials", True,
+        (
+            _f("Deal ID", "The HubSpot deal record", True),
+            _f("Deal name", "Name of the deal"),
+            _f("Company name", "Associated company", True),
+            _f("Deal amount", "Amount of the deal"),
+            _f("Contact email", "Primary contact's email"),
+            _f("Pipeline stage", "Stage of the deal in its pipeline"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "dynamics365", "Microsoft Dynamics 365", "Sales and CRM",
+        "Generate contracts from Dynamics 365 opportunities and accounts.",
+        "Essentials", True,
+        (
+            _f("Opportunity ID", "Dynamics 365 opportunity GUID", True),
+            _f("Account name", "Customer account", True),
+            _f("Estimated revenue", "Estimated revenue of the opportunity"),
+            _f("Primary contact", "Primary contact's full name"),
+            _f("Currency", "Transaction currency"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "pipedrive", "Pipedrive", "Sales and CRM",
+        "Create contracts from Pipedrive deals; signed contracts move the deal forward.",
+        "Essentials", True,
+        (
+            _f("Deal ID", "The Pipedrive deal", True),
+            _f("Deal title", "Title of the deal"),
+            _f("Organization", "The deal's organization", True),
+            _f("Value", "Deal value"),
+            _f("Person email", "Contact person's email"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "upsales", "Upsales", "Sales and CRM",
+        "Send contracts from Upsales opportunities and orders.",
+        "Essentials", True,
+        (
+            _f("Order ID", "The Upsales order", True),
+            _f("Client name", "The client company", True),
+            _f("Order value", "Value of the order"),
+            _f("Salesperson", "Responsible salesperson"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "lime", "Lime CRM", "Sales and CRM",
+        "Create and follow contracts from Lime CRM deals.",
+        "Essentials", True,
+        (
+            _f("Deal ID", "The Lime CRM deal", True),
+            _f("Company", "The customer company", True),
+            _f("Deal value", "Value of the deal"),
+            _f("Coworker", "Responsible coworker"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "membrain", "Membrain", "Sales and CRM",
+        "Send contracts from Membrain sales projects.",
+        "Essentials", True,
+        (
+            _f("Sales project ID", "The Membrain sales project", True),
+            _f("Customer", "The customer company", True),
+            _f("Project value", "Value of the sales project"),
+            _f("Owner", "Project owner"),
+        ),
+        _CRM_DEAL_EVENTS,
+    ),
+    Extension(
+        "slack", "Slack", "Communication",
+        "Notify Slack channels when contracts are signed, declined or expire.",
+        "Essentials", True,
+        (
+            _f("Channel", "Slack channel that receives notifications", True),
+            _f("Mention", "User or group to mention"),
+        ),
+        ("contract:sign", "contract:decline", "contract:signing_period_expire"),
+    ),
+    Extension(
+        "zapier", "Zapier", "Workflow",
+        "Trigger Zaps on contract events and create contracts from thousands of apps.",
+        "Essentials", True,
+        (
+            _f("Zap ID", "The Zap that uses the contract", True),
+            _f("Trigger data", "Data passed in by the trigger"),
+        ),
+        ("contract:publish", "contract:sign", "participant:sign"),
+    ),
+    Extension(
+        "power_automate", "Power Automate", "Workflow",
+        "Build Microsoft Power Automate flows on contract events.",
+        "Essentials", True,
+        (
+            _f("Flow ID", "The Power Automate flow", True),
+            _f("Environment", "Power Platform environment"),
+        ),
+        ("contract:publish", "contract:sign", "participant:sign"),
+    ),
+    Extension(
+        CUSTOM_KEY, "Custom integration", "Developer",
+        "Connect your own systems: create blueprints, generate API tokens and webhooks.",
+        "Business", False,
+    ),
+)
+
+_BY_KEY = {e.key: e for e in EXTENSIONS}
+
+
+def extension(key: str) -> Extension:
+    return _BY_KEY[key]
+
+
+def has_extension(key: str) -> bool:
+    return key in _BY_KEY
+
+
+def managed_webhook_url(key: str) -> str:
+    return f"https://hooks.integrations.example/{key}/events"

@@ -1,0 +1,66 @@
+"""One hierarchy of domain errors, each with a message for the administrator.
+
+A call that raises one of these has changed nothing.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the store makes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(DomainError):
+    """Bad input; ``field`` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class LimitReached(DomainError):
+    def __init__(self, what: str, limit: int, message: str | None = None) -> None:
+        super().__init__(message or f"{what}: the limit of {limit} is reached.")
+        self.what = what
+        self.limit = limit
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class PlanRequired(DomainError):
+    def __init__(self, plan: str, message: str) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    """The object changed or is in use; the message says how."""
+
+
+class UnknownUser(DomainError):
+    pass
+
+
+class StoreUnavailable(DomainError):
+    """The database cannot be reached or written (server down, read-only, disk full)."""
+
+
+class SchemaTooNew(DomainError):
+    pass
+
+
+class DeliveryFailed(DomainError):
+    pass

@@ -1,0 +1,88 @@
+"""The Integrations list and each integration's details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, func, select
+
+from . import catalog
+from .catalog import Extension
+from .db import Store
+from .errors import NotFound
+from .models import ApiToken, Blueprint, Integration, Webhook
+
+
+@dataclass(frozen=True)
+class IntegrationInfo:
+    id: int
+    key: str
+    name: str
+    category: str
+    description: str
+    native: bool
+    enabled: bool
+    first_enabled_at: datetime
+    enabled_at: datetime
+    enabled_by: str
+    blueprints: int
+    tokens: int  # active, not revoked
+    webhooks: int
+
+    @property
+    def extension(self) -> Extension:
+        return catalog.extension(self.key)
+
+
+def _counts(s, model, integration_ids: list[int], *where) -> dict[int, int]:
+    if not integration_ids:
+        return {}
+    rows = s.exec(
+        select(model.integration_id, func.count())
+        .where(col(model.integration_id).in_(integration_ids), *where)
+        .group_by(model.integration_id)
+    ).all()
+    return {iid: int(n) for iid, n in rows}
+
+
+def _infos(store: Store, account_id: int, *, only_id: int | None = None,
+           active_only: bool = True) -> list[IntegrationInfo]:
+    with store.read() as s:
+        q = select(Integration).where(Integration.account_id == account_id)
+        if only_id is not None:
+            q = q.where(Integration.id == only_id)
+        if active_only:
+            q = q.where(col(Integration.enabled).is_(True))
+        rows = s.exec(q).all()
+        ids = [r.id or 0 for r in rows]
+        bps = _counts(s, Blueprint, ids)
+        toks = _counts(s, ApiToken, ids, col(ApiToken.revoked_at).is_(None))
+        hooks = _counts(s, Webhook, ids)
+    order = {e.key: i for i, e in enumerate(catalog.EXTENSIONS)}
+    out = []
+    for r in sorted(rows, key=lambda r: order.get(r.extension_key, 999)):
+        ext = catalog.extension(r.extension_key)
+        iid = r.id or 0
+        out.append(
+            IntegrationInfo(
+                id=iid, key=ext.key, name=ext.name, category=ext.category,
+                description=ext.description, native=ext.native, enabled=r.enabled,
+                first_enabled_at=r.first_enabled_at, enabled_at=r.enabled_at,
+                enabled_by=r.enabled_by, blueprints=bps.get(iid, 0), tokens=toks.get(iid, 0),
+                webhooks=hooks.get(iid, 0),
+            )
+        )
+    return out
+
+
+def active(store: Store, account_id: int) -> list[IntegrationInfo]:
+    """The enabled integrations, in Marketplace order."""
+    return _infos(store, account_id)
+
+
+def get(store: Store, account_id: int, integration_id: int) -> IntegrationInfo:
+    found = _infos(store, account_id, only_id=integration_id, active_only=False)
+    if not found:
+        raise NotFound("That integration does not exist.")
+    return found[0]

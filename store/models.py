@@ -1,0 +1,215 @@
+"""The tables. Rules the database itself can hold (unique names, foreign keys,
+non-null) are declared here so they hold even when two processes race.
+
+Times are timezone-aware UTC datetimes (SQLModel stores them as UTC on both
+databases and returns them aware).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True):
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself (schema version)."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    plan: str = Field(max_length=20)
+    limit_custom_blueprints: int = 10
+    limit_connected_blueprints: int = 5
+    limit_data_fields: int = 300
+    limit_playbooks: int = 100
+    webhook_timeout_s: int = 10
+    allow_private_webhooks: bool = False
+    created_at: datetime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id")
+    login: str = Field(max_length=100, unique=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="member", max_length=20)  # owner | member
+    can_manage: bool = False  # "Manage add-ons and integrations"
+    created_at: datetime
+    last_seen_at: datetime | None = None
+
+
+class Integration(SQLModel, table=True):
+    """An extension of the Marketplace that an account has enabled at least once.
+
+    Disabling pauses (``enabled`` false); nothing below it is deleted.
+    """
+
+    __tablename__ = "integration"
+    __table_args__ = (UniqueConstraint("account_id", "extension_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id")
+    extension_key: str = Field(max_length=50)
+    enabled: bool = True
+    first_enabled_at: datetime
+    enabled_at: datetime
+    enabled_by: str = Field(max_length=100)
+
+
+class Blueprint(SQLModel, table=True):
+    __tablename__ = "blueprint"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id")
+    integration_id: int | None = _fk("integration.id")
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    native: bool = False
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+    version: int = 1
+
+
+class BlueprintField(SQLModel, table=True):
+    __tablename__ = "blueprint_field"
+    __table_args__ = (UniqueConstraint("blueprint_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    blueprint_id: int | None = _fk("blueprint.id")
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    mapping_required: bool = False
+    position: int = 0
+    created_at: datetime
+    version: int = 1
+
+
+class ApiToken(SQLModel, table=True):
+    """Only a SHA-256 hash and a display hint are kept; never the token."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("integration_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int | None = _fk("integration.id")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(max_length=40)
+    managed: bool = False
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhook"
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int | None = _fk("integration.id")
+    url: str = Field(max_length=1000)
+    # The signing key is a shared secret the program must use to sign, so it is
+    # stored as typed; it never reaches logs, the audit log or the screen unmasked.
+    sign_key: str | None = Field(default=None, max_length=500)
+    event_types: str = Field(default="*", sa_column=Column(Text, nullable=False, default="*"))
+    managed: bool = False
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+    verified: bool = False
+
+
+class Delivery(SQLModel, table=True):
+    """One attempt to deliver an event to a webhook (every attempt is kept)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_webhook_time", "webhook_id", "attempted_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int | None = _fk("webhook.id", index=False)
+    callback_id: str = Field(max_length=40, index=True)
+    event_type: str = Field(max_length=60)
+    url: str = Field(max_length=1000)
+    attempted_at: datetime
+    success: bool = False
+    status_code: int | None = None
+    latency_ms: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    request_headers: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    request_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    response_excerpt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    resend_of_id: int | None = None
+
+
+class Playbook(SQLModel, table=True):
+    __tablename__ = "playbook"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id")
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+
+
+class DataField(SQLModel, table=True):
+    __tablename__ = "data_field"
+    __table_args__ = (UniqueConstraint("playbook_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: int | None = _fk("playbook.id")
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    default_value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    position: int = 0
+    created_at: datetime
+    version: int = 1
+
+
+class PlaybookBlueprint(SQLModel, table=True):
+    """A blueprint connected to a playbook. RESTRICT: a connected blueprint
+    cannot be deleted (the store refuses first, naming the playbooks)."""
+
+    __tablename__ = "playbook_blueprint"
+    __table_args__ = (UniqueConstraint("playbook_id", "blueprint_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: int | None = _fk("playbook.id")
+    blueprint_id: int | None = _fk("blueprint.id", ondelete="RESTRICT")
+    connected_at: datetime
+
+
+class Mapping(SQLModel, table=True):
+    """A blueprint field flowing into a data field of a playbook."""
+
+    __tablename__ = "mapping"
+    __table_args__ = (UniqueConstraint("playbook_id", "blueprint_field_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: int | None = _fk("playbook.id")
+    blueprint_field_id: int | None = _fk("blueprint_field.id")
+    data_field_id: int | None = _fk("data_field.id")
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_account_time", "account_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id", index=False)
+    at: datetime
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=60)
+    object_type: str = Field(max_length=40)
+    object_id: int | None = None
+    object_name: str = Field(default="", max_length=200)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

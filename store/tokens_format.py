@@ -1,0 +1,56 @@
+"""The API token format: a scanner-matchable prefix, random base62, a checksum.
+
+``iadm_`` + 29 random base62 characters + 6 base62 characters of CRC32 of the
+random part = 40 characters. The checksum lets a malformed or mistyped token
+be refused without touching the database, and lets secret scanners tell a
+real token from random text (the scheme GitHub's tokens use).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import zlib
+
+PREFIX = "iadm_"
+LENGTH = 40
+CHECKSUM_LEN = 6
+RANDOM_LEN = LENGTH - len(PREFIX) - CHECKSUM_LEN  # 29 characters, ~172 bits
+ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # base62
+
+
+def _base62(n: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        out.append(ALPHABET[r])
+    return "".join(reversed(out))
+
+
+def checksum(random_part: str) -> str:
+    return _base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LEN)
+
+
+def new_token() -> str:
+    """A fresh token. Show it once, keep only ``token_hash`` and ``hint``."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LEN))
+    return PREFIX + body + checksum(body)
+
+
+def is_well_formed(token: str) -> bool:
+    if len(token) != LENGTH or not token.startswith(PREFIX):
+        return False
+    body = token[len(PREFIX) : len(PREFIX) + RANDOM_LEN]
+    tail = token[-CHECKSUM_LEN:]
+    if any(ch not in ALPHABET for ch in body + tail):
+        return False
+    return secrets.compare_digest(checksum(body), tail)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hint(token: str) -> str:
+    return f"{PREFIX}…{token[-4:]}"

@@ -1,0 +1,102 @@
+"""Shared fixtures.
+
+``store`` runs each store test on a fresh SQLite file and, when
+``TEST_DATABASE_URL`` is set (CI sets it), on a fresh PostgreSQL database too.
+If that server is set but unreachable the run fails: PostgreSQL is never
+skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from store import accounts, clock
+from store.accounts import Actor
+from store.db import Store
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def _pg_admin_url() -> str:
+    url = PG_URL
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def pytest_report_header(config) -> str:
+    if PG_URL:
+        shown = make_url(_pg_admin_url()).render_as_string(hide_password=True)
+        return f"store backends: sqlite, postgresql ({shown})"
+    return "store backends: sqlite only (set TEST_DATABASE_URL to add PostgreSQL)"
+
+
+def pytest_sessionstart(session) -> None:
+    if PG_URL:
+        try:
+            eng = create_engine(_pg_admin_url(), connect_args={"connect_timeout": 5})
+            with eng.connect() as c:
+                c.execute(text("select 1"))
+            eng.dispose()
+        except Exception as exc:  # fail loudly, never skip
+            raise pytest.UsageError(
+                f"TEST_DATABASE_URL is set but the server is unreachable: {exc}"
+            ) from exc
+
+
+def make_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of the given backend; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    admin = _pg_admin_url()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with eng.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> Iterator[str]:
+    yield from make_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def store(db_url) -> Iterator[Store]:
+    st = Store(db_url)
+    st.prepare()
+    yield st
+    st.dispose()
+
+
+@pytest.fixture
+def owner(store) -> Actor:
+    """The OS login that opened the new database: owner with the permission."""
+    return accounts.sign_in(store, "alice", name="Alice Admin")
+
+
+@pytest.fixture
+def member(store, owner) -> Actor:
+    """A user without the permission Manage add-ons and integrations."""
+    accounts.add_user(store, owner.account_id, by="alice", login="bob", name="Bob Viewer")
+    return accounts.sign_in(store, "bob")
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_clock() -> Iterator[None]:
+    yield
+    clock.fix(None)

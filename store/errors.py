@@ -64,3 +64,16 @@ class SchemaTooNew(DomainError):
 
 class DeliveryFailed(DomainError):
     pass
+
+
+class TokenRefused(DomainError):
+    """``verify`` refused a token; ``reason`` is one of TokenRefused.REASONS.
+
+    The message names the reason, never the token itself.
+    """
+
+    REASONS = ("malformed", "unknown", "revoked", "expired", "paused")
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -38,14 +38,28 @@ def new_token() -> str:
     return PREFIX + body + checksum(body)
 
 
-def is_well_formed(token: str) -> bool:
-    if len(token) != LENGTH or not token.startswith(PREFIX):
-        return False
+def malformation(token: object) -> str | None:
+    """Why ``token`` is not a well-formed token, or None when it is.
+
+    The explanation never repeats the token (it may be a real one, mistyped).
+    """
+    if not isinstance(token, str):
+        return "a token is text"
+    if not token.startswith(PREFIX):
+        return f"it does not start with {PREFIX}"
+    if len(token) != LENGTH:
+        return f"it is {len(token)} characters long instead of {LENGTH}"
     body = token[len(PREFIX) : len(PREFIX) + RANDOM_LEN]
     tail = token[-CHECKSUM_LEN:]
     if any(ch not in ALPHABET for ch in body + tail):
-        return False
-    return secrets.compare_digest(checksum(body), tail)
+        return "it contains characters other than letters and digits after the prefix"
+    if not secrets.compare_digest(checksum(body), tail):
+        return "its checksum does not match (mistyped or altered)"
+    return None
+
+
+def is_well_formed(token: object) -> bool:
+    return malformation(token) is None
 
 
 def token_hash(token: str) -> str:

@@ -1,0 +1,320 @@
+"""API tokens of custom integrations: generated once, kept only as a hash.
+
+``generate`` returns the token string exactly once, to be shown on the one-time
+screen; the database keeps its SHA-256 hash and a display hint (prefix and last
+4 characters). ``verify`` is what an API server would call for every request:
+a checksum test that needs no database, one indexed lookup by hash, a
+constant-time comparison, and one small update recording the last use.
+
+Native integrations have one managed token, created on enable (see
+marketplace.py). It is never displayed: ``list_for_integration`` leaves it out,
+and it cannot be generated or revoked from here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from . import audit, catalog, clock, tokens_format, validate
+from .accounts import Actor, require_manage
+from .db import Store
+from .errors import Conflict, NotFound, TokenRefused, ValidationError
+from .models import ApiToken, Integration
+
+EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
+"""Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
+
+STATUSES = ("active", "expired", "revoked", "paused")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What may be shown about a token: never the token itself."""
+
+    id: int
+    integration_id: int
+    name: str
+    hint: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    status: str  # active | expired | revoked | paused
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    """The result of a successful ``verify``."""
+
+    integration_id: int
+    integration_name: str
+    token_name: str
+    account_id: int
+
+
+def _status(
+    *, revoked_at: datetime | None, expires_at: datetime | None, enabled: bool, now: datetime
+) -> str:
+    # Permanent states first: a revoked token stays revoked whatever else holds.
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    if not enabled:
+        return "paused"
+    return "active"
+
+
+def _info(t: ApiToken, enabled: bool, now: datetime) -> TokenInfo:
+    return TokenInfo(
+        id=t.id or 0,
+        integration_id=t.integration_id or 0,
+        name=t.name,
+        hint=t.hint,
+        created_at=t.created_at,
+        created_by=t.created_by,
+        expires_at=t.expires_at,
+        last_used_at=t.last_used_at,
+        revoked_at=t.revoked_at,
+        status=_status(revoked_at=t.revoked_at, expires_at=t.expires_at, enabled=enabled, now=now),
+    )
+
+
+def _expiry_days(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in EXPIRY_CHOICES:
+        raise ValidationError("expiry", "Expiry must be never, 30, 90 or 365 days.")
+    return value
+
+
+def _name_taken(s: Session, integration_id: int, name: str) -> bool:
+    q = select(ApiToken.id).where(
+        ApiToken.integration_id == integration_id, func.lower(ApiToken.name) == name.lower()
+    )
+    return s.exec(q).first() is not None
+
+
+def _token_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
+    integ = s.get(Integration, integration_id)
+    if integ is None or integ.account_id != actor.account_id:
+        raise NotFound("That integration does not exist.")
+    ext = catalog.extension(integ.extension_key)
+    if ext.native:
+        raise Conflict(
+            f"{ext.name} is a native integration: its API token is managed automatically "
+            "and never shown. Tokens you generate belong to the Custom integration."
+        )
+    if not integ.enabled:
+        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
+    return integ
+
+
+def generate(
+    store: Store,
+    actor: Actor,
+    integration_id: int,
+    *,
+    name: str,
+    expires_in_days: int | None = None,
+) -> tuple[TokenInfo, str]:
+    """Generate a token for a custom integration; returns (info, token).
+
+    The token string is returned this once and never stored: show it, let the
+    administrator copy it, then drop it. ``name`` is required and unique within
+    the integration (case-insensitive); ``expires_in_days`` is None (never),
+    30, 90 or 365.
+    """
+    name = validate.name(name)
+    days = _expiry_days(expires_in_days)
+    try:
+        with store.write(actor.account_id) as s:
+            require_manage(s, actor, "generate API tokens")
+            _token_integration(s, actor, integration_id)
+            if _name_taken(s, integration_id, name):
+                raise ValidationError(
+                    "name", f"This integration already has a token named {name!r}."
+                )
+            now = clock.now()
+            token = tokens_format.new_token()
+            row = ApiToken(
+                integration_id=integration_id,
+                name=name,
+                token_hash=tokens_format.token_hash(token),
+                hint=tokens_format.hint(token),
+                managed=False,
+                created_at=now,
+                created_by=actor.login,
+                expires_at=now + timedelta(days=days) if days is not None else None,
+            )
+            s.add(row)
+            s.flush()
+            audit.record(
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="token.generate",
+                object_type="api_token",
+                object_id=row.id,
+                object_name=name,
+                detail=f"hint {row.hint}; "
+                + (f"expires in {days} days" if days is not None else "never expires"),
+            )
+            info = _info(row, True, now)
+    except IntegrityError:
+        raise ValidationError(
+            "name", f"This integration already has a token named {name!r}."
+        ) from None
+    return info, token
+
+
+def list_for_integration(store: Store, account_id: int, integration_id: int) -> list[TokenInfo]:
+    """The tokens of an integration, newest first (one query).
+
+    Managed tokens (native integrations) are never displayed, so they are left
+    out: a native integration's list is empty.
+    """
+    now = clock.now()
+    with store.read() as s:
+        integ = s.get(Integration, integration_id)
+        if integ is None or integ.account_id != account_id:
+            raise NotFound("That integration does not exist.")
+        rows = s.exec(
+            select(ApiToken)
+            .where(ApiToken.integration_id == integration_id, col(ApiToken.managed).is_(False))
+            .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+        ).all()
+        return [_info(t, integ.enabled, now) for t in rows]
+
+
+def get(store: Store, account_id: int, token_id: int) -> TokenInfo:
+    """One (non-managed) token of the account."""
+    now = clock.now()
+    with store.read() as s:
+        row = s.exec(
+            select(ApiToken, Integration.enabled)
+            .join(Integration, Integration.id == ApiToken.integration_id)
+            .where(ApiToken.id == token_id, Integration.account_id == account_id)
+        ).first()
+        if row is None or row[0].managed:
+            raise NotFound("That API token no longer exists.")
+        return _info(row[0], row[1], now)
+
+
+def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
+    """Revoke a token, permanently. Works on a paused integration too (a leaked
+    token can always be revoked). Managed tokens cannot be revoked here."""
+    with store.write(actor.account_id) as s:
+        require_manage(s, actor, "revoke API tokens")
+        row = s.exec(
+            select(ApiToken, Integration)
+            .join(Integration, Integration.id == ApiToken.integration_id)
+            .where(ApiToken.id == token_id, Integration.account_id == actor.account_id)
+        ).first()
+        if row is None:
+            raise NotFound("That API token no longer exists.")
+        tok, integ = row
+        if tok.managed:
+            raise Conflict(
+                f"{tok.name!r} is managed automatically by its native integration; "
+                "it cannot be revoked here."
+            )
+        if tok.revoked_at is not None:
+            raise Conflict(
+                f"The token {tok.name!r} was already revoked on "
+                f"{tok.revoked_at:%Y-%m-%d %H:%M} UTC."
+            )
+        now = clock.now()
+        tok.revoked_at = now
+        s.add(tok)
+        audit.record(
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="token.revoke",
+            object_type="api_token",
+            object_id=tok.id,
+            object_name=tok.name,
+            detail=f"hint {tok.hint}; integration {catalog.extension(integ.extension_key).name}",
+        )
+        s.flush()
+        return _info(tok, integ.enabled, now)
+
+
+_REFUSALS = {
+    "unknown": "This API token is not known: it was never issued here, or its "
+    "integration's data was deleted.",
+    "revoked": "This API token {name!r} was revoked on {when:%Y-%m-%d %H:%M} UTC.",
+    "expired": "This API token {name!r} expired on {when:%Y-%m-%d %H:%M} UTC.",
+    "paused": "This API token {name!r} belongs to {integration}, which is disabled; "
+    "it works again when the integration is enabled.",
+}
+
+
+# verify() runs for every API request: its two statements are built once, in
+# Core, so each call costs one indexed lookup and one single-row update.
+_tok = ApiToken.__table__  # type: ignore[attr-defined]
+_integ = Integration.__table__  # type: ignore[attr-defined]
+_LOOKUP = (
+    select(
+        _tok.c.id,
+        _tok.c.token_hash,
+        _tok.c.name,
+        _tok.c.revoked_at,
+        _tok.c.expires_at,
+        _integ.c.id.label("integration_id"),
+        _integ.c.account_id,
+        _integ.c.extension_key,
+        _integ.c.enabled,
+    )
+    .join(_integ, _integ.c.id == _tok.c.integration_id)
+    .where(_tok.c.token_hash == bindparam("digest"))
+)
+_TOUCH = (
+    update(_tok).where(_tok.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+)
+
+
+def verify(store: Store, token: str) -> VerifiedToken:
+    """Check a token presented by an external system and record its use.
+
+    Refuses with TokenRefused, whose ``reason`` is ``malformed`` (wrong shape
+    or checksum, decided without the database), ``unknown``, ``revoked``,
+    ``expired`` or ``paused`` (integration disabled). The lookup is by SHA-256
+    hash (an indexed unique column), then a constant-time comparison.
+    """
+    if isinstance(token, str):
+        token = token.strip()
+    problem = tokens_format.malformation(token)
+    if problem is not None:
+        raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
+    digest = tokens_format.token_hash(token)
+    with store.write() as s:
+        conn = s.connection()
+        row = conn.execute(_LOOKUP, {"digest": digest}).first()
+        if row is None or not secrets.compare_digest(row.token_hash, digest):
+            raise TokenRefused("unknown", _REFUSALS["unknown"])
+        integration = catalog.extension(row.extension_key).name
+        now = clock.now()
+        status = _status(
+            revoked_at=row.revoked_at, expires_at=row.expires_at, enabled=row.enabled, now=now
+        )
+        if status != "active":
+            when = row.revoked_at if status == "revoked" else row.expires_at
+            raise TokenRefused(
+                status, _REFUSALS[status].format(name=row.name, when=when, integration=integration)
+            )
+        conn.execute(_TOUCH, {"token_id": row.id, "now": now})
+    return VerifiedToken(
+        integration_id=row.integration_id,
+        integration_name=integration,
+        token_name=row.name,
+        account_id=row.account_id,
+    )

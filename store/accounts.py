@@ -108,8 +108,13 @@ def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
             s.add(user)
             s.flush()
             audit.record(
-                s, account_id=account.id or 0, actor=login, action="account.create",
-                object_type="account", object_id=account.id, object_name=account.name,
+                s,
+                account_id=account.id or 0,
+                actor=login,
+                action="account.create",
+                object_type="account",
+                object_id=account.id,
+                object_name=account.name,
                 detail="plan Business; first user became owner",
             )
         user.last_seen_at = clock.now()
@@ -156,14 +161,17 @@ def account_info(store: Store, account_id: int) -> AccountInfo:
             select(func.count()).select_from(Playbook).where(Playbook.account_id == account_id)
         ).one()
         return AccountInfo(
-            id=a.id or 0, name=a.name, plan=a.plan,
+            id=a.id or 0,
+            name=a.name,
+            plan=a.plan,
             limit_custom_blueprints=a.limit_custom_blueprints,
             limit_connected_blueprints=a.limit_connected_blueprints,
             limit_data_fields=a.limit_data_fields,
             limit_playbooks=a.limit_playbooks,
             webhook_timeout_s=a.webhook_timeout_s,
             allow_private_webhooks=a.allow_private_webhooks,
-            custom_blueprints=int(custom), playbooks=int(playbooks),
+            custom_blueprints=int(custom),
+            playbooks=int(playbooks),
         )
 
 
@@ -179,7 +187,11 @@ def first_account_id(store: Store) -> int:
 
 
 def set_plan_and_limits(
-    store: Store, account_id: int, *, operator: str, plan: str | None = None,
+    store: Store,
+    account_id: int,
+    *,
+    operator: str,
+    plan: str | None = None,
     limits: dict[str, int] | None = None,
 ) -> AccountInfo:
     """The operator's lever: plan and limits are not changed from the TUI."""
@@ -205,8 +217,13 @@ def set_plan_and_limits(
         if changes:
             s.add(a)
             audit.record(
-                s, account_id=account_id, actor=operator, action="account.update",
-                object_type="account", object_id=account_id, object_name=a.name,
+                s,
+                account_id=account_id,
+                actor=operator,
+                action="account.update",
+                object_type="account",
+                object_id=account_id,
+                object_name=a.name,
                 detail="; ".join(changes),
             )
     return account_info(store, account_id)
@@ -218,14 +235,19 @@ def list_users(store: Store, account_id: int) -> list[UserInfo]:
             select(User).where(User.account_id == account_id).order_by(col(User.login))
         ).all()
         return [
-            UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, u.last_seen_at)
-            for u in rows
+            UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, u.last_seen_at) for u in rows
         ]
 
 
 def add_user(
-    store: Store, account_id: int, *, by: str, login: str, name: str = "",
-    can_manage: bool = False, role: str = "member",
+    store: Store,
+    account_id: int,
+    *,
+    by: str,
+    login: str,
+    name: str = "",
+    can_manage: bool = False,
+    role: str = "member",
 ) -> UserInfo:
     """Add a user (operator or owner). Members have no permission unless granted."""
     login = validate.name(login, field="login", what="Login")
@@ -236,14 +258,23 @@ def add_user(
             if s.exec(select(User.id).where(User.login == login)).first() is not None:
                 raise Conflict(f"A user with the login {login!r} already exists.")
             u = User(
-                account_id=account_id, login=login, name=name.strip() or login, role=role,
-                can_manage=can_manage or role == "owner", created_at=clock.now(),
+                account_id=account_id,
+                login=login,
+                name=name.strip() or login,
+                role=role,
+                can_manage=can_manage or role == "owner",
+                created_at=clock.now(),
             )
             s.add(u)
             s.flush()
             audit.record(
-                s, account_id=account_id, actor=by, action="user.add", object_type="user",
-                object_id=u.id, object_name=login,
+                s,
+                account_id=account_id,
+                actor=by,
+                action="user.add",
+                object_type="user",
+                object_id=u.id,
+                object_name=login,
                 detail=f"role {u.role}; permission {'yes' if u.can_manage else 'no'}",
             )
             return UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, None)
@@ -253,9 +284,7 @@ def add_user(
 
 def set_permission(store: Store, account_id: int, *, by: str, login: str, can_manage: bool) -> None:
     with store.write(account_id) as s:
-        u = s.exec(
-            select(User).where(User.login == login, User.account_id == account_id)
-        ).first()
+        u = s.exec(select(User).where(User.login == login, User.account_id == account_id)).first()
         if u is None:
             raise NotFound(f"No user with the login {login!r}.")
         if u.role == "owner" and not can_manage:
@@ -263,7 +292,12 @@ def set_permission(store: Store, account_id: int, *, by: str, login: str, can_ma
         u.can_manage = can_manage
         s.add(u)
         audit.record(
-            s, account_id=account_id, actor=by,
-            action="user.grant" if can_manage else "user.withdraw", object_type="user",
-            object_id=u.id, object_name=login, detail=PERMISSION,
+            s,
+            account_id=account_id,
+            actor=by,
+            action="user.grant" if can_manage else "user.withdraw",
+            object_type="user",
+            object_id=u.id,
+            object_name=login,
+            detail=PERMISSION,
         )

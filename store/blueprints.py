@@ -52,8 +52,13 @@ class BlueprintDetail:
 
 def _field(f: BlueprintField) -> FieldInfo:
     return FieldInfo(
-        f.id or 0, f.blueprint_id or 0, f.name, f.description, f.mapping_required,
-        f.position, f.version,
+        f.id or 0,
+        f.blueprint_id or 0,
+        f.name,
+        f.description,
+        f.mapping_required,
+        f.position,
+        f.version,
     )
 
 
@@ -86,11 +91,18 @@ def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
     for bp, key, n, req, pn in s.exec(q).all():
         out.append(
             BlueprintInfo(
-                id=bp.id or 0, integration_id=bp.integration_id or 0,
-                integration_name=catalog.extension(key).name, name=bp.name,
-                description=bp.description, native=bp.native, field_count=int(n or 0),
-                required_count=int(req or 0), playbook_count=int(pn or 0),
-                created_at=bp.created_at, created_by=bp.created_by, version=bp.version,
+                id=bp.id or 0,
+                integration_id=bp.integration_id or 0,
+                integration_name=catalog.extension(key).name,
+                name=bp.name,
+                description=bp.description,
+                native=bp.native,
+                field_count=int(n or 0),
+                required_count=int(req or 0),
+                playbook_count=int(pn or 0),
+                created_at=bp.created_at,
+                created_by=bp.created_by,
+                version=bp.version,
             )
         )
     return out
@@ -194,15 +206,24 @@ def create(
             if _name_taken(s, actor.account_id, name):
                 raise ValidationError("name", f"A blueprint named {name!r} already exists.")
             bp = Blueprint(
-                account_id=actor.account_id, integration_id=integration_id, name=name,
-                description=description, native=False, created_at=clock.now(),
+                account_id=actor.account_id,
+                integration_id=integration_id,
+                name=name,
+                description=description,
+                native=False,
+                created_at=clock.now(),
                 created_by=actor.login,
             )
             s.add(bp)
             s.flush()
             audit.record(
-                s, account_id=actor.account_id, actor=actor.login, action="blueprint.create",
-                object_type="blueprint", object_id=bp.id, object_name=name,
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="blueprint.create",
+                object_type="blueprint",
+                object_id=bp.id,
+                object_name=name,
             )
             return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
     except IntegrityError:
@@ -210,7 +231,12 @@ def create(
 
 
 def update(
-    store: Store, actor: Actor, blueprint_id: int, *, name: str, description: str = "",
+    store: Store,
+    actor: Actor,
+    blueprint_id: int,
+    *,
+    name: str,
+    description: str = "",
     version: int | None = None,
 ) -> BlueprintInfo:
     """Rename or re-describe a custom blueprint. With ``version``, a change made
@@ -232,8 +258,13 @@ def update(
             bp.name, bp.description, bp.version = name, description, bp.version + 1
             s.add(bp)
             audit.record(
-                s, account_id=actor.account_id, actor=actor.login, action="blueprint.update",
-                object_type="blueprint", object_id=bp.id, object_name=name,
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="blueprint.update",
+                object_type="blueprint",
+                object_id=bp.id,
+                object_name=name,
                 detail=f"renamed from {before!r}" if before != name else "description changed",
             )
             s.flush()
@@ -264,8 +295,13 @@ def delete(store: Store, actor: Actor, blueprint_id: int) -> None:
             s.delete(f)
         s.delete(bp)
         audit.record(
-            s, account_id=actor.account_id, actor=actor.login, action="blueprint.delete",
-            object_type="blueprint", object_id=blueprint_id, object_name=name,
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="blueprint.delete",
+            object_type="blueprint",
+            object_id=blueprint_id,
+            object_name=name,
         )
 
 
@@ -283,7 +319,12 @@ def _field_name_taken(s: Session, blueprint_id: int, name: str, except_id: int |
 
 
 def add_field(
-    store: Store, actor: Actor, blueprint_id: int, *, name: str, description: str = "",
+    store: Store,
+    actor: Actor,
+    blueprint_id: int,
+    *,
+    name: str,
+    description: str = "",
     mapping_required: bool = False,
 ) -> FieldInfo:
     """Add a field; its name is unique within the blueprint."""
@@ -303,15 +344,23 @@ def add_field(
                 )
             ).one()
             f = BlueprintField(
-                blueprint_id=blueprint_id, name=name, description=description,
-                mapping_required=mapping_required, position=(last or 0) + 1,
+                blueprint_id=blueprint_id,
+                name=name,
+                description=description,
+                mapping_required=mapping_required,
+                position=(last or 0) + 1,
                 created_at=clock.now(),
             )
             s.add(f)
             s.flush()
             audit.record(
-                s, account_id=actor.account_id, actor=actor.login, action="field.create",
-                object_type="blueprint_field", object_id=f.id, object_name=f"{bp.name} / {name}",
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="field.create",
+                object_type="blueprint_field",
+                object_id=f.id,
+                object_name=f"{bp.name} / {name}",
                 detail="mapping required" if mapping_required else "",
             )
             return _field(f)
@@ -320,8 +369,14 @@ def add_field(
 
 
 def update_field(
-    store: Store, actor: Actor, field_id: int, *, name: str, description: str = "",
-    mapping_required: bool = False, version: int | None = None,
+    store: Store,
+    actor: Actor,
+    field_id: int,
+    *,
+    name: str,
+    description: str = "",
+    mapping_required: bool = False,
+    version: int | None = None,
 ) -> FieldInfo:
     """Change a field. With ``version``, a concurrent change is refused (Conflict)."""
     name = validate.name(name)
@@ -344,8 +399,13 @@ def update_field(
             f.mapping_required, f.version = mapping_required, f.version + 1
             s.add(f)
             audit.record(
-                s, account_id=actor.account_id, actor=actor.login, action="field.update",
-                object_type="blueprint_field", object_id=f.id, object_name=f"{bp.name} / {name}",
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="field.update",
+                object_type="blueprint_field",
+                object_id=f.id,
+                object_name=f"{bp.name} / {name}",
                 detail=f"mapping required: {'yes' if mapping_required else 'no'}",
             )
             s.flush()
@@ -365,6 +425,11 @@ def delete_field(store: Store, actor: Actor, field_id: int) -> None:
         label = f"{bp.name} / {f.name}"
         s.delete(f)
         audit.record(
-            s, account_id=actor.account_id, actor=actor.login, action="field.delete",
-            object_type="blueprint_field", object_id=field_id, object_name=label,
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="field.delete",
+            object_type="blueprint_field",
+            object_id=field_id,
+            object_name=label,
         )

@@ -44,9 +44,12 @@ _CRM_DEAL_EVENTS = ("contract:publish", "contract:sign", "contract:decline", "da
 
 EXTENSIONS: tuple[Extension, ...] = (
     Extension(
-        "salesforce", "Salesforce", "Sales and CRM",
+        "salesforce",
+        "Salesforce",
+        "Sales and CRM",
         "Create contracts from opportunities and sync signed values back to Salesforce.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Opportunity ID", "The Salesforce opportunity the contract belongs to", True),
             _f("Opportunity name", "Name of the opportunity"),
@@ -59,9 +62,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "hubspot", "HubSpot", "Sales and CRM",
+        "hubspot",
+        "HubSpot",
+        "Sales and CRM",
         "Send contracts from HubSpot deals and keep deal properties in sync.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Deal ID", "The HubSpot deal record", True),
             _f("Deal name", "Name of the deal"),
@@ -73,9 +79,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "dynamics365", "Microsoft Dynamics 365", "Sales and CRM",
+        "dynamics365",
+        "Microsoft Dynamics 365",
+        "Sales and CRM",
         "Generate contracts from Dynamics 365 opportunities and accounts.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Opportunity ID", "Dynamics 365 opportunity GUID", True),
             _f("Account name", "Customer account", True),
@@ -86,9 +95,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "pipedrive", "Pipedrive", "Sales and CRM",
+        "pipedrive",
+        "Pipedrive",
+        "Sales and CRM",
         "Create contracts from Pipedrive deals; signed contracts move the deal forward.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Deal ID", "The Pipedrive deal", True),
             _f("Deal title", "Title of the deal"),
@@ -99,9 +111,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "upsales", "Upsales", "Sales and CRM",
+        "upsales",
+        "Upsales",
+        "Sales and CRM",
         "Send contracts from Upsales opportunities and orders.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Order ID", "The Upsales order", True),
             _f("Client name", "The client company", True),
@@ -111,9 +126,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "lime", "Lime CRM", "Sales and CRM",
+        "lime",
+        "Lime CRM",
+        "Sales and CRM",
         "Create and follow contracts from Lime CRM deals.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Deal ID", "The Lime CRM deal", True),
             _f("Company", "The customer company", True),
@@ -123,9 +141,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "membrain", "Membrain", "Sales and CRM",
+        "membrain",
+        "Membrain",
+        "Sales and CRM",
         "Send contracts from Membrain sales projects.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Sales project ID", "The Membrain sales project", True),
             _f("Customer", "The customer company", True),
@@ -135,9 +156,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         _CRM_DEAL_EVENTS,
     ),
     Extension(
-        "slack", "Slack", "Communication",
+        "slack",
+        "Slack",
+        "Communication",
         "Notify Slack channels when contracts are signed, declined or expire.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Channel", "Slack channel that receives notifications", True),
             _f("Mention", "User or group to mention"),
@@ -145,9 +169,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         ("contract:sign", "contract:decline", "contract:signing_period_expire"),
     ),
     Extension(
-        "zapier", "Zapier", "Workflow",
+        "zapier",
+        "Zapier",
+        "Workflow",
         "Trigger Zaps on contract events and create contracts from thousands of apps.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Zap ID", "The Zap that uses the contract", True),
             _f("Trigger data", "Data passed in by the trigger"),
@@ -155,9 +182,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         ("contract:publish", "contract:sign", "participant:sign"),
     ),
     Extension(
-        "power_automate", "Power Automate", "Workflow",
+        "power_automate",
+        "Power Automate",
+        "Workflow",
         "Build Microsoft Power Automate flows on contract events.",
-        "Essentials", True,
+        "Essentials",
+        True,
         (
             _f("Flow ID", "The Power Automate flow", True),
             _f("Environment", "Power Platform environment"),
@@ -165,9 +195,12 @@ EXTENSIONS: tuple[Extension, ...] = (
         ("contract:publish", "contract:sign", "participant:sign"),
     ),
     Extension(
-        CUSTOM_KEY, "Custom integration", "Developer",
+        CUSTOM_KEY,
+        "Custom integration",
+        "Developer",
         "Connect your own systems: create blueprints, generate API tokens and webhooks.",
-        "Business", False,
+        "Business",
+        False,
     ),
 )
 

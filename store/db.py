@@ -141,15 +141,18 @@ class Store:
     @contextmanager
     def write(self, account_id: int | None = None) -> Iterator[Session]:
         """One write transaction holding the account's write lock; commits on success."""
-        with self._guard(), Session(self._write_engine, expire_on_commit=False) as s:
-            with s.begin():
-                if account_id is not None and not self.is_sqlite:
-                    s.exec(
-                        select(models.Account.id)
-                        .where(models.Account.id == account_id)
-                        .with_for_update()
-                    )
-                yield s
+        with (
+            self._guard(),
+            Session(self._write_engine, expire_on_commit=False) as s,
+            s.begin(),
+        ):
+            if account_id is not None and not self.is_sqlite:
+                s.exec(
+                    select(models.Account.id)
+                    .where(models.Account.id == account_id)
+                    .with_for_update()
+                )
+            yield s
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -160,7 +163,7 @@ def _explain(exc: Exception, store: Store) -> str:
     where = store.display_location
     if "readonly" in text or "read-only" in text:
         return f"The database at {where} is read-only: check the file's permissions."
-    if "disk" in text and "full" in text or "no space" in text:
+    if ("disk" in text and "full" in text) or "no space" in text:
         return f"The disk holding {where} is full: free some space and try again."
     if "locked" in text:
         return "The database is busy with another administrator's change; try again."

@@ -46,8 +46,9 @@ def _counts(s, model, integration_ids: list[int], *where) -> dict[int, int]:
     return {iid: int(n) for iid, n in rows}
 
 
-def _infos(store: Store, account_id: int, *, only_id: int | None = None,
-           active_only: bool = True) -> list[IntegrationInfo]:
+def _infos(
+    store: Store, account_id: int, *, only_id: int | None = None, active_only: bool = True
+) -> list[IntegrationInfo]:
     with store.read() as s:
         q = select(Integration).where(Integration.account_id == account_id)
         if only_id is not None:
@@ -66,10 +67,18 @@ def _infos(store: Store, account_id: int, *, only_id: int | None = None,
         iid = r.id or 0
         out.append(
             IntegrationInfo(
-                id=iid, key=ext.key, name=ext.name, category=ext.category,
-                description=ext.description, native=ext.native, enabled=r.enabled,
-                first_enabled_at=r.first_enabled_at, enabled_at=r.enabled_at,
-                enabled_by=r.enabled_by, blueprints=bps.get(iid, 0), tokens=toks.get(iid, 0),
+                id=iid,
+                key=ext.key,
+                name=ext.name,
+                category=ext.category,
+                description=ext.description,
+                native=ext.native,
+                enabled=r.enabled,
+                first_enabled_at=r.first_enabled_at,
+                enabled_at=r.enabled_at,
+                enabled_by=r.enabled_by,
+                blueprints=bps.get(iid, 0),
+                tokens=toks.get(iid, 0),
                 webhooks=hooks.get(iid, 0),
             )
         )

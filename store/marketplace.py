@@ -81,8 +81,12 @@ def enable(store: Store, actor: Actor, key: str) -> int:
         first_time = integ is None
         if integ is None:
             integ = Integration(
-                account_id=actor.account_id, extension_key=key, enabled=True,
-                first_enabled_at=now, enabled_at=now, enabled_by=actor.login,
+                account_id=actor.account_id,
+                extension_key=key,
+                enabled=True,
+                first_enabled_at=now,
+                enabled_at=now,
+                enabled_by=actor.login,
             )
         else:
             integ.enabled = True
@@ -93,8 +97,13 @@ def enable(store: Store, actor: Actor, key: str) -> int:
         if first_time and ext.native:
             _provision_native(s, actor, ext, integ)
         audit.record(
-            s, account_id=actor.account_id, actor=actor.login, action="extension.enable",
-            object_type="integration", object_id=integ.id, object_name=ext.name,
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="extension.enable",
+            object_type="integration",
+            object_id=integ.id,
+            object_name=ext.name,
             detail="first enable" if first_time else "re-enabled; everything restored",
         )
         return integ.id or 0
@@ -103,34 +112,50 @@ def enable(store: Store, actor: Actor, key: str) -> int:
 def _provision_native(s: Session, actor: Actor, ext: Extension, integ: Integration) -> None:
     now = clock.now()
     bp = Blueprint(
-        account_id=actor.account_id, integration_id=integ.id, name=ext.blueprint_name,
-        description=f"Default fields synced from {ext.name}", native=True,
-        created_at=now, created_by=actor.login,
+        account_id=actor.account_id,
+        integration_id=integ.id,
+        name=ext.blueprint_name,
+        description=f"Default fields synced from {ext.name}",
+        native=True,
+        created_at=now,
+        created_by=actor.login,
     )
     s.add(bp)
     s.flush()
     for pos, spec in enumerate(ext.fields):
         s.add(
             BlueprintField(
-                blueprint_id=bp.id, name=spec.name, description=spec.description,
-                mapping_required=spec.mapping_required, position=pos, created_at=now,
+                blueprint_id=bp.id,
+                name=spec.name,
+                description=spec.description,
+                mapping_required=spec.mapping_required,
+                position=pos,
+                created_at=now,
             )
         )
     # The managed token is generated and immediately forgotten: only its hash is kept.
     secret = tokens_format.new_token()
     s.add(
         ApiToken(
-            integration_id=integ.id, name=f"{ext.name} (managed)",
-            token_hash=tokens_format.token_hash(secret), hint=tokens_format.hint(secret),
-            managed=True, created_at=now, created_by=actor.login,
+            integration_id=integ.id,
+            name=f"{ext.name} (managed)",
+            token_hash=tokens_format.token_hash(secret),
+            hint=tokens_format.hint(secret),
+            managed=True,
+            created_at=now,
+            created_by=actor.login,
         )
     )
     del secret
     s.add(
         Webhook(
-            integration_id=integ.id, url=catalog.managed_webhook_url(ext.key),
-            event_types=",".join(ext.webhook_events), managed=True, created_at=now,
-            created_by=actor.login, verified=True,
+            integration_id=integ.id,
+            url=catalog.managed_webhook_url(ext.key),
+            event_types=",".join(ext.webhook_events),
+            managed=True,
+            created_at=now,
+            created_by=actor.login,
+            verified=True,
         )
     )
 
@@ -153,7 +178,12 @@ def disable(store: Store, actor: Actor, key: str) -> None:
         integ.enabled = False
         s.add(integ)
         audit.record(
-            s, account_id=actor.account_id, actor=actor.login, action="extension.disable",
-            object_type="integration", object_id=integ.id, object_name=ext.name,
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="extension.disable",
+            object_type="integration",
+            object_id=integ.id,
+            object_name=ext.name,
             detail="paused; nothing deleted",
         )

@@ -27,8 +27,9 @@ def name(value: object, *, field: str = "name", what: str = "Name", max_len: int
     return cleaned
 
 
-def text(value: object, *, field: str = "description", what: str = "Description",
-         max_len: int = 2000) -> str:
+def text(
+    value: object, *, field: str = "description", what: str = "Description", max_len: int = 2000
+) -> str:
     """Free text (line breaks and tabs allowed, other control characters not)."""
     if value is None:
         return ""

@@ -1,0 +1,157 @@
+"""The App: sections as modes, global keys with ids, the command palette, the
+acting user and the open store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from store import accounts
+from store.accounts import Actor
+from store.db import Store
+from store.errors import DomainError
+
+KEYMAP_FILE = Path("~/.config/integrations-admin/keymap.toml").expanduser()
+
+
+def _lazy(module: str, name: str) -> Callable[[], Screen]:
+    """A screen factory that imports its module on first use (keeps start-up light)."""
+
+    def make() -> Screen:
+        from importlib import import_module
+
+        return getattr(import_module(module), name)()
+
+    return make
+
+
+class IntegrationsAdmin(App[None]):
+    """integrations-admin: connect your contract platform to your other systems."""
+
+    TITLE = "integrations-admin"
+    CSS_PATH = "app.tcss"
+    # Sections. Each keeps its own screen stack; its key (BINDINGS below, id
+    # "go.<mode>") switches to it. Register new sections in both places.
+    MODES = {
+        "integrations": _lazy("tui.screens.integrations", "IntegrationsScreen"),
+        "marketplace": _lazy("tui.screens.marketplace", "MarketplaceScreen"),
+    }
+    DEFAULT_MODE = "integrations"
+    BINDINGS = [
+        Binding("m", "section('marketplace')", "Marketplace", id="go.marketplace"),
+        Binding("i", "section('integrations')", "Integrations", id="go.integrations"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
+    ]
+
+    def __init__(self, store: Store, actor: Actor, *, first_run: bool = False) -> None:
+        super().__init__()
+        self.store = store
+        self.actor = actor
+        self.first_run = first_run
+        self._apply_user_keymap()
+
+    # -- set-up ------------------------------------------------------------------
+
+    def _apply_user_keymap(self) -> None:
+        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``."""
+        if not KEYMAP_FILE.is_file():
+            return
+        import tomllib
+
+        try:
+            data = tomllib.loads(KEYMAP_FILE.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            self.call_later(self.notify, f"Ignored {KEYMAP_FILE}: {exc}", severity="warning")
+            return
+        self.set_keymap({str(k): str(v) for k, v in data.items()})
+
+    def on_mount(self) -> None:
+        self.refresh_title()
+        if self.first_run:
+            self.notify(
+                f"Created a new database at {self.store.display_location}. "
+                f"You are its owner ({self.actor.login}).",
+                title="Welcome",
+                timeout=12,
+            )
+
+    def refresh_title(self) -> None:
+        try:
+            info = accounts.account_info(self.store, self.actor.account_id)
+        except DomainError as exc:
+            self.report(exc)
+            return
+        role = "owner" if self.actor.is_owner else "member"
+        perm = "" if self.actor.can_manage else ", read-only"
+        self.sub_title = f"{info.name} · {info.plan} plan · {self.actor.login} ({role}{perm})"
+
+    # -- shared by screens -----------------------------------------------------------
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
+        """Notifications always show text literally (widgets pass markup=True by
+        default): a name like ``[bold]x`` must appear as typed."""
+        super().notify(message, markup=False, **kwargs)
+
+    def report(self, exc: Exception) -> None:
+        """Show a domain error (or an unexpected one) without crashing."""
+        if isinstance(exc, DomainError):
+            self.notify(
+                str(exc),
+                title=type(exc).__name__.replace("Error", " error"),
+                severity="error",
+                timeout=8,
+            )
+        else:
+            self.notify(f"Unexpected error: {type(exc).__name__}", severity="error", timeout=8)
+            self.log.error(repr(exc))
+
+    def may_manage(self, doing: str) -> bool:
+        """True when the acting user has the permission now; otherwise says why."""
+        try:
+            self.actor = accounts.refresh_actor(self.store, self.actor)
+        except DomainError as exc:
+            self.report(exc)
+            return False
+        if self.actor.can_manage:
+            return True
+        self.notify(
+            f"You cannot {doing}: it needs the permission '{accounts.PERMISSION}'. "
+            "Ask an owner of the account to grant it.",
+            title="Read-only",
+            severity="warning",
+            timeout=8,
+        )
+        return False
+
+    # -- actions -------------------------------------------------------------------
+
+    def action_section(self, mode: str) -> None:
+        if mode not in self.MODES:
+            return
+        if self.current_mode == mode:
+            # Pressing the section key again returns to its top screen.
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # -- command palette -------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tui.commands import palette_commands
+
+        yield from palette_commands(self, screen)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,167 @@
+"""Command line: open the store, choose the user, start the App; operator subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from store import __version__
+from store.errors import DomainError
+
+LIMIT_NAMES = ("custom_blueprints", "connected_blueprints", "data_fields", "playbooks")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="integrations-admin",
+        description="Connect your contract platform to your other systems, from the keyboard.",
+    )
+    p.add_argument("--version", action="version", version=f"integrations-admin {__version__}")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL or SQLite file path (default: $INTEGRATIONS_ADMIN_DB, else a "
+        "SQLite file in your user data directory); PostgreSQL: postgresql+psycopg://...",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("where", help="print where the database is")
+
+    acc = sub.add_parser("account", help="the account's plan and limits (operator)")
+    acc_sub = acc.add_subparsers(dest="action", required=True, metavar="ACTION")
+    acc_sub.add_parser("show", help="plan, limits and usage")
+    acc_set = acc_sub.add_parser("set", help="change the plan and limits")
+    acc_set.add_argument("--plan", choices=("Free", "Essentials", "Business", "Enterprise"))
+    acc_set.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help=f"set a limit; NAME is one of {', '.join(LIMIT_NAMES)} (repeatable)",
+    )
+
+    users = sub.add_parser("users", help="the account's users (operator or owner)")
+    u_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    u_sub.add_parser("list", help="every user, role and permission")
+    u_add = u_sub.add_parser("add", help="add a user by OS login")
+    u_add.add_argument("login")
+    u_add.add_argument("--name", default="")
+    u_add.add_argument(
+        "--manage", action="store_true", help="grant 'Manage add-ons and integrations'"
+    )
+    u_add.add_argument("--owner", action="store_true", help="make them an owner")
+    for verb, text in (("grant", "grant"), ("withdraw", "withdraw")):
+        x = u_sub.add_parser(verb, help=f"{text} 'Manage add-ons and integrations'")
+        x.add_argument("login")
+    return p
+
+
+def _open(db: str | None):
+    from store.db import Store
+
+    store = Store(db)
+    store.prepare()
+    return store
+
+
+def _run_app(db: str | None) -> int:
+    from store import accounts
+    from tui.app import IntegrationsAdmin
+
+    store = _open(db)
+    first_run = store.created
+    actor = accounts.sign_in(store, getpass.getuser())
+    IntegrationsAdmin(store, actor, first_run=first_run).run()
+    return 0
+
+
+def _account(args) -> int:
+    from store import accounts
+
+    store = _open(args.db)
+    account_id = accounts.first_account_id(store)
+    if args.action == "set":
+        limits: dict[str, int] = {}
+        for item in args.limit:
+            name, _, value = item.partition("=")
+            if name not in LIMIT_NAMES or not value.strip().isdigit():
+                print(
+                    f"Bad --limit {item!r}: use NAME=N with NAME one of {', '.join(LIMIT_NAMES)}",
+                    file=sys.stderr,
+                )
+                return 2
+            limits[name] = int(value)
+        accounts.set_plan_and_limits(
+            store,
+            account_id,
+            operator=f"operator:{getpass.getuser()}",
+            plan=args.plan,
+            limits=limits,
+        )
+    info = accounts.account_info(store, account_id)
+    print(f"Account   {info.name}")
+    print(f"Plan      {info.plan}")
+    print(f"Custom blueprints      {info.custom_blueprints}/{info.limit_custom_blueprints}")
+    print(f"Playbooks              {info.playbooks}/{info.limit_playbooks}")
+    print(f"Connected blueprints   {info.limit_connected_blueprints} per playbook")
+    print(f"Data fields            {info.limit_data_fields} per playbook")
+    return 0
+
+
+def _users(args) -> int:
+    from store import accounts
+
+    store = _open(args.db)
+    account_id = accounts.first_account_id(store)
+    by = f"operator:{getpass.getuser()}"
+    if args.action == "add":
+        u = accounts.add_user(
+            store,
+            account_id,
+            by=by,
+            login=args.login,
+            name=args.name,
+            can_manage=args.manage,
+            role="owner" if args.owner else "member",
+        )
+        print(f"Added {u.login} ({u.role}, permission: {'yes' if u.can_manage else 'no'})")
+        return 0
+    if args.action in ("grant", "withdraw"):
+        accounts.set_permission(
+            store, account_id, by=by, login=args.login, can_manage=args.action == "grant"
+        )
+        print(f"{args.login}: permission {'granted' if args.action == 'grant' else 'withdrawn'}")
+        return 0
+    for u in accounts.list_users(store, account_id):
+        seen = f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
+        print(
+            f"{u.login:<20} {u.role:<7} manage={'yes' if u.can_manage else 'no':<4} "
+            f"last seen {seen}"
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return _run_app(args.db)
+        if args.command == "where":
+            from store.db import Store
+
+            print(Store(args.db).display_location)
+            return 0
+        if args.command == "account":
+            return _account(args)
+        if args.command == "users":
+            return _users(args)
+    except DomainError as exc:
+        print(f"integrations-admin: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Command palette entries: sections, the current screen's actions, and every
+integration and blueprint by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from store import blueprints, integrations
+from store.errors import DomainError
+
+if TYPE_CHECKING:
+    from tui.app import IntegrationsAdmin
+
+
+def _screen_actions(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemCommand]:
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        b = active.binding
+        if not b.description or not b.show or b.action in seen or not active.enabled:
+            continue
+        if b.id and b.id.startswith(("go.", "app.")):
+            continue
+        seen.add(b.action)
+        node = active.node
+        yield SystemCommand(
+            b.description,
+            f"On this screen ({app.get_key_display(b)})",
+            partial(app.run_action, b.action, node),
+        )
+
+
+def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemCommand]:
+    for mode, title in (
+        ("integrations", "Integrations"),
+        ("marketplace", "Marketplace"),
+        ("playbooks", "Playbooks"),
+        ("audit", "Audit log"),
+    ):
+        if mode in app.MODES:
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Open the {title} section",
+                partial(app.action_section, mode),
+            )
+    yield from _screen_actions(app, screen)
+    try:
+        active = integrations.active(app.store, app.actor.account_id)
+        bps = blueprints.all_for_account(app.store, app.actor.account_id)
+    except DomainError:
+        return
+    enabled = {i.id for i in active}
+    for i in active:
+        yield SystemCommand(
+            f"Integration: {i.name}",
+            f"Open {i.name} ({i.category})",
+            partial(_open_integration, app, i.id),
+        )
+    for b in bps:
+        if b.integration_id in enabled:
+            yield SystemCommand(
+                f"Blueprint: {b.name}",
+                f"Open the blueprint of {b.integration_name}",
+                partial(_open_blueprint, app, b.id),
+            )
+
+
+def _open_integration(app: IntegrationsAdmin, integration_id: int) -> None:
+    from tui.screens.integration import IntegrationScreen
+
+    app.switch_mode("integrations")
+    app.push_screen(IntegrationScreen(integration_id))
+
+
+def _open_blueprint(app: IntegrationsAdmin, blueprint_id: int) -> None:
+    from tui.screens.blueprint import BlueprintScreen
+
+    app.switch_mode("integrations")
+    app.push_screen(BlueprintScreen(blueprint_id))

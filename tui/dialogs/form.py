@@ -1,0 +1,170 @@
+"""A form dialog: labelled fields, errors next to the field they concern,
+`ctrl+s` Confirm, `escape` cancel. A refused submit keeps what was typed.
+
+The dialog calls ``submit(values)``; a ``DomainError`` it raises is shown in
+the form (a ``ValidationError`` under its field), anything returned closes
+the dialog with that value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from store.errors import DomainError, ValidationError
+
+T = TypeVar("T")
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    kind: str = "input"  # input | checkbox | select | password
+    value: Any = ""
+    placeholder: str = ""
+    options: Sequence[tuple[str, Any]] = field(default_factory=tuple)
+    max_length: int = 0
+    help: str = ""
+
+
+class FormDialog(ModalScreen[T], Generic[T]):
+    DEFAULT_CSS = """
+    FormDialog { align: center middle; }
+    FormDialog > VerticalScroll {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary 70%; background: $surface; padding: 0 2;
+    }
+    FormDialog .form-title { text-style: bold; margin: 1 0 0 0; }
+    FormDialog .field-label { margin-top: 1; color: $text-muted; }
+    FormDialog Input, FormDialog Select { background: $boost; }
+    FormDialog Checkbox { margin-top: 1; }
+    FormDialog .field-help { color: $text-muted; }
+    FormDialog .field-error { color: $error; display: none; }
+    FormDialog .field-error.shown { display: block; }
+    FormDialog .-invalid-field { background: $error 20%; }
+    FormDialog .form-error { color: $error; display: none; margin-top: 1; }
+    FormDialog .form-error.shown { display: block; }
+    FormDialog .buttons { height: auto; align-horizontal: right; margin: 1 0; }
+    FormDialog .buttons Button { margin-left: 2; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "Confirm", id="form.confirm", priority=True),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[FormField],
+        submit: Callable[[dict[str, Any]], T],
+        *,
+        confirm_label: str = "Confirm",
+        intro: str = "",
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.submit = submit
+        self.confirm_label = confirm_label
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(Text(self.form_title), classes="form-title")
+            if self.intro:
+                yield Static(Text(self.intro), classes="field-help")
+            for f in self.fields:
+                yield from self.compose_field(f)
+            yield Static("", id="form-error", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button(f"{self.confirm_label} (ctrl+s)", id="confirm", variant="primary")
+
+    def compose_field(self, f: FormField) -> ComposeResult:
+        if f.kind == "checkbox":
+            yield Checkbox(f.label, value=bool(f.value), id=f"f-{f.name}", compact=True)
+        else:
+            yield Label(f.label, classes="field-label")
+            if f.kind == "select":
+                yield Select(
+                    list(f.options),
+                    value=f.value,
+                    allow_blank=False,
+                    id=f"f-{f.name}",
+                    compact=True,
+                )
+            else:
+                yield Input(
+                    value=str(f.value or ""),
+                    placeholder=f.placeholder,
+                    max_length=f.max_length,
+                    password=f.kind == "password",
+                    id=f"f-{f.name}",
+                    compact=True,
+                )
+        if f.help:
+            yield Static(Text(f.help), classes="field-help")
+        yield Static("", id=f"e-{f.name}", classes="field-error")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#f-{self.fields[0].name}").focus()
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.name}")
+            out[f.name] = widget.value  # type: ignore[attr-defined]
+        return out
+
+    def set_value(self, name: str, value: Any) -> None:
+        self.query_one(f"#f-{name}").value = value  # type: ignore[attr-defined]
+
+    def clear_errors(self) -> None:
+        for w in self.query(".field-error, .form-error"):
+            w.remove_class("shown")
+            w.update("")  # type: ignore[attr-defined]
+        for w in self.query(".-invalid-field"):
+            w.remove_class("-invalid-field")
+
+    def show_error(self, exc: DomainError) -> None:
+        target = None
+        if isinstance(exc, ValidationError):
+            found = self.query(f"#e-{exc.field}")
+            target = found.first() if found else None
+        if target is None:
+            target = self.query_one("#form-error")
+        target.update(Text(str(exc)))  # type: ignore[attr-defined]
+        target.add_class("shown")
+        if isinstance(exc, ValidationError) and self.query(f"#f-{exc.field}"):
+            widget = self.query_one(f"#f-{exc.field}")
+            widget.add_class("-invalid-field")
+            widget.focus()
+
+    def action_confirm(self) -> None:
+        self.clear_errors()
+        try:
+            result = self.submit(self.values())
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm":
+            self.action_confirm()
+        elif event.button.id == "cancel":
+            self.action_cancel()

@@ -1,0 +1,208 @@
+"""A blueprint's page: its fields and the playbooks connected to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from store import blueprints
+from store.blueprints import BlueprintDetail, FieldInfo
+from store.errors import DomainError
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FormDialog, FormField
+from tui.screens.tabs import TabbedScreen, TabContent
+from tui.widgets.filter_table import FilterTable, Row
+
+
+def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDialog:
+    def submit(v: dict[str, Any]) -> FieldInfo:
+        if f is None:
+            return blueprints.add_field(
+                admin.store,
+                admin.actor,
+                blueprint_id,
+                name=v["name"],
+                description=v["description"],
+                mapping_required=v["mapping_required"],
+            )
+        return blueprints.update_field(
+            admin.store,
+            admin.actor,
+            f.id,
+            name=v["name"],
+            description=v["description"],
+            mapping_required=v["mapping_required"],
+            version=f.version,
+        )
+
+    return FormDialog(
+        "Add an integration blueprint field" if f is None else f"Edit field {f.name}",
+        [
+            FormField("name", "Name", value=f.name if f else "", placeholder="e.g. Order number"),
+            FormField("description", "Description", value=f.description if f else ""),
+            FormField(
+                "mapping_required",
+                "Mapping required (space toggles)",
+                kind="checkbox",
+                value=f.mapping_required if f else False,
+                help="A required field must be mapped to a data field in every playbook "
+                "the blueprint is connected to.",
+            ),
+        ],
+        submit,
+    )
+
+
+class FieldsTab(TabContent):
+    BINDINGS = [
+        Binding("n", "new", "Add field", id="fields.new"),
+        Binding("e", "edit", "Edit", id="fields.edit"),
+        Binding("d", "delete", "Delete", id="fields.delete"),
+    ]
+
+    def __init__(self, page: BlueprintScreen) -> None:
+        super().__init__()
+        self.page = page
+
+    def compose(self) -> ComposeResult:
+        yield FilterTable(("Field", "Description", "Mapping required"), id="fields")
+
+    def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(str(f.id), (f.name, f.description, "yes" if f.mapping_required else "no"))
+                for f in detail.fields
+            ],
+            select=select,
+        )
+
+    def selected(self) -> FieldInfo | None:
+        key = self.query_one(FilterTable).selected_key
+        detail = self.page.detail
+        if detail is None:
+            return None
+        return next((f for f in detail.fields if str(f.id) == key), None)
+
+    def _may(self, doing: str) -> bool:
+        detail = self.page.detail
+        if detail is not None and detail.blueprint.native:
+            self.notify(
+                "Fields of a native blueprint are synced from the integration: read-only here.",
+                severity="warning",
+            )
+            return False
+        return self.admin.may_manage(doing)
+
+    def action_new(self) -> None:
+        if not self._may("add blueprint fields"):
+            return
+
+        def created(f: FieldInfo | None) -> None:
+            if f is not None:
+                self.notify(f"Field {f.name!r} added.")
+                self.page.reload(select=str(f.id))
+                self.focus_main()
+
+        self.app.push_screen(field_form(self.admin, self.page.blueprint_id), created)
+
+    def action_edit(self) -> None:
+        f = self.selected()
+        if f is None or not self._may("change blueprint fields"):
+            return
+
+        def saved(new: FieldInfo | None) -> None:
+            if new is not None:
+                self.page.reload(select=str(new.id))
+
+        self.app.push_screen(field_form(self.admin, self.page.blueprint_id, f), saved)
+
+    def action_delete(self) -> None:
+        f = self.selected()
+        if f is None or not self._may("delete blueprint fields"):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                blueprints.delete_field(self.admin.store, self.admin.actor, f.id)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"Field {f.name!r} deleted.")
+            self.page.reload()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete the field {f.name}?",
+                f"{f.name!r} will be deleted, with its mappings in every playbook.",
+                yes="Delete",
+            ),
+            answered,
+        )
+
+
+class PlaybooksTab(TabContent):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="playbooks-hint", classes="hint")
+        yield FilterTable(("Connected playbook",), id="connected")
+
+    def show(self, detail: BlueprintDetail) -> None:
+        n = len(detail.playbooks)
+        self.query_one("#playbooks-hint", Static).update(
+            Text(
+                "Not connected to any playbook yet."
+                if n == 0
+                else f"Connected to {n} playbook{'s' if n != 1 else ''}. A connected blueprint "
+                "cannot be deleted until it is disconnected."
+            )
+        )
+        self.query_one(FilterTable).set_rows([Row(p, (p,)) for p in detail.playbooks])
+
+
+class BlueprintScreen(TabbedScreen):
+    def __init__(self, blueprint_id: int) -> None:
+        super().__init__()
+        self.blueprint_id = blueprint_id
+        self.detail: BlueprintDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="title", classes="section-title")
+        yield Static("", id="summary", classes="hint")
+        with TabbedContent(initial="fields"):
+            with TabPane("Integration blueprint fields", id="fields"):
+                yield FieldsTab(self)
+            with TabPane("Connected playbooks", id="playbooks"):
+                yield PlaybooksTab()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(FieldsTab).focus_main()
+
+    def reload(self, select: str | None = None) -> None:
+        try:
+            self.detail = blueprints.detail(
+                self.admin.store, self.admin.actor.account_id, self.blueprint_id
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        bp = self.detail.blueprint
+        self.query_one("#title", Static).update(
+            Text(f"Integrations › {bp.integration_name} › {bp.name}")
+        )
+        kind = "native, synced" if bp.native else "custom"
+        summary = Text(f"{bp.description}\n" if bp.description else "")
+        summary.append(
+            f"{bp.field_count} fields ({bp.required_count} mapping required) · {kind} · "
+            f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
+        )
+        self.query_one("#summary", Static).update(summary)
+        self.query_one(FieldsTab).show(self.detail, select)
+        self.query_one(PlaybooksTab).show(self.detail)

@@ -1,0 +1,95 @@
+"""One integration and its tabs: Details, Integration blueprints, API tokens, Webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from store import integrations
+from store.errors import DomainError
+from store.integrations import IntegrationInfo
+from tui.screens.blueprints_tab import BlueprintsTab
+from tui.screens.tabs import TabbedScreen, TabContent
+
+
+def when(dt) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
+
+
+class DetailsTab(TabContent):
+    def __init__(self, integration_id: int) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="details-body")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            info = integrations.get(
+                self.admin.store, self.admin.actor.account_id, self.integration_id
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        kind = "Native integration" if info.native else "Custom integration extension"
+        body = Text()
+        body.append(f"{info.name}\n", style="bold")
+        body.append(f"{info.description}\n\n")
+        rows = [
+            ("Kind", kind),
+            ("Category", info.category),
+            ("Status", "Enabled" if info.enabled else "Disabled (paused)"),
+            ("Enabled", f"{when(info.enabled_at)} by {info.enabled_by}"),
+            ("First enabled", when(info.first_enabled_at)),
+            ("Blueprints", str(info.blueprints)),
+            ("API tokens", "managed automatically" if info.native else f"{info.tokens} active"),
+            ("Webhooks", f"{info.webhooks}" + (" (managed)" if info.native else "")),
+        ]
+        for label, value in rows:
+            body.append(f"{label:<15}", style="bold")
+            body.append(f"{value}\n")
+        self.query_one("#details-body", Static).update(body)
+
+
+# The tabs of an integration, in order: (pane id, title, factory taking the
+# integration id). Keys 1..9 follow this order.
+TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
+    ("details", "Details", DetailsTab),
+    ("blueprints", "Integration blueprints", BlueprintsTab),
+    # -- other areas register their tabs below this line --
+]
+
+
+class IntegrationScreen(TabbedScreen):
+    def __init__(self, integration_id: int, *, tab: str = "details") -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.initial_tab = tab
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="title", classes="section-title")
+        with TabbedContent(initial=self.initial_tab):
+            for pane_id, title, factory in TABS:
+                with TabPane(title, id=pane_id):
+                    yield factory(self.integration_id)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.info: IntegrationInfo | None = None
+        try:
+            self.info = integrations.get(
+                self.admin.store, self.admin.actor.account_id, self.integration_id
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.query_one("#title", Static).update(Text(f"Integrations › {self.info.name}"))
+        self.show_tab(self.initial_tab)

@@ -1,0 +1,197 @@
+"""The Marketplace: the catalog by category, the plan each needs, enabled or not."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Header, Label, Static
+
+from store import marketplace
+from store.errors import DomainError
+from store.marketplace import ExtensionState
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.base import BaseScreen
+from tui.widgets.filter_table import FilterTable, Row
+
+
+def status_text(st: ExtensionState) -> str:
+    if st.enabled:
+        return "Enabled"
+    if not st.allowed:
+        return f"Needs {st.extension.plan}"
+    if st.integration_id is not None:
+        return "Disabled (paused)"
+    return "Not enabled"
+
+
+class ExtensionCard(ModalScreen[str | None]):
+    """An extension's card: what it is, the plan it needs, Enable / Disable."""
+
+    DEFAULT_CSS = """
+    ExtensionCard { align: center middle; }
+    ExtensionCard > Vertical {
+        width: 70; max-width: 100%; height: auto; border: thick $primary 70%;
+        background: $surface; padding: 1 2;
+    }
+    ExtensionCard .name { text-style: bold; }
+    ExtensionCard .meta { color: $text-muted; margin-bottom: 1; }
+    ExtensionCard Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ExtensionCard Button { margin-left: 2; }
+    """
+    BINDINGS = [
+        Binding("e", "toggle", "Enable/Disable", id="card.toggle"),
+        Binding("escape", "close", "Close", id="card.close"),
+    ]
+
+    def __init__(self, state: ExtensionState, plan: str) -> None:
+        super().__init__()
+        self.state = state
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        ext = self.state.extension
+        kind = "Native integration" if ext.native else "Extension"
+        with Vertical():
+            yield Label(Text(ext.name), classes="name")
+            yield Static(
+                Text(f"{kind} · {ext.category} · included from the {ext.plan} plan"),
+                classes="meta",
+            )
+            yield Static(Text(ext.description))
+            if ext.native:
+                yield Static(
+                    Text(
+                        f"Enabling creates its blueprint ({len(ext.fields)} default fields), "
+                        "a managed API token and its managed webhook."
+                    ),
+                    classes="meta",
+                )
+            yield Static(Text(f"Status: {status_text(self.state)}"))
+            if not self.state.allowed:
+                yield Static(Text(marketplace.plan_refusal(ext, self.plan) or ""), classes="meta")
+            with Horizontal():
+                yield Button("Close (esc)", id="close")
+                label = "Disable (e)" if self.state.enabled else "Enable (e)"
+                yield Button(
+                    label, id="toggle", variant="error" if self.state.enabled else "primary"
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#toggle", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "toggle":
+            self.action_toggle()
+        else:
+            self.dismiss(None)
+
+    def action_toggle(self) -> None:
+        self.dismiss("toggle")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class MarketplaceScreen(BaseScreen):
+    """Browse extensions; `e` enables or disables, `enter` opens the card."""
+
+    BINDINGS = [
+        Binding("e", "toggle", "Enable/Disable", id="marketplace.toggle"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Marketplace", classes="section-title")
+        yield FilterTable(("Extension", "Category", "Plan", "Status"), id="catalog")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(FilterTable).focus_table()
+
+    def reload(self) -> None:
+        try:
+            self.states = marketplace.extensions(self.admin.store, self.admin.actor.account_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        ordered = sorted(
+            self.states, key=lambda s: (s.extension.category, s.extension.name.lower())
+        )
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(
+                    st.extension.key,
+                    (st.extension.name, st.extension.category, st.extension.plan, status_text(st)),
+                )
+                for st in ordered
+            ]
+        )
+
+    def _selected(self) -> ExtensionState | None:
+        key = self.query_one(FilterTable).selected_key
+        return next((s for s in self.states if s.extension.key == key), None)
+
+    @on(FilterTable.Opened)
+    def open_card(self, event: FilterTable.Opened) -> None:
+        st = self._selected()
+        if st is None:
+            return
+        plan = self._plan()
+
+        def after(choice: str | None) -> None:
+            if choice == "toggle":
+                self.toggle(st)
+
+        self.app.push_screen(ExtensionCard(st, plan), after)
+
+    def _plan(self) -> str:
+        from store import accounts
+
+        return accounts.account_info(self.admin.store, self.admin.actor.account_id).plan
+
+    def action_toggle(self) -> None:
+        st = self._selected()
+        if st is not None:
+            self.toggle(st)
+
+    def toggle(self, st: ExtensionState) -> None:
+        ext = st.extension
+        verb = "disable" if st.enabled else "enable"
+        if not self.admin.may_manage(f"{verb} {ext.name}"):
+            return
+        if not st.enabled:
+            try:
+                marketplace.enable(self.admin.store, self.admin.actor, ext.key)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"{ext.name} is enabled: find it under Integrations (i).")
+            self.reload()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                marketplace.disable(self.admin.store, self.admin.actor, ext.key)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"{ext.name} is disabled. Enable it again to restore everything.")
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Disable {ext.name}?",
+                f"{ext.name} leaves the Integrations list, its API tokens stop verifying and "
+                "its webhooks stop sending. Nothing is deleted: enabling it again restores "
+                "everything as it was.",
+                yes="Disable",
+            ),
+            answered,
+        )

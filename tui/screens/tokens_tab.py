@@ -1,0 +1,197 @@
+"""The API tokens tab of an integration: list, generate (shown once), revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from store import integrations, tokens
+from store.errors import DomainError
+from store.tokens import TokenInfo
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FormDialog, FormField
+from tui.screens.tabs import TabContent
+from tui.widgets.filter_table import FilterTable, Row
+
+EXPIRY_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("Never", "never"),
+    ("30 days", "30"),
+    ("90 days", "90"),
+    ("365 days", "365"),
+)
+STATUS_STYLE = {"active": "green", "expired": "yellow", "revoked": "red", "paused": "yellow"}
+
+
+def _day(dt) -> str:
+    return f"{dt:%Y-%m-%d}" if dt else "never"
+
+
+def _moment(dt) -> str:
+    return f"{dt:%Y-%m-%d %H:%M}" if dt else "never"
+
+
+def token_form(admin, integration_id: int) -> FormDialog:
+    """Name and expiry; Confirm returns (TokenInfo, token) from the store."""
+
+    def submit(v: dict[str, Any]) -> tuple[TokenInfo, str]:
+        choice = v["expiry"]
+        days = None if choice in (None, "never") else int(choice)
+        return tokens.generate(
+            admin.store, admin.actor, integration_id, name=v["name"], expires_in_days=days
+        )
+
+    return FormDialog(
+        "Generate an API token",
+        [
+            FormField(
+                "name",
+                "Name",
+                placeholder="e.g. ERP sync",
+                help="What uses it; unique within this integration",
+            ),
+            FormField("expiry", "Expires", kind="select", value="never", options=EXPIRY_OPTIONS),
+        ],
+        submit,
+        confirm_label="Generate",
+        intro="The token is shown once, on the next screen. Only a hash is kept.",
+    )
+
+
+class TokensTab(TabContent):
+    BINDINGS = [
+        Binding("n", "new", "New token", id="tokens.new"),
+        Binding("d", "revoke", "Revoke", id="tokens.revoke"),
+    ]
+
+    def __init__(self, integration_id: int) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.items: list[TokenInfo] = []
+        self.native = False
+        self.integration_name = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="tokens-note", classes="usage")
+        yield FilterTable(
+            ("Name", "Hint", "Created", "Expires", "Last used", "Status"), id="tokens"
+        )
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        store, actor = self.admin.store, self.admin.actor
+        try:
+            info = integrations.get(store, actor.account_id, self.integration_id)
+            self.items = (
+                []
+                if info.native
+                else tokens.list_for_integration(store, actor.account_id, self.integration_id)
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.native = info.native
+        self.integration_name = info.name
+        note = self.query_one("#tokens-note", Static)
+        table = self.query_one(FilterTable)
+        table.display = not info.native
+        if info.native:
+            note.update(
+                Text(
+                    f"{info.name}'s API token is managed automatically and is not visible: "
+                    "it was created when the integration was enabled and is never shown."
+                )
+            )
+            note.add_class("-managed")
+            return
+        active = sum(1 for t in self.items if t.status == "active")
+        note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
+        table.empty_text = "No API tokens yet: press n to generate one."
+        table.set_rows(
+            [
+                Row(
+                    str(t.id),
+                    (
+                        t.name,
+                        t.hint,
+                        f"{_day(t.created_at)} {t.created_by}",
+                        _day(t.expires_at),
+                        _moment(t.last_used_at),
+                        Text(t.status, style=STATUS_STYLE.get(t.status, "")),
+                    ),
+                    search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
+                )
+                for t in self.items
+            ],
+            select=select,
+        )
+
+    def selected(self) -> TokenInfo | None:
+        key = self.query_one(FilterTable).selected_key
+        return next((t for t in self.items if str(t.id) == key), None)
+
+    def _may(self, doing: str) -> bool:
+        if self.native:
+            self.notify(
+                f"Cannot {doing} here: {self.integration_name}'s token is managed "
+                "automatically. Tokens you generate belong to the Custom integration.",
+                severity="warning",
+            )
+            return False
+        return self.admin.may_manage(doing)
+
+    def action_new(self) -> None:
+        if not self._may("generate API tokens"):
+            return
+
+        def generated(result: tuple[TokenInfo, str] | None) -> None:
+            if result is None:
+                return
+            from tui.screens.token_once import TokenOnceScreen
+
+            info = result[0]
+
+            def closed(_: None) -> None:
+                self.reload(select=str(info.id))
+                self.focus_main()
+
+            # The token goes to the one-time screen and nowhere else.
+            self.app.push_screen(
+                TokenOnceScreen(info, result[1], integration_name=self.integration_name), closed
+            )
+
+        self.app.push_screen(token_form(self.admin, self.integration_id), generated)
+
+    def action_revoke(self) -> None:
+        token = self.selected()
+        if token is None or not self._may("revoke API tokens"):
+            return
+        if token.status == "revoked":
+            self.notify(f"The token {token.name!r} is already revoked.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                tokens.revoke(self.admin.store, self.admin.actor, token.id)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"API token {token.name!r} revoked.")
+            self.reload(select=str(token.id))
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Revoke the API token {token.name}?",
+                f"Systems using {token.name!r} ({token.hint}) will be refused from now on. "
+                "Revoking is permanent: the token cannot be restored.",
+                yes="Revoke",
+            ),
+            answered,
+        )

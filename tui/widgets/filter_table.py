@@ -1,0 +1,173 @@
+"""A DataTable with a filter box: `/` focuses the box, the table narrows as you
+type, `enter`/`down` go to the first match, `escape` clears and returns.
+
+Rows are held as plain tuples and the table is refilled in one call, so a
+keystroke costs one pass over the rows and no widget per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: tuple[object, ...]
+    search: str = ""  # lower-case text the filter matches; defaults to the cells
+
+
+def literal(value: object) -> Text | object:
+    """Cells are shown literally: a name like "[bold]x" must not become markup."""
+    if isinstance(value, str):
+        return Text(value, no_wrap=True, overflow="ellipsis")
+    return value
+
+
+class FilterInput(Input):
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", id="filter.clear"),
+        Binding("down", "to_table", "To the list", show=False, id="filter.down"),
+    ]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        table = self.parent.query_one(DataTable) if self.parent else None
+        self.display = False
+        if table is not None:
+            table.focus()
+
+    def action_to_table(self) -> None:
+        if self.parent is not None:
+            self.parent.query_one(DataTable).focus()
+
+
+class RowTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+    ]
+
+
+class FilterTable(Vertical):
+    """A filterable table of rows, selected by key."""
+
+    DEFAULT_CSS = """
+    FilterTable { height: 1fr; }
+    FilterTable > FilterInput { display: none; height: 3; margin: 0 0; }
+    FilterTable > RowTable { height: 1fr; }
+    """
+    BINDINGS = [Binding("slash", "filter", "Filter", id="list.filter")]
+
+    class Opened(Message):
+        """Enter on a row."""
+
+        def __init__(self, table: FilterTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> FilterTable:
+            return self.table
+
+    def __init__(
+        self, columns: Sequence[str], *, empty: str = "Nothing here yet.", id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._columns = tuple(columns)
+        self._rows: list[Row] = []
+        self._shown: list[Row] = []
+        self.empty_text = empty
+
+    def compose(self) -> ComposeResult:
+        yield FilterInput(placeholder="Filter: type to narrow, enter to go to the list")
+        table = RowTable(cursor_type="row", zebra_stripes=True)
+        table.add_columns(*self._columns)
+        yield table
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(RowTable)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterInput).value
+
+    def set_rows(self, rows: Sequence[Row], *, select: str | None = None) -> None:
+        """Replace the rows (keeps the filter and, if possible, the selection)."""
+        current = select or self.selected_key
+        self._rows = list(rows)
+        self._apply(current)
+
+    def _apply(self, select: str | None = None) -> None:
+        needle = self.filter_text.strip().lower()
+        if needle:
+            self._shown = [
+                r
+                for r in self._rows
+                if needle in (r.search or " ".join(str(c) for c in r.cells).lower())
+            ]
+        else:
+            self._shown = self._rows
+        table = self.table
+        table.clear()
+        table.add_rows(
+            [tuple(literal(c) for c in r.cells) for r in self._shown],
+        )
+        table.show_cursor = bool(self._shown)
+        if select is not None:
+            for i, r in enumerate(self._shown):
+                if r.key == select:
+                    table.move_cursor(row=i, animate=False)
+                    break
+        self.border_subtitle = f"{len(self._shown)} of {len(self._rows)}" if needle else ""
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._shown:
+            return None
+        row = self.table.cursor_row
+        if 0 <= row < len(self._shown):
+            return self._shown[row].key
+        return None
+
+    @property
+    def row_count(self) -> int:
+        return len(self._shown)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "FilterInput")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._apply()
+
+    @on(Input.Submitted, "FilterInput")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+        if self._shown:
+            self.table.move_cursor(row=0)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.Opened(self, key))

@@ -291,8 +291,7 @@ def delete(store: Store, actor: Actor, blueprint_id: int) -> None:
                 f"{'s' if len(playbooks) != 1 else ''}: {names}. Disconnect it first."
             )
         name = bp.name
-        for f in s.exec(select(BlueprintField).where(BlueprintField.blueprint_id == bp.id)):
-            s.delete(f)
+        # Its fields (and their mappings) go with it: ON DELETE CASCADE.
         s.delete(bp)
         audit.record(
             s,

@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     for verb, text in (("grant", "grant"), ("withdraw", "withdraw")):
         x = u_sub.add_parser(verb, help=f"{text} 'Manage add-ons and integrations'")
         x.add_argument("login")
+
+    toks = sub.add_parser("tokens", help="API tokens (for integrators)")
+    t_sub = toks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    t_sub.add_parser(
+        "verify",
+        help="check a token read from standard input: exit 0 and name its integration "
+        "when valid, exit 1 with the reason otherwise (a valid check counts as a use)",
+    )
     return p
 
 
@@ -143,6 +151,24 @@ def _users(args) -> int:
     return 0
 
 
+def _tokens(args) -> int:
+    from store import tokens
+    from store.errors import TokenRefused
+
+    store = _open(args.db)
+    if sys.stdin.isatty():
+        token = getpass.getpass("API token (not echoed): ")
+    else:
+        token = sys.stdin.read(4096)  # a token is 40 characters; never read without bound
+    try:
+        ok = tokens.verify(store, token)
+    except TokenRefused as exc:
+        print(f"Refused ({exc.reason}): {exc}", file=sys.stderr)
+        return 1
+    print(f"Valid: API token {ok.token_name!r} of {ok.integration_name}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -157,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _account(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "tokens":
+            return _tokens(args)
     except DomainError as exc:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2

@@ -9,7 +9,8 @@ Two ways, used together:
 - pyperclip, where a local clipboard exists: not when the program runs over
   SSH (``SSH_CONNECTION``/``SSH_TTY``) without a display (``DISPLAY`` or
   ``WAYLAND_DISPLAY``), because that clipboard would be the server's, not
-  the person's. pyperclip is imported only when first used.
+  the person's; nor on Linux without any display server. pyperclip is
+  imported only when first used, and a failure is reported, never raised.
 
 The text copied never appears in a message: it may be a secret.
 """
@@ -17,6 +18,7 @@ The text copied never appears in a message: it may be a secret.
 from __future__ import annotations
 
 import os
+import platform
 import threading
 from collections.abc import Mapping
 
@@ -26,12 +28,31 @@ TERMINAL = "Copied to your terminal's clipboard"
 LOCAL_TIMEOUT_S = 2.0
 
 
-def local_clipboard_available(env: Mapping[str, str] | None = None) -> bool:
-    """Whether a clipboard on this machine is the user's (not a remote server's)."""
+def no_local_clipboard(
+    env: Mapping[str, str] | None = None, system: str | None = None, release: str | None = None
+) -> str | None:
+    """Why there is no local clipboard of the user's here, or None when there is one.
+
+    Over SSH without a forwarded display the local clipboard would be the
+    server's, not the person's. On Linux (other than WSL) a clipboard needs a
+    display server: without one pyperclip has nothing to talk to.
+    """
     env = os.environ if env is None else env
-    remote = bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY"))
     display = bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
-    return display or not remote
+    if display:
+        return None
+    if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
+        return "over SSH"
+    system = platform.system() if system is None else system
+    release = platform.release() if release is None else release
+    if system == "Linux" and "microsoft" not in release.lower():
+        return "no display"
+    return None
+
+
+def local_clipboard_available(env: Mapping[str, str] | None = None, **kw: str) -> bool:
+    """Whether a clipboard on this machine is the user's (see no_local_clipboard)."""
+    return no_local_clipboard(env, **kw) is None
 
 
 def _local_copy(text: str) -> None:
@@ -77,8 +98,9 @@ def _copy_locally(text: str) -> str | None:
 def copy(app: App, text: str, *, notify: bool = True) -> str:
     """Copy ``text`` for the user and return (and, by default, notify) what happened."""
     app.copy_to_clipboard(text)
-    if not local_clipboard_available():
-        message = f"{TERMINAL} (OSC 52; over SSH there is no local clipboard to use)."
+    reason = no_local_clipboard()
+    if reason is not None:
+        message = f"{TERMINAL} (OSC 52; {reason}, so no local clipboard)."
         severity = "information"
     else:
         error = _copy_locally(text)

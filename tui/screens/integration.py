@@ -13,6 +13,7 @@ from store.errors import DomainError
 from store.integrations import IntegrationInfo
 from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
+from tui.screens.tokens_tab import TokensTab
 
 
 def when(dt) -> str:
@@ -64,6 +65,7 @@ TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
     ("details", "Details", DetailsTab),
     ("blueprints", "Integration blueprints", BlueprintsTab),
     # -- other areas register their tabs below this line --
+    ("tokens", "API tokens", TokensTab),
 ]
 
 

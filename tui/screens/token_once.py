@@ -114,8 +114,8 @@ class TokenOnceScreen(Screen[None]):
         if token is not None and self.app.clipboard == token:
             # Textual's in-app clipboard (used by ctrl+v in inputs) would show it again.
             self.app._clipboard = ""
-        if self.is_mounted:
-            self.query_one("#token", Static).update("")
+        for shown in self.query("#token"):
+            shown.update("")  # type: ignore[attr-defined]
         if self._palette_was is not None:
             self.app.use_command_palette = self._palette_was
             self._palette_was = None

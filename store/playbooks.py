@@ -26,7 +26,7 @@ writes an audit entry in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -1078,6 +1078,94 @@ def set_mapping(
         ) from None
 
 
+@dataclass
+class _Plan:
+    """What "create data fields from a blueprint" would do (inside a transaction)."""
+
+    pb: Playbook
+    bp: Blueprint
+    existing: list[DataField]
+    to_create: list[BlueprintField]
+    to_existing: list[tuple[BlueprintField, DataField]]
+    skipped: list[str]
+
+    def result(self, new_fields: Sequence[DataField] = ()) -> FromBlueprintResult:
+        return FromBlueprintResult(
+            blueprint_name=self.bp.name,
+            created=tuple(bf.name for bf in self.to_create),
+            mapped_to_existing=tuple(bf.name for bf, _ in self.to_existing),
+            skipped=tuple(self.skipped),
+            data_field_ids=tuple(f.id or 0 for f in new_fields),
+        )
+
+
+def _plan_from_blueprint(
+    s: Session, actor: Actor, account: Account, playbook_id: int, blueprint_id: int
+) -> _Plan:
+    pb = _playbook(s, actor, playbook_id)
+    bp = _blueprint(s, actor, blueprint_id)
+    if _connection(s, playbook_id, blueprint_id) is None:
+        raise Conflict(f"{bp.name!r} is not connected to {pb.name!r}: connect it first.")
+    bfields = s.exec(
+        select(BlueprintField)
+        .where(BlueprintField.blueprint_id == blueprint_id)
+        .order_by(col(BlueprintField.position), col(BlueprintField.id))
+    ).all()
+    maps = s.exec(
+        select(Mapping.blueprint_field_id, Mapping.data_field_id)
+        .join(BlueprintField, BlueprintField.id == Mapping.blueprint_field_id)
+        .where(Mapping.playbook_id == playbook_id, BlueprintField.blueprint_id == blueprint_id)
+    ).all()
+    mapped_fields = {bf_id for bf_id, _ in maps}
+    receiving: set[int] = {df_id for _, df_id in maps}  # data fields fed by this blueprint
+    existing = list(s.exec(select(DataField).where(DataField.playbook_id == playbook_id)).all())
+    by_name = {f.name.lower(): f for f in existing}
+
+    plan = _Plan(pb, bp, existing, [], [], [])
+    new_names: set[str] = set()
+    for bf in bfields:
+        if bf.id in mapped_fields:
+            continue
+        key = bf.name.lower()
+        if key in new_names:  # two blueprint fields differing only by case
+            plan.skipped.append(bf.name)
+        elif key in by_name:
+            df = by_name[key]
+            if df.id in receiving:
+                plan.skipped.append(bf.name)
+            else:
+                plan.to_existing.append((bf, df))
+                receiving.add(df.id or 0)
+        else:
+            plan.to_create.append(bf)
+            new_names.add(key)
+
+    limit = account.limit_data_fields
+    used, adding = len(existing), len(plan.to_create)
+    if used + adding > limit:
+        raise LimitReached(
+            "Data fields",
+            limit,
+            f"Creating {_plural(adding, 'data field')} from {bp.name!r} would pass "
+            f"the limit of {limit} data fields of {pb.name!r} (it has {used}): "
+            f"{used + adding - limit} would not fit. Nothing was created; delete data fields "
+            "or ask your operator to raise the limit.",
+        )
+    return plan
+
+
+def preview_from_blueprint(
+    store: Store, actor: Actor, playbook_id: int, blueprint_id: int
+) -> FromBlueprintResult:
+    """What ``create_data_fields_from_blueprint`` would do now, without doing it
+    (for the confirmation). Raises what it would raise, LimitReached included."""
+    with store.read() as s:
+        account = s.get(Account, actor.account_id)
+        if account is None:
+            raise NotFound("The account no longer exists.")
+        return _plan_from_blueprint(s, actor, account, playbook_id, blueprint_id).result()
+
+
 def create_data_fields_from_blueprint(
     store: Store, actor: Actor, playbook_id: int, blueprint_id: int
 ) -> FromBlueprintResult:
@@ -1093,66 +1181,17 @@ def create_data_fields_from_blueprint(
     with store.write(actor.account_id) as s:
         account = require_manage(s, actor, "create data fields")
         _require_plan(account, "create data fields")
-        pb = _playbook(s, actor, playbook_id)
-        bp = _blueprint(s, actor, blueprint_id)
-        if _connection(s, playbook_id, blueprint_id) is None:
-            raise Conflict(f"{bp.name!r} is not connected to {pb.name!r}: connect it first.")
-        bfields = s.exec(
-            select(BlueprintField)
-            .where(BlueprintField.blueprint_id == blueprint_id)
-            .order_by(col(BlueprintField.position), col(BlueprintField.id))
-        ).all()
-        maps = s.exec(
-            select(Mapping.blueprint_field_id, Mapping.data_field_id)
-            .join(BlueprintField, BlueprintField.id == Mapping.blueprint_field_id)
-            .where(Mapping.playbook_id == playbook_id, BlueprintField.blueprint_id == blueprint_id)
-        ).all()
-        mapped_fields = {bf_id for bf_id, _ in maps}
-        receiving: set[int] = {df_id for _, df_id in maps}  # data fields fed by this blueprint
-        existing = s.exec(select(DataField).where(DataField.playbook_id == playbook_id)).all()
-        by_name = {f.name.lower(): f for f in existing}
-
-        to_create: list[BlueprintField] = []
-        to_existing: list[tuple[BlueprintField, DataField]] = []
-        skipped: list[str] = []
-        new_names: set[str] = set()
-        for bf in bfields:
-            if bf.id in mapped_fields:
-                continue
-            key = bf.name.lower()
-            if key in new_names:  # two blueprint fields differing only by case
-                skipped.append(bf.name)
-            elif key in by_name:
-                df = by_name[key]
-                if df.id in receiving:
-                    skipped.append(bf.name)
-                else:
-                    to_existing.append((bf, df))
-                    receiving.add(df.id or 0)
-            else:
-                to_create.append(bf)
-                new_names.add(key)
-
-        limit = account.limit_data_fields
-        used = len(existing)
-        if used + len(to_create) > limit:
-            over = used + len(to_create) - limit
-            raise LimitReached(
-                "Data fields",
-                limit,
-                f"Creating {_plural(len(to_create), 'data field')} from {bp.name!r} would pass "
-                f"the limit of {limit} data fields of {pb.name!r} (it has {used}): {over} would "
-                "not fit. Nothing was created; delete data fields or ask your operator to "
-                "raise the limit.",
-            )
+        plan = _plan_from_blueprint(s, actor, account, playbook_id, blueprint_id)
+        pb, bp, existing = plan.pb, plan.bp, plan.existing
+        to_create, to_existing, skipped = plan.to_create, plan.to_existing, plan.skipped
         if not to_create and not to_existing:
-            return FromBlueprintResult(bp.name, skipped=tuple(skipped))
+            return plan.result()
 
         last = max((f.position for f in existing), default=0)
         now = clock.now()
         new_fields = [
             DataField(
-                playbook_id=playbook_id,
+                playbook_id=pb.id,
                 name=bf.name,
                 description=bf.description,
                 position=last + i,
@@ -1192,13 +1231,7 @@ def create_data_fields_from_blueprint(
             object_name=pb.name,
             detail="; ".join(detail),
         )
-        return FromBlueprintResult(
-            blueprint_name=bp.name,
-            created=tuple(bf.name for bf in to_create),
-            mapped_to_existing=tuple(bf.name for bf, _ in to_existing),
-            skipped=tuple(skipped),
-            data_field_ids=tuple(f.id or 0 for f in new_fields),
-        )
+        return plan.result(new_fields)
 
 
 def _names(names: Iterable[str]) -> str:

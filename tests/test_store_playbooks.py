@@ -738,7 +738,12 @@ def test_create_data_fields_from_blueprint(store, owner, pb):
     owner_df = playbooks.add_data_field(store, owner, pb.id, name="Owner")
     playbooks.set_mapping(store, owner, pb.id, f["Close date"], owner_df.id)
 
+    before = (count(store, DataField), count(store, Mapping), audit_count(store))
+    preview = playbooks.preview_from_blueprint(store, owner, pb.id, bp)
+    assert (count(store, DataField), count(store, Mapping), audit_count(store)) == before
     res = playbooks.create_data_fields_from_blueprint(store, owner, pb.id, bp)
+    assert preview == res  # same names in each list (new ids are not part of equality)
+    assert preview.data_field_ids == ()
     assert res.blueprint_name == "CRM"
     assert res.created == ("Amount",)
     assert res.mapped_to_existing == ("Customer",)
@@ -793,6 +798,9 @@ def test_create_from_blueprint_refuses_entirely_beyond_the_limit(store, owner, p
     playbooks.add_data_field(store, owner, pb.id, name="X")
     playbooks.add_data_field(store, owner, pb.id, name="Y")
     before = audit_count(store)
+    with pytest.raises(LimitReached) as e:
+        playbooks.preview_from_blueprint(store, owner, pb.id, bp)
+    assert "2 would not fit" in e.value.message
     with pytest.raises(LimitReached) as e:
         playbooks.create_data_fields_from_blueprint(store, owner, pb.id, bp)
     assert e.value.limit == 4

@@ -77,10 +77,24 @@ def test_operator_sets_plan_and_limits(store, owner):
     assert (info.plan, info.limit_custom_blueprints) == ("Free", 3)
     [entry] = [e for e in audit.entries(store, owner.account_id) if e.action == "account.update"]
     assert "Business -> Free" in entry.detail and "custom_blueprints 10 -> 3" in entry.detail
-    refused(store, ValidationError, accounts.set_plan_and_limits, store, owner.account_id,
-            operator="op", plan="Platinum")
-    refused(store, ValidationError, accounts.set_plan_and_limits, store, owner.account_id,
-            operator="op", limits={"custom_blueprints": -1})
+    refused(
+        store,
+        ValidationError,
+        accounts.set_plan_and_limits,
+        store,
+        owner.account_id,
+        operator="op",
+        plan="Platinum",
+    )
+    refused(
+        store,
+        ValidationError,
+        accounts.set_plan_and_limits,
+        store,
+        owner.account_id,
+        operator="op",
+        limits={"custom_blueprints": -1},
+    )
 
 
 # -- Marketplace ----------------------------------------------------------------
@@ -89,8 +103,16 @@ def test_operator_sets_plan_and_limits(store, owner):
 def test_catalog_has_the_ten_natives_and_custom():
     names = {e.name for e in catalog.EXTENSIONS if e.native}
     assert names == {
-        "Salesforce", "HubSpot", "Microsoft Dynamics 365", "Pipedrive", "Upsales",
-        "Lime CRM", "Membrain", "Slack", "Zapier", "Power Automate",
+        "Salesforce",
+        "HubSpot",
+        "Microsoft Dynamics 365",
+        "Pipedrive",
+        "Upsales",
+        "Lime CRM",
+        "Membrain",
+        "Slack",
+        "Zapier",
+        "Power Automate",
     }
     assert catalog.extension(CUSTOM_KEY).plan == "Business"
     for e in catalog.EXTENSIONS:
@@ -159,10 +181,10 @@ def test_disable_pauses_and_enable_restores_everything(store, owner):
     assert integrations.active(store, owner.account_id) == []
     assert integrations.get(store, owner.account_id, iid).enabled is False
     # Paused: blueprints stay but cannot be changed.
-    refused(store, Conflict, blueprints.add_field, store, owner, bp.id, name="Other",
-            match="disabled")
-    refused(store, Conflict, blueprints.create, store, owner, iid, name="New",
-            match="disabled")
+    refused(
+        store, Conflict, blueprints.add_field, store, owner, bp.id, name="Other", match="disabled"
+    )
+    refused(store, Conflict, blueprints.create, store, owner, iid, name="New", match="disabled")
     assert marketplace.enable(store, owner, CUSTOM_KEY) == iid
     detail = blueprints.detail(store, owner.account_id, bp.id)
     assert [(f.name, f.mapping_required) for f in detail.fields] == [("Number", True)]
@@ -235,8 +257,7 @@ def test_blueprint_names_unique_in_account_case_insensitive(store, owner, custom
     assert err.field == "name" and "already exists" in str(err)
     # A native blueprint's name counts too.
     marketplace.enable(store, owner, "slack")
-    refused(store, ValidationError, blueprints.create, store, owner, custom,
-            name="Slack fields")
+    refused(store, ValidationError, blueprints.create, store, owner, custom, name="Slack fields")
 
 
 def test_eleventh_custom_blueprint_is_refused_with_the_limit(store, owner, custom):
@@ -273,8 +294,9 @@ def test_update_blueprint_and_version_conflict(store, owner, custom):
     other = blueprints.create(store, owner, custom, name="Invoices")
     updated = blueprints.update(store, owner, bp.id, name="Sales orders", version=bp.version)
     assert (updated.name, updated.version) == ("Sales orders", bp.version + 1)
-    err = refused(store, Conflict, blueprints.update, store, owner, bp.id, name="Stale",
-                  version=bp.version)
+    err = refused(
+        store, Conflict, blueprints.update, store, owner, bp.id, name="Stale", version=bp.version
+    )
     assert "changed by someone else" in str(err)
     refused(store, ValidationError, blueprints.update, store, owner, bp.id, name=other.name)
 
@@ -291,12 +313,14 @@ def test_connected_blueprint_cannot_be_deleted_and_names_playbooks(store, owner,
     bp = blueprints.create(store, owner, custom, name="Orders")
     with store.write(owner.account_id) as s:
         for name in ("Sales contract", "NDA"):
-            pb = Playbook(account_id=owner.account_id, name=name, created_at=clock.now(),
-                          created_by="alice")
+            pb = Playbook(
+                account_id=owner.account_id, name=name, created_at=clock.now(), created_by="alice"
+            )
             s.add(pb)
             s.flush()
-            s.add(PlaybookBlueprint(playbook_id=pb.id, blueprint_id=bp.id,
-                                    connected_at=clock.now()))
+            s.add(
+                PlaybookBlueprint(playbook_id=pb.id, blueprint_id=bp.id, connected_at=clock.now())
+            )
     err = refused(store, Conflict, blueprints.delete, store, owner, bp.id)
     assert "2 playbooks" in str(err) and "'NDA'" in str(err) and "'Sales contract'" in str(err)
     assert blueprints.detail(store, owner.account_id, bp.id).playbooks == ("NDA", "Sales contract")
@@ -308,11 +332,11 @@ def test_connected_blueprint_cannot_be_deleted_and_names_playbooks(store, owner,
 def test_fields_unique_within_blueprint_only(store, owner, custom):
     a = blueprints.create(store, owner, custom, name="A")
     b = blueprints.create(store, owner, custom, name="B")
-    f = blueprints.add_field(store, owner, a.id, name="Number", description="n",
-                             mapping_required=True)
+    f = blueprints.add_field(
+        store, owner, a.id, name="Number", description="n", mapping_required=True
+    )
     assert (f.name, f.description, f.mapping_required) == ("Number", "n", True)
-    err = refused(store, ValidationError, blueprints.add_field, store, owner, a.id,
-                  name="NUMBER")
+    err = refused(store, ValidationError, blueprints.add_field, store, owner, a.id, name="NUMBER")
     assert err.field == "name" and "already has a field" in str(err)
     blueprints.add_field(store, owner, b.id, name="Number")  # another blueprint: fine
     info = blueprints.detail(store, owner.account_id, a.id).blueprint
@@ -322,24 +346,50 @@ def test_fields_unique_within_blueprint_only(store, owner, custom):
 def test_field_validation(store, owner, custom):
     bp = blueprints.create(store, owner, custom, name="A")
     refused(store, ValidationError, blueprints.add_field, store, owner, bp.id, name="")
-    refused(store, ValidationError, blueprints.add_field, store, owner, bp.id, name="ok",
-            description="x" * 2001)
-    refused(store, ValidationError, blueprints.add_field, store, owner, bp.id, name="ok",
-            mapping_required="yes")
+    refused(
+        store,
+        ValidationError,
+        blueprints.add_field,
+        store,
+        owner,
+        bp.id,
+        name="ok",
+        description="x" * 2001,
+    )
+    refused(
+        store,
+        ValidationError,
+        blueprints.add_field,
+        store,
+        owner,
+        bp.id,
+        name="ok",
+        mapping_required="yes",
+    )
 
 
 def test_update_and_delete_field(store, owner, custom):
     bp = blueprints.create(store, owner, custom, name="A")
     f = blueprints.add_field(store, owner, bp.id, name="Number")
     g = blueprints.add_field(store, owner, bp.id, name="Date")
-    f2 = blueprints.update_field(store, owner, f.id, name="Order number", mapping_required=True,
-                                 version=f.version)
+    f2 = blueprints.update_field(
+        store, owner, f.id, name="Order number", mapping_required=True, version=f.version
+    )
     assert (f2.name, f2.mapping_required, f2.version) == ("Order number", True, f.version + 1)
-    err = refused(store, Conflict, blueprints.update_field, store, owner, f.id, name="Stale",
-                  version=f.version)
+    err = refused(
+        store,
+        Conflict,
+        blueprints.update_field,
+        store,
+        owner,
+        f.id,
+        name="Stale",
+        version=f.version,
+    )
     assert "changed by someone else" in str(err)
-    refused(store, ValidationError, blueprints.update_field, store, owner, g.id,
-            name="order NUMBER")
+    refused(
+        store, ValidationError, blueprints.update_field, store, owner, g.id, name="order NUMBER"
+    )
     blueprints.delete_field(store, owner, g.id)
     assert [x.name for x in blueprints.detail(store, owner.account_id, bp.id).fields] == [
         "Order number"
@@ -356,8 +406,12 @@ def test_every_change_is_audited_in_the_same_transaction(store, owner, custom):
     blueprints.delete(store, owner, bp.id)
     actions = [e.action for e in audit.entries(store, owner.account_id)]
     assert actions[:6] == [
-        "blueprint.delete", "blueprint.update", "field.delete", "field.update",
-        "field.create", "blueprint.create",
+        "blueprint.delete",
+        "blueprint.update",
+        "field.delete",
+        "field.update",
+        "field.create",
+        "blueprint.create",
     ]
     with store.read() as s:
         assert all(e.actor == "alice" for e in s.exec(select(AuditEntry)).all())
@@ -387,7 +441,9 @@ def test_sqlite_pragmas(tmp_path):
 
 
 def test_import_store_does_not_import_textual():
-    code = "import sys, store, store.db, store.blueprints, store.marketplace; " \
-           "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    code = (
+        "import sys, store, store.db, store.blueprints, store.marketplace; "
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

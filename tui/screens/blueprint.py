@@ -69,12 +69,12 @@ class FieldsTab(TabContent):
         self.page = page
 
     def compose(self) -> ComposeResult:
-        yield FilterTable(("Field", "Description", "Mapping required"), id="fields")
+        yield FilterTable(("Field", "Required", "Description"), id="fields")
 
     def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
         self.query_one(FilterTable).set_rows(
             [
-                Row(str(f.id), (f.name, f.description, "yes" if f.mapping_required else "no"))
+                Row(str(f.id), (f.name, "yes" if f.mapping_required else "no", f.description))
                 for f in detail.fields
             ],
             select=select,

@@ -39,7 +39,7 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
         title=title, title_justify="left", show_header=False, box=None, expand=True, padding=(0, 1)
     )
     t.add_column("key", style="bold", no_wrap=True, width=18)
-    t.add_column("does")
+    t.add_column("does", ratio=1)
     for key, does in rows:
         t.add_row(Text(key), Text(does))
     return t
@@ -62,16 +62,15 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def screen_keys(self) -> list[tuple[str, str]]:
-        """Keys bound on the screen underneath (and its focused widgets), shown ones first."""
+        """Keys bound on the screen underneath and its focused widgets."""
         seen: set[str] = set()
         rows: list[tuple[str, str]] = []
         for active in self.under.active_bindings.values():
             b = active.binding
-            if (
-                not b.description
-                or b.action in seen
-                or (b.id and b.id.startswith(("go.", "app.", "tabs.")))
-            ):
+            # Only the keys the footer shows; the general ones are listed below.
+            if not b.show or not b.description or b.action in seen:
+                continue
+            if b.id and b.id.startswith(("go.", "app.", "tabs.")):
                 continue
             seen.add(b.action)
             rows.append((self.app.get_key_display(b), b.description))

@@ -301,3 +301,115 @@ def set_permission(store: Store, account_id: int, *, by: str, login: str, can_ma
             object_name=login,
             detail=PERMISSION,
         )
+
+
+# -- the account view: plan, what it includes, every limit with usage ------------
+
+
+@dataclass(frozen=True)
+class PlanFeature:
+    name: str
+    needs: str  # the lowest plan that includes it
+    included: bool
+
+
+@dataclass(frozen=True)
+class LimitUsage:
+    """One limit and how much of it is used. For per-playbook limits, ``used``
+    is the fullest playbook's count and ``where`` names it."""
+
+    key: str  # custom_blueprints | connected_blueprints | data_fields | playbooks
+    label: str
+    used: int
+    limit: int
+    per_playbook: bool = False
+    where: str = ""
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.limit
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    info: AccountInfo
+    features: tuple[PlanFeature, ...]
+    limits: tuple[LimitUsage, ...]
+    users: int
+    owners: int
+
+
+def plan_features(plan: str) -> tuple[PlanFeature, ...]:
+    """What a plan includes, from the catalog (the lowest plan of each kind of extension)."""
+    from . import catalog
+
+    rank = catalog.plan_rank(plan)
+    native = min((e.plan for e in catalog.EXTENSIONS if e.native), key=catalog.plan_rank)
+    custom = catalog.extension(catalog.CUSTOM_KEY).plan
+    rows = [
+        ("Marketplace (browse every extension)", "Free"),
+        ("Native integrations (Salesforce, HubSpot ...)", native),
+        ("Playbooks", "Essentials"),
+        ("Custom integration: your blueprints, API tokens, webhooks", custom),
+    ]
+    return tuple(PlanFeature(n, p, rank >= catalog.plan_rank(p)) for n, p in rows)
+
+
+def _fullest(s: Session, model, account_id: int) -> tuple[int, str]:
+    """The largest per-playbook count of ``model`` rows, and that playbook's name."""
+    n = func.count().label("n")
+    row = s.exec(
+        select(Playbook.name, n)
+        .join(model, model.playbook_id == Playbook.id)
+        .where(Playbook.account_id == account_id)
+        .group_by(Playbook.id, Playbook.name)
+        .order_by(n.desc(), col(Playbook.name))
+        .limit(1)
+    ).first()
+    return (int(row[1]), row[0]) if row else (0, "")
+
+
+def overview(store: Store, account_id: int) -> AccountOverview:
+    """Plan, what it includes, every limit with usage, and how many users: for the account view."""
+    from .models import DataField, PlaybookBlueprint
+
+    info = account_info(store, account_id)
+    with store.read() as s:
+        conn, conn_where = _fullest(s, PlaybookBlueprint, account_id)
+        fields, fields_where = _fullest(s, DataField, account_id)
+        roles = s.exec(
+            select(User.role, func.count()).where(User.account_id == account_id).group_by(User.role)
+        ).all()
+    by_role = {r: int(n) for r, n in roles}
+    limits = (
+        LimitUsage(
+            "custom_blueprints",
+            "Custom blueprints",
+            info.custom_blueprints,
+            info.limit_custom_blueprints,
+        ),
+        LimitUsage(
+            "connected_blueprints",
+            "Connected blueprints per playbook",
+            conn,
+            info.limit_connected_blueprints,
+            per_playbook=True,
+            where=conn_where,
+        ),
+        LimitUsage(
+            "data_fields",
+            "Data fields per playbook",
+            fields,
+            info.limit_data_fields,
+            per_playbook=True,
+            where=fields_where,
+        ),
+        LimitUsage("playbooks", "Playbooks", info.playbooks, info.limit_playbooks),
+    )
+    return AccountOverview(
+        info=info,
+        features=plan_features(info.plan),
+        limits=limits,
+        users=sum(by_role.values()),
+        owners=by_role.get("owner", 0),
+    )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
 
 from sqlmodel import Session, col, func, or_, select
 
 from . import clock
+from .errors import NotFound, ValidationError
 from .models import AuditEntry
+
+if TYPE_CHECKING:
+    from .db import Store
 
 
 @dataclass(frozen=True)
@@ -62,23 +69,156 @@ def _to_record(e: AuditEntry) -> AuditRecord:
     )
 
 
-def entries(
-    store, account_id: int, *, text: str = "", limit: int = 200, before_id: int | None = None
-) -> list[AuditRecord]:
-    """Newest first; ``text`` filters by actor, action or object (in SQL)."""
-    q = select(AuditEntry).where(AuditEntry.account_id == account_id)
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(
+    account_id: int,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list:
+    """The SQL conditions shared by listing, counting and exporting."""
+    conds: list = [AuditEntry.account_id == account_id]
+    text = text.strip()
     if text:
-        like = f"%{text.lower()}%"
-        q = q.where(
+        like = _like(text)
+        conds.append(
             or_(
-                func.lower(AuditEntry.actor).like(like),
-                func.lower(AuditEntry.action).like(like),
-                func.lower(AuditEntry.object_type).like(like),
-                func.lower(AuditEntry.object_name).like(like),
+                func.lower(AuditEntry.actor).like(like, escape="\\"),
+                func.lower(AuditEntry.action).like(like, escape="\\"),
+                func.lower(AuditEntry.object_type).like(like, escape="\\"),
+                func.lower(AuditEntry.object_name).like(like, escape="\\"),
             )
         )
+    if since is not None:
+        conds.append(AuditEntry.at >= since)
+    if until is not None:
+        conds.append(AuditEntry.at < until)
+    return conds
+
+
+def entries(
+    store: Store,
+    account_id: int,
+    *,
+    text: str = "",
+    limit: int = 200,
+    before_id: int | None = None,
+) -> list[AuditRecord]:
+    """One page of entries, newest first. ``text`` filters by actor, action or
+    object (type or name), case-insensitively, in SQL. Keyset pagination: pass
+    the last ``id`` of a page as ``before_id`` to get the next one, so any page
+    costs the same however deep it is."""
+    q = select(AuditEntry).where(*_where(account_id, text))
     if before_id is not None:
         q = q.where(AuditEntry.id < before_id)
-    q = q.order_by(col(AuditEntry.id).desc()).limit(limit)
+    q = q.order_by(col(AuditEntry.id).desc()).limit(max(1, min(limit, 5000)))
     with store.read() as s:
         return [_to_record(e) for e in s.exec(q).all()]
+
+
+def count(
+    store: Store,
+    account_id: int,
+    *,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many entries match (same filter as ``entries``), counted in SQL."""
+    q = select(func.count()).select_from(AuditEntry).where(*_where(account_id, text, since, until))
+    with store.read() as s:
+        return int(s.exec(q).one())
+
+
+def get(store: Store, account_id: int, entry_id: int) -> AuditRecord:
+    """One entry, whole."""
+    with store.read() as s:
+        e = s.get(AuditEntry, entry_id)
+        if e is None or e.account_id != account_id:
+            raise NotFound("That audit entry does not exist.")
+        return _to_record(e)
+
+
+def iter_entries(
+    store: Store,
+    account_id: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch: int = 1000,
+) -> Iterator[AuditRecord]:
+    """Every entry with ``since <= at < until``, oldest first, read in batches
+    (keyset by id), so an export of any size holds one batch in memory."""
+    for bound in (since, until):
+        if bound is not None and bound.utcoffset() is None:
+            raise ValidationError("since" if bound is since else "until", _NAIVE)
+    after = 0
+    conds = _where(account_id, since=since, until=until)
+    while True:
+        q = (
+            select(AuditEntry)
+            .where(*conds, AuditEntry.id > after)
+            .order_by(col(AuditEntry.id))
+            .limit(batch)
+        )
+        with store.read() as s:
+            rows = [_to_record(e) for e in s.exec(q).all()]
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+_NAIVE = "A time bound needs a time zone (for example 2026-01-31T00:00:00+00:00)."
+
+
+def as_json(r: AuditRecord) -> dict[str, object]:
+    """An entry as a JSON object (times in ISO 8601, UTC)."""
+    return {
+        "id": r.id,
+        "at": r.at.astimezone(UTC).isoformat(),
+        "actor": r.actor,
+        "action": r.action,
+        "object_type": r.object_type,
+        "object_id": r.object_id,
+        "object_name": r.object_name,
+        "detail": r.detail,
+    }
+
+
+def export_jsonl(
+    store: Store,
+    account_id: int,
+    out: TextIO,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write entries with ``since <= at < until`` to ``out`` as JSON Lines,
+    oldest first; returns how many were written."""
+    n = 0
+    for r in iter_entries(store, account_id, since=since, until=until):
+        out.write(json.dumps(as_json(r), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def parse_time(value: str, *, field: str) -> datetime:
+    """A command-line time bound: ISO 8601 date or date-time; without a time
+    zone it is taken as UTC."""
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(
+            field,
+            f"--{field} {value!r} is not a date or time: use e.g. 2026-01-31 or "
+            "2026-01-31T14:00:00+00:00.",
+        ) from None
+    if at.utcoffset() is None:
+        at = at.replace(tzinfo=UTC)
+    return at

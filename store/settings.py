@@ -1,0 +1,91 @@
+"""Account settings an administrator may change from the TUI: how long a
+webhook receiver has to answer, and whether webhooks may reach private networks.
+
+Both need the permission *Manage add-ons and integrations* and are audit-logged.
+(Plan and limits are the operator's, see ``accounts.set_plan_and_limits``.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import audit
+from .accounts import Actor, require_manage
+from .db import Store
+from .errors import NotFound, ValidationError
+from .models import Account
+
+TIMEOUT_MIN_S = 1
+TIMEOUT_MAX_S = 30
+ALLOW_PRIVATE_LABEL = "Allow webhooks to private networks"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    timeout_s: int
+    allow_private: bool  # lifts the destination guard and allows plain http
+
+
+def webhook_settings(store: Store, account_id: int) -> WebhookSettings:
+    """The account's webhook settings."""
+    with store.read() as s:
+        a = s.get(Account, account_id)
+        if a is None:
+            raise NotFound("The account no longer exists.")
+        return WebhookSettings(a.webhook_timeout_s, a.allow_private_webhooks)
+
+
+def set_webhook_timeout(store: Store, actor: Actor, seconds: int) -> WebhookSettings:
+    """How long a receiver has to answer a delivery: a whole number of 1-30 seconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise ValidationError("webhook_timeout_s", "The webhook timeout must be whole seconds.")
+    if not TIMEOUT_MIN_S <= seconds <= TIMEOUT_MAX_S:
+        raise ValidationError(
+            "webhook_timeout_s",
+            f"The webhook timeout must be {TIMEOUT_MIN_S}-{TIMEOUT_MAX_S} seconds; "
+            f"{seconds} is outside that range.",
+        )
+    with store.write(actor.account_id) as s:
+        account = require_manage(s, actor, "change the webhook timeout")
+        before = account.webhook_timeout_s
+        if before != seconds:
+            account.webhook_timeout_s = seconds
+            s.add(account)
+            audit.record(
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="account.settings",
+                object_type="account",
+                object_id=account.id,
+                object_name=account.name,
+                detail=f"webhook timeout {before} s -> {seconds} s",
+            )
+        return WebhookSettings(account.webhook_timeout_s, account.allow_private_webhooks)
+
+
+def set_allow_private_webhooks(store: Store, actor: Actor, allow: bool) -> WebhookSettings:
+    """Turn *Allow webhooks to private networks* on or off (off by default).
+
+    On, webhooks may target loopback, private, link-local and other internal
+    addresses, and plain ``http`` URLs are accepted: for intranet receivers and tests.
+    """
+    if not isinstance(allow, bool):
+        raise ValidationError("allow_private_webhooks", f"{ALLOW_PRIVATE_LABEL} is yes or no.")
+    doing = "allow webhooks to private networks" if allow else "change the webhook settings"
+    with store.write(actor.account_id) as s:
+        account = require_manage(s, actor, doing)
+        if account.allow_private_webhooks != allow:
+            account.allow_private_webhooks = allow
+            s.add(account)
+            audit.record(
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="account.settings",
+                object_type="account",
+                object_id=account.id,
+                object_name=account.name,
+                detail=f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
+            )
+        return WebhookSettings(account.webhook_timeout_s, account.allow_private_webhooks)

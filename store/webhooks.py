@@ -1,0 +1,544 @@
+"""Webhooks of an integration: where the platform sends event notifications.
+
+Custom integrations' webhooks are managed by the administrator; native
+integrations' webhooks are managed (created on enable) and read-only here.
+A webhook sends only while its integration is enabled.
+
+The signing key is a shared secret the program must be able to sign with, so
+it is stored as given; it never appears in audit entries, error messages or
+logs, and screens show ``WebhookInfo.key_masked`` until an explicit reveal.
+Sending (tests, resends, the delivery log) lives in ``store.deliveries``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from . import audit, catalog, clock
+from .accounts import Actor, require_manage
+from .db import Store
+from .errors import Conflict, NotFound, ValidationError
+from .models import Account, Delivery, Integration, Webhook
+
+if TYPE_CHECKING:
+    from .deliveries import AttemptResult
+
+URL_MAX = 1000
+KEY_MIN = 16
+KEY_MAX = 500
+GENERATED_PREFIX = "whsec_"
+TEST_EVENT = "webhook:test"
+ALL_EVENTS = "*"
+
+# The platform's event types (public docs); ``webhook:test`` is sent by tests only.
+EVENT_TYPES: Final[tuple[str, ...]] = (
+    "contract:publish",
+    "contract:sign",
+    "contract:decline",
+    "contract:delete",
+    "contract:signing_period_expire",
+    "contract:signing_period_revive",
+    "contract:signature_reset",
+    "participant:create",
+    "participant:sign",
+    "participant:decline",
+    "participant:delete",
+    "participant:first_visit",
+    "data_field:update",
+)
+
+
+@dataclass(frozen=True)
+class WebhookInfo:
+    """A webhook as screens see it: never the key itself, only its masked form."""
+
+    id: int
+    integration_id: int
+    integration_name: str
+    url: str
+    event_types: tuple[str, ...]  # empty: all event types
+    signed: bool
+    key_masked: str  # "" when there is no key
+    key_generated: bool
+    managed: bool
+    verified: bool
+    active: bool  # the integration is enabled (a paused integration's webhooks do not send)
+    created_at: datetime
+    created_by: str
+    delivery_count: int
+    last_attempt_at: datetime | None
+    last_success: bool | None
+    last_status: int | None
+    last_error: str | None
+
+    @property
+    def events_label(self) -> str:
+        return "all" if not self.event_types else ", ".join(self.event_types)
+
+    @property
+    def signed_label(self) -> str:
+        return "yes" if self.signed else "no"
+
+    @property
+    def last_result_label(self) -> str:
+        """The last delivery in a few words: 'never', '200 OK' style, or 'failed: ...'."""
+        if self.last_attempt_at is None:
+            return "never"
+        if self.last_success:
+            return f"ok ({self.last_status})"
+        if self.last_status is not None:
+            return f"failed ({self.last_status})"
+        return "failed"
+
+    def receives(self, event_type: str) -> bool:
+        return event_type == TEST_EVENT or not self.event_types or event_type in self.event_types
+
+
+# -- keys, URLs, event types -----------------------------------------------------
+
+
+def generate_signing_key() -> str:
+    """A new signing key: ``whsec_`` and the base64 of 32 random bytes (Standard Webhooks)."""
+    return GENERATED_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def is_generated_form(key: str) -> bool:
+    """A key in the Standard Webhooks form (``whsec_`` + base64), whose HMAC key is
+    the decoded bytes; any other key signs with its UTF-8 bytes."""
+    return key.startswith(GENERATED_PREFIX)
+
+
+def hmac_key(key: str) -> bytes:
+    """The HMAC-SHA256 key of a signing key (decoded for ``whsec_`` keys, UTF-8 otherwise)."""
+    if is_generated_form(key):
+        return base64.b64decode(key[len(GENERATED_PREFIX) :], validate=True)
+    return key.encode("utf-8")
+
+
+def mask_key(key: str | None) -> str:
+    """What a screen may show of a key: its kind and, for long keys, the last 4 characters."""
+    if not key:
+        return ""
+    prefix = GENERATED_PREFIX if is_generated_form(key) else ""
+    tail = key[-4:] if len(key) >= 24 else ""
+    return f"{prefix}{'•' * 8}{tail}"
+
+
+def validate_sign_key(key: str | None) -> str | None:
+    """A typed key of at least 16 characters, or a ``whsec_`` key; None or blank: no key.
+
+    Error messages never repeat the key.
+    """
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise ValidationError("sign_key", "The signing key must be text.")
+    key = key.strip()
+    if not key:
+        return None
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in key):
+        raise ValidationError(
+            "sign_key", "The signing key cannot contain control characters or line breaks."
+        )
+    if len(key) > KEY_MAX:
+        raise ValidationError(
+            "sign_key", f"The signing key is {len(key)} characters long; at most {KEY_MAX}."
+        )
+    if is_generated_form(key):
+        try:
+            raw = hmac_key(key)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) < KEY_MIN:
+            raise ValidationError(
+                "sign_key",
+                f"A key starting with {GENERATED_PREFIX} must be base64 of at least "
+                f"{KEY_MIN} bytes after the prefix (press ctrl+g to generate one), "
+                "or type a key without that prefix.",
+            )
+        return key
+    if len(key) < KEY_MIN:
+        raise ValidationError(
+            "sign_key",
+            f"A typed signing key needs at least {KEY_MIN} characters; this one has {len(key)}.",
+        )
+    return key
+
+
+def validate_url(url: object, *, allow_private: bool) -> str:
+    """An ``https`` URL of at most 1000 characters (``http`` and IP literals of
+    internal networks only when the account allows private networks)."""
+    if not isinstance(url, str):
+        raise ValidationError("url", "The URL must be text.")
+    url = url.strip()
+    if not url:
+        raise ValidationError("url", "The URL is required.")
+    if len(url) > URL_MAX:
+        raise ValidationError("url", f"The URL is {len(url)} characters long; at most {URL_MAX}.")
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        raise ValidationError("url", "The URL cannot contain spaces or control characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise ValidationError("url", f"The URL is not valid: {exc}.") from None
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        if not allow_private:
+            raise ValidationError(
+                "url",
+                "The URL must start with https://. Plain http is accepted only when the "
+                "account allows webhooks to private networks.",
+            )
+    elif scheme != "https":
+        raise ValidationError("url", "The URL must start with https://.")
+    if not host:
+        raise ValidationError("url", "The URL has no host name.")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            "url",
+            "The URL cannot carry a user name or password (they would be shown and logged); "
+            "use a signing key to authenticate deliveries.",
+        )
+    if port == 0:
+        raise ValidationError("url", "The URL's port must be 1-65535.")
+    if not allow_private:
+        from . import guard  # names are checked when sending, on the address connected to
+
+        if guard.literal_address(host) is not None:
+            why = guard.refusal(host, str(guard.literal_address(host)))
+            if why:
+                raise ValidationError("url", why)
+    return url
+
+
+def validate_event_types(event_types: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """The chosen event types in the platform's order; empty (or None) means all."""
+    if not event_types:
+        return ()
+    if isinstance(event_types, str):
+        raise ValidationError("event_types", "Event types must be a list.")
+    unknown = [e for e in event_types if e not in EVENT_TYPES]
+    if unknown:
+        raise ValidationError(
+            "event_types",
+            f"Unknown event type{'s' if len(unknown) > 1 else ''}: {', '.join(map(str, unknown))}.",
+        )
+    chosen = set(event_types)
+    if chosen == set(EVENT_TYPES):
+        return ()
+    return tuple(e for e in EVENT_TYPES if e in chosen)
+
+
+def _events_column(events: tuple[str, ...]) -> str:
+    return ",".join(events) if events else ALL_EVENTS
+
+
+def _events_of(column: str) -> tuple[str, ...]:
+    if not column or column == ALL_EVENTS:
+        return ()
+    return tuple(e for e in column.split(",") if e)
+
+
+def _audit_url(url: str) -> str:
+    """The URL as the audit log shows it: without query string (it may hold a secret)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:200]
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
+    """Webhooks with their last delivery and delivery count, in one query."""
+    last = (
+        select(
+            Delivery.webhook_id,
+            func.max(Delivery.id).label("last_id"),
+            func.count().label("n"),
+        )
+        .group_by(Delivery.webhook_id)
+        .subquery()
+    )
+    q = (
+        select(Webhook, Integration.extension_key, Integration.enabled, last.c.n, Delivery)
+        .join(Integration, Integration.id == Webhook.integration_id)
+        .outerjoin(last, last.c.webhook_id == Webhook.id)
+        .outerjoin(Delivery, Delivery.id == last.c.last_id)
+        .where(Integration.account_id == account_id, *where)
+        .order_by(col(Webhook.managed).desc(), col(Webhook.id))
+    )
+    out = []
+    for w, key, enabled, n, d in s.exec(q).all():
+        out.append(
+            WebhookInfo(
+                id=w.id or 0,
+                integration_id=w.integration_id or 0,
+                integration_name=catalog.extension(key).name,
+                url=w.url,
+                event_types=_events_of(w.event_types),
+                signed=bool(w.sign_key),
+                key_masked=mask_key(w.sign_key),
+                key_generated=bool(w.sign_key) and is_generated_form(w.sign_key or ""),
+                managed=w.managed,
+                verified=w.verified,
+                active=bool(enabled),
+                created_at=w.created_at,
+                created_by=w.created_by,
+                delivery_count=int(n or 0),
+                last_attempt_at=d.attempted_at if d else None,
+                last_success=d.success if d else None,
+                last_status=d.status_code if d else None,
+                last_error=d.error if d else None,
+            )
+        )
+    return out
+
+
+def list_for_integration(store: Store, account_id: int, integration_id: int) -> list[WebhookInfo]:
+    """The integration's webhooks (managed first), each with its last delivery: one query."""
+    with store.read() as s:
+        return _infos(s, account_id, Webhook.integration_id == integration_id)
+
+
+def get(store: Store, account_id: int, webhook_id: int) -> WebhookInfo:
+    with store.read() as s:
+        found = _infos(s, account_id, Webhook.id == webhook_id)
+    if not found:
+        raise NotFound("That webhook no longer exists.")
+    return found[0]
+
+
+def reveal_key(store: Store, actor: Actor, webhook_id: int) -> str | None:
+    """The signing key itself, for an explicit reveal on screen (permission needed;
+    the audit log records that it was revealed, never the key)."""
+    with store.write(actor.account_id) as s:
+        require_manage(s, actor, "reveal signing keys")
+        w = _owned(s, actor, webhook_id)
+        if w.sign_key:
+            audit.record(
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="webhook.reveal_key",
+                object_type="webhook",
+                object_id=w.id,
+                object_name=_audit_url(w.url),
+            )
+        return w.sign_key
+
+
+# -- changes -------------------------------------------------------------------------
+
+
+def _owned(s: Session, actor: Actor, webhook_id: int) -> Webhook:
+    w = s.get(Webhook, webhook_id)
+    integ = s.get(Integration, w.integration_id) if w else None
+    if w is None or integ is None or integ.account_id != actor.account_id:
+        raise NotFound("That webhook no longer exists.")
+    return w
+
+
+def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Integration]:
+    w = _owned(s, actor, webhook_id)
+    integ = s.get(Integration, w.integration_id)
+    assert integ is not None
+    name = catalog.extension(integ.extension_key).name
+    if w.managed:
+        raise Conflict(
+            f"This webhook is managed by {name}: it is read-only here. "
+            f"Disable {name} in the Marketplace to stop it."
+        )
+    if not integ.enabled:
+        raise Conflict(f"{name} is disabled: enable it in the Marketplace first.")
+    return w, integ
+
+
+def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
+    integ = s.get(Integration, integration_id)
+    if integ is None or integ.account_id != actor.account_id:
+        raise NotFound("That integration does not exist.")
+    ext = catalog.extension(integ.extension_key)
+    if not integ.enabled:
+        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
+    if ext.native:
+        raise Conflict(
+            f"{ext.name} is a native integration: its webhooks are managed and read-only. "
+            "Your own webhooks belong to the Custom integration."
+        )
+    return integ
+
+
+def _url_taken(s: Session, integration_id: int, url: str, except_id: int | None = None) -> bool:
+    q = select(Webhook.id).where(Webhook.integration_id == integration_id, Webhook.url == url)
+    if except_id is not None:
+        q = q.where(Webhook.id != except_id)
+    return s.exec(q).first() is not None
+
+
+def _describe(events: tuple[str, ...], key: str | None, verified: bool) -> str:
+    if key is None:
+        signed = "not signed"
+    else:
+        signed = "signed (generated key)" if is_generated_form(key) else "signed (typed key)"
+    return (
+        f"events: {'all' if not events else ', '.join(events)}; {signed}; "
+        f"{'verified by a test' if verified else 'not verified'}"
+    )
+
+
+def create(
+    store: Store,
+    actor: Actor,
+    integration_id: int,
+    *,
+    url: str,
+    sign_key: str | None = None,
+    event_types: list[str] | None = None,
+    verified: bool = False,
+    test: AttemptResult | None = None,
+) -> WebhookInfo:
+    """Create a webhook on the (enabled) Custom integration.
+
+    ``verified`` records that the administrator's test passed. When the test
+    itself is passed as ``test`` (the result of ``deliveries.test_url``), it
+    becomes the webhook's first logged delivery, and ``verified`` is true only
+    if that test passed for this very URL and key.
+    """
+    key = validate_sign_key(sign_key)
+    events = validate_event_types(event_types)
+    with store.write(actor.account_id) as s:
+        require_manage(s, actor, "create webhooks")
+        account = s.get(Account, actor.account_id)
+        assert account is not None
+        url = validate_url(url, allow_private=account.allow_private_webhooks)
+        _custom_integration(s, actor, integration_id)
+        if _url_taken(s, integration_id, url):
+            raise ValidationError("url", "This integration already has a webhook for this URL.")
+        if test is not None:
+            from .deliveries import attempt_matches
+
+            verified = attempt_matches(test, url, key) and test.ok
+        w = Webhook(
+            integration_id=integration_id,
+            url=url,
+            sign_key=key,
+            event_types=_events_column(events),
+            managed=False,
+            created_at=clock.now(),
+            created_by=actor.login,
+            verified=bool(verified),
+        )
+        s.add(w)
+        s.flush()
+        if test is not None and attempt_matches(test, url, key):
+            from .deliveries import log_attempt
+
+            log_attempt(s, w.id or 0, test)
+        audit.record(
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="webhook.create",
+            object_type="webhook",
+            object_id=w.id,
+            object_name=_audit_url(url),
+            detail=_describe(events, key, w.verified),
+        )
+        s.flush()
+        return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
+_KEEP: Final = object()
+
+
+def update(
+    store: Store,
+    actor: Actor,
+    webhook_id: int,
+    *,
+    url: str | None = None,
+    sign_key: object = _KEEP,
+    event_types: object = _KEEP,
+    verified: bool | None = None,
+) -> WebhookInfo:
+    """Change a custom webhook. Omitted arguments stay as they are; ``sign_key=None``
+    removes the key. A new URL or key is unverified unless ``verified`` says otherwise.
+    Managed webhooks are read-only (Conflict)."""
+    key = validate_sign_key(sign_key) if sign_key is not _KEEP else None  # type: ignore[arg-type]
+    events = validate_event_types(event_types) if event_types is not _KEEP else ()  # type: ignore[arg-type]
+    with store.write(actor.account_id) as s:
+        require_manage(s, actor, "change webhooks")
+        w, _integ = _changeable(s, actor, webhook_id)
+        account = s.get(Account, actor.account_id)
+        assert account is not None
+        changes: list[str] = []
+        if url is not None:
+            url = validate_url(url, allow_private=account.allow_private_webhooks)
+            if url != w.url:
+                if _url_taken(s, w.integration_id or 0, url, except_id=w.id):
+                    raise ValidationError(
+                        "url", "This integration already has a webhook for this URL."
+                    )
+                changes.append(f"URL {_audit_url(w.url)} -> {_audit_url(url)}")
+                w.url = url
+                w.verified = False
+        if sign_key is not _KEEP and key != w.sign_key:
+            changes.append("signing key removed" if key is None else "signing key changed")
+            w.sign_key = key
+            w.verified = False
+        if event_types is not _KEEP and _events_column(events) != w.event_types:
+            changes.append(f"events: {'all' if not events else ', '.join(events)}")
+            w.event_types = _events_column(events)
+        if verified is not None:
+            w.verified = verified
+        if changes:
+            s.add(w)
+            audit.record(
+                s,
+                account_id=actor.account_id,
+                actor=actor.login,
+                action="webhook.update",
+                object_type="webhook",
+                object_id=w.id,
+                object_name=_audit_url(w.url),
+                detail="; ".join(changes),
+            )
+        s.flush()
+        return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
+def delete(store: Store, actor: Actor, webhook_id: int) -> None:
+    """Delete a custom webhook and its delivery log (confirmed by the screen first).
+    Managed webhooks cannot be deleted (Conflict)."""
+    with store.write(actor.account_id) as s:
+        require_manage(s, actor, "delete webhooks")
+        w, _integ = _changeable(s, actor, webhook_id)
+        n = s.exec(
+            select(func.count()).select_from(Delivery).where(Delivery.webhook_id == w.id)
+        ).one()
+        s.exec(sql_delete(Delivery).where(col(Delivery.webhook_id) == w.id))
+        label = _audit_url(w.url)
+        s.delete(w)
+        audit.record(
+            s,
+            account_id=actor.account_id,
+            actor=actor.login,
+            action="webhook.delete",
+            object_type="webhook",
+            object_id=webhook_id,
+            object_name=label,
+            detail=f"{n} logged deliver{'y' if n == 1 else 'ies'} deleted with it",
+        )

@@ -1,0 +1,350 @@
+"""Webhooks: create/list/get/update/delete, keys, URL rules, managed webhooks,
+account settings. Both backends (the ``store`` fixture)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from store import audit, marketplace, settings, webhooks
+from store.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from store.models import AuditEntry, Delivery, Webhook
+
+URL = "https://hooks.example.com/oneflow"
+
+
+@pytest.fixture
+def custom(store, owner) -> int:
+    return marketplace.enable(store, owner, "custom")
+
+
+def _audit_text(store) -> str:
+    with store.read() as s:
+        rows = s.exec(select(AuditEntry)).all()
+    return "\n".join(f"{e.action} {e.object_name} {e.detail}" for e in rows)
+
+
+def _rows(store) -> list[Webhook]:
+    with store.read() as s:
+        return list(s.exec(select(Webhook)).all())
+
+
+# -- keys ---------------------------------------------------------------------------
+
+
+def test_generated_key_is_whsec_and_32_random_bytes():
+    key = webhooks.generate_signing_key()
+    assert key.startswith("whsec_")
+    assert len(base64.b64decode(key[6:], validate=True)) == 32
+    assert key != webhooks.generate_signing_key()
+    assert webhooks.hmac_key(key) == base64.b64decode(key[6:])
+
+
+def test_typed_key_signs_with_its_utf8_bytes():
+    assert webhooks.hmac_key("correct horse battery ÷") == "correct horse battery ÷".encode()
+
+
+def test_mask_never_shows_the_key():
+    key = webhooks.generate_signing_key()
+    masked = webhooks.mask_key(key)
+    assert masked.startswith("whsec_••••••••") and masked.endswith(key[-4:])
+    assert key[6:-4] not in masked
+    assert webhooks.mask_key("sixteen-chars-ok") == "••••••••"  # short typed keys: no tail
+    assert webhooks.mask_key(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("short-key", "at least 16 characters; this one has 9"),
+        ("whsec_not base64!!", "base64 of at least 16 bytes"),
+        ("whsec_" + base64.b64encode(b"x" * 8).decode(), "base64 of at least 16 bytes"),
+        ("line\nbreak-in-the-key", "control characters"),
+        ("k" * 501, "at most 500"),
+    ],
+)
+def test_bad_keys_are_refused_without_repeating_them(store, owner, custom, key, message):
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    assert err.value.field == "sign_key"
+    assert message in err.value.message
+    assert key.strip() not in err.value.message
+    assert _rows(store) == []  # nothing created
+
+
+# -- create ---------------------------------------------------------------------------
+
+
+def test_create_with_generated_key(store, owner, custom):
+    key = webhooks.generate_signing_key()
+    w = webhooks.create(
+        store,
+        owner,
+        custom,
+        url=URL,
+        sign_key=key,
+        event_types=["contract:sign", "contract:publish"],
+        verified=True,
+    )
+    assert (w.url, w.signed, w.verified, w.managed, w.active) == (URL, True, True, False, True)
+    assert w.event_types == ("contract:publish", "contract:sign")  # the platform's order
+    assert w.events_label == "contract:publish, contract:sign"
+    assert w.key_masked == webhooks.mask_key(key) and w.key_generated
+    assert w.last_result_label == "never" and w.delivery_count == 0
+    assert not hasattr(w, "sign_key")
+    [row] = _rows(store)
+    assert row.sign_key == key and row.created_by == "alice"
+    text = _audit_text(store)
+    assert "webhook.create https://hooks.example.com/oneflow" in text
+    assert "signed (generated key)" in text and "verified by a test" in text
+    assert key not in text and key[6:] not in text
+
+
+def test_create_without_key_or_events_means_unsigned_and_all(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL, sign_key="  ", event_types=[])
+    assert not w.signed and w.key_masked == "" and w.event_types == () and not w.verified
+    assert w.events_label == "all"
+    assert "not signed; not verified" in _audit_text(store)
+
+
+def test_choosing_every_event_is_all(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL, event_types=list(webhooks.EVENT_TYPES))
+    assert w.event_types == ()
+
+
+def test_unknown_event_type_is_refused(store, owner, custom):
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=URL, event_types=["contract:sign", "nope"])
+    assert err.value.field == "event_types" and "Unknown event type: nope" in err.value.message
+    assert _rows(store) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "The URL is required."),
+        ("http://hooks.example.com/x", "must start with https://. Plain http is accepted only"),
+        ("ftp://hooks.example.com/x", "must start with https://"),
+        ("hooks.example.com/x", "must start with https://"),
+        ("https:///path-only", "has no host name"),
+        ("https://user:secret@hooks.example.com/x", "cannot carry a user name or password"),
+        ("https://hooks.example.com/a b", "cannot contain spaces"),
+        ("https://hooks.example.com:99999/x", "not valid"),
+        ("https://hooks.example.com/" + "a" * 1000, "1026 characters long; at most 1000"),
+        ("https://127.0.0.1/x", "127.0.0.1 is a loopback address"),
+        ("https://[::1]/x", "::1 is a loopback address"),
+        ("https://[::ffff:10.0.0.1]/x", "IPv4-mapped IPv6 form of 10.0.0.1"),
+        ("https://169.254.169.254/latest", "link-local"),
+    ],
+)
+def test_bad_urls_are_refused_with_the_reason(store, owner, custom, url, message):
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=url)
+    assert err.value.field == "url"
+    assert message in err.value.message
+    assert _rows(store) == []
+
+
+def test_url_of_1000_characters_is_accepted(store, owner, custom):
+    url = "https://hooks.example.com/" + "a" * (1000 - len("https://hooks.example.com/"))
+    assert webhooks.create(store, owner, custom, url=url).url == url
+
+
+def test_http_and_private_literals_only_when_the_account_allows(store, owner, custom):
+    settings.set_allow_private_webhooks(store, owner, True)
+    a = webhooks.create(store, owner, custom, url="http://10.0.0.1:8080/hook")
+    b = webhooks.create(store, owner, custom, url="https://[::1]/hook")
+    assert {a.url, b.url} == {"http://10.0.0.1:8080/hook", "https://[::1]/hook"}
+
+
+def test_same_url_twice_in_one_integration_is_refused(store, owner, custom):
+    webhooks.create(store, owner, custom, url=URL)
+    with pytest.raises(ValidationError, match="already has a webhook for this URL"):
+        webhooks.create(store, owner, custom, url=URL)
+    assert len(_rows(store)) == 1
+
+
+def test_member_cannot_create(store, owner, member, custom):
+    with pytest.raises(PermissionDenied, match="Manage add-ons and integrations"):
+        webhooks.create(store, member, custom, url=URL)
+    assert _rows(store) == []
+
+
+def test_only_on_the_enabled_custom_integration(store, owner, custom):
+    sf = marketplace.enable(store, owner, "salesforce")
+    with pytest.raises(Conflict, match="native integration: its webhooks are managed"):
+        webhooks.create(store, owner, sf, url=URL)
+    marketplace.disable(store, owner, "custom")
+    with pytest.raises(Conflict, match="disabled: enable it in the Marketplace"):
+        webhooks.create(store, owner, custom, url=URL)
+    with pytest.raises(NotFound):
+        webhooks.create(store, owner, 9999, url=URL)
+    assert [w.managed for w in _rows(store)] == [True]
+
+
+# -- list and get ------------------------------------------------------------------------
+
+
+def test_list_shows_last_delivery_in_one_query(store, owner, custom):
+    from datetime import UTC, datetime
+
+    a = webhooks.create(store, owner, custom, url=URL + "/a")
+    b = webhooks.create(store, owner, custom, url=URL + "/b")
+    webhooks.create(store, owner, custom, url=URL + "/c")
+    t0 = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    with store.write(owner.account_id) as s:
+        for i, (wid, ok, status) in enumerate(
+            [(a.id, False, 500), (a.id, True, 200), (b.id, False, None)]
+        ):
+            s.add(
+                Delivery(
+                    webhook_id=wid,
+                    callback_id=f"{i:040x}",
+                    event_type="webhook:test",
+                    url="u",
+                    attempted_at=t0,
+                    success=ok,
+                    status_code=status,
+                    error=None if ok else "Timeout: x",
+                )
+            )
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        rows = webhooks.list_for_integration(store, owner.account_id, custom)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listen)
+    assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 1
+    by_url = {r.url: r for r in rows}
+    assert by_url[URL + "/a"].last_result_label == "ok (200)"
+    assert by_url[URL + "/a"].delivery_count == 2
+    assert by_url[URL + "/b"].last_result_label == "failed"
+    assert by_url[URL + "/b"].last_error == "Timeout: x"
+    assert by_url[URL + "/c"].last_result_label == "never"
+
+
+def test_managed_webhooks_are_listed_read_only(store, owner):
+    sf = marketplace.enable(store, owner, "salesforce")
+    [w] = webhooks.list_for_integration(store, owner.account_id, sf)
+    assert w.managed and w.verified and w.integration_name == "Salesforce"
+    with pytest.raises(Conflict, match="managed by Salesforce: it is read-only"):
+        webhooks.delete(store, owner, w.id)
+    with pytest.raises(Conflict, match="managed by Salesforce: it is read-only"):
+        webhooks.update(store, owner, w.id, url=URL)
+    assert [r.url for r in _rows(store)] == [w.url]
+
+
+def test_get_is_scoped_to_the_account(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL)
+    assert webhooks.get(store, owner.account_id, w.id) == w
+    with pytest.raises(NotFound):
+        webhooks.get(store, owner.account_id + 1, w.id)
+
+
+def test_paused_integration_shows_inactive(store, owner, custom):
+    webhooks.create(store, owner, custom, url=URL)
+    marketplace.disable(store, owner, "custom")
+    [w] = webhooks.list_for_integration(store, owner.account_id, custom)
+    assert not w.active
+    marketplace.enable(store, owner, "custom")
+    [w] = webhooks.list_for_integration(store, owner.account_id, custom)
+    assert w.active
+
+
+# -- reveal, update, delete -----------------------------------------------------------------
+
+
+def test_reveal_key_needs_the_permission_and_is_audited_without_the_key(
+    store, owner, member, custom
+):
+    key = "a typed key of twenty chars"
+    w = webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    with pytest.raises(PermissionDenied):
+        webhooks.reveal_key(store, member, w.id)
+    assert webhooks.reveal_key(store, owner, w.id) == key
+    text = _audit_text(store)
+    assert "webhook.reveal_key" in text and key not in text
+
+
+def test_update_changes_url_key_and_events(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL, verified=True)
+    key = webhooks.generate_signing_key()
+    u = webhooks.update(
+        store, owner, w.id, url=URL + "/v2", sign_key=key, event_types=["contract:sign"]
+    )
+    assert (u.url, u.signed, u.event_types, u.verified) == (
+        URL + "/v2",
+        True,
+        ("contract:sign",),
+        False,
+    )
+    u = webhooks.update(store, owner, w.id, sign_key=None)
+    assert not u.signed and u.url == URL + "/v2" and u.event_types == ("contract:sign",)
+    text = _audit_text(store)
+    assert "signing key changed" in text and "signing key removed" in text and key not in text
+
+
+def test_delete_removes_the_webhook_and_its_log(store, owner, member, custom):
+    from datetime import UTC, datetime
+
+    w = webhooks.create(store, owner, custom, url=URL)
+    with store.write(owner.account_id) as s:
+        s.add(
+            Delivery(
+                webhook_id=w.id,
+                callback_id="0" * 40,
+                event_type="webhook:test",
+                url=URL,
+                attempted_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+    with pytest.raises(PermissionDenied):
+        webhooks.delete(store, member, w.id)
+    webhooks.delete(store, owner, w.id)
+    assert _rows(store) == []
+    with store.read() as s:
+        assert s.exec(select(Delivery)).all() == []
+    assert (
+        "webhook.delete https://hooks.example.com/oneflow 1 logged delivery deleted"
+        in _audit_text(store)
+    )
+    with pytest.raises(NotFound):
+        webhooks.delete(store, owner, w.id)
+
+
+def test_audit_never_shows_query_strings(store, owner, custom):
+    webhooks.create(store, owner, custom, url=URL + "?token=s3cr3t")
+    assert "s3cr3t" not in _audit_text(store)
+
+
+# -- account settings ---------------------------------------------------------------------
+
+
+def test_settings_default_and_change_with_audit(store, owner, member):
+    assert settings.webhook_settings(store, owner.account_id) == settings.WebhookSettings(10, False)
+    with pytest.raises(PermissionDenied):
+        settings.set_allow_private_webhooks(store, member, True)
+    with pytest.raises(PermissionDenied):
+        settings.set_webhook_timeout(store, member, 5)
+    assert settings.set_allow_private_webhooks(store, owner, True).allow_private
+    assert settings.set_webhook_timeout(store, owner, 1).timeout_s == 1
+    assert settings.webhook_settings(store, owner.account_id) == settings.WebhookSettings(1, True)
+    entries = audit.entries(store, owner.account_id, text="account.settings")
+    assert [e.detail for e in entries] == [
+        "webhook timeout 10 s -> 1 s",
+        "Allow webhooks to private networks: off -> on",
+    ]
+    settings.set_allow_private_webhooks(store, owner, True)  # no change, no entry
+    assert len(audit.entries(store, owner.account_id, text="account.settings")) == 2
+
+
+@pytest.mark.parametrize("seconds", [0, 31, -1, True, 2.5])
+def test_timeout_outside_1_to_30_is_refused(store, owner, seconds):
+    with pytest.raises(ValidationError) as err:
+        settings.set_webhook_timeout(store, owner, seconds)
+    assert err.value.field == "webhook_timeout_s"
+    assert settings.webhook_settings(store, owner.account_id).timeout_s == 10

@@ -48,7 +48,7 @@ class TokenOnceScreen(Screen[None]):
         # Leaving for another section would keep the token on a hidden stack.
         *(
             Binding(key, "stay", show=False, id=f"token_once.stay_{key}")
-            for key in ("m", "i", "p", "a", "question_mark")
+            for key in ("m", "i", "p", "a", "o", "u", "question_mark")
         ),
     ]
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import integrations, tokens
+from store import clock, integrations, tokens
 from store.errors import DomainError
 from store.tokens import TokenInfo
 from tui.dialogs.confirm import ConfirmDialog
@@ -30,8 +30,20 @@ def _day(dt) -> str:
     return f"{dt:%Y-%m-%d}" if dt else "never"
 
 
-def _moment(dt) -> str:
-    return f"{dt:%Y-%m-%d %H:%M}" if dt else "never"
+def _ago(dt, now) -> str:
+    """Last use, relative while recent (narrow enough for 80 columns)."""
+    if dt is None:
+        return "never"
+    seconds = max(0, int((now - dt).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 60 * 86400:
+        return f"{seconds // 86400} d ago"
+    return _day(dt)
 
 
 def token_form(admin, integration_id: int) -> FormDialog:
@@ -77,7 +89,7 @@ class TokensTab(TabContent):
     def compose(self) -> ComposeResult:
         yield Static("", id="tokens-note", classes="usage")
         yield FilterTable(
-            ("Name", "Hint", "Created", "Expires", "Last used", "Status"), id="tokens"
+            ("Name", "Hint", "Created", "Expires", "Last used", "Status"), id="token-list"
         )
 
     def on_mount(self) -> None:
@@ -110,8 +122,12 @@ class TokensTab(TabContent):
             note.add_class("-managed")
             return
         active = sum(1 for t in self.items if t.status == "active")
-        note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
+        if self.items:
+            note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
+        else:
+            note.update(Text("No API tokens yet: press n to generate one."))
         table.empty_text = "No API tokens yet: press n to generate one."
+        now = clock.now()
         table.set_rows(
             [
                 Row(
@@ -121,7 +137,7 @@ class TokensTab(TabContent):
                         t.hint,
                         f"{_day(t.created_at)} {t.created_by}",
                         _day(t.expires_at),
-                        _moment(t.last_used_at),
+                        _ago(t.last_used_at, now),
                         Text(t.status, style=STATUS_STYLE.get(t.status, "")),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),

@@ -12,15 +12,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models
 from .errors import SchemaTooNew, StoreUnavailable
 
-SCHEMA_VERSION = 1
+# The schema this program writes, and the Alembic revision that makes it
+# (store/migrations/versions/; a test keeps the two in step).
+SCHEMA_VERSION = 2
+HEAD_REVISION = "0002"
 ENV_VAR = "INTEGRATIONS_ADMIN_DB"
 APP_NAME = "integrations-admin"
 
@@ -42,6 +57,28 @@ def resolve_url(url: str | None) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+# Alembic's own bookkeeping table, written here for a new database so that
+# creating one does not need to import Alembic.
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+_OUR_TABLES = frozenset(SQLModel.metadata.tables)
+_SCHEMA_LOCK_KEY = 0x1A_5C_4E_3A  # pg_advisory_xact_lock key: "integrations-admin schema"
+
+
+def _schema_version(conn: Connection) -> int | None:
+    """The schema version a database carries, None for a database without one."""
+    if not inspect(conn).has_table("meta"):
+        return None
+    value = conn.execute(
+        select(models.Meta.value).where(models.Meta.key == "schema_version")
+    ).scalar()
+    return int(value) if value is not None else None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -83,7 +120,10 @@ class Store:
             )
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self.created = False
+        self.created = False  # prepare() made a new database
+        self.upgraded_from: int | None = None  # prepare() upgraded from this schema
+        self.backup_path: Path | None = None  # the copy made before upgrading (SQLite)
+        self._prepared = False
 
     @property
     def display_location(self) -> str:
@@ -95,27 +135,116 @@ class Store:
     # -- schema ---------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Create the schema on a new database; refuse one newer than this program."""
-        from sqlalchemy import inspect
+        """Make the database ready for this program.
 
+        A new, empty database gets the current schema. A database of an older
+        schema is upgraded (Alembic, store/migrations/) in one transaction that
+        keeps every row; a SQLite file is first backed up beside itself. A
+        database of a newer schema is refused (SchemaTooNew) and left untouched.
+        The common case, a database already current, costs one small query.
+        """
+        if self._prepared:
+            return
         with self._guard():
-            version = None
-            if inspect(self.engine).has_table("meta"):
-                with Session(self.engine) as s:
-                    row = s.get(models.Meta, "schema_version")
-                    version = int(row.value) if row else None
-            if version is not None and version > SCHEMA_VERSION:
-                raise SchemaTooNew(
-                    f"This database was written by a newer integrations-admin (schema "
-                    f"{version}; this program knows {SCHEMA_VERSION}). Upgrade the program; "
-                    "the database was left untouched."
-                )
+            with self.engine.connect() as conn:
+                version = _schema_version(conn)
+            if version != SCHEMA_VERSION:
+                self._refuse_newer(version)
+                self._create_or_upgrade()
+        self._prepared = True
+
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"This database was written by a newer integrations-admin (schema "
+                f"{version}; this program knows {SCHEMA_VERSION}). Upgrade the program; "
+                "the database was left untouched."
+            )
+
+    def _create_or_upgrade(self) -> None:
+        with self._schema_transaction() as conn:
+            version = _schema_version(conn)  # again: another process may have done it
+            self._refuse_newer(version)
             if version is None:
-                SQLModel.metadata.create_all(self.engine)
-                with Session(self._write_engine) as s, s.begin():
-                    if s.get(models.Meta, "schema_version") is None:
-                        s.add(models.Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-                        self.created = True
+                foreign = sorted(set(inspect(conn).get_table_names()) & _OUR_TABLES)
+                if foreign:
+                    raise StoreUnavailable(
+                        f"The database at {self.display_location} has tables named like "
+                        f"this program's ({', '.join(foreign[:3])}...) but no schema version: "
+                        "it was not made by integrations-admin. Point the program at an "
+                        "empty database."
+                    )
+                SQLModel.metadata.create_all(conn)
+                _ALEMBIC_VERSION.create(conn)
+                conn.execute(insert(_ALEMBIC_VERSION).values(version_num=HEAD_REVISION))
+                conn.execute(
+                    insert(models.Meta).values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+                self.created = True
+            elif version < SCHEMA_VERSION:
+                self.backup_path = self._backup_before_upgrade(version)
+                from . import migrations  # imports Alembic: only when upgrading
+
+                migrations.upgrade(conn, version)
+                conn.execute(
+                    update(models.Meta)
+                    .where(models.Meta.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
+                )
+                self.upgraded_from = version
+
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[Connection]:
+        """One transaction holding the schema lock, so two programs opening the
+        same database at once do not both create or upgrade it."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                with conn.begin():
+                    conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+                    yield conn
+                return
+            # SQLite rebuilds a table to alter it; with foreign keys on, dropping
+            # the old table would cascade-delete the rows that point at it. The
+            # pragma only changes outside a transaction, so set it first, then
+            # check every reference before committing (the SQLite-documented way).
+            raw = conn.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with conn.execution_options(sqlite_begin="IMMEDIATE").begin():
+                    yield conn
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreUnavailable(
+                            f"Upgrading {self.display_location} would break "
+                            f"{len(broken)} references between rows; nothing was changed."
+                        )
+            finally:
+                raw.execute("PRAGMA foreign_keys = ON")
+
+    def _backup_before_upgrade(self, version: int) -> Path | None:
+        """Copy a SQLite file before upgrading it (SQLite's online backup: a
+        consistent copy even while others read). PostgreSQL: the operator's backups."""
+        if self.path is None:
+            return None
+        import sqlite3
+
+        target = self.path.with_name(f"{self.path.name}.schema-{version}.bak")
+        try:
+            src = sqlite3.connect(self.path)
+            try:
+                dst = sqlite3.connect(target)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(
+                f"Cannot back up {self.path} before upgrading it to schema {SCHEMA_VERSION} "
+                f"({exc}); nothing was changed."
+            ) from None
+        return target
 
     # -- sessions ---------------------------------------------------------------
 

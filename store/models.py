@@ -131,6 +131,7 @@ class Webhook(SQLModel, table=True):
     created_at: datetime
     created_by: str = Field(max_length=100)
     verified: bool = False
+    version: int = 1  # schema 2: optimistic concurrency, as on blueprints
 
 
 class Delivery(SQLModel, table=True):
@@ -163,6 +164,7 @@ class Playbook(SQLModel, table=True):
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime
     created_by: str = Field(max_length=100)
+    version: int = 1  # schema 2: optimistic concurrency, as on blueprints
 
 
 class DataField(SQLModel, table=True):

@@ -1,0 +1,213 @@
+"""Safe upgrades: a new database gets the current schema, a database made by
+release 0.1.0 (schema 1, kept in tests/data/) opens with every row intact, a
+failed upgrade changes nothing, and a newer database is refused untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import SQLModel
+
+from store import accounts, audit, blueprints, integrations, migrations, playbooks, tokens
+from store.catalog import CUSTOM_KEY
+from store.db import HEAD_REVISION, SCHEMA_VERSION, Store
+from store.errors import SchemaTooNew, StoreUnavailable
+
+from .reliability import dump, load_v1, reflected_rows
+
+ADDED_IN_2 = {("playbook", "version"), ("webhook", "version")}
+
+
+def _schema_diff(store: Store) -> list:
+    """What differs between the database's schema and the models (empty: same)."""
+    with store.engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+
+
+def _versions(store: Store) -> tuple[str, str]:
+    with store.engine.connect() as conn:
+        meta = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+        rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return meta, rev
+
+
+def test_revisions_and_schema_version_in_step():
+    assert migrations.head_revision() == HEAD_REVISION == migrations.revision_of(SCHEMA_VERSION)
+
+
+def test_new_database_gets_current_schema(db_url):
+    st = Store(db_url)
+    st.prepare()
+    assert st.created and st.upgraded_from is None
+    assert _versions(st) == (str(SCHEMA_VERSION), HEAD_REVISION)
+    assert _schema_diff(st) == []
+    st.dispose()
+    again = Store(db_url)
+    again.prepare()
+    assert not again.created and again.upgraded_from is None
+    again.dispose()
+
+
+def test_v1_database_upgrades_with_every_row_intact(db_url):
+    load_v1(db_url)
+    before = reflected_rows(db_url)
+    assert sum(len(r) for r in before.values()) > 60  # a real account, not an empty file
+    assert "alembic_version" not in before
+
+    st = Store(db_url)
+    st.prepare()
+    assert st.upgraded_from == 1 and not st.created
+    assert _versions(st) == (str(SCHEMA_VERSION), HEAD_REVISION)
+    if st.is_sqlite:
+        assert st.backup_path is not None and st.backup_path.exists()
+    # The upgraded schema is exactly the schema of a new database.
+    assert _schema_diff(st) == []
+
+    after = reflected_rows(db_url)
+    for table, old_rows in before.items():
+        if table == "meta":
+            continue
+        new_rows = after[table]
+        assert len(new_rows) == len(old_rows), table
+        for old, new in zip(old_rows, new_rows, strict=True):
+            assert {k: new[k] for k in old} == old, table
+            added = set(new) - set(old)
+            assert added == {c for t, c in ADDED_IN_2 if t == table}, table
+            assert all(new[c] == 1 for c in added)
+    assert after["meta"] == [{"key": "schema_version", "value": str(SCHEMA_VERSION)}]
+
+    # And the program works on it: the people, their objects, a change with a version.
+    alice = accounts.sign_in(st, "alice")
+    assert (alice.role, alice.can_manage) == ("owner", True)
+    assert accounts.sign_in(st, "bob").can_manage is False
+    names = [b.name for b in blueprints.all_for_account(st, alice.account_id)]
+    assert "[bold]Ünïcødé[/] 名前 🚀" in names and "Order data" in names
+    custom = next(i for i in integrations.active(st, alice.account_id) if i.key == CUSTOM_KEY)
+    listed = tokens.list_for_integration(st, alice.account_id, custom.id)
+    assert {t.name for t in listed} == {"Old script", "ERP sync"}
+    order = next(
+        b for b in blueprints.all_for_account(st, alice.account_id) if b.name == "Order data"
+    )
+    blueprints.update(
+        st, alice, order.id, name="Order data", description="new", version=order.version
+    )
+    pb = next(
+        p for p in playbooks.all_for_account(st, alice.account_id) if p.name == "Sales contract"
+    )
+    playbooks.add_data_field(st, alice, pb.id, name="Added after the upgrade")
+    assert len(playbooks.detail(st, alice.account_id, pb.id).data_fields) == 3
+    assert len(audit.entries(st, alice.account_id)) == len(before["audit_entry"]) + 2
+    st.dispose()
+
+    reopened = Store(db_url)
+    reopened.prepare()
+    assert reopened.upgraded_from is None and reopened.backup_path is None
+    reopened.dispose()
+
+
+def test_downgrade_to_v1_keeps_rows(db_url):
+    """The revisions' downgrades work too (a maintainer's tool: SQLite rebuilds the
+    tables, with every reference kept)."""
+    from alembic import command
+
+    load_v1(db_url)
+    before = reflected_rows(db_url)
+    st = Store(db_url)
+    st.prepare()
+    with st._schema_transaction() as conn:
+        command.downgrade(migrations.config(conn), "0001")
+    cols = {c["name"] for c in inspect(st.engine).get_columns("playbook")}
+    assert "version" not in cols
+    after = reflected_rows(db_url)
+    for table in before:
+        if table not in ("meta",):
+            assert after[table] == before[table], table
+    st.dispose()
+
+
+def test_failed_upgrade_changes_nothing(db_url, monkeypatch):
+    load_v1(db_url)
+    before = reflected_rows(db_url)
+    real = migrations.upgrade
+
+    def upgrade_then_fail(conn, from_version):
+        real(conn, from_version)  # every DDL statement runs ...
+        raise RuntimeError("power cut")  # ... and then the upgrade dies before commit
+
+    monkeypatch.setattr(migrations, "upgrade", upgrade_then_fail)
+    st = Store(db_url)
+    with pytest.raises(RuntimeError):
+        st.prepare()
+    st.dispose()
+    assert reflected_rows(db_url) == before  # same tables (no alembic_version), same rows
+    monkeypatch.setattr(migrations, "upgrade", real)
+    st = Store(db_url)
+    st.prepare()
+    assert st.upgraded_from == 1
+    st.dispose()
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_newer_database_is_refused_untouched(db_url):
+    st = Store(db_url)
+    st.prepare()
+    accounts.sign_in(st, "alice")
+    with st.engine.begin() as conn:  # what a future release would have written
+        conn.execute(text("UPDATE meta SET value = '99' WHERE key = 'schema_version'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        conn.execute(text("CREATE TABLE future_thing (id INTEGER PRIMARY KEY)"))
+    st.dispose()
+    before = reflected_rows(db_url)
+    sha = _sha(st.path) if st.path else None
+
+    newer = Store(db_url)
+    with pytest.raises(SchemaTooNew) as err:
+        newer.prepare()
+    assert "newer integrations-admin (schema 99; this program knows 2)" in str(err.value)
+    assert "left untouched" in str(err.value)
+    with pytest.raises(SchemaTooNew):
+        accounts.sign_in(newer, "alice")  # sign_in prepares first
+    newer.dispose()
+    assert reflected_rows(db_url) == before
+    if sha is not None:
+        assert _sha(st.path) == sha
+
+
+def test_database_of_another_program_is_refused(db_url):
+    eng = create_engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE account (id INTEGER PRIMARY KEY, owner TEXT)"))
+        conn.execute(text("INSERT INTO account VALUES (7, 'someone else')"))
+    eng.dispose()
+    st = Store(db_url)
+    with pytest.raises(StoreUnavailable, match="not made by integrations-admin"):
+        st.prepare()
+    st.dispose()
+    assert list(reflected_rows(db_url)) == ["account"]
+
+
+def test_opening_a_current_database_does_not_import_alembic(tmp_path):
+    path = tmp_path / "cur.db"
+    Store(str(path)).prepare()
+    code = (
+        "import sys; from store.db import Store; from store import accounts; "
+        f"st = Store({str(path)!r}); st.prepare(); accounts.sign_in(st, 'alice'); "
+        "print('alembic' in sys.modules, st.created)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_dump_helper_sees_every_table(store, owner):
+    # The dump used by the hostile-input tests covers every table of the schema.
+    assert set(dump(store)) == set(SQLModel.metadata.tables)

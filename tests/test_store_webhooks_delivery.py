@@ -156,7 +156,7 @@ async def test_unsigned_delivery_has_no_signatures(store, owner, custom, receive
     assert (await deliveries.send_test(store, owner, w.id)).ok
     [req] = _received(receiver)
     assert "signature" not in req.get_json()
-    assert not any(h.lower().startswith("webhook-") for h in req.headers)
+    assert not any(name.lower().startswith("webhook-") for name, _value in req.headers)
 
 
 # -- failures, each in words ---------------------------------------------------------------

@@ -74,6 +74,9 @@ def token_form(admin, integration_id: int) -> FormDialog:
 
 
 class TokensTab(TabContent):
+    DEFAULT_CSS = """
+    TokensTab #tokens-note.-managed { height: auto; padding: 1 1; color: $text; }
+    """
     BINDINGS = [
         Binding("n", "new", "New token", id="tokens.new"),
         Binding("d", "revoke", "Revoke", id="tokens.revoke"),
@@ -116,10 +119,11 @@ class TokensTab(TabContent):
             note.update(
                 Text(
                     f"{info.name}'s API token is managed automatically and is not visible: "
-                    "it was created when the integration was enabled and is never shown."
+                    "it was created when the integration was enabled and is never shown. "
+                    "Tokens you generate belong to the Custom integration."
                 )
             )
-            note.add_class("-managed")
+            note.set_classes("-managed")  # several lines, not the one-line usage style
             return
         active = sum(1 for t in self.items if t.status == "active")
         if self.items:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import (
@@ -81,11 +82,13 @@ def _schema_version(conn: Connection) -> int | None:
     return int(value) if value is not None else None
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout = 15000")
+    # A writer waits this long for another's transaction to finish (every
+    # write takes the lock at BEGIN IMMEDIATE, so the wait happens there).
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
@@ -100,23 +103,40 @@ def _sqlite_begin(conn) -> None:
 class Store:
     """An open database. Thread-safe: each call takes its own session."""
 
-    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | None = None, *, echo: bool = False, lock_timeout_s: float = 15
+    ) -> None:
+        """``lock_timeout_s``: how long a write waits for another administrator's
+        write to finish before saying the database is busy (both backends)."""
         self.url = resolve_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.path: Path | None = None
+        lock_ms = max(1, int(lock_timeout_s * 1000))
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 self.path = Path(parsed.database)
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
-                self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15}
+                self.url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
             )
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=lock_ms))
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(
-                self.url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+                self.url,
+                echo=echo,
+                # A connection the server dropped (restart, failover) is noticed and
+                # replaced when next taken from the pool, so the program recovers alone.
+                pool_pre_ping=True,
+                connect_args={
+                    "connect_timeout": 5,
+                    # The same bounded wait as SQLite's busy timeout, for row and
+                    # advisory locks held by another administrator's transaction.
+                    "options": f"-c lock_timeout={lock_ms}",
+                },
             )
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -287,16 +307,33 @@ class Store:
         self.engine.dispose()
 
 
+# PostgreSQL SQLSTATEs: another transaction holds what we need (serialization
+# failure, deadlock, lock timeout); out of disk; a read-only server or transaction.
+_PG_BUSY = {"40001", "40P01", "55P03"}
+_PG_FULL = {"53100"}
+_PG_READONLY = {"25006"}
+
+
 def _explain(exc: Exception, store: Store) -> str:
-    text = str(getattr(exc, "orig", exc)).lower()
+    """The administrator's message for a database error (never the raw driver text
+    for the common cases: busy, read-only, disk full, unreachable)."""
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).lower()
+    code = str(getattr(orig, "sqlstate", "") or "")
+    sqlite_code = str(getattr(orig, "sqlite_errorname", "") or "")
     where = store.display_location
-    if "readonly" in text or "read-only" in text:
+    if code in _PG_READONLY or sqlite_code.startswith("SQLITE_READONLY") or "readonly" in text:
         return f"The database at {where} is read-only: check the file's permissions."
-    if ("disk" in text and "full" in text) or "no space" in text:
+    if (
+        code in _PG_FULL
+        or sqlite_code == "SQLITE_FULL"
+        or ("disk" in text and "full" in text)
+        or "no space" in text
+    ):
         return f"The disk holding {where} is full: free some space and try again."
-    if "locked" in text:
+    if code in _PG_BUSY or sqlite_code.startswith("SQLITE_BUSY") or "locked" in text:
         return "The database is busy with another administrator's change; try again."
-    if "unable to open" in text:
+    if "unable to open" in text or sqlite_code.startswith("SQLITE_CANTOPEN"):
         return f"Cannot open the database file {where}: check the path and its permissions."
     if store.is_sqlite:
         return f"The database at {where} cannot be used: {text.splitlines()[0]}"

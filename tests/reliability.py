@@ -64,3 +64,147 @@ def load_v1(url: str) -> None:
 def spawn_pool(n: int = 2):
     """Real processes (spawn: nothing shared with the test process)."""
     return multiprocessing.get_context("spawn").Pool(n)
+
+
+# -- two administrators at once: real processes ------------------------------------
+
+
+def outcome(fn, *args, **kwargs) -> str:
+    """'ok', or the domain error's class and message; anything else is 'CRASH ...'."""
+    from store.errors import DomainError
+
+    try:
+        fn(*args, **kwargs)
+    except DomainError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # the test fails on these: never a crash
+        return f"CRASH {type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def _serve(barrier, tasks, results, index) -> None:
+    import traceback
+
+    while (task := tasks.get()) is not None:
+        fn, args = task
+        try:
+            results.put((index, fn(barrier, *args)))
+        except BaseException:
+            results.put((index, f"CRASH {traceback.format_exc()}"))
+
+
+class ProcessPair:
+    """Two long-lived spawned processes (nothing shared with the test process but
+    the database) that run one function each at a time; a barrier lets them
+    start their racing part at the same moment. Kept for a whole test module so
+    each test pays for the work, not for starting Python twice."""
+
+    def __init__(self, timeout: float = 120) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.timeout = timeout
+        self.barrier = ctx.Barrier(2, timeout=timeout)
+        self.tasks = [ctx.Queue(), ctx.Queue()]
+        self.results = ctx.Queue()
+        self.procs = [
+            ctx.Process(target=_serve, args=(self.barrier, q, self.results, i), daemon=True)
+            for i, q in enumerate(self.tasks)
+        ]
+        for p in self.procs:
+            p.start()
+
+    def run(self, fn, args_a: tuple, args_b: tuple) -> list:
+        """``fn(barrier, *args_a)`` in one process and ``fn(barrier, *args_b)`` in
+        the other; what each returned (or 'CRASH <traceback>')."""
+        self.tasks[0].put((fn, args_a))
+        self.tasks[1].put((fn, args_b))
+        results = dict(self.results.get(timeout=self.timeout) for _ in range(2))
+        if any(isinstance(r, str) and r.startswith("CRASH") for r in results.values()):
+            self.barrier.reset()
+        return [results[0], results[1]]
+
+    def close(self) -> None:
+        for q in self.tasks:
+            q.put(None)
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+
+
+def race_blueprints(barrier, url: str, actor, integration_id: int, tag: str) -> list[str]:
+    """Create custom blueprints until refused; the outcome of each call."""
+    from store import blueprints
+    from store.db import Store
+
+    store = Store(url)
+    store.prepare()
+    barrier.wait()
+    out: list[str] = []
+    n = 0
+    while not out or out[-1] == "ok":
+        n += 1
+        out.append(outcome(blueprints.create, store, actor, integration_id, name=f"{tag} {n}"))
+        assert n < 1000
+    store.dispose()
+    return out
+
+
+def race_data_fields(barrier, url: str, actor, playbook_id: int, tag: str) -> list[str]:
+    """Add data fields to one playbook until refused."""
+    from store import playbooks
+    from store.db import Store
+
+    store = Store(url)
+    store.prepare()
+    barrier.wait()
+    out: list[str] = []
+    n = 0
+    while not out or out[-1] == "ok":
+        n += 1
+        out.append(outcome(playbooks.add_data_field, store, actor, playbook_id, name=f"{tag} {n}"))
+        assert n < 1000
+    store.dispose()
+    return out
+
+
+def race_same_field(barrier, url: str, actor, field_id: int, tag: str, rounds: int) -> list[str]:
+    """Each round: both read the field, then both save their edit with the
+    version they read, at the same moment."""
+    from store import blueprints
+    from store.db import Store
+    from store.models import BlueprintField
+
+    store = Store(url)
+    store.prepare()
+    out: list[str] = []
+    for r in range(rounds):
+        barrier.wait()
+        with store.read() as s:
+            f = s.get(BlueprintField, field_id)
+            assert f is not None
+            seen = f.version
+        barrier.wait()
+        out.append(
+            outcome(
+                blueprints.update_field,
+                store,
+                actor,
+                field_id,
+                name=f"{tag} round {r}",
+                description=f"edited by {tag}",
+                version=seen,
+            )
+        )
+    store.dispose()
+    return out
+
+
+def open_together(barrier, url: str) -> tuple[bool, int | None]:
+    """Open (and so create or upgrade) the database at the same moment as another."""
+    from store.db import Store
+
+    store = Store(url)
+    barrier.wait()
+    store.prepare()
+    store.dispose()
+    return store.created, store.upgraded_from

@@ -323,7 +323,10 @@ def _explain(exc: Exception, store: Store) -> str:
     sqlite_code = str(getattr(orig, "sqlite_errorname", "") or "")
     where = store.display_location
     if code in _PG_READONLY or sqlite_code.startswith("SQLITE_READONLY") or "readonly" in text:
-        return f"The database at {where} is read-only: check the file's permissions."
+        return (
+            f"The database at {where} is read-only: check the permissions of the file "
+            "and of its folder."
+        )
     if (
         code in _PG_FULL
         or sqlite_code == "SQLITE_FULL"

@@ -208,3 +208,48 @@ def open_together(barrier, url: str) -> tuple[bool, int | None]:
     store.prepare()
     store.dispose()
     return store.created, store.upgraded_from
+
+
+# -- faults ----------------------------------------------------------------------------
+
+
+def killable_writer(url: str, login: str, blueprint_id: int, mode: str) -> None:
+    """Run in a child process that the test kills with SIGKILL.
+
+    ``hold``: write 50 fields and their audit entries in one transaction, say
+    ``holding`` and wait, uncommitted. ``stream``: add fields one call at a
+    time, printing how many calls returned.
+    """
+    import time
+
+    from store import accounts, audit, blueprints, clock
+    from store.db import Store
+    from store.models import BlueprintField
+
+    store = Store(url)
+    store.prepare()
+    actor = accounts.sign_in(store, login)
+    if mode == "hold":
+        with store.write(actor.account_id) as s:
+            for n in range(50):
+                f = BlueprintField(
+                    blueprint_id=blueprint_id, name=f"Uncommitted {n}", created_at=clock.now()
+                )
+                s.add(f)
+                s.flush()
+                audit.record(
+                    s,
+                    account_id=actor.account_id,
+                    actor=login,
+                    action="field.create",
+                    object_type="blueprint_field",
+                    object_id=f.id,
+                )
+            print("holding", flush=True)
+            time.sleep(120)
+        return
+    n = 0
+    while True:
+        blueprints.add_field(store, actor, blueprint_id, name=f"Field {n}", description="x" * 500)
+        n += 1
+        print(n, flush=True)

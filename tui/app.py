@@ -3,6 +3,7 @@ acting user and the open store."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -39,11 +40,19 @@ class IntegrationsAdmin(App[None]):
     MODES = {
         "integrations": _lazy("tui.screens.integrations", "IntegrationsScreen"),
         "marketplace": _lazy("tui.screens.marketplace", "MarketplaceScreen"),
+        "playbooks": _lazy("tui.screens.playbooks", "PlaybooksScreen"),
+        "audit": _lazy("tui.screens.audit", "AuditScreen"),
+        "account": _lazy("tui.screens.account", "AccountScreen"),
+        "users": _lazy("tui.screens.users", "UsersScreen"),
     }
     DEFAULT_MODE = "integrations"
     BINDINGS = [
         Binding("m", "section('marketplace')", "Marketplace", id="go.marketplace"),
         Binding("i", "section('integrations')", "Integrations", id="go.integrations"),
+        Binding("p", "section('playbooks')", "Playbooks", id="go.playbooks"),
+        Binding("a", "section('audit')", "Audit log", id="go.audit"),
+        Binding("o", "section('account')", "Account", show=False, id="go.account"),
+        Binding("u", "section('users')", "Users", show=False, id="go.users"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
@@ -89,7 +98,7 @@ class IntegrationsAdmin(App[None]):
             return
         role = "owner" if self.actor.is_owner else "member"
         perm = "" if self.actor.can_manage else ", read-only"
-        self.sub_title = f"{info.name} · {info.plan} plan · {self.actor.login} ({role}{perm})"
+        self.sub_title = f"{info.name} · {info.plan} · {self.actor.login} ({role}{perm})"
 
     # -- shared by screens -----------------------------------------------------------
 
@@ -101,9 +110,10 @@ class IntegrationsAdmin(App[None]):
     def report(self, exc: Exception) -> None:
         """Show a domain error (or an unexpected one) without crashing."""
         if isinstance(exc, DomainError):
+            words = re.findall(r"[A-Z][a-z]*", type(exc).__name__)
             self.notify(
                 str(exc),
-                title=type(exc).__name__.replace("Error", " error"),
+                title=" ".join(words).capitalize(),
                 severity="error",
                 timeout=8,
             )

@@ -122,6 +122,14 @@ class OwnPostgres:
         self._pg("initdb", "-D", self.dir / "data", "-A", "trust", "-U", "postgres", "--no-sync")
         self.start()
 
+    def fresh_database(self, name: str) -> str:
+        import psycopg
+
+        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
     def _pg(self, tool: str, *args) -> None:
         cmd = ["runuser", "-u", "postgres", "--", str(PGBIN / tool), *map(str, args)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
@@ -151,7 +159,7 @@ def own_pg():
 
 
 def test_postgresql_restart_says_unavailable_then_recovers(own_pg):
-    st = Store(own_pg.url)
+    st = Store(own_pg.fresh_database("restart"))
     st.prepare()
     alice = accounts.sign_in(st, "alice")
     iid = marketplace.enable(st, alice, CUSTOM_KEY)
@@ -306,3 +314,37 @@ def test_full_disk_says_so_and_changes_nothing(tmp_path):
     freed = Store(str(tmp_path / "full.db"))  # space freed: the same file works again
     blueprints.add_field(freed, alice, bp.id, name="After freeing space")
     freed.dispose()
+
+
+async def test_app_survives_a_postgresql_outage_and_recovers(own_pg):
+    """The whole app, by keys: while the server is down every section says so;
+    once it is back the same app works again."""
+    from tui.app import IntegrationsAdmin
+
+    from .ui import flat
+
+    st = Store(own_pg.fresh_database("app"))
+    st.prepare()
+    alice = accounts.sign_in(st, "alice")
+    iid = marketplace.enable(st, alice, CUSTOM_KEY)
+    blueprints.create(st, alice, iid, name="Orders")
+    app = IntegrationsAdmin(st, alice)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.pause()
+        assert "Custom integration" in flat(app)
+        own_pg.stop()
+        try:
+            for keys in (["enter"], ["2"], ["n"], ["escape", "escape"], ["m"], ["p"], ["a"]):
+                await pilot.press(*keys)
+                await pilot.pause()
+            assert "Cannot reach the database server" in flat(app)
+        finally:
+            own_pg.start()
+        app.clear_notifications()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("enter", "2")
+        await pilot.pause()
+        assert "Orders" in flat(app)
+        assert "Cannot reach" not in flat(app)
+    st.dispose()

@@ -1,0 +1,199 @@
+"""The Playbooks list: name, data fields n/limit, connected blueprints n/limit,
+complete or how many required mappings are missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from store import accounts, playbooks
+from store.errors import DomainError
+from store.playbooks import PlaybookInfo
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FormDialog, FormField
+from tui.screens.base import BaseScreen
+from tui.widgets.filter_table import FilterTable, Row
+
+
+def status_text(missing: int) -> Text:
+    if missing == 0:
+        return Text("complete", style="green")
+    return Text(f"{missing} missing", style="bold red")
+
+
+def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
+    def submit(v: dict[str, Any]) -> PlaybookInfo:
+        if pb is None:
+            return playbooks.create(
+                admin.store, admin.actor, name=v["name"], description=v["description"]
+            )
+        return playbooks.update(
+            admin.store, admin.actor, pb.id, name=v["name"], description=v["description"]
+        )
+
+    return FormDialog(
+        "New playbook" if pb is None else f"Edit playbook {pb.name}",
+        [
+            FormField(
+                "name",
+                "Name",
+                value=pb.name if pb else "",
+                placeholder="e.g. Sales agreement",
+                help="1-100 characters, unique in the account",
+            ),
+            FormField(
+                "description",
+                "Description",
+                value=pb.description if pb else "",
+                placeholder="Which contract templates use it",
+            ),
+        ],
+        submit,
+    )
+
+
+class PlaybooksScreen(BaseScreen):
+    """Every playbook of the account; `enter` opens one."""
+
+    BINDINGS = [
+        Binding("n", "new", "New playbook", id="playbooks.new"),
+        Binding("e", "edit", "Edit", id="playbooks.edit"),
+        Binding("d", "delete", "Delete", id="playbooks.delete"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[PlaybookInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Playbooks", classes="section-title")
+        yield Static("", id="usage", classes="usage")
+        yield Static("", id="empty", classes="empty")
+        yield FilterTable(("Playbook", "Data fields", "Connected", "Mappings"), id="playbooks")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(FilterTable).focus_table()
+
+    def reload(self, select: str | None = None) -> None:
+        store, actor = self.admin.store, self.admin.actor
+        try:
+            self.items = playbooks.all_for_account(store, actor.account_id)
+            account = accounts.account_info(store, actor.account_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        usage = self.query_one("#usage", Static)
+        if account.plan == "Free":
+            usage.update(
+                Text(
+                    f"Playbooks need the {playbooks.PLAN} plan or higher; this account is on "
+                    "Free. Ask your operator to change the plan."
+                )
+            )
+            usage.set_class(True, "-full")
+        else:
+            used, limit = account.playbooks, account.limit_playbooks
+            usage.update(Text(f"Playbooks {used}/{limit}"))
+            usage.set_class(used >= limit, "-full")
+        empty = self.query_one("#empty", Static)
+        table = self.query_one(FilterTable)
+        empty.display = not self.items
+        table.display = bool(self.items)
+        if not self.items:
+            empty.update(
+                Text.assemble(
+                    "No playbooks yet.\n\nA playbook holds the data fields your contract "
+                    "templates use; connect integration blueprints to it to fill them.\n\n"
+                    "Press ",
+                    ("n", "bold reverse"),
+                    " to create one.",
+                )
+            )
+            return
+        table.set_rows(
+            [
+                Row(
+                    str(p.id),
+                    (
+                        p.name,
+                        f"{p.data_field_count}/{p.limit_data_fields}",
+                        f"{p.connected_count}/{p.limit_connected_blueprints}",
+                        status_text(p.missing_required_count),
+                    ),
+                    search=p.name.lower(),
+                )
+                for p in self.items
+            ],
+            select=select,
+        )
+
+    def selected(self) -> PlaybookInfo | None:
+        table = self.query_one(FilterTable)
+        if not table.display:
+            return None
+        key = table.selected_key
+        return next((p for p in self.items if str(p.id) == key), None)
+
+    @on(FilterTable.Opened)
+    def open_playbook(self, event: FilterTable.Opened) -> None:
+        from tui.screens.playbook import PlaybookScreen
+
+        self.app.push_screen(PlaybookScreen(int(event.key)))
+
+    def action_new(self) -> None:
+        if not self.admin.may_manage("create playbooks"):
+            return
+
+        def created(pb: PlaybookInfo | None) -> None:
+            if pb is not None:
+                self.notify(f"Playbook {pb.name!r} created.")
+                self.reload(select=str(pb.id))
+                self.query_one(FilterTable).focus_table()
+
+        self.app.push_screen(playbook_form(self.admin), created)
+
+    def action_edit(self) -> None:
+        pb = self.selected()
+        if pb is None or not self.admin.may_manage("change playbooks"):
+            return
+
+        def saved(new: PlaybookInfo | None) -> None:
+            if new is not None:
+                self.reload(select=str(new.id))
+
+        self.app.push_screen(playbook_form(self.admin, pb), saved)
+
+    def action_delete(self) -> None:
+        pb = self.selected()
+        if pb is None or not self.admin.may_manage("delete playbooks"):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                playbooks.delete(self.admin.store, self.admin.actor, pb.id)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"Playbook {pb.name!r} deleted.")
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete the playbook {pb.name}?",
+                f"{pb.name!r} will be deleted with its {pb.data_field_count} data field(s) "
+                f"and its {pb.connected_count} blueprint connection(s) and their mappings. "
+                "The blueprints themselves stay. This cannot be undone.",
+                yes="Delete",
+            ),
+            answered,
+        )

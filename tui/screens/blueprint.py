@@ -69,7 +69,11 @@ class FieldsTab(TabContent):
         self.page = page
 
     def compose(self) -> ComposeResult:
-        yield FilterTable(("Field", "Required", "Description"), id="fields")
+        yield FilterTable(
+            ("Field", "Required", "Description"),
+            id="fields",
+            empty="No fields yet: press n to add one.",
+        )
 
     def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
         self.query_one(FilterTable).set_rows(
@@ -149,7 +153,7 @@ class FieldsTab(TabContent):
 class PlaybooksTab(TabContent):
     def compose(self) -> ComposeResult:
         yield Static("", id="playbooks-hint", classes="hint")
-        yield FilterTable(("Connected playbook",), id="connected")
+        yield FilterTable(("Connected playbook",), id="connected", empty="")
 
     def show(self, detail: BlueprintDetail) -> None:
         n = len(detail.playbooks)

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class FilterTable(Vertical):
     FilterTable { height: 1fr; }
     FilterTable > FilterInput { display: none; height: 3; margin: 0 0; }
     FilterTable > RowTable { height: 1fr; }
+    FilterTable > .empty-rows { color: $text-muted; padding: 0 1; display: none; }
     """
     BINDINGS = [Binding("slash", "filter", "Filter", id="list.filter")]
 
@@ -93,6 +94,7 @@ class FilterTable(Vertical):
         yield FilterInput(placeholder="Filter: type to narrow, enter to go to the list")
         table = RowTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self._columns)
+        yield Static("", classes="empty-rows")
         yield table
 
     @property
@@ -125,6 +127,10 @@ class FilterTable(Vertical):
             [tuple(literal(c) for c in r.cells) for r in self._shown],
         )
         table.show_cursor = bool(self._shown)
+        empty = self.query_one(".empty-rows", Static)
+        if not self._shown:
+            empty.update(Text(f"No match for {needle!r}." if needle else self.empty_text))
+        empty.display = not self._shown
         if select is not None:
             for i, r in enumerate(self._shown):
                 if r.key == select:

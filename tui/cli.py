@@ -52,9 +52,29 @@ def _parser() -> argparse.ArgumentParser:
         "--manage", action="store_true", help="grant 'Manage add-ons and integrations'"
     )
     u_add.add_argument("--owner", action="store_true", help="make them an owner")
-    for verb, text in (("grant", "grant"), ("withdraw", "withdraw")):
-        x = u_sub.add_parser(verb, help=f"{text} 'Manage add-ons and integrations'")
+    for verb, text in (
+        ("grant", "grant 'Manage add-ons and integrations'"),
+        ("withdraw", "withdraw 'Manage add-ons and integrations'"),
+        ("promote", "make a user an owner (owners manage users and always have the permission)"),
+        ("demote", "make an owner a member (never the last owner; keeps the permission)"),
+        ("remove", "remove a user (never the last owner); the audit log keeps what they did"),
+    ):
+        x = u_sub.add_parser(verb, help=text)
         x.add_argument("login")
+
+    aud = sub.add_parser("audit", help="the audit log")
+    a_sub = aud.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a_exp = a_sub.add_parser(
+        "export",
+        help="write entries as JSON Lines (one object per line), oldest first",
+        description="Write audit entries as JSON Lines, oldest first. Times are ISO 8601; "
+        "a bound without a time zone is UTC; --since is inclusive, --until exclusive.",
+    )
+    a_exp.add_argument("--since", metavar="TIME", help="from this time (e.g. 2026-01-01)")
+    a_exp.add_argument("--until", metavar="TIME", help="up to, not including, this time")
+    a_exp.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
 
     toks = sub.add_parser("tokens", help="API tokens (for integrators)")
     t_sub = toks.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -119,17 +139,17 @@ def _account(args) -> int:
 
 
 def _users(args) -> int:
-    from store import accounts
+    from store import accounts, users
 
     store = _open(args.db)
-    account_id = accounts.first_account_id(store)
-    by = f"operator:{getpass.getuser()}"
+    # The operator: whoever can open the database (file permissions or database
+    # credentials are the boundary); the last-owner rule holds for them too.
+    by = users.Operator(getpass.getuser(), accounts.first_account_id(store))
     if args.action == "add":
-        u = accounts.add_user(
+        u = users.add(
             store,
-            account_id,
-            by=by,
-            login=args.login,
+            by,
+            args.login,
             name=args.name,
             can_manage=args.manage,
             role="owner" if args.owner else "member",
@@ -137,17 +157,47 @@ def _users(args) -> int:
         print(f"Added {u.login} ({u.role}, permission: {'yes' if u.can_manage else 'no'})")
         return 0
     if args.action in ("grant", "withdraw"):
-        accounts.set_permission(
-            store, account_id, by=by, login=args.login, can_manage=args.action == "grant"
-        )
+        users.set_permission(store, by, args.login, args.action == "grant")
         print(f"{args.login}: permission {'granted' if args.action == 'grant' else 'withdrawn'}")
         return 0
-    for u in accounts.list_users(store, account_id):
+    if args.action in ("promote", "demote"):
+        u = users.set_role(store, by, args.login, "owner" if args.action == "promote" else "member")
+        print(f"{u.login} is now {'an owner' if u.role == 'owner' else 'a member'}")
+        return 0
+    if args.action == "remove":
+        users.remove(store, by, args.login)
+        print(f"Removed {args.login}")
+        return 0
+    for u in accounts.list_users(store, by.account_id):
         seen = f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
         print(
             f"{u.login:<20} {u.role:<7} manage={'yes' if u.can_manage else 'no':<4} "
             f"last seen {seen}"
         )
+    return 0
+
+
+def _audit(args) -> int:
+    from store import accounts, audit
+
+    since = audit.parse_time(args.since, field="since") if args.since else None
+    until = audit.parse_time(args.until, field="until") if args.until else None
+    store = _open(args.db)
+    account_id = accounts.first_account_id(store)
+    if not args.output:
+        try:
+            audit.export_jsonl(store, account_id, sys.stdout, since=since, until=until)
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
+            sys.stdout = None  # type: ignore[assignment]  # no second error at exit
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            n = audit.export_jsonl(store, account_id, out, since=since, until=until)
+    except OSError as exc:
+        print(f"integrations-admin: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"Wrote {n} audit entries to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -183,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _account(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "audit":
+            return _audit(args)
         if args.command == "tokens":
             return _tokens(args)
     except DomainError as exc:

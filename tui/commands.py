@@ -40,6 +40,8 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
         ("marketplace", "Marketplace"),
         ("playbooks", "Playbooks"),
         ("audit", "Audit log"),
+        ("account", "Account"),
+        ("users", "Users"),
     ):
         if mode in app.MODES:
             yield SystemCommand(

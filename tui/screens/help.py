@@ -15,6 +15,8 @@ GLOBAL_KEYS = [
     ("i", "Integrations"),
     ("p", "Playbooks"),
     ("a", "Audit log"),
+    ("o", "Account: plan, limits with usage, settings"),
+    ("u", "Users: roles and the permission"),
     ("ctrl+p", "Command palette: every action, screen and object by name"),
     ("?", "This help"),
     ("escape", "Back / close the dialog"),

@@ -1,0 +1,172 @@
+"""The Account view: plan, what it includes, every limit with its usage, and
+the account settings. Plan and limits are the operator's (command line), shown
+read-only; the settings change with the permission *Manage add-ons and
+integrations* (`e`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from store import accounts, settings
+from store.accounts import AccountOverview
+from store.errors import DomainError, ValidationError
+from tui.dialogs.form import FormDialog, FormField
+from tui.screens.base import BaseScreen
+
+
+def _grid() -> Table:
+    t = Table.grid(padding=(0, 1))
+    t.add_column(no_wrap=True, min_width=36)
+    t.add_column()
+    return t
+
+
+def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Table]:
+    """The account as renderables, section by section."""
+    info = ov.info
+    out: list[Text | Table] = []
+    head = Text()
+    head.append(info.name, style="bold")
+    head.append(f" · {info.plan} plan · {ov.users} user{'s' if ov.users != 1 else ''}")
+    head.append(f" ({ov.owners} owner{'s' if ov.owners != 1 else ''}, press u)")
+    out.append(head)
+
+    plan = _grid()
+    for f in ov.features:
+        mark = Text("✓ ", style="green") if f.included else Text("✗ ", style="red")
+        plan.add_row(
+            mark + Text(f.name, style="" if f.included else "dim"),
+            Text("included" if f.included else f"needs {f.needs}", style="dim"),
+        )
+    out.append(Text("\nThe plan includes", style="bold"))
+    out.append(plan)
+
+    limits = _grid()
+    for u in ov.limits:
+        used = Text(f"{u.used}/{u.limit}", style="bold yellow" if u.full else "bold")
+        if u.per_playbook:
+            used.append(f"  fullest: {u.where}" if u.where else "  no playbook yet", style="dim")
+        limits.add_row(Text(u.label), used)
+    out.append(Text("\nLimits (the operator sets plan and limits)", style="bold"))
+    out.append(limits)
+
+    prefs = _grid()
+    prefs.add_row(Text("Webhook timeout"), Text(f"{info.webhook_timeout_s} s"))
+    prefs.add_row(
+        Text(settings.ALLOW_PRIVATE_LABEL),
+        Text("on", style="bold yellow") if info.allow_private_webhooks else Text("off"),
+    )
+    out.append(Text("\nSettings" + (" (e changes them)" if may_change else ""), style="bold"))
+    out.append(prefs)
+    if not may_change:
+        out.append(
+            Text(
+                f"\nRead-only: changing settings needs the permission '{accounts.PERMISSION}'.",
+                style="italic",
+            )
+        )
+    return out
+
+
+def settings_form(admin, ov: AccountOverview) -> FormDialog:
+    """Webhook timeout and private networks; Confirm saves both (each audit-logged)."""
+
+    def submit(v: dict[str, Any]) -> bool:
+        raw = str(v["webhook_timeout_s"]).strip()
+        if not raw.isdigit():
+            raise ValidationError(
+                "webhook_timeout_s",
+                f"The webhook timeout is a whole number of seconds "
+                f"({settings.TIMEOUT_MIN_S}-{settings.TIMEOUT_MAX_S}).",
+            )
+        # The timeout goes first: the store checks its range before writing
+        # anything, so a refused form has changed nothing.
+        settings.set_webhook_timeout(admin.store, admin.actor, int(raw))
+        settings.set_allow_private_webhooks(admin.store, admin.actor, bool(v["allow_private"]))
+        return True
+
+    return FormDialog(
+        "Account settings",
+        [
+            FormField(
+                "webhook_timeout_s",
+                f"Webhook timeout, seconds ({settings.TIMEOUT_MIN_S}-{settings.TIMEOUT_MAX_S})",
+                value=str(ov.info.webhook_timeout_s),
+                max_length=3,
+                help="How long a receiver has to answer a delivery.",
+            ),
+            FormField(
+                "allow_private",
+                f"{settings.ALLOW_PRIVATE_LABEL} (space toggles)",
+                kind="checkbox",
+                value=ov.info.allow_private_webhooks,
+                help="Lets webhooks reach loopback, private and link-local addresses and "
+                "plain http: for intranet receivers and tests only.",
+            ),
+        ],
+        submit,
+        confirm_label="Save",
+    )
+
+
+class AccountScreen(BaseScreen):
+    """Plan, limits with usage, settings."""
+
+    help_title = "Account"
+    DEFAULT_CSS = """
+    AccountScreen #account-body { height: 1fr; padding: 0 1; }
+    AccountScreen #account-body > Static { height: auto; }
+    """
+    BINDINGS = [
+        Binding("e", "edit", "Edit settings", id="account.edit"),
+        Binding("u", "users", "Users", id="account.users"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overview: AccountOverview | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Account", classes="section-title")
+        yield VerticalScroll(id="account-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#account-body").focus()
+
+    def reload(self) -> None:
+        try:
+            self.overview = accounts.overview(self.admin.store, self.admin.actor.account_id)
+            self.admin.actor = accounts.refresh_actor(self.admin.store, self.admin.actor)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        body = self.query_one("#account-body", VerticalScroll)
+        body.remove_children()
+        body.mount_all(
+            Static(r)
+            for r in render_overview(self.overview, may_change=self.admin.actor.can_manage)
+        )
+
+    def action_edit(self) -> None:
+        if self.overview is None or not self.admin.may_manage("change the account settings"):
+            return
+
+        def saved(ok: bool | None) -> None:
+            if ok:
+                self.notify("Account settings saved.")
+            self.reload()
+
+        self.app.push_screen(settings_form(self.admin, self.overview), saved)
+
+    def action_users(self) -> None:
+        self.admin.action_section("users")

@@ -1,0 +1,302 @@
+"""The Audit log section: every change, newest first; who, when, what, on which object.
+
+The log may hold hundreds of thousands of entries, so the screen never loads
+them all: it shows one page (``PAGE`` rows) and fetches the next page by key
+when the cursor comes near the end. `/` filters as you type, in SQL, in a
+thread worker, so a slow filter never freezes the keyboard; a newer keystroke
+makes older results obsolete. `enter` shows one entry whole.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from store import audit
+from store.audit import AuditRecord
+from store.errors import DomainError
+from tui.screens.base import BaseScreen
+from tui.widgets.filter_table import FilterInput, RowTable, literal
+
+PAGE = 200
+PRELOAD = 40  # fetch the next page when the cursor is this close to the last loaded row
+COLUMNS = ("When (UTC)", "Who", "What", "Object", "Detail")
+
+
+def _object(r: AuditRecord) -> str:
+    if r.object_name:
+        return r.object_name
+    return f"{r.object_type} {r.object_id}" if r.object_id is not None else r.object_type
+
+
+def _cells(r: AuditRecord) -> tuple[object, ...]:
+    detail = " ".join(r.detail.split())  # one line in the table; `enter` shows it whole
+    return tuple(
+        literal(c) for c in (f"{r.at:%Y-%m-%d %H:%M}", r.actor, r.action, _object(r), detail)
+    )
+
+
+class AuditTable(RowTable):
+    """Rows are entries: home/end go to the first/last loaded entry (the last
+    one fetches the next page), not to the first/last column."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "First", show=False, id="audit.first"),
+        Binding("end", "scroll_bottom", "Last loaded", show=False, id="audit.last"),
+    ]
+
+
+class AuditEntryScreen(ModalScreen[None]):
+    """One audit entry, whole."""
+
+    DEFAULT_CSS = """
+    AuditEntryScreen { align: center middle; }
+    AuditEntryScreen > VerticalScroll {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary 70%; background: $surface; padding: 0 1;
+    }
+    AuditEntryScreen .entry-title { text-style: bold; margin: 1 0; }
+    AuditEntryScreen .entry-hint { color: $text-muted; margin: 1 0 0 0; }
+    """
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="audit_entry.close")]
+
+    def __init__(self, record: AuditRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        r = self.record
+        body = Text()
+        rows = [
+            ("Entry", f"#{r.id}"),
+            ("When", f"{r.at:%Y-%m-%d %H:%M:%S} UTC"),
+            ("Who", r.actor),
+            ("What", r.action),
+            ("Object", r.object_type + (f" #{r.object_id}" if r.object_id is not None else "")),
+            ("Name", r.object_name or "-"),
+        ]
+        for label, value in rows:
+            body.append(f"{label:<8}", style="bold")
+            body.append(f"{value}\n")
+        body.append("Detail\n", style="bold")
+        body.append(r.detail or "-")
+        with VerticalScroll():
+            yield Static(Text(f"Audit entry: {r.action}"), classes="entry-title")
+            yield Static(body, id="entry-body")
+            yield Static("escape or enter closes", classes="entry-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class AuditScreen(BaseScreen):
+    """The audit log, newest first, paged by key."""
+
+    help_title = "Audit log"
+    DEFAULT_CSS = """
+    AuditScreen #audit-list { height: 1fr; }
+    AuditScreen FilterInput { display: none; height: 3; }
+    AuditScreen AuditTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="audit.filter"),
+        Binding("enter", "open", "Open entry", id="audit.open"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[AuditRecord] = []
+        self.more = False  # the last page fetched was full: there may be more
+        self.total = 0
+        self.matching = 0
+        self.generation = 0  # bumped by every new first-page query; older results are dropped
+        self.loading_more = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Audit log", id="audit-title", classes="section-title")
+        with Vertical(id="audit-list"):
+            yield FilterInput(placeholder="Filter by user, action or object: type to narrow")
+            yield AuditTable(cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(AuditTable)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterInput).value.strip()
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*COLUMNS)
+        self.table.focus()
+        # The first page without a filter walks the index: quick enough to show at once.
+        self._load_now()
+
+    # -- loading -------------------------------------------------------------------
+
+    def _query(self, text: str, before_id: int | None) -> tuple[list[AuditRecord], int, int]:
+        store, account_id = self.admin.store, self.admin.actor.account_id
+        page = audit.entries(store, account_id, text=text, limit=PAGE, before_id=before_id)
+        if before_id is not None:
+            return page, self.total, self.matching
+        total = audit.count(store, account_id)
+        matching = audit.count(store, account_id, text=text) if text else total
+        return page, total, matching
+
+    def _load_now(self, keep: int | None = None) -> None:
+        self.generation += 1
+        try:
+            page, total, matching = self._query(self.filter_text, None)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self._show_first(self.generation, page, total, matching, keep)
+
+    def reload(self) -> None:
+        """Back on this screen: show entries added meanwhile, keeping the selected one."""
+        if not self.is_mounted:
+            return
+        try:
+            newest = audit.entries(
+                self.admin.store, self.admin.actor.account_id, text=self.filter_text, limit=1
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        shown = self.records[0].id if self.records else None
+        if (newest[0].id if newest else None) == shown:
+            return
+        selected = self.selected()
+        if self.filter_text:
+            self._filter(self.filter_text)
+        else:
+            self._load_now(keep=selected.id if selected else None)
+
+    def _filter(self, text: str) -> None:
+        self.generation += 1
+        self._filter_worker(text, self.generation)
+
+    @work(thread=True, exclusive=True, group="audit-filter")
+    def _filter_worker(self, text: str, generation: int) -> None:
+        try:
+            result = self._query(text, None)
+        except DomainError as exc:
+            self.app.call_from_thread(self.admin.report, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_first, generation, *result)
+
+    def _show_first(
+        self,
+        generation: int,
+        page: list[AuditRecord],
+        total: int,
+        matching: int,
+        keep: int | None = None,
+    ) -> None:
+        if generation != self.generation:
+            return  # a newer filter is on its way
+        self.records = list(page)
+        self.more = len(page) == PAGE
+        self.total, self.matching = total, matching
+        self.loading_more = False
+        table = self.table
+        table.clear()
+        table.add_rows([_cells(r) for r in page])
+        table.show_cursor = bool(page)
+        row = next((i for i, r in enumerate(page) if r.id == keep), 0)
+        if page:
+            table.move_cursor(row=row, animate=False)
+        self._update_title()
+
+    def _load_more(self) -> None:
+        if not self.more or self.loading_more or not self.records:
+            return
+        self.loading_more = True
+        self._more_worker(self.filter_text, self.records[-1].id, self.generation)
+
+    @work(thread=True, exclusive=True, group="audit-more")
+    def _more_worker(self, text: str, before_id: int, generation: int) -> None:
+        try:
+            page, _, _ = self._query(text, before_id)
+        except DomainError as exc:
+            self.app.call_from_thread(self.admin.report, exc)
+            self.loading_more = False
+            return
+        self.app.call_from_thread(self._append, generation, before_id, page)
+
+    def _append(self, generation: int, before_id: int, page: list[AuditRecord]) -> None:
+        if generation != self.generation or not self.records or self.records[-1].id != before_id:
+            return
+        self.records.extend(page)
+        self.more = len(page) == PAGE
+        self.loading_more = False
+        self.table.add_rows([_cells(r) for r in page])
+        self._update_title()
+
+    def _update_title(self) -> None:
+        text = self.filter_text
+        title = Text("Audit log · ")
+        if text:
+            if self.matching:
+                title.append(f"{self.matching:,} of {self.total:,} entries match ")
+            else:
+                title.append(f"no entry of {self.total:,} matches ")
+            title.append(repr(text), style="bold")
+        elif self.total:
+            title.append(f"{self.total:,} entries, newest first")
+        else:
+            title.append("nothing recorded yet")
+        if self.more:
+            title.append(f" · {len(self.records):,} loaded")
+        self.query_one("#audit-title", Static).update(title)
+
+    # -- keys and events ---------------------------------------------------------------
+
+    def selected(self) -> AuditRecord | None:
+        row = self.table.cursor_row
+        if self.records and 0 <= row < len(self.records):
+            return self.records[row]
+        return None
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.display = True
+        # Focus now, not after the queued keys: typing fast right after `/` must
+        # land in the box (Widget.focus() waits for the message queue).
+        self.set_focus(box)
+
+    def action_open(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.app.push_screen(AuditEntryScreen(record))
+
+    @on(Input.Changed, "FilterInput")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._filter(event.value.strip())
+
+    @on(Input.Submitted, "FilterInput")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+        if self.records:
+            self.table.move_cursor(row=0)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.records) - PRELOAD:
+            self._load_more()

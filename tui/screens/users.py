@@ -1,0 +1,244 @@
+"""The Users view: login, name, role, the permission, last seen.
+
+An owner adds a user (`n`), grants or withdraws the permission (`g`), changes
+role and permission (`e`) and removes a user (`d`); never the last owner. Others
+see the list read-only and are told why when they try.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from store import accounts, users
+from store.accounts import UserInfo
+from store.errors import DomainError
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FormDialog, FormField
+from tui.screens.base import BaseScreen
+from tui.widgets.filter_table import FilterTable, Row
+
+ROLE_OPTIONS = (("Member", "member"), ("Owner", "owner"))
+
+
+def _seen(u: UserInfo) -> str:
+    return f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
+
+
+def add_form(admin) -> FormDialog:
+    def submit(v: dict[str, Any]) -> UserInfo:
+        return users.add(
+            admin.store,
+            admin.actor,
+            v["login"],
+            name=v["name"],
+            role=v["role"],
+            can_manage=bool(v["can_manage"]),
+        )
+
+    return FormDialog(
+        "Add a user",
+        [
+            FormField(
+                "login",
+                "Login",
+                placeholder="their operating-system login, e.g. jdoe",
+                help="They open the program as themselves (for example over SSH).",
+            ),
+            FormField("name", "Name", placeholder="e.g. Jane Doe"),
+            FormField("role", "Role", kind="select", value="member", options=ROLE_OPTIONS),
+            FormField(
+                "can_manage",
+                f"{accounts.PERMISSION} (space toggles)",
+                kind="checkbox",
+                help="Owners always have it.",
+            ),
+        ],
+        submit,
+        confirm_label="Add",
+    )
+
+
+def edit_form(admin, u: UserInfo) -> FormDialog:
+    def submit(v: dict[str, Any]) -> UserInfo:
+        role, can_manage = v["role"], bool(v["can_manage"])
+        result = u
+        # Role first: demoting the last owner is refused before anything changes.
+        if role != u.role:
+            result = users.set_role(admin.store, admin.actor, u.login, role)
+        if role == "member" and can_manage != result.can_manage:
+            result = users.set_permission(admin.store, admin.actor, u.login, can_manage)
+        return result
+
+    return FormDialog(
+        f"Edit user {u.login}",
+        [
+            FormField("role", "Role", kind="select", value=u.role, options=ROLE_OPTIONS),
+            FormField(
+                "can_manage",
+                f"{accounts.PERMISSION} (space toggles)",
+                kind="checkbox",
+                value=u.can_manage,
+                help="Owners always have it; a member keeps it when demoted unless unticked.",
+            ),
+        ],
+        submit,
+        confirm_label="Save",
+        intro=f"{u.name} · last seen {_seen(u)}",
+    )
+
+
+class UsersScreen(BaseScreen):
+    help_title = "Users"
+    BINDINGS = [
+        Binding("n", "new", "Add user", id="users.new"),
+        Binding("g", "toggle_permission", "Grant/Withdraw", id="users.grant"),
+        Binding("e", "edit", "Edit", id="users.edit"),
+        Binding("d", "remove", "Remove", id="users.remove"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[UserInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Users", classes="section-title")
+        yield Static("", id="users-note", classes="usage")
+        yield FilterTable(("Login", "Name", "Role", "Manage integrations", "Last seen"), id="users")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(FilterTable).focus_table()
+
+    def reload(self, select: str | None = None) -> None:
+        admin = self.admin
+        try:
+            admin.actor = accounts.refresh_actor(admin.store, admin.actor)
+            self.items = accounts.list_users(admin.store, admin.actor.account_id)
+        except DomainError as exc:
+            admin.report(exc)
+            return
+        owners = sum(1 for u in self.items if u.role == "owner")
+        note = f"{len(self.items)} users, {owners} owner{'s' if owners != 1 else ''} · "
+        if admin.actor.is_owner:
+            note += "you are an owner: you manage users"
+        else:
+            note += "read-only: only an owner of the account manages users"
+        self.query_one("#users-note", Static).update(Text(note))
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(
+                    u.login,
+                    (
+                        u.login + (" (you)" if u.id == admin.actor.user_id else ""),
+                        u.name,
+                        u.role,
+                        Text("yes", style="green") if u.can_manage else Text("no"),
+                        _seen(u),
+                    ),
+                    search=f"{u.login} {u.name} {u.role}".lower(),
+                )
+                for u in self.items
+            ],
+            select=select,
+        )
+        admin.refresh_title()
+
+    def selected(self) -> UserInfo | None:
+        key = self.query_one(FilterTable).selected_key
+        return next((u for u in self.items if u.login == key), None)
+
+    def _may(self, doing: str) -> bool:
+        """True for an owner (as the database knows them now); otherwise says why."""
+        try:
+            self.admin.actor = accounts.refresh_actor(self.admin.store, self.admin.actor)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return False
+        if self.admin.actor.is_owner:
+            return True
+        self.notify(
+            f"You cannot {doing}: only an owner of the account manages users. "
+            "Ask an owner to do it.",
+            title="Read-only",
+            severity="warning",
+            timeout=8,
+        )
+        return False
+
+    def _done(self, message: str, select: str | None = None) -> None:
+        self.notify(message)
+        self.reload(select=select)
+
+    def action_new(self) -> None:
+        if not self._may("add users"):
+            return
+
+        def added(u: UserInfo | None) -> None:
+            if u is not None:
+                self._done(f"Added {u.login} ({u.role}).", select=u.login)
+
+        self.app.push_screen(add_form(self.admin), added)
+
+    def action_edit(self) -> None:
+        u = self.selected()
+        if not self._may("change users") or u is None:
+            return
+
+        def saved(result: UserInfo | None) -> None:
+            if result is not None:
+                perm = "with" if result.can_manage else "without"
+                self._done(
+                    f"{result.login} is {result.role}, {perm} the permission.", select=u.login
+                )
+
+        self.app.push_screen(edit_form(self.admin, u), saved)
+
+    def action_toggle_permission(self) -> None:
+        u = self.selected()
+        grant = not u.can_manage if u else True
+        if not self._may("grant permissions" if grant else "withdraw permissions") or u is None:
+            return
+        try:
+            users.set_permission(self.admin.store, self.admin.actor, u.login, grant)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        verb = "granted to" if grant else "withdrawn from"
+        self._done(f"'{accounts.PERMISSION}' {verb} {u.login}.", select=u.login)
+
+    def action_remove(self) -> None:
+        u = self.selected()
+        if not self._may("remove users") or u is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                users.remove(self.admin.store, self.admin.actor, u.login)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self._done(f"Removed {u.login}.")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Remove the user {u.login}?",
+                f"{u.name} ({u.role}) will no longer be able to open the program on this "
+                "account. What they did stays in the audit log. You can add them again later.",
+                yes="Remove",
+            ),
+            answered,
+        )
+
+    @on(FilterTable.Opened)
+    def _opened(self, event: FilterTable.Opened) -> None:
+        self.action_edit()

@@ -112,7 +112,10 @@ def add(
 ) -> UserInfo:
     """Add a user by operating-system login. An owner always has the permission."""
     login = validate.name(login, field="login", what="Login")
-    name = validate.name(name, field="name", what="Name", max_len=200) if name.strip() else login
+    if isinstance(name, str) and not name.strip():
+        name = login
+    else:
+        name = validate.name(name, field="name", what="Name", max_len=200)
     if role not in ROLES:
         raise ValidationError("role", "Role must be owner or member.")
     taken = f"A user with the login {login!r} already exists."

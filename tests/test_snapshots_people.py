@@ -141,3 +141,16 @@ def test_audit_entry(snap_compare, owner_app):
         await pilot.pause()
 
     assert snap_compare(owner_app, run_before=run_before, terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("key", ["o", "u"])
+def test_wide(snap_compare, owner_app, key):
+    assert snap_compare(owner_app, press=[key], terminal_size=(120, 36))
+
+
+def test_audit_log_wide(snap_compare, owner_app):
+    async def run_before(pilot) -> None:
+        await pilot.press("a")
+        await _settle(pilot)
+
+    assert snap_compare(owner_app, run_before=run_before, terminal_size=(120, 36))

@@ -367,3 +367,25 @@ async def test_audit_shows_what_happened_meanwhile(store, owner):
         await pilot.press("a")
         await settle(pilot)
         assert table_rows(app)[0][1:4] == ["alice", "user.add", "carol"]
+
+
+async def test_sections_are_in_the_palette_and_help(store, owner):
+    from tui.commands import palette_commands
+    from tui.screens.help import HelpScreen
+
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        titles = [c.title for c in palette_commands(app, app.screen)]
+        for title in ("Go to Audit log", "Go to Account", "Go to Users"):
+            assert title in titles
+        # Running the palette's command opens the section.
+        [users_cmd] = [c for c in palette_commands(app, app.screen) if c.title == "Go to Users"]
+        users_cmd.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, UsersScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = flat(app)
+        assert "o Account: plan, limits with usage, settings" in text
+        assert "u Users: roles and the permission" in text

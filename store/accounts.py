@@ -83,6 +83,10 @@ def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
     ``login`` becomes its owner with the permission. Otherwise an unknown login
     is refused (UnknownUser).
     """
+    # Any text may arrive here (the OS login, a --user argument): refuse what no
+    # user can have (undecodable bytes, control characters, >100 characters).
+    if validate.name(login, field="login", what="Login") != login:
+        raise ValidationError("login", "A login cannot start or end with spaces.")
     store.prepare()
     with store.write() as s:
         user = s.exec(select(User).where(User.login == login)).first()
@@ -251,6 +255,10 @@ def add_user(
 ) -> UserInfo:
     """Add a user (operator or owner). Members have no permission unless granted."""
     login = validate.name(login, field="login", what="Login")
+    if isinstance(name, str) and not name.strip():
+        name = ""
+    else:
+        name = validate.name(name, field="name", what="Name", max_len=200)
     if role not in ("owner", "member"):
         raise ValidationError("role", "Role must be owner or member.")
     try:
@@ -260,7 +268,7 @@ def add_user(
             u = User(
                 account_id=account_id,
                 login=login,
-                name=name.strip() or login,
+                name=name or login,
                 role=role,
                 can_manage=can_manage or role == "owner",
                 created_at=clock.now(),

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from sqlalchemy import false
 from sqlmodel import Session, col, func, or_, select
 
-from . import clock
+from . import clock, validate
 from .errors import NotFound, ValidationError
 from .models import AuditEntry
 
@@ -84,7 +85,11 @@ def _where(
     """The SQL conditions shared by listing, counting and exporting."""
     conds: list = [AuditEntry.account_id == account_id]
     text = text.strip()
-    if text:
+    if "\x00" in text or validate.not_unicode(text):
+        # No stored text holds NUL or undecodable bytes (validation refuses them,
+        # and PostgreSQL cannot even compare with them): nothing matches.
+        conds.append(false())
+    elif text:
         like = _like(text)
         conds.append(
             or_(

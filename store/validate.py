@@ -11,10 +11,29 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
 
 
+def not_unicode(text: str) -> bool:
+    """True when ``text`` holds lone surrogates: what Python makes of bytes that
+    are not UTF-8 (command-line arguments, a terminal paste). No database can
+    store them, so they are refused like any other bad input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _refuse_not_unicode(value: str, field: str, what: str) -> None:
+    if not_unicode(value):
+        raise ValidationError(
+            field, f"{what} contains bytes that are not valid text (not UTF-8); retype it."
+        )
+
+
 def name(value: object, *, field: str = "name", what: str = "Name", max_len: int = 100) -> str:
     """A trimmed, single-line name of 1..max_len characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"{what} must be text.")
+    _refuse_not_unicode(value, field, what)
     cleaned = value.strip()
     if not cleaned:
         raise ValidationError(field, f"{what} is required.")
@@ -35,6 +54,7 @@ def text(
         return ""
     if not isinstance(value, str):
         raise ValidationError(field, f"{what} must be text.")
+    _refuse_not_unicode(value, field, what)
     cleaned = value.strip()
     if len(cleaned) > max_len:
         raise ValidationError(

@@ -25,7 +25,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from . import audit, catalog, clock
+from . import audit, catalog, clock, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
@@ -99,10 +99,31 @@ class WebhookInfo:
             return f"ok ({self.last_status})"
         if self.last_status is not None:
             return f"failed ({self.last_status})"
-        return "failed"
+        return f"failed ({failure_kind(self.last_error)})"
 
     def receives(self, event_type: str) -> bool:
         return event_type == TEST_EVENT or not self.event_types or event_type in self.event_types
+
+
+_FAILURE_KINDS = (  # the start of a failure reason -> its kind, in a word or two
+    ("Refused by the destination guard", "guard"),
+    ("DNS", "DNS"),
+    ("Refused", "refused"),
+    ("TLS", "TLS"),
+    ("Timeout", "timeout"),
+    ("Cancelled", "cancelled"),
+    ("Cannot connect", "unreachable"),
+    ("Connection to", "broken"),
+    ("The URL", "URL"),
+)
+
+
+def failure_kind(error: str | None) -> str:
+    """What kind of failure a delivery's reason describes, in a word or two."""
+    for start, kind in _FAILURE_KINDS:
+        if (error or "").startswith(start):
+            return kind
+    return "error"
 
 
 # -- keys, URLs, event types -----------------------------------------------------
@@ -144,6 +165,8 @@ def validate_sign_key(key: str | None) -> str | None:
         return None
     if not isinstance(key, str):
         raise ValidationError("sign_key", "The signing key must be text.")
+    if validate.not_unicode(key):
+        raise ValidationError("sign_key", "The signing key contains bytes that are not valid text.")
     key = key.strip()
     if not key:
         return None
@@ -181,6 +204,8 @@ def validate_url(url: object, *, allow_private: bool) -> str:
     internal networks only when the account allows private networks)."""
     if not isinstance(url, str):
         raise ValidationError("url", "The URL must be text.")
+    if validate.not_unicode(url):
+        raise ValidationError("url", "The URL contains bytes that are not valid text.")
     url = url.strip()
     if not url:
         raise ValidationError("url", "The URL is required.")

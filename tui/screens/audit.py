@@ -165,14 +165,13 @@ class AuditScreen(BaseScreen):
         if not self.is_mounted:
             return
         try:
-            newest = audit.entries(
-                self.admin.store, self.admin.actor.account_id, text=self.filter_text, limit=1
-            )
+            # Entries are only ever added, so the unfiltered count (an index
+            # count, unlike a filtered one) tells whether anything happened.
+            total = audit.count(self.admin.store, self.admin.actor.account_id)
         except DomainError as exc:
             self.admin.report(exc)
             return
-        shown = self.records[0].id if self.records else None
-        if (newest[0].id if newest else None) == shown:
+        if total == self.total:
             return
         selected = self.selected()
         if self.filter_text:

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, col, select
 
-from . import __version__, catalog, clock
+from . import __version__, catalog, clock, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
@@ -442,8 +442,10 @@ async def _send(prep: _Prepared, *, timeout_s: int, allow_private: bool) -> Atte
         )
     else:
         reason = f"HTTP {status} {phrase}: the receiver did not accept the delivery."
-    result["response_excerpt"] = _response_text(
-        status, phrase, list(response.headers.items()), bytes(body), truncated
+    # The receiver's words are stored and shown: no NUL (PostgreSQL refuses it),
+    # no terminal escape sequences (they would reach the administrator's terminal).
+    result["response_excerpt"] = validate.printable(
+        _response_text(status, phrase, list(response.headers.items()), bytes(body), truncated)
     )
     result["response_bytes"] = len(body)
     result["response_truncated"] = truncated
@@ -451,7 +453,7 @@ async def _send(prep: _Prepared, *, timeout_s: int, allow_private: bool) -> Atte
         ok=ok,
         status_code=status,
         latency_ms=latency,
-        reason=reason,
+        reason=validate.printable(reason),  # may quote the reason phrase or Location
         connected_to=backend.connected_to,
         **result,
     )
@@ -550,6 +552,8 @@ def deliveries(
 ) -> list[DeliveryInfo]:
     """A webhook's delivery log, newest first; ``text_filter`` matches event type,
     callback id, status code or error (in SQL)."""
+    if "\x00" in text_filter or validate.not_unicode(text_filter):
+        return []  # no stored text holds these (PostgreSQL cannot even compare them)
     q = select(Delivery).where(Delivery.webhook_id == webhook_id)
     if text_filter.strip():
         like = f"%{text_filter.strip().lower()}%"

@@ -63,3 +63,17 @@ def text(
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in cleaned):
         raise ValidationError(field, f"{what} cannot contain control characters.")
     return cleaned
+
+
+# C0 controls (but line feed and tab) shown as their Unicode control pictures
+# (ESC as ␛, NUL as ␀), DEL as ␡, C1 controls as U+FFFD.
+_PICTURES = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\n\t"}
+_PICTURES[0x7F] = 0x2421
+_PICTURES.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def printable(text: str) -> str:
+    """Text from outside (a webhook receiver's answer) made safe to store and to
+    show: no terminal escape sequence, bell or NUL survives, yet one can still
+    see that they were there."""
+    return text.translate(_PICTURES)

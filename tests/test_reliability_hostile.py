@@ -9,10 +9,21 @@ On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from store import accounts, audit, blueprints, marketplace, playbooks, tokens, webhooks
+from store import (
+    accounts,
+    audit,
+    blueprints,
+    deliveries,
+    marketplace,
+    playbooks,
+    settings,
+    tokens,
+    webhooks,
+)
 from store.catalog import CUSTOM_KEY
 from store.errors import DomainError, TokenRefused
 
@@ -71,7 +82,7 @@ hostile = st.one_of(
 )
 # URLs that get past the first checks, to reach the deeper ones.
 hostile_url = st.one_of(hostile, st.builds(lambda t: "https://hooks.example.com/" + t, hostile))
-PROPS = settings(
+PROPS = hypothesis_settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -260,3 +271,47 @@ def test_sign_in_with_any_login(ctx, login):
 @given(value=hostile)
 def test_audit_export_time_bounds(ctx, value):
     attempt(ctx["store"], audit.parse_time, value, field="since")
+
+
+@PROPS
+@given(text=hostile)
+def test_deliveries_filter(ctx, text):
+    store = ctx["store"]
+    found = attempt(store, deliveries.deliveries, store, ctx["hook"].id, text_filter=text)
+    assert found is None or isinstance(found, list)
+
+
+HOSTILE_ANSWER = b"ok\x00\x1b]52;c;SGVsbG8=\x07[bold]x[/]\x1b[2J\x9b31m\x7f"
+TERMINAL_CONTROLS = ("\x00", "\x1b", "\x07", "\x9b", "\x7f")
+
+
+async def test_a_hostile_receivers_answer_is_stored_and_shown_harmless(store, owner, httpserver):
+    """A receiver answers with NUL, terminal escape sequences (OSC 52 would write
+    the administrator's clipboard) and markup: the delivery is logged (PostgreSQL
+    refuses NUL in text) and nothing that a terminal would obey is kept."""
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    httpserver.expect_request("/ok").respond_with_data(
+        HOSTILE_ANSWER, headers={"X-Evil": "\x1b[31mred\x07"}
+    )
+    httpserver.expect_request("/moved").respond_with_data(
+        "", status=302, headers={"Location": "https://evil.example/\x1b]0;pwned\x07"}
+    )
+    for path in ("/ok", "/moved"):
+        hook = webhooks.create(store, owner, iid, url=httpserver.url_for(path))
+        result = await deliveries.send_test(store, owner, hook.id)
+        [logged] = deliveries.deliveries(store, hook.id)
+        detail = deliveries.delivery(store, logged.id)
+        for text in (
+            result.reason,
+            result.response_excerpt,
+            detail.response_excerpt,
+            detail.error or "",
+        ):
+            assert not any(c in text for c in TERMINAL_CONTROLS), repr(text)
+        if path == "/ok":
+            assert result.ok and "ok␀␛]52;c;SGVsbG8=␇[bold]x[/]␛[2J" in detail.response_excerpt
+            assert "x-evil: ␛[31mred␇" in detail.response_excerpt.lower()
+        else:
+            # (the test server percent-encodes the Location; the header above is raw)
+            assert not result.ok and "redirect to https://evil.example/" in result.reason

@@ -9,8 +9,9 @@ name: the store refuses control characters, see test_reliability_hostile.)
 
 from __future__ import annotations
 
-from store import blueprints, marketplace, playbooks, tokens
+from store import accounts, blueprints, marketplace, playbooks, tokens
 from store.catalog import CUSTOM_KEY
+from store.db import Store
 from tui.app import IntegrationsAdmin
 from tui.dialogs.form import FormDialog
 
@@ -23,7 +24,10 @@ TOKEN = "[reverse]Token[/]"
 PLAYBOOK = "[i]Playbook[/i] \\[x]"
 
 
-async def test_markup_in_names_shows_literally(store, owner):
+async def test_markup_in_names_shows_literally(tmp_path):
+    # Rendering is the same whatever the database: SQLite only.
+    store = Store(str(tmp_path / "markup.db"))
+    owner = accounts.sign_in(store, "alice")
     iid = marketplace.enable(store, owner, CUSTOM_KEY)
     bp = blueprints.create(store, owner, iid, name=BP)
     blueprints.create(store, owner, iid, name=BP2)

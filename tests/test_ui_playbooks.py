@@ -35,6 +35,13 @@ def confirmation(app) -> str:
     return f"{dialog._title}\n{dialog._message}"
 
 
+async def without_toasts(pilot) -> str:
+    """The screen once the notifications are dismissed (they cover the right of the tables)."""
+    pilot.app.clear_notifications()
+    await pilot.pause()
+    return screen_text(pilot.app)
+
+
 def only_playbook(store, owner) -> playbooks.PlaybookDetail:
     [pb] = playbooks.all_for_account(store, owner.account_id)
     return playbooks.detail(store, owner.account_id, pb.id)
@@ -85,11 +92,10 @@ async def test_playbook_from_nothing_to_complete_by_keys(store, owner):
         await pilot.pause()
         assert [c.blueprint_id for c in only_playbook(store, owner).connections] == [bp_id]
         assert "Incomplete: 1 required field not mapped: Order data / Order number" in flat(app)
-        assert "1 missing" in screen_text(app)
+        assert "1 missing" in await without_toasts(pilot)
         # 3: the mappings; the required field stands out as missing.
         await pilot.press("3")
-        await pilot.pause()
-        shot = screen_text(app)
+        shot = await without_toasts(pilot)
         assert "Order number" in shot and "missing (required)" in shot
         # enter on it: pick the data field from a filtered list.
         await pilot.press("enter")
@@ -106,11 +112,10 @@ async def test_playbook_from_nothing_to_complete_by_keys(store, owner):
         [row] = [r for r in d.mappings if r.field_name == "Order number"]
         assert row.data_field_name == "Order reference"
         assert "Complete: every required blueprint field is mapped." in flat(app)
-        assert "missing (required)" not in screen_text(app)
+        assert "missing (required)" not in await without_toasts(pilot)
         # Back to the list: the playbook is complete there too.
         await pilot.press("escape")
-        await pilot.pause()
-        shot = screen_text(app)
+        shot = await without_toasts(pilot)
         assert isinstance(app.screen, PlaybooksScreen)
         assert "2/300" in shot and "1/5" in shot and "complete" in shot
 
@@ -181,7 +186,7 @@ async def test_create_data_fields_from_blueprint_by_keys(store, owner):
         assert "From 'Order data': 2 data fields created and mapped; 1 mapped to existing" in (
             flat(app)
         )
-        shot = screen_text(app)
+        shot = await without_toasts(pilot)
         assert "Order data / Order number" in shot and "Order data / Customer" in shot
         assert "Data fields 3/300" in shot and "Complete" in shot
     d = playbooks.detail(store, owner.account_id, pb.id)
@@ -304,7 +309,7 @@ async def test_list_filter_and_free_plan(store, owner):
         await type_text(pilot, "al")
         await pilot.press("enter")
         await pilot.pause()
-        assert table.row_count == 1 and "NDA" not in screen_text(app)
+        assert table.row_count == 1 and "NDA" not in await without_toasts(pilot)
         await pilot.press("n")
         await type_text(pilot, "New one")
         await pilot.press("ctrl+s")

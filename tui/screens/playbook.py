@@ -89,10 +89,20 @@ class _PageTab(TabContent):
     def __init__(self, page: PlaybookScreen) -> None:
         super().__init__()
         self.page = page
+        self.shown: PlaybookDetail | None = None
 
     def reload(self) -> None:
         # Switching to a tab refreshes from the store (someone may have changed it).
         self.page.reload()
+
+    def present(self, detail: PlaybookDetail, select: str | None = None) -> None:
+        """Fill the tab, unless it already shows exactly this: refilling hundreds
+        of rows is the one visible cost, so it is skipped when the store
+        returned the same value."""
+        if select is None and detail == self.shown:
+            return
+        self.shown = detail
+        self.show(detail, select)
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         raise NotImplementedError
@@ -103,7 +113,7 @@ class _PageTab(TabContent):
 
 class DataFieldsTab(_PageTab):
     BINDINGS = [
-        Binding("n", "new", "Add", id="data_fields.new"),
+        Binding("n", "new", "Add", id="data_fields.new", tooltip="Add a data field"),
         Binding("e", "edit", "Edit", id="data_fields.edit"),
         Binding("d", "delete", "Delete", id="data_fields.delete"),
     ]
@@ -212,7 +222,7 @@ def _connection_status(c: ConnectionInfo) -> Text:
 
 class ConnectionsTab(_PageTab):
     BINDINGS = [
-        Binding("n", "connect", "Connect", id="connections.new"),
+        Binding("n", "connect", "Connect", id="connections.new", tooltip="Connect a blueprint"),
         Binding("d", "disconnect", "Disconnect", id="connections.delete"),
     ]
 
@@ -489,7 +499,13 @@ class PlaybookScreen(TabbedScreen):
     PlaybookScreen #status.-incomplete { color: $error; text-style: bold; }
     """
     BINDINGS = [
-        Binding("f", "fields_from_blueprint", "From blueprint", id="playbook.from_blueprint"),
+        Binding(
+            "f",
+            "fields_from_blueprint",
+            "From blueprint",
+            id="playbook.from_blueprint",
+            tooltip="Create data fields from the unmapped fields of a connected blueprint",
+        ),
     ]
 
     def __init__(self, playbook_id: int, *, tab: str = "data-fields") -> None:
@@ -515,7 +531,7 @@ class PlaybookScreen(TabbedScreen):
         tabs.get_pane(self.initial_tab).query_one(_PageTab).focus_main()
 
     def reload(self, select: str | None = None) -> None:
-        """Load the playbook once and show it on every tab."""
+        """Load the playbook (one store call) and show it on the visible tab."""
         try:
             self.detail = playbooks.detail(
                 self.admin.store, self.admin.actor.account_id, self.playbook_id
@@ -554,10 +570,17 @@ class PlaybookScreen(TabbedScreen):
             )
         status.set_class(not missing, "-complete")
         status.set_class(bool(missing), "-incomplete")
-        active = self.query_one(TabbedContent).active
-        for tab in self.query(_PageTab):
-            pane_id = next(p for p, _, cls in TABS if isinstance(tab, cls))
-            tab.show(d, select if pane_id == active else None)
+        # Only the visible tab is filled now; the others when they are shown.
+        self.active_tab().present(d, select)
+
+    def active_tab(self) -> _PageTab:
+        tabs = self.query_one(TabbedContent)
+        return tabs.get_pane(tabs.active).query_one(_PageTab)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        super().on_tabbed_content_tab_activated(event)
+        if self.detail is not None:
+            self.active_tab().present(self.detail)
 
     def show_mappings_of(self, blueprint_id: int) -> None:
         """The Mappings tab, on the first field of ``blueprint_id``."""
@@ -565,8 +588,7 @@ class PlaybookScreen(TabbedScreen):
         tab = self.query_one(MappingsTab)
         if self.detail is not None:
             first = next((r for r in self.detail.mappings if r.blueprint_id == blueprint_id), None)
-            if first is not None:
-                tab.show(self.detail, select=str(first.field_id))
+            tab.present(self.detail, select=str(first.field_id) if first else None)
         tab.focus_main()
 
     # -- create data fields from a blueprint ---------------------------------------

@@ -63,7 +63,7 @@ class FilterTable(Vertical):
 
     DEFAULT_CSS = """
     FilterTable { height: 1fr; }
-    FilterTable > FilterInput { display: none; height: 3; margin: 0 0; }
+    FilterTable > FilterInput { display: none; height: 1; margin: 0 1; background: $boost; }
     FilterTable > RowTable { height: 1fr; }
     FilterTable > .empty-rows { color: $text-muted; padding: 0 1; display: none; }
     """
@@ -91,7 +91,9 @@ class FilterTable(Vertical):
         self.empty_text = empty
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder="Filter: type to narrow, enter to go to the list")
+        yield FilterInput(
+            placeholder="/ Filter: type to narrow, enter to go to the list", compact=True
+        )
         table = RowTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self._columns)
         yield Static("", classes="empty-rows")
@@ -157,7 +159,9 @@ class FilterTable(Vertical):
     def action_filter(self) -> None:
         box = self.query_one(FilterInput)
         box.display = True
-        box.focus()
+        # set_focus now, not focus() (which waits a refresh): keys typed straight
+        # after `/` must land in the box, not in the list.
+        self.screen.set_focus(box)
 
     @on(Input.Changed, "FilterInput")
     def _changed(self, event: Input.Changed) -> None:

@@ -47,7 +47,14 @@ from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
-from .webhooks import TEST_EVENT, _events_of, hmac_key, validate_sign_key, validate_url
+from .webhooks import (
+    TEST_EVENT,
+    _events_of,
+    failure_kind,
+    hmac_key,
+    validate_sign_key,
+    validate_url,
+)
 
 USER_AGENT = f"integrations-admin/{__version__}"
 RESPONSE_READ_MAX = 64 * 1024  # bytes of a response ever read
@@ -102,11 +109,21 @@ class DeliveryInfo:
 
     @property
     def result_label(self) -> str:
+        """'200 OK', 'failed: 503 Service Unavailable' or 'failed: Timeout' style."""
         if self.success:
             return f"{self.status_code} {_phrase(self.status_code)}".strip()
         if self.status_code is not None:
             return f"failed: {self.status_code} {_phrase(self.status_code)}".strip()
         return f"failed: {(self.error or '').split(':', 1)[0]}"
+
+    @property
+    def short_label(self) -> str:
+        """'200 OK', 'failed (503)' or 'failed (timeout)': narrow enough for a table."""
+        if self.success:
+            return self.result_label
+        if self.status_code is not None:
+            return f"failed ({self.status_code})"
+        return f"failed ({failure_kind(self.error)})"
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,7 @@ def test_list_shows_last_delivery_in_one_query(store, owner, custom):
     by_url = {r.url: r for r in rows}
     assert by_url[URL + "/a"].last_result_label == "ok (200)"
     assert by_url[URL + "/a"].delivery_count == 2
-    assert by_url[URL + "/b"].last_result_label == "failed"
+    assert by_url[URL + "/b"].last_result_label == "failed (timeout)"
     assert by_url[URL + "/b"].last_error == "Timeout: x"
     assert by_url[URL + "/c"].last_result_label == "never"
 

@@ -204,6 +204,7 @@ async def test_timeout_uses_the_account_setting(store, owner, custom, receiver, 
     assert result.reason == "Timeout: 127.0.0.1 did not answer within 1 s."
     [row] = _logged(store)
     assert row.error == result.reason and not row.success
+    assert webhooks.get(store, owner.account_id, w.id).last_result_label == "failed (timeout)"
 
 
 async def test_connection_refused(store, owner, custom):
@@ -216,6 +217,7 @@ async def test_connection_refused(store, owner, custom):
         == f"Refused: 127.0.0.1 port {port} refused the connection (nothing listens there)."
     )
     assert _logged(store)[0].error == result.reason
+    assert deliveries.deliveries(store, w.id)[0].short_label == "failed (refused)"
 
 
 async def test_unresolvable_host(store, owner, custom):
@@ -224,6 +226,8 @@ async def test_unresolvable_host(store, owner, custom):
     assert not result.ok and result.status_code is None
     assert result.reason.startswith("DNS: the name receiver.invalid could not be resolved")
     assert _logged(store)[0].error == result.reason
+    assert webhooks.get(store, owner.account_id, w.id).last_result_label == "failed (DNS)"
+    assert deliveries.deliveries(store, w.id)[0].short_label == "failed (DNS)"
 
 
 async def test_endless_response_is_read_up_to_64_kib(store, owner, custom, receiver):
@@ -293,9 +297,9 @@ async def test_resend_keeps_callback_id_with_fresh_timestamp_and_signature(
     assert [(r.success, r.resend_of_id) for r in rows] == [(False, None), (True, rows[0].id)]
     log = deliveries.deliveries(store, w.id)
     assert [d.id for d in log] == [rows[1].id, rows[0].id]  # newest first
-    assert (
-        log[0].result_label == "200 OK" and log[1].result_label == "failed: 503 Service Unavailable"
-    )
+    assert log[0].result_label == "200 OK"
+    assert log[1].result_label == "failed: 503 Service Unavailable"
+    assert log[1].short_label == "failed (503)"
 
 
 async def test_delivery_log_filter_and_limit(store, owner, custom, receiver):

@@ -14,6 +14,7 @@ from store.integrations import IntegrationInfo
 from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.screens.tokens_tab import TokensTab
+from tui.screens.webhooks_tab import WebhooksTab
 
 
 def when(dt) -> str:
@@ -66,6 +67,7 @@ TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
     ("blueprints", "Integration blueprints", BlueprintsTab),
     # -- other areas register their tabs below this line --
     ("tokens", "API tokens", TokensTab),
+    ("webhooks", "Webhooks", WebhooksTab),
 ]
 
 

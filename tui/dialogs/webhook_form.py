@@ -1,0 +1,179 @@
+"""The create-webhook form: URL, `ctrl+t` Test, signing key (`ctrl+g`
+generates one), event types, `ctrl+s` Confirm.
+
+The test runs in a worker: the form stays usable while it runs ("Testing…"),
+`escape` cancels a running test (a second `escape` closes the form). Confirm
+is allowed without a passing test; the form then says the webhook is not
+verified. A test that matches what is confirmed (same URL and key) becomes the
+new webhook's first logged delivery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Label, SelectionList, Static
+from textual.worker import Worker
+
+from store import deliveries, webhooks
+from store.deliveries import AttemptResult
+from store.errors import DomainError, ValidationError
+from store.webhooks import WebhookInfo
+from tui.dialogs.form import FormDialog, FormField
+
+if TYPE_CHECKING:
+    from tui.app import IntegrationsAdmin
+
+NOT_TESTED = "Not verified yet: ctrl+t sends a test delivery to this URL."
+TESTING = "Testing… (escape cancels the test)"
+CHANGED = "Changed since the last test: not verified (ctrl+t tests again)."
+CANCELLED = "Test cancelled: not verified."
+
+
+def result_line(result: AttemptResult) -> Text:
+    """A test's outcome in one line: status, latency and the reason in words."""
+    latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
+    if result.ok:
+        return Text(f"✓ Verified: {result.reason}{latency}", style="bold green")
+    return Text(f"✗ Not verified: {result.reason}{latency}", style="bold red")
+
+
+class WebhookForm(FormDialog[WebhookInfo]):
+    DEFAULT_CSS = """
+    WebhookForm #test-status { color: $text-muted; }
+    WebhookForm #test-status.-testing { color: $warning; text-style: bold; }
+    WebhookForm SelectionList { height: 6; background: $boost; }
+    """
+    BINDINGS = [
+        Binding("ctrl+t", "test", "Test", id="webhook_form.test", priority=True),
+        Binding("ctrl+g", "generate", "Generate key", id="webhook_form.generate", priority=True),
+    ]
+
+    def __init__(self, admin: IntegrationsAdmin, integration_id: int) -> None:
+        super().__init__(
+            "Create a webhook",
+            [
+                FormField(
+                    "url",
+                    "URL",
+                    placeholder="https://",
+                    max_length=webhooks.URL_MAX,
+                ),
+                FormField(
+                    "sign_key",
+                    "Signing key (optional)",
+                    placeholder="ctrl+g generates one, or type at least 16 characters",
+                    help="Give it to your receiver; masked once saved.",
+                ),
+                FormField("event_types", "Event types (space toggles)", kind="events"),
+            ],
+            self._create,
+        )
+        self.admin = admin
+        self.integration_id = integration_id
+        self.last_result: AttemptResult | None = None
+        self.test_worker: Worker[None] | None = None
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose_field(self, f: FormField) -> ComposeResult:
+        if f.kind == "events":
+            yield Label(f.label, classes="field-label")
+            yield SelectionList[str](
+                *[(t, t, True) for t in webhooks.EVENT_TYPES], id="f-event_types", compact=True
+            )
+            yield Static("", id="e-event_types", classes="field-error")
+            return
+        yield from super().compose_field(f)
+        if f.name == "url":
+            yield Static(Text(NOT_TESTED), id="test-status")
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "url": self.query_one("#f-url", Input).value,
+            "sign_key": self.query_one("#f-sign_key", Input).value,
+            "event_types": list(self.query_one("#f-event_types", SelectionList).selected),
+        }
+
+    def set_status(self, text: Text | str, *, testing: bool = False) -> None:
+        status = self.query_one("#test-status", Static)
+        status.update(text if isinstance(text, Text) else Text(text))
+        status.set_class(testing, "-testing")
+
+    @property
+    def testing(self) -> bool:
+        return self.test_worker is not None and self.test_worker.is_running
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_test(self) -> None:
+        values = self.values()
+        self.clear_errors()
+        self.set_status(TESTING, testing=True)
+        self.test_worker = self.run_worker(
+            self._test(values["url"], values["sign_key"]),
+            group="webhook-form-test",
+            exclusive=True,  # a new test replaces a running one
+            exit_on_error=False,
+        )
+
+    async def _test(self, url: str, key: str) -> None:
+        try:
+            result = await deliveries.test_url(
+                self.admin.store, self.admin.actor, self.integration_id, url, key or None
+            )
+        except DomainError as exc:
+            self.set_status(NOT_TESTED)
+            self.show_error(exc)
+            return
+        except Exception as exc:  # never leave "Testing…" on screen
+            self.set_status(Text(f"✗ The test could not run: {type(exc).__name__}", style="red"))
+            self.app.log.error(repr(exc))
+            return
+        self.last_result = result
+        self.set_status(result_line(result))
+
+    def cancel_test(self) -> bool:
+        if not self.testing:
+            return False
+        assert self.test_worker is not None
+        self.test_worker.cancel()
+        self.set_status(CANCELLED)
+        return True
+
+    def action_cancel(self) -> None:
+        if not self.cancel_test():  # escape first stops a running test
+            super().action_cancel()
+
+    def action_generate(self) -> None:
+        self.set_value("sign_key", webhooks.generate_signing_key())
+        self.query_one("#f-sign_key", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.last_result is None or self.testing:
+            return
+        values = self.values()
+        key = values["sign_key"].strip() or None
+        if deliveries.attempt_matches(self.last_result, values["url"].strip(), key):
+            self.set_status(result_line(self.last_result))
+        else:
+            self.set_status(CHANGED)
+
+    def _create(self, values: dict[str, Any]) -> WebhookInfo:
+        if not values["event_types"]:
+            raise ValidationError(
+                "event_types", "Choose at least one event type (all are chosen by default)."
+            )
+        self.cancel_test()
+        return webhooks.create(
+            self.admin.store,
+            self.admin.actor,
+            self.integration_id,
+            url=values["url"],
+            sign_key=values["sign_key"] or None,
+            event_types=values["event_types"],
+            test=self.last_result,
+        )

@@ -1,0 +1,331 @@
+"""A webhook's page (its settings and delivery log, newest first) and a
+delivery's page (the request as sent, the response as read, resend).
+
+The signing key is masked; `r` reveals it (audit-logged) until `r` again or
+the page is left. Tests and resends run in app workers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from store import deliveries, webhooks
+from store.deliveries import DeliveryDetail, DeliveryInfo
+from store.errors import DomainError
+from store.webhooks import WebhookInfo
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.base import BaseScreen
+from tui.screens.webhooks_tab import start_test
+from tui.widgets.filter_table import FilterTable, Row
+
+
+def _when(dt) -> str:
+    return f"{dt:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _grid(rows: list[tuple[str, Text | str]]) -> Table:
+    t = Table.grid(padding=(0, 1))
+    t.add_column(style="bold", no_wrap=True, min_width=13)
+    t.add_column()
+    for label, value in rows:
+        t.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+    return t
+
+
+def _result(d: DeliveryInfo) -> Text:
+    return Text(
+        d.short_label, style="green" if d.success else "red", no_wrap=True, overflow="ellipsis"
+    )
+
+
+class WebhookScreen(BaseScreen):
+    help_title = "Webhook"
+    DEFAULT_CSS = """
+    WebhookScreen #webhook-settings { height: auto; padding: 0 1; }
+    WebhookScreen #log-title { height: 1; padding: 0 1; margin-top: 1; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("t", "test", "Test", id="webhook.test"),
+        Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
+        Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
+        Binding("d", "delete", "Delete", id="webhook.delete"),
+    ]
+
+    def __init__(self, webhook_id: int) -> None:
+        super().__init__()
+        self.webhook_id = webhook_id
+        self.info: WebhookInfo | None = None
+        self.entries: list[DeliveryInfo] = []
+        self._revealed: str | None = None
+        self.testing = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="title", classes="section-title")
+        yield Static("", id="webhook-settings")
+        yield Static("Delivery log, newest first (enter opens one)", id="log-title")
+        yield FilterTable(("Time", "Event", "Result", "Latency", "Callback id"), id="delivery-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(FilterTable).focus_table()
+
+    def on_screen_suspend(self) -> None:
+        self._revealed = None  # a revealed key does not outlive the visit
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        if not self.is_attached:
+            return
+        try:
+            self.info = webhooks.get(self.admin.store, self.admin.actor.account_id, self.webhook_id)
+            self.entries = deliveries.deliveries(self.admin.store, self.webhook_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        w = self.info
+        self.query_one("#title", Static).update(
+            Text(f"Integrations › {w.integration_name} › Webhook")
+        )
+        if not w.signed:
+            key = Text("none (deliveries are not signed)")
+        elif self._revealed is not None:
+            key = Text(self._revealed, style="bold yellow")
+            key.append("  (r hides)", style="dim")
+        else:
+            kind = "generated" if w.key_generated else "typed"
+            key = Text(f"{w.key_masked}  ({kind}; r reveals, c copies)")
+        state = "active" if w.active else "paused: its integration is disabled"
+        if w.managed:
+            state += " · managed by the integration, read-only"
+        self.query_one("#webhook-settings", Static).update(
+            _grid(
+                [
+                    ("URL", w.url),
+                    ("Events", w.events_label),
+                    ("Signing key", key),
+                    ("Verified", "yes, by a test" if w.verified else "no"),
+                    ("Status", "testing…" if self.testing else state),
+                    ("Created", f"{_when(w.created_at)} by {w.created_by}"),
+                ]
+            )
+        )
+        table = self.query_one(FilterTable)
+        table.empty_text = "No deliveries yet: t sends a test."
+        table.set_rows(
+            [
+                Row(
+                    str(d.id),
+                    (
+                        f"{d.attempted_at:%Y-%m-%d %H:%M:%S}",
+                        d.event_type,
+                        _result(d),
+                        f"{d.latency_ms} ms" if d.latency_ms is not None else "",
+                        d.callback_id[:12] + "…",
+                    ),
+                    search=f"{d.event_type} {d.callback_id} {d.result_label}".lower(),
+                )
+                for d in self.entries
+            ],
+            select=select,
+        )
+
+    def _may(self, doing: str) -> bool:
+        if self.info is not None and self.info.managed:
+            self.notify(
+                f"Cannot {doing}: this webhook is managed by {self.info.integration_name}.",
+                severity="warning",
+            )
+            return False
+        return self.admin.may_manage(doing)
+
+    def action_test(self) -> None:
+        if self.info is None or not self._may("test webhooks"):
+            return
+        if self.testing:
+            self.notify("A test is already running.", severity="warning")
+            return
+        self.testing = True
+        self.reload()
+
+        def done() -> None:
+            self.testing = False
+            self.reload()
+
+        start_test(self.admin, self.info, done)
+
+    def action_reveal(self) -> None:
+        if self.info is None or not self.info.signed:
+            return
+        if self._revealed is not None:
+            self._revealed = None
+        elif self.admin.may_manage("reveal signing keys"):
+            try:
+                self._revealed = webhooks.reveal_key(
+                    self.admin.store, self.admin.actor, self.webhook_id
+                )
+            except DomainError as exc:
+                self.admin.report(exc)
+        self.reload()
+
+    def action_copy_key(self) -> None:
+        if self.info is None or not self.info.signed:
+            return
+        if not self.admin.may_manage("copy signing keys"):
+            return
+        try:
+            key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        if key:
+            from tui import clipboard
+
+            clipboard.copy(self.app, key)
+
+    def action_delete(self) -> None:
+        w = self.info
+        if w is None or not self._may("delete webhooks"):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                webhooks.delete(self.admin.store, self.admin.actor, w.id)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"Webhook {w.url} deleted.")
+            self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Delete this webhook?",
+                f"{w.url} will stop receiving events. The webhook and its "
+                f"{w.delivery_count} logged deliveries will be deleted.",
+                yes="Delete",
+            ),
+            answered,
+        )
+
+    @on(FilterTable.Opened, "#delivery-list")
+    def _open(self, event: FilterTable.Opened) -> None:
+        event.stop()
+        self.app.push_screen(DeliveryScreen(int(event.key)))
+
+
+def _pretty_body(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2)
+    except ValueError:
+        return body
+
+
+class DeliveryScreen(BaseScreen):
+    help_title = "Delivery"
+    DEFAULT_CSS = """
+    DeliveryScreen #delivery-body { height: 1fr; padding: 0 1; }
+    DeliveryScreen #delivery-body > Static { height: auto; }
+    DeliveryScreen .part { text-style: bold; margin-top: 1; }
+    """
+    BINDINGS = [Binding("r", "resend", "Resend", id="delivery.resend")]
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__()
+        self.delivery_id = delivery_id
+        self.detail: DeliveryDetail | None = None
+        self.resending = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="title", classes="section-title")
+        yield VerticalScroll(id="delivery-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#delivery-body").focus()
+
+    def reload(self) -> None:
+        if not self.is_attached:
+            return
+        try:
+            d = deliveries.delivery(self.admin.store, self.delivery_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.detail = d
+        self.query_one("#title", Static).update(Text(f"Webhook › Delivery {d.id} · {d.event_type}"))
+        result = _result(d)
+        if d.error and d.status_code is None:
+            result = Text(d.error, style="red")
+        rows: list[tuple[str, Text | str]] = [
+            ("Time", _when(d.attempted_at)),
+            ("Event", d.event_type),
+            ("Callback id", d.callback_id),
+            ("URL", d.url),
+            ("Result", result),
+            ("Latency", f"{d.latency_ms} ms" if d.latency_ms is not None else "none"),
+        ]
+        if d.resend_of_id:
+            rows.append(("Resend of", f"delivery {d.resend_of_id}"))
+        if self.resending:
+            rows.append(("Resend", Text("sending…", style="bold yellow")))
+        headers = Text()
+        for name, value in d.request_headers:
+            headers.append(f"{name}: ", style="bold")
+            headers.append(f"{value}\n")
+        headers.rstrip()
+        response = d.response_excerpt or f"(no response: {d.error or 'nothing was received'})"
+        body = self.query_one("#delivery-body", VerticalScroll)
+        body.remove_children()
+        body.mount_all(
+            [
+                Static(_grid(rows)),
+                Static("Request headers", classes="part"),
+                Static(headers if headers.plain else Text("(none)")),
+                Static("Request body", classes="part"),
+                Static(Text(_pretty_body(d.request_body))),
+                Static("Response", classes="part"),
+                Static(Text(response)),
+            ]
+        )
+
+    def action_resend(self) -> None:
+        if self.detail is None or not self.admin.may_manage("resend deliveries"):
+            return
+        if self.resending:
+            self.notify("This delivery is already being resent.", severity="warning")
+            return
+        admin = self.admin
+        self.resending = True
+        self.reload()
+
+        async def run() -> None:
+            try:
+                result = await deliveries.resend(admin.store, admin.actor, self.delivery_id)
+            except DomainError as exc:
+                admin.report(exc)
+            else:
+                latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
+                admin.notify(
+                    f"Resent as delivery {result.delivery_id}: {result.reason}{latency}",
+                    title="Resend",
+                    severity="information" if result.ok else "error",
+                    timeout=8,
+                )
+            finally:
+                self.resending = False
+                self.reload()
+
+        admin.run_worker(run(), group=f"delivery-resend-{self.delivery_id}", exit_on_error=False)

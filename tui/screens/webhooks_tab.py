@@ -1,0 +1,280 @@
+"""The Webhooks tab of an integration: URL, events, signed, last delivery.
+
+`n` create (with a real test before saving), `t` test the selected webhook,
+`enter` its page (settings and delivery log), `d` delete after confirmation,
+`s` the account's webhook settings (timeout, private networks).
+Native integrations' webhooks are managed: listed, read-only.
+
+Tests run in app workers: the interface never waits for a receiver, and a
+test still finishes (and is logged) when the user moves elsewhere meanwhile.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from store import accounts, clock, deliveries, integrations, settings, webhooks
+from store.errors import DomainError
+from store.webhooks import WebhookInfo
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.tabs import TabContent
+from tui.widgets.filter_table import FilterTable, Row
+
+EMPTY = "No webhooks yet: press n to create one."
+
+
+URL_WIDTH = 34  # the table fits 80 columns; the webhook's page shows the whole URL
+
+
+def short_url(url: str) -> str:
+    return url if len(url) <= URL_WIDTH else url[: URL_WIDTH - 1] + "…"
+
+
+def events_cell(w: WebhookInfo) -> str:
+    if not w.event_types:
+        return "all"
+    return f"{len(w.event_types)} of {len(webhooks.EVENT_TYPES)}"
+
+
+def ago(dt, now) -> str:
+    seconds = max(0, int((now - dt).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{dt:%Y-%m-%d}"
+
+
+def last_delivery(w: WebhookInfo, now, *, testing: bool = False) -> Text:
+    """The Last delivery cell: result and when, coloured by outcome."""
+    if testing:
+        return _cell("testing…", "bold yellow")
+    if w.last_attempt_at is None:
+        return _cell("never", "dim")
+    when = ago(w.last_attempt_at, now)
+    return _cell(f"{w.last_result_label}, {when}", "green" if w.last_success else "red")
+
+
+def _cell(text: str, style: str) -> Text:
+    # One line, like the table's other cells: a wrapping Text would be measured narrow.
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def describe_test(w_url: str, result: deliveries.AttemptResult) -> str:
+    latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
+    return f"Test of {w_url}: {result.reason}{latency}"
+
+
+def start_test(admin, webhook: WebhookInfo, done=None) -> None:
+    """Send a test delivery to a saved webhook in an app worker (it outlives the
+    screen that started it) and say how it went; ``done`` runs afterwards."""
+
+    async def run() -> None:
+        try:
+            result = await deliveries.send_test(admin.store, admin.actor, webhook.id)
+        except DomainError as exc:
+            admin.report(exc)
+        else:
+            admin.notify(
+                describe_test(webhook.url, result),
+                title="Webhook test",
+                severity="information" if result.ok else "error",
+                timeout=8,
+            )
+        finally:
+            if done is not None:
+                done()
+
+    admin.notify(f"Testing {webhook.url}…", title="Webhook test", timeout=3)
+    admin.run_worker(run(), group=f"webhook-test-{webhook.id}", exit_on_error=False)
+
+
+def open_settings(admin, done=None) -> None:
+    """The account's webhook settings (timeout, private networks), for users with
+    the permission; the same form as the Account view's."""
+    if not admin.may_manage("change the webhook settings"):
+        return
+    from tui.screens.account import settings_form
+
+    try:
+        overview = accounts.overview(admin.store, admin.actor.account_id)
+    except DomainError as exc:
+        admin.report(exc)
+        return
+
+    def saved(ok: bool | None) -> None:
+        if ok:
+            admin.notify("Account settings saved.")
+        if done is not None:
+            done()
+
+    admin.push_screen(settings_form(admin, overview), saved)
+
+
+class WebhooksTab(TabContent):
+    DEFAULT_CSS = """
+    WebhooksTab #webhooks-note.-managed { height: auto; padding: 1 1; color: $text; }
+    """
+    BINDINGS = [
+        Binding("n", "new", "New webhook", id="webhooks.new"),
+        Binding("t", "test", "Test", id="webhooks.test"),
+        Binding("d", "delete", "Delete", id="webhooks.delete"),
+        Binding("s", "settings", "Webhook settings", id="webhooks.settings"),
+    ]
+
+    def __init__(self, integration_id: int) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.items: list[WebhookInfo] = []
+        self.native = False
+        self.integration_name = ""
+        self.testing: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="webhooks-note", classes="usage")
+        yield FilterTable(("URL", "Events", "Signed", "Last delivery"), id="webhook-list")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        if not self.is_attached:
+            return
+        store, actor = self.admin.store, self.admin.actor
+        try:
+            info = integrations.get(store, actor.account_id, self.integration_id)
+            self.items = webhooks.list_for_integration(store, actor.account_id, self.integration_id)
+            prefs = settings.webhook_settings(store, actor.account_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.native = info.native
+        self.integration_name = info.name
+        note = self.query_one("#webhooks-note", Static)
+        if info.native:
+            note.update(
+                Text(
+                    f"{info.name}'s webhooks are managed by the integration and read-only. "
+                    "Your own webhooks belong to the Custom integration."
+                )
+            )
+            note.set_classes("-managed")
+        else:
+            n = len(self.items)
+            count = f"{n} webhook{'s' if n != 1 else ''}" if n else "No webhooks yet: n creates one"
+            private = "on" if prefs.allow_private else "off"
+            note.update(
+                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} (s)")
+            )
+        table = self.query_one(FilterTable)
+        table.empty_text = EMPTY
+        now = clock.now()
+        table.set_rows(
+            [
+                Row(
+                    str(w.id),
+                    (
+                        short_url(w.url),
+                        events_cell(w),
+                        w.signed_label,
+                        last_delivery(w, now, testing=w.id in self.testing),
+                    ),
+                    search=f"{w.url} {w.events_label} {w.last_result_label}".lower(),
+                )
+                for w in self.items
+            ],
+            select=select,
+        )
+
+    def selected(self) -> WebhookInfo | None:
+        key = self.query_one(FilterTable).selected_key
+        return next((w for w in self.items if str(w.id) == key), None)
+
+    def _may(self, doing: str, w: WebhookInfo | None = None) -> bool:
+        if self.native or (w is not None and w.managed):
+            self.notify(
+                f"Cannot {doing} here: {self.integration_name}'s webhooks are managed by the "
+                "integration. Your own webhooks belong to the Custom integration.",
+                severity="warning",
+            )
+            return False
+        return self.admin.may_manage(doing)
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        if not self._may("create webhooks"):
+            return
+        from tui.dialogs.webhook_form import WebhookForm
+
+        def created(w: WebhookInfo | None) -> None:
+            if w is None:
+                return
+            verified = "verified by its test" if w.verified else "not verified"
+            self.notify(f"Webhook {w.url} created ({verified}).")
+            self.reload(select=str(w.id))
+            self.focus_main()
+
+        self.app.push_screen(WebhookForm(self.admin, self.integration_id), created)
+
+    def action_test(self) -> None:
+        w = self.selected()
+        if w is None or not self._may("test webhooks", w):
+            return
+        if w.id in self.testing:
+            self.notify(f"A test of {w.url} is already running.", severity="warning")
+            return
+        self.testing.add(w.id)
+        self.reload(select=str(w.id))
+
+        def done() -> None:
+            self.testing.discard(w.id)
+            self.reload()
+
+        start_test(self.admin, w, done)
+
+    def action_delete(self) -> None:
+        w = self.selected()
+        if w is None or not self._may("delete webhooks", w):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                webhooks.delete(self.admin.store, self.admin.actor, w.id)
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            self.notify(f"Webhook {w.url} deleted.")
+            self.reload()
+
+        logged = f" and its {w.delivery_count} logged deliveries" if w.delivery_count else ""
+        self.app.push_screen(
+            ConfirmDialog(
+                "Delete this webhook?",
+                f"{w.url} will stop receiving events. The webhook{logged} will be deleted.",
+                yes="Delete",
+            ),
+            answered,
+        )
+
+    def action_settings(self) -> None:
+        def done() -> None:
+            self.reload()
+            self.focus_main()
+
+        open_settings(self.admin, done=done)
+
+    @on(FilterTable.Opened, "#webhook-list")
+    def _open(self, event: FilterTable.Opened) -> None:
+        event.stop()
+        from tui.screens.webhook import WebhookScreen
+
+        self.app.push_screen(WebhookScreen(int(event.key)))

@@ -30,6 +30,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import time
@@ -55,6 +56,10 @@ from .webhooks import (
     validate_sign_key,
     validate_url,
 )
+
+# httpx logs every request's full URL at INFO, and a webhook URL may carry a secret
+# in its query string; the delivery log is the record of what was sent.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 USER_AGENT = f"integrations-admin/{__version__}"
 RESPONSE_READ_MAX = 64 * 1024  # bytes of a response ever read

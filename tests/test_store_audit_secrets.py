@@ -162,11 +162,6 @@ def test_no_secret_in_audit_entries_errors_or_logs(
     assert checked == len(secrets) == 9  # 4 fixed, 1 managed token, 2 tokens, 2 keys
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="httpx logs every request's full URL (query string included) at INFO; "
-    "store.deliveries should quiet the 'httpx' logger. Remove this mark once it does.",
-)
 def test_url_query_secret_not_logged(store, owner, receiver, caplog):
     caplog.set_level(logging.DEBUG)
     import asyncio

@@ -22,6 +22,7 @@ from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.tabs import TabContent
+from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
 EMPTY = "No webhooks yet: press n to create one."
@@ -38,17 +39,6 @@ def events_cell(w: WebhookInfo) -> str:
     if not w.event_types:
         return "all"
     return f"{len(w.event_types)} of {len(webhooks.EVENT_TYPES)}"
-
-
-def ago(dt, now) -> str:
-    seconds = max(0, int((now - dt).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{dt:%Y-%m-%d}"
 
 
 def last_delivery(w: WebhookInfo, now, *, testing: bool = False) -> Text:

@@ -127,12 +127,17 @@ def fake_callback_id(n: int) -> str:
     return hashlib.sha1(f"demo-callback-{n}".encode()).hexdigest()
 
 
+RUNTIME_FIRST = 501
+"""Where the counters start while the demo runs (the build uses lower numbers,
+so a token generated in the demo never repeats one made by the build)."""
+
+
 @contextmanager
-def deterministic() -> Iterator[None]:
+def deterministic(first: int = 1) -> Iterator[None]:
     """Within: generated tokens, signing keys, callback ids and test event ids
-    come from counters instead of the system's random source (see the module
-    notes). Restores the real ones on exit."""
-    counters = {"token": 0, "key": 0, "callback": 0, "event": 0}
+    come from counters starting at ``first`` instead of the system's random
+    source (see the module notes). Restores what was there on exit."""
+    counters = dict.fromkeys(("token", "key", "callback", "event"), first - 1)
 
     def step(name: str) -> int:
         counters[name] += 1

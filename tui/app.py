@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -58,11 +59,18 @@ class IntegrationsAdmin(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
     ]
 
-    def __init__(self, store: Store, actor: Actor, *, first_run: bool = False) -> None:
+    def __init__(
+        self, store: Store, actor: Actor, *, first_run: bool = False, presenter: bool = False
+    ) -> None:
         super().__init__()
         self.store = store
         self.actor = actor
         self.first_run = first_run
+        from tui.widgets.keycaster import Presenter
+
+        # Presenter mode (--presenter, or the palette): the keys pressed, in a corner.
+        self.presenter = Presenter(self)
+        self._presenter_at_start = presenter
         self._apply_user_keymap()
 
     # -- set-up ------------------------------------------------------------------
@@ -82,6 +90,8 @@ class IntegrationsAdmin(App[None]):
 
     def on_mount(self) -> None:
         self.refresh_title()
+        if self._presenter_at_start:
+            self.presenter.start()
         if self.first_run:
             self.notify(
                 f"Created a new database at {self.store.display_location}. "
@@ -150,6 +160,21 @@ class IntegrationsAdmin(App[None]):
                 self.pop_screen()
             return
         self.switch_mode(mode)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.presenter.on:
+            self.presenter.record(event)
+        await super().on_event(event)
+
+    def action_toggle_presenter(self) -> None:
+        on = self.presenter.toggle()
+        self.notify(
+            "Presenter mode on: the keys you press show in the bottom-right corner."
+            if on
+            else "Presenter mode off.",
+            title="Presenter mode",
+            timeout=3,
+        )
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
         help="database URL or SQLite file path (default: $INTEGRATIONS_ADMIN_DB, else a "
         "SQLite file in your user data directory); PostgreSQL: postgresql+psycopg://...",
     )
+    p.add_argument(
+        "--presenter",
+        action="store_true",
+        help="presenter mode: show the keys pressed in a corner (for recordings)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("where", help="print where the database is")
@@ -83,7 +88,75 @@ def _parser() -> argparse.ArgumentParser:
         help="check a token read from standard input: exit 0 and name its integration "
         "when valid, exit 1 with the reason otherwise (a valid check counts as a use)",
     )
+    demo = sub.add_parser(
+        "demo",
+        help="the program on a demo account, in a temporary database deleted afterwards",
+        description="Open the program on a realistic demo account (Northwind Traders, a fixed "
+        "clock) in a temporary database, deleted afterwards; never your own database. "
+        "Webhook tests go to a receiver the demo starts on 127.0.0.1.",
+    )
+    demo.add_argument(
+        "--play",
+        metavar="SCRIPT",
+        help="replay a script of key presses at a human pace (e.g. demo/main-story.txt)",
+    )
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="divide the script's pauses by this (default 1)"
+    )
+    demo.add_argument(
+        "--presenter",
+        dest="demo_presenter",
+        action="store_true",
+        help="presenter mode: show the keys pressed in a corner",
+    )
+    demo.add_argument(
+        "--as",
+        dest="login",
+        default="maria",
+        metavar="LOGIN",
+        help="whose eyes: maria (owner, default), jonas (permission), sara or li (read-only)",
+    )
+
+    shots = sub.add_parser(
+        "screenshots",
+        help="write an SVG of every screen and dialog, driven on the demo account",
+    )
+    shots.add_argument("dir", nargs="?", default="screenshots", help="default: screenshots/")
+    shots.add_argument("--only", nargs="+", metavar="NAME", help="only these shots (file names)")
     return p
+
+
+def _demo(args) -> int:
+    from pathlib import Path
+
+    from tui.demo import run_demo
+
+    return run_demo(
+        script=Path(args.play) if args.play else None,
+        presenter=args.presenter or args.demo_presenter,
+        speed=args.speed,
+        login=args.login,
+    )
+
+
+def _screenshots(args) -> int:
+    import time
+
+    from tui.screenshots import ShotError, take_screenshots
+
+    started = time.perf_counter()
+
+    def progress(path, seconds: float) -> None:
+        print(f"{path}  ({seconds:.1f} s)", flush=True)
+
+    try:
+        written = take_screenshots(args.dir, only=args.only, progress=progress)
+    except ShotError as exc:
+        print(f"integrations-admin: {exc}", file=sys.stderr)
+        return 1
+    shots = [p for p in written if p.suffix == ".svg"]
+    print(f"Wrote {len(shots)} screenshots to {args.dir} in {time.perf_counter() - started:.0f} s.")
+    return 0
 
 
 def _open(db: str | None):
@@ -94,14 +167,14 @@ def _open(db: str | None):
     return store
 
 
-def _run_app(db: str | None) -> int:
+def _run_app(db: str | None, *, presenter: bool = False) -> int:
     from store import accounts
     from tui.app import IntegrationsAdmin
 
     store = _open(db)
     first_run = store.created
     actor = accounts.sign_in(store, getpass.getuser())
-    IntegrationsAdmin(store, actor, first_run=first_run).run()
+    IntegrationsAdmin(store, actor, first_run=first_run, presenter=presenter).run()
     return 0
 
 
@@ -223,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command is None:
-            return _run_app(args.db)
+            return _run_app(args.db, presenter=args.presenter)
         if args.command == "where":
             from store.db import Store
 
@@ -237,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit(args)
         if args.command == "tokens":
             return _tokens(args)
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "screenshots":
+            return _screenshots(args)
     except DomainError as exc:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2

@@ -49,6 +49,11 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
                 f"Open the {title} section",
                 partial(app.action_section, mode),
             )
+    yield SystemCommand(
+        "Presenter mode: " + ("off" if app.presenter.on else "show the keys pressed"),
+        "For recordings: the keys you press show in the bottom-right corner",
+        app.action_toggle_presenter,
+    )
     yield from _screen_actions(app, screen)
     try:
         active = integrations.active(app.store, app.actor.account_id)

@@ -1,0 +1,199 @@
+"""Presenter mode: the keys being pressed, shown in the bottom-right corner, so a
+recording shows viewers what was typed.
+
+The overlay lives in a layer of its own (docked there, it takes no room from
+the screen's widgets), is invisible itself and shows only its small label:
+nothing else on screen moves or changes. Keys fade after a few idle seconds.
+Text typed into an input shows as one chunk (``Order data``); other keys as
+key caps (``ctrl+s``, ``enter``, ``2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import App, ComposeResult
+from textual.containers import Container
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+KEEP_S = 4.0  # how long the last keys stay after the last press
+MAX_WIDTH = 46  # columns: older keys drop off the left end
+
+# How keys are named on screen (the rest: Textual's key names).
+NAMES = {
+    "escape": "esc",
+    "space": "space",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "full_stop": ".",
+    "minus": "-",
+    "underscore": "_",
+    "colon": ":",
+    "comma": ",",
+    "apostrophe": "'",
+    "backspace": "⌫",
+}
+
+
+@dataclass
+class _Chunk:
+    text: str
+    typed: bool  # text typed into an input (merged) rather than a key
+
+
+def key_label(key: str) -> str:
+    return NAMES.get(key, key)
+
+
+class KeyCaster(Container):
+    """The overlay of one screen: a hidden full-width strip whose label shows."""
+
+    DEFAULT_CSS = """
+    KeyCaster {
+        dock: bottom;
+        width: 1fr;
+        height: 1;
+        margin-bottom: 1;
+        align-horizontal: right;
+        visibility: hidden;
+        display: none;
+    }
+    KeyCaster.-shown { display: block; }
+    KeyCaster > Static {
+        width: auto;
+        max-width: 48;
+        height: 1;
+        visibility: visible;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, presenter: Presenter) -> None:
+        super().__init__(id="keycaster")
+        self.presenter = presenter
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="keycaster-keys")
+
+    def on_mount(self) -> None:
+        # Above everything the screen has: tooltips' layer when there is one.
+        layers = self.screen.layers
+        self.styles.layer = "_tooltips" if "_tooltips" in layers else layers[-1]
+        self.show(self.presenter.render_keys())
+
+    def show(self, keys: Text | None) -> None:
+        if keys is None:
+            self.remove_class("-shown")
+            return
+        self.query_one(Static).update(keys)
+        self.add_class("-shown")
+
+
+class Presenter:
+    """Presenter mode of an app: records key presses, shows them on the current screen."""
+
+    def __init__(self, app: App, *, keep_s: float = KEEP_S) -> None:
+        self.app = app
+        self.keep_s = keep_s
+        self.chunks: list[_Chunk] = []
+        self.on = False
+        self._fade: Timer | None = None
+
+    # -- switching ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.on:
+            return
+        self.on = True
+        self.app.screen_change_signal.subscribe(self.app, self._screen_changed)
+        self._sync(self.app.screen)
+
+    def stop(self) -> None:
+        if not self.on:
+            return
+        self.on = False
+        self.chunks.clear()
+        self.app.screen_change_signal.unsubscribe(self.app)
+        for screen in self.app.screen_stack:
+            for caster in screen.query(KeyCaster):
+                caster.remove()
+
+    def toggle(self) -> bool:
+        (self.stop if self.on else self.start)()
+        return self.on
+
+    # -- keys --------------------------------------------------------------------
+
+    def record(self, event: events.Key) -> None:
+        """A key the app received (called before the app handles it)."""
+        if not self.on:
+            return
+        focused = self.app.focused
+        # Into a text input (TextArea by name: importing it would slow start-up).
+        typing = isinstance(focused, Input) or any(
+            c.__name__ == "TextArea" for c in type(focused).__mro__
+        )
+        char = event.character
+        if typing and char is not None and char.isprintable() and len(char) == 1:
+            if self.chunks and self.chunks[-1].typed:
+                self.chunks[-1].text += char
+            else:
+                self.chunks.append(_Chunk(char, True))
+        else:
+            self.chunks.append(_Chunk(key_label(event.key), False))
+        del self.chunks[:-12]
+        self._sync(self.app.screen)
+        if self._fade is not None:
+            self._fade.stop()
+        self._fade = self.app.set_timer(self.keep_s, self._clear)
+
+    def _clear(self) -> None:
+        self.chunks.clear()
+        self._sync(self.app.screen)
+
+    def render_keys(self) -> Text | None:
+        """The label: the last keys, newest on the right, within MAX_WIDTH."""
+        if not self.chunks:
+            return None
+        parts: list[Text] = []
+        width = 0
+        for chunk in reversed(self.chunks):
+            text = (
+                Text(chunk.text, style="italic")
+                if chunk.typed
+                else Text(f" {chunk.text} ", style="bold reverse")
+            )
+            if width + text.cell_len + 1 > MAX_WIDTH:
+                if not parts:  # one long typed chunk: keep its end
+                    text = Text("…" + chunk.text[-(MAX_WIDTH - 2) :], style="italic")
+                    parts.append(text)
+                break
+            parts.append(text)
+            width += text.cell_len + 1
+        return Text(" ").join(reversed(parts))
+
+    # -- screens -----------------------------------------------------------------
+
+    def _screen_changed(self, screen: Screen) -> None:
+        if self.on:
+            self._sync(screen)
+
+    def _sync(self, screen: Screen) -> None:
+        """Make sure ``screen`` has the overlay, showing the current keys."""
+        found = screen.query(KeyCaster)
+        if found:
+            found.first().show(self.render_keys())
+        else:
+            screen.mount(KeyCaster(self))

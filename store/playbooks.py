@@ -72,6 +72,7 @@ class PlaybookInfo:
     missing_required_count: int
     limit_data_fields: int
     limit_connected_blueprints: int
+    version: int = 1
 
     @property
     def complete(self) -> bool:
@@ -275,6 +276,7 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
             missing_required_count=int(n_miss or 0),
             limit_data_fields=lim_df,
             limit_connected_blueprints=lim_conn,
+            version=pb.version,
         )
         for pb, lim_df, lim_conn, n_df, n_conn, n_miss in s.exec(q).all()
     ]
@@ -424,6 +426,7 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
         missing_required_count=sum(c.missing_required_count for c in connections),
         limit_data_fields=lim_df,
         limit_connected_blueprints=lim_conn,
+        version=pb.version,
     )
     return PlaybookDetail(
         playbook=info,
@@ -626,9 +629,16 @@ def create(store: Store, actor: Actor, *, name: str, description: str = "") -> P
 
 
 def update(
-    store: Store, actor: Actor, playbook_id: int, *, name: str, description: str = ""
+    store: Store,
+    actor: Actor,
+    playbook_id: int,
+    *,
+    name: str,
+    description: str = "",
+    version: int | None = None,
 ) -> PlaybookInfo:
-    """Rename or re-describe a playbook."""
+    """Rename or re-describe a playbook. With ``version`` (the one the editor
+    started from), a change made meanwhile by someone else is refused (Conflict)."""
     name = validate.name(name)
     description = validate.text(description)
     try:
@@ -636,10 +646,15 @@ def update(
             account = require_manage(s, actor, "change playbooks")
             _require_plan(account, "change playbooks")
             pb = _playbook(s, actor, playbook_id)
+            if version is not None and pb.version != version:
+                raise Conflict(
+                    f"The playbook {pb.name!r} was changed by someone else meanwhile; reopen "
+                    "it to see the latest version."
+                )
             if _name_taken(s, actor.account_id, name, except_id=pb.id):
                 raise ValidationError("name", f"A playbook named {name!r} already exists.")
             before = pb.name
-            pb.name, pb.description = name, description
+            pb.name, pb.description, pb.version = name, description, pb.version + 1
             s.add(pb)
             audit.record(
                 s,

@@ -249,8 +249,13 @@ def test_playbook_limit_holds_under_concurrency(store, owner):
 
 def test_update_playbook(store, owner, pb):
     other = playbooks.create(store, owner, name="Other")
-    info = playbooks.update(store, owner, pb.id, name="Renamed", description="New")
-    assert (info.name, info.description) == ("Renamed", "New")
+    info = playbooks.update(store, owner, pb.id, name="Renamed", description="New", version=1)
+    assert (info.name, info.description, info.version) == ("Renamed", "New", 2)
+    # Someone else's editor still holds version 1.
+    with pytest.raises(Conflict) as e:
+        playbooks.update(store, owner, pb.id, name="Stale", version=1)
+    assert "changed by someone else" in e.value.message
+    assert playbooks.get(store, owner.account_id, pb.id).name == "Renamed"
     with pytest.raises(ValidationError) as e:
         playbooks.update(store, owner, other.id, name="renamed")
     assert e.value.field == "name"

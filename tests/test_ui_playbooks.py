@@ -384,3 +384,22 @@ async def test_largest_playbook_fills_and_filters(store, owner):
         await pilot.pause()
         assert not isinstance(app.screen, PickerDialog)
         assert "'Big' already has 5 of 5 connected blueprints" in flat(app)
+
+
+async def test_rename_playbook_by_keys(store, owner):
+    pb = playbooks.create(store, owner, name="Draft", description="kept")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("p", "e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert form.values() == {"name": "Draft", "description": "kept"}
+        await pilot.press("end", "ctrl+u")
+        await type_text(pilot, "Sales agreement")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybooksScreen)
+        assert "Sales agreement" in await without_toasts(pilot)
+    info = playbooks.get(store, owner.account_id, pb.id)
+    assert (info.name, info.description, info.version) == ("Sales agreement", "kept", 2)

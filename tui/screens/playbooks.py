@@ -33,7 +33,12 @@ def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
                 admin.store, admin.actor, name=v["name"], description=v["description"]
             )
         return playbooks.update(
-            admin.store, admin.actor, pb.id, name=v["name"], description=v["description"]
+            admin.store,
+            admin.actor,
+            pb.id,
+            name=v["name"],
+            description=v["description"],
+            version=pb.version,
         )
 
     return FormDialog(

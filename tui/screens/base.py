@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 if TYPE_CHECKING:
@@ -30,7 +32,10 @@ class BaseScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """Screens refresh what they show from the store when they come back."""
-        self.reload()
+        # A resume can arrive while the screen is still composing or is being
+        # torn down (switching modes, quitting): nothing to refresh then.
+        with suppress(NoMatches):
+            self.reload()
 
     def reload(self) -> None:  # overridden by screens that show store data
         pass

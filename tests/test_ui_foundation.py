@@ -128,3 +128,31 @@ async def test_member_is_read_only_and_told_why(store, owner, member):
         await pilot.pause()
     assert len(blueprints.for_integration(store, owner.account_id, iid)) == 1
     assert [i.key for i in integrations.active(store, owner.account_id)] == [CUSTOM_KEY]
+
+
+async def test_palette_jumps_to_blueprint_and_playbook_by_name(store, owner):
+    from store import playbooks
+    from tui.screens.blueprint import BlueprintScreen
+    from tui.screens.playbook import PlaybookScreen
+
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    bp = blueprints.create(store, owner, iid, name="Warehouse stock")
+    pb = playbooks.create(store, owner, name="Supplier agreement")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Warehouse")
+        await pilot.pause(0.3)  # the palette searches in the background
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BlueprintScreen) and app.screen.blueprint_id == bp.id
+        assert "Warehouse stock" in screen_text(app)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Supplier")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+        assert app.current_mode == "playbooks"
+        assert app.screen.playbook_id == pb.id
+        assert "Supplier agreement" in screen_text(app)

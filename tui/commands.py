@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.screen import Screen
 
-from store import blueprints, integrations
+from store import blueprints, integrations, playbooks
 from store.errors import DomainError
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
     try:
         active = integrations.active(app.store, app.actor.account_id)
         bps = blueprints.all_for_account(app.store, app.actor.account_id)
+        books = playbooks.all_for_account(app.store, app.actor.account_id)
     except DomainError:
         return
     enabled = {i.id for i in active}
@@ -74,6 +75,12 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
                 f"Open the blueprint of {b.integration_name}",
                 partial(_open_blueprint, app, b.id),
             )
+    for p in books:
+        yield SystemCommand(
+            f"Playbook: {p.name}",
+            "Open the playbook" + ("" if p.complete else " (incomplete)"),
+            partial(_open_playbook, app, p.id),
+        )
 
 
 def _open_integration(app: IntegrationsAdmin, integration_id: int) -> None:
@@ -88,3 +95,10 @@ def _open_blueprint(app: IntegrationsAdmin, blueprint_id: int) -> None:
 
     app.switch_mode("integrations")
     app.push_screen(BlueprintScreen(blueprint_id))
+
+
+def _open_playbook(app: IntegrationsAdmin, playbook_id: int) -> None:
+    from tui.screens.playbook import PlaybookScreen
+
+    app.switch_mode("playbooks")
+    app.push_screen(PlaybookScreen(playbook_id))

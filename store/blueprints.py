@@ -9,7 +9,7 @@ from sqlalchemy import case
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, catalog, clock, validate
+from . import audit, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, LimitReached, NotFound, ValidationError
@@ -143,18 +143,13 @@ def detail(store: Store, account_id: int, blueprint_id: int) -> BlueprintDetail:
 
 
 def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
-    integ = s.get(Integration, integration_id)
-    if integ is None or integ.account_id != actor.account_id:
-        raise NotFound("That integration does not exist.")
-    ext = catalog.extension(integ.extension_key)
-    if not integ.enabled:
-        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
-    if ext.native:
-        raise Conflict(
-            f"{ext.name} is a native integration: its blueprint is created and synced "
-            "automatically. Custom blueprints belong to the Custom integration."
-        )
-    return integ
+    return integrations.custom_for_change(
+        s,
+        actor.account_id,
+        integration_id,
+        "its blueprint is created and synced automatically. "
+        "Custom blueprints belong to the Custom integration.",
+    )
 
 
 def _editable(s: Session, actor: Actor, blueprint_id: int) -> Blueprint:

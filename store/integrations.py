@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from . import catalog
 from .catalog import Extension
 from .db import Store
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .models import ApiToken, Blueprint, Integration, Webhook
 
 
@@ -95,3 +95,20 @@ def get(store: Store, account_id: int, integration_id: int) -> IntegrationInfo:
     if not found:
         raise NotFound("That integration does not exist.")
     return found[0]
+
+
+def custom_for_change(s: Session, account_id: int, integration_id: int, native_reason: str):
+    """The enabled Custom integration an administrator is changing (inside a write).
+
+    Refuses an unknown integration, a native one (``native_reason`` says what
+    the native integration does instead) and a disabled one.
+    """
+    integ = s.get(Integration, integration_id)
+    if integ is None or integ.account_id != account_id:
+        raise NotFound("That integration does not exist.")
+    ext = catalog.extension(integ.extension_key)
+    if ext.native:
+        raise Conflict(f"{ext.name} is a native integration: {native_reason}")
+    if not integ.enabled:
+        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
+    return integ

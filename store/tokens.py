@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, catalog, clock, tokens_format, validate
+from . import audit, catalog, clock, integrations, tokens_format, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
@@ -103,18 +103,13 @@ def _name_taken(s: Session, integration_id: int, name: str) -> bool:
 
 
 def _token_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
-    integ = s.get(Integration, integration_id)
-    if integ is None or integ.account_id != actor.account_id:
-        raise NotFound("That integration does not exist.")
-    ext = catalog.extension(integ.extension_key)
-    if ext.native:
-        raise Conflict(
-            f"{ext.name} is a native integration: its API token is managed automatically "
-            "and never shown. Tokens you generate belong to the Custom integration."
-        )
-    if not integ.enabled:
-        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
-    return integ
+    return integrations.custom_for_change(
+        s,
+        actor.account_id,
+        integration_id,
+        "its API token is managed automatically and never shown. "
+        "Tokens you generate belong to the Custom integration.",
+    )
 
 
 def generate(

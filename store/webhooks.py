@@ -25,7 +25,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from . import audit, catalog, clock, validate
+from . import audit, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
@@ -392,18 +392,13 @@ def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Int
 
 
 def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
-    integ = s.get(Integration, integration_id)
-    if integ is None or integ.account_id != actor.account_id:
-        raise NotFound("That integration does not exist.")
-    ext = catalog.extension(integ.extension_key)
-    if not integ.enabled:
-        raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
-    if ext.native:
-        raise Conflict(
-            f"{ext.name} is a native integration: its webhooks are managed and read-only. "
-            "Your own webhooks belong to the Custom integration."
-        )
-    return integ
+    return integrations.custom_for_change(
+        s,
+        actor.account_id,
+        integration_id,
+        "its webhooks are managed and read-only. "
+        "Your own webhooks belong to the Custom integration.",
+    )
 
 
 def _url_taken(s: Session, integration_id: int, url: str, except_id: int | None = None) -> bool:

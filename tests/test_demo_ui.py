@@ -139,6 +139,17 @@ async def test_presenter_from_the_palette_and_off_again(demo_db):
         assert not app.screen.query("KeyCaster")
 
 
+async def test_presenter_never_shows_a_signing_key_being_typed(demo_db):
+    app = _demo_app(demo_db, presenter=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j", "j", "j", "enter", "4", "n", *"https://a.example", "tab")
+        await pilot.press(*"my-secret-key-1234")
+        await pilot.pause()
+        row = screen_text(app).splitlines()[-2]
+        assert row.split()[-2:] == ["tab", "•" * 18]
+        assert "secret" not in row
+
+
 async def test_presenter_keys_fade_when_idle(demo_db):
     app = _demo_app(demo_db, presenter=True)
     app.presenter.keep_s = 0.05

@@ -4,8 +4,9 @@ recording shows viewers what was typed.
 The overlay lives in a layer of its own (docked there, it takes no room from
 the screen's widgets), is invisible itself and shows only its small label:
 nothing else on screen moves or changes. Keys fade after a few idle seconds.
-Text typed into an input shows as one chunk (``Order data``); other keys as
-key caps (``ctrl+s``, ``enter``, ``2``).
+Text typed into an input shows as one chunk (``Order data``), as bullets in an
+input for a signing key, token or password; other keys as key caps
+(``ctrl+s``, ``enter``, ``2``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ NAMES = {
 class _Chunk:
     text: str
     typed: bool  # text typed into an input (merged) rather than a key
+
+
+SECRET_HINTS = ("key", "token", "secret", "password")
+
+
+def _secret(widget: object) -> bool:
+    """An input that holds a secret: a password input, or one named for a key or token."""
+    name = (getattr(widget, "id", None) or "").lower()
+    return bool(getattr(widget, "password", False)) or any(h in name for h in SECRET_HINTS)
 
 
 def key_label(key: str) -> str:
@@ -147,6 +157,8 @@ class Presenter:
         )
         char = event.character
         if typing and char is not None and char.isprintable() and len(char) == 1:
+            if _secret(focused):
+                char = "•"  # a recording must never show a key or token being typed
             if self.chunks and self.chunks[-1].typed:
                 self.chunks[-1].text += char
             else:

@@ -82,6 +82,31 @@ def _schema_version(conn: Connection) -> int | None:
     return int(value) if value is not None else None
 
 
+def _use_wal(cur, busy_ms: int) -> None:
+    """Switch the file to WAL (a no-op when it already is).
+
+    Switching needs the file to itself for an instant, and SQLite answers
+    "database is locked" at once, without its busy handler, when another
+    program is opening or creating the same file at that instant (two
+    administrators starting together on a new database). Wait and retry as a
+    busy handler would, within the same time budget.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + busy_ms / 1000
+    pause = 0.002
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
     dbapi_conn.isolation_level = None
@@ -90,7 +115,7 @@ def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
     # write takes the lock at BEGIN IMMEDIATE, so the wait happens there).
     cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cur, busy_ms)
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
 

@@ -14,6 +14,7 @@ from .catalog import PLANS
 from .db import Store
 from .errors import Conflict, NotFound, PermissionDenied, UnknownUser, ValidationError
 from .models import Account, Blueprint, Playbook, User
+from .values import AccountInfo, Actor  # defined without SQLAlchemy, for the first screen
 
 PERMISSION = "Manage add-ons and integrations"
 LIMIT_FIELDS = {
@@ -22,37 +23,6 @@ LIMIT_FIELDS = {
     "data_fields": "limit_data_fields",
     "playbooks": "limit_playbooks",
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person at the keyboard: who they are when the program opened."""
-
-    user_id: int
-    login: str
-    name: str
-    account_id: int
-    role: str
-    can_manage: bool
-
-    @property
-    def is_owner(self) -> bool:
-        return self.role == "owner"
-
-
-@dataclass(frozen=True)
-class AccountInfo:
-    id: int
-    name: str
-    plan: str
-    limit_custom_blueprints: int
-    limit_connected_blueprints: int
-    limit_data_fields: int
-    limit_playbooks: int
-    webhook_timeout_s: int
-    allow_private_webhooks: bool
-    custom_blueprints: int
-    playbooks: int
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ PostgreSQL), so limits hold when two administrators hit them at once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -32,32 +31,23 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from . import models
 from .errors import SchemaTooNew, StoreUnavailable
+from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
 
-# The schema this program writes, and the Alembic revision that makes it
-# (store/migrations/versions/; a test keeps the two in step).
-SCHEMA_VERSION = 2
+__all__ = [
+    "APP_NAME",
+    "ENV_VAR",
+    "HEAD_REVISION",
+    "SCHEMA_VERSION",
+    "Store",
+    "default_sqlite_path",
+    "resolve_url",
+]
+
+# The Alembic revision that makes SCHEMA_VERSION (store/migrations/versions/; a
+# test keeps the two in step). SCHEMA_VERSION, ENV_VAR, APP_NAME,
+# default_sqlite_path and resolve_url live in location.py, importable without
+# SQLAlchemy (the first screen reads the database before it loads).
 HEAD_REVISION = "0002"
-ENV_VAR = "INTEGRATIONS_ADMIN_DB"
-APP_NAME = "integrations-admin"
-
-
-def default_sqlite_path() -> Path:
-    """The SQLite file used when no URL is given: in the user data directory."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / "integrations-admin.db"
-
-
-def resolve_url(url: str | None) -> str:
-    """``--db`` wins, then ``INTEGRATIONS_ADMIN_DB``, then the default SQLite file."""
-    url = url or os.environ.get(ENV_VAR) or ""
-    if not url:
-        return f"sqlite:///{default_sqlite_path()}"
-    if "://" not in url:  # a bare path means a SQLite file
-        return f"sqlite:///{Path(url).expanduser().absolute()}"
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 # Alembic's own bookkeeping table, written here for a new database so that

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlmodel import Session, col, func, select
 
 from . import catalog
-from .catalog import Extension
 from .db import Store
 from .errors import Conflict, NotFound
 from .models import ApiToken, Blueprint, Integration, Webhook
-
-
-@dataclass(frozen=True)
-class IntegrationInfo:
-    id: int
-    key: str
-    name: str
-    category: str
-    description: str
-    native: bool
-    enabled: bool
-    first_enabled_at: datetime
-    enabled_at: datetime
-    enabled_by: str
-    blueprints: int
-    tokens: int  # active, not revoked
-    webhooks: int
-
-    @property
-    def extension(self) -> Extension:
-        return catalog.extension(self.key)
+from .values import IntegrationInfo, integration_infos
 
 
 def _counts(s, model, integration_ids: list[int], *where) -> dict[int, int]:
@@ -60,29 +36,15 @@ def _infos(
         bps = _counts(s, Blueprint, ids)
         toks = _counts(s, ApiToken, ids, col(ApiToken.revoked_at).is_(None))
         hooks = _counts(s, Webhook, ids)
-    order = {e.key: i for i, e in enumerate(catalog.EXTENSIONS)}
-    out = []
-    for r in sorted(rows, key=lambda r: order.get(r.extension_key, 999)):
-        ext = catalog.extension(r.extension_key)
-        iid = r.id or 0
-        out.append(
-            IntegrationInfo(
-                id=iid,
-                key=ext.key,
-                name=ext.name,
-                category=ext.category,
-                description=ext.description,
-                native=ext.native,
-                enabled=r.enabled,
-                first_enabled_at=r.first_enabled_at,
-                enabled_at=r.enabled_at,
-                enabled_by=r.enabled_by,
-                blueprints=bps.get(iid, 0),
-                tokens=toks.get(iid, 0),
-                webhooks=hooks.get(iid, 0),
-            )
-        )
-    return out
+    return integration_infos(
+        (
+            (r.id or 0, r.extension_key, r.enabled, r.first_enabled_at, r.enabled_at, r.enabled_by)
+            for r in rows
+        ),
+        bps,
+        toks,
+        hooks,
+    )
 
 
 def active(store: Store, account_id: int) -> list[IntegrationInfo]:

@@ -4,20 +4,39 @@ acting user and the open store."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from store import accounts
-from store.accounts import Actor
-from store.db import Store
 from store.errors import DomainError
+from store.values import Actor
+
+if TYPE_CHECKING:
+    from store.db import Store
+    from store.glance import Glance
 
 KEYMAP_FILE = Path("~/.config/integrations-admin/keymap.toml").expanduser()
+
+
+def tune_gc() -> None:
+    """Fewer, larger collections of young objects for the program's run.
+
+    Textual allocates many short-lived objects per frame. With Python's
+    default thresholds (700, 10, 10) a full collection, which walks every
+    live object (some 130,000 once SQLAlchemy and Textual are loaded: about
+    100 ms on a small machine), ran every few screens opened, and was the
+    larger part of opening the largest playbook one time in two. Most objects
+    die by reference counting anyway; cycles wait a little longer.
+    """
+    import gc
+
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
@@ -60,10 +79,23 @@ class IntegrationsAdmin(App[None]):
     ]
 
     def __init__(
-        self, store: Store, actor: Actor, *, first_run: bool = False, presenter: bool = False
+        self,
+        store: Store | None,
+        actor: Actor,
+        *,
+        first_run: bool = False,
+        presenter: bool = False,
+        glance: Glance | None = None,
     ) -> None:
+        """``store``: the open store; or None with ``glance``, the first screen's
+        data read without SQLAlchemy (``store.glance``): the program then paints
+        it first and opens the store right after, in a thread."""
         super().__init__()
-        self.store = store
+        if store is None and glance is None:
+            raise ValueError("IntegrationsAdmin needs a store or a glance")
+        self._store = store
+        self._store_lock = threading.Lock()
+        self.glance = glance
         self.actor = actor
         self.first_run = first_run
         from tui.widgets.keycaster import Presenter
@@ -100,12 +132,57 @@ class IntegrationsAdmin(App[None]):
                 timeout=12,
             )
 
-    def refresh_title(self) -> None:
+    # -- the store ------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The open store. Started from a glance, the store opens right after the
+        first paint (``open_store_soon``); a screen that needs it sooner waits."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    self._store = self._open_store()
+        return self._store
+
+    @property
+    def store_is_open(self) -> bool:
+        return self._store is not None
+
+    def _open_store(self) -> Store:
+        # Imports SQLAlchemy, SQLModel and the models: what the first paint skipped.
+        from store import accounts
+        from store.db import Store
+
+        assert self.glance is not None
+        store = Store(self.glance.url)
+        store.prepare()
+        # The ordinary start signs in before the App; this start does it now
+        # (records the visit, and notices a permission changed meanwhile).
+        self.actor = accounts.sign_in(store, self.actor.login)
+        return store
+
+    def open_store_soon(self) -> None:
+        """Open the store in a thread, once the first screen is on the terminal."""
+        if self._store is None:
+            self.run_worker(self._open_store_worker, thread=True, group="open-store")
+
+    def _open_store_worker(self) -> None:
         try:
-            info = accounts.account_info(self.store, self.actor.account_id)
+            self.store  # noqa: B018 (opens it)
         except DomainError as exc:
-            self.report(exc)
-            return
+            self.call_from_thread(self.report, exc)
+
+    def refresh_title(self) -> None:
+        if self._store is None and self.glance is not None:
+            info = self.glance.account  # read a moment ago, before the first paint
+        else:
+            from store import accounts
+
+            try:
+                info = accounts.account_info(self.store, self.actor.account_id)
+            except DomainError as exc:
+                self.report(exc)
+                return
         role = "owner" if self.actor.is_owner else "member"
         perm = "" if self.actor.can_manage else ", read-only"
         self.sub_title = f"{info.name} · {info.plan} · {self.actor.login} ({role}{perm})"
@@ -133,6 +210,8 @@ class IntegrationsAdmin(App[None]):
 
     def may_manage(self, doing: str) -> bool:
         """True when the acting user has the permission now; otherwise says why."""
+        from store import accounts
+
         try:
             self.actor = accounts.refresh_actor(self.store, self.actor)
         except DomainError as exc:

@@ -168,12 +168,22 @@ def _open(db: str | None):
 
 
 def _run_app(db: str | None, *, presenter: bool = False) -> int:
+    from store.glance import first_screen
+    from tui.app import IntegrationsAdmin, tune_gc
+
+    tune_gc()
+    login = getpass.getuser()
+    # The common start (a SQLite file of this schema, a known user) paints from a
+    # glance read with sqlite3 and opens the store right after the first paint.
+    glance = first_screen(db, login)
+    if glance is not None:
+        IntegrationsAdmin(None, glance.actor, glance=glance, presenter=presenter).run()
+        return 0
     from store import accounts
-    from tui.app import IntegrationsAdmin
 
     store = _open(db)
     first_run = store.created
-    actor = accounts.sign_in(store, getpass.getuser())
+    actor = accounts.sign_in(store, login)
     IntegrationsAdmin(store, actor, first_run=first_run, presenter=presenter).run()
     return 0
 

@@ -12,13 +12,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import BaseScreen
+from tui.widgets.footer import Footer
 
 
 def _grid() -> Table:

@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
+from tui.watchers import drop_closed_watchers
+
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
 
@@ -30,8 +32,18 @@ class BaseScreen(Screen):
             return len(self.app.screen_stack) > 1
         return True
 
+    _resumed_once = False
+
     def on_screen_resume(self) -> None:
         """Screens refresh what they show from the store when they come back."""
+        if not self._resumed_once:
+            # The first resume is the screen's arrival: on_mount has just loaded
+            # it, and loading twice doubles the cost of opening every screen.
+            self._resumed_once = True
+            return
+        # A screen comes back when the one above it closed: forget that one's
+        # watchers of the app (its header's), or it is never freed.
+        drop_closed_watchers(self.app)
         # A resume can arrive while the screen is still composing or is being
         # torn down (switching modes, quitting): nothing to refresh then.
         with suppress(NoMatches):

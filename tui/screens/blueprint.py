@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store import blueprints
 from store.blueprints import BlueprintDetail, FieldInfo
@@ -16,6 +16,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDialog:

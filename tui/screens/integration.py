@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store import integrations
 from store.errors import DomainError
@@ -15,6 +15,7 @@ from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.screens.tokens_tab import TokensTab
 from tui.screens.webhooks_tab import WebhooksTab
+from tui.widgets.footer import Footer
 
 
 def when(dt) -> str:

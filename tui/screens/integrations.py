@@ -5,12 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
-from store import integrations
 from store.errors import DomainError
+from store.values import IntegrationInfo
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def when(dt) -> str:
@@ -18,7 +19,14 @@ def when(dt) -> str:
 
 
 class IntegrationsScreen(BaseScreen):
-    """Every enabled integration; `enter` opens one."""
+    """Every enabled integration; `enter` opens one.
+
+    The program's first screen: on a start from a glance (``store.glance``) it
+    shows the glance's rows until the store is open, so nothing here imports
+    SQLAlchemy before the first paint.
+    """
+
+    shown: list[IntegrationInfo] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -33,13 +41,24 @@ class IntegrationsScreen(BaseScreen):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(FilterTable).focus_table()
+        # The rows are painted: open the store now (no-op when it is open).
+        self.call_after_refresh(self.admin.open_store_soon)
 
     def reload(self) -> None:
-        try:
-            items = integrations.active(self.admin.store, self.admin.actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        admin = self.admin
+        if not admin.store_is_open and admin.glance is not None:
+            items = list(admin.glance.integrations)
+        else:
+            from store import integrations
+
+            try:
+                items = integrations.active(admin.store, admin.actor.account_id)
+            except DomainError as exc:
+                admin.report(exc)
+                return
+        if items == self.shown:
+            return  # the same rows (mount and the first resume both reload)
+        self.shown = items
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         empty.display = not items

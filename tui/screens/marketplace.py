@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Header, Label, Static
+from textual.widgets import Button, Header, Label, Static
 
 from store import marketplace
 from store.errors import DomainError
@@ -16,6 +16,7 @@ from store.marketplace import ExtensionState
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def status_text(st: ExtensionState) -> str:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store import accounts, playbooks
 from store.errors import DomainError
@@ -18,6 +18,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def status_text(missing: int) -> Text:

@@ -16,9 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from store.tokens import TokenInfo
+from tui.widgets.footer import Footer
 
 
 def _expiry(info: TokenInfo) -> str:

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store import accounts, users
 from store.accounts import UserInfo
@@ -22,6 +22,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 ROLE_OPTIONS = (("Member", "member"), ("Owner", "owner"))
 

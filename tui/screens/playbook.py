@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store import playbooks
 from store.errors import DomainError
@@ -30,6 +30,7 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def missing_text() -> Text:
@@ -90,19 +91,46 @@ class _PageTab(TabContent):
         super().__init__()
         self.page = page
         self.shown: PlaybookDetail | None = None
+        self._ready = False  # composed: its table exists
+        self._fresh = False  # just built from the page's detail
+        self._select_on_mount: str | None = None
+        self._focus_on_mount = False
+
+    def on_mount(self) -> None:
+        # Mounted when its tab is first shown (PlaybookScreen.tab_content).
+        self._ready = True
+        self._fresh = True  # until the next refresh: see reload()
+        self.call_after_refresh(setattr, self, "_fresh", False)
+        if self.page.detail is not None:
+            self.present(self.page.detail, self._select_on_mount)
+        if self._focus_on_mount:
+            self.focus_main()
 
     def reload(self) -> None:
-        # Switching to a tab refreshes from the store (someone may have changed it).
+        # Switching to a tab refreshes from the store (someone may have changed
+        # it), except right after it was built from what the page just loaded.
+        if self._fresh:
+            self._fresh = False
+            return
         self.page.reload()
 
     def present(self, detail: PlaybookDetail, select: str | None = None) -> None:
         """Fill the tab, unless it already shows exactly this: refilling hundreds
         of rows is the one visible cost, so it is skipped when the store
         returned the same value."""
+        if not self._ready:
+            self._select_on_mount = select  # shown by on_mount
+            return
         if select is None and detail == self.shown:
             return
         self.shown = detail
         self.show(detail, select)
+
+    def focus_main(self) -> None:
+        if not self._ready:
+            self._focus_on_mount = True
+            return
+        super().focus_main()
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         raise NotImplementedError
@@ -265,10 +293,10 @@ class ConnectionsTab(_PageTab):
         return next((c for c in detail.connections if str(c.blueprint_id) == key), None)
 
     @on(FilterTable.Opened)
-    def open_mappings(self, event: FilterTable.Opened) -> None:
+    async def open_mappings(self, event: FilterTable.Opened) -> None:
         """Enter on a connection: its fields on the Mappings tab."""
         event.stop()
-        self.page.show_mappings_of(int(event.key))
+        await self.page.show_mappings_of(int(event.key))
 
     def action_connect(self) -> None:
         if not self.admin.may_manage("connect blueprints"):
@@ -522,13 +550,15 @@ class PlaybookScreen(TabbedScreen):
         with TabbedContent(initial=self.initial_tab):
             for pane_id, title, factory in TABS:
                 with TabPane(title, id=pane_id):
-                    yield factory(self)
+                    # Only the visible tab's table is built now; the others when
+                    # first shown: a hidden table costs as much to mount as a shown one.
+                    if pane_id == self.initial_tab:
+                        yield factory(self)
         yield Footer()
 
     def on_mount(self) -> None:
         self.reload()
-        tabs = self.query_one(TabbedContent)
-        tabs.get_pane(self.initial_tab).query_one(_PageTab).focus_main()
+        self.active_tab().focus_main()
 
     def reload(self, select: str | None = None) -> None:
         """Load the playbook (one store call) and show it on the visible tab."""
@@ -574,18 +604,51 @@ class PlaybookScreen(TabbedScreen):
         self.active_tab().present(d, select)
 
     def active_tab(self) -> _PageTab:
-        tabs = self.query_one(TabbedContent)
-        return tabs.get_pane(tabs.active).query_one(_PageTab)
+        return self.tab_content(self.query_one(TabbedContent).active)
+
+    async def build_tab(self, pane_id: str) -> None:
+        """Mount a tab's content before showing it, from a key: the keys typed
+        next (``2`` then ``n``) wait for it, so they reach that tab."""
+        pane = self.query_one(TabbedContent).get_pane(pane_id)
+        if not pane.query(_PageTab):
+            await pane.mount(next(f for pid, _, f in TABS if pid == pane_id)(self))
+
+    async def action_tab(self, n: int) -> None:
+        ids = self.tab_ids()
+        if 1 <= n <= len(ids):
+            await self.build_tab(ids[n - 1])
+        super().action_tab(n)
+
+    async def action_tab_step(self, step: int) -> None:
+        ids = self.tab_ids()
+        if ids:
+            current = self.query_one(TabbedContent).active
+            i = ids.index(current) if current in ids else 0
+            await self.build_tab(ids[(i + step) % len(ids)])
+        super().action_tab_step(step)
+
+    def tab_content(self, pane_id: str) -> _PageTab:
+        """The content of a tab, mounted on first use (it then shows ``detail``)."""
+        pane = self.query_one(TabbedContent).get_pane(pane_id)
+        found = pane.query(_PageTab)
+        if found:
+            return found.first()
+        factory = next(f for pid, _, f in TABS if pid == pane_id)
+        tab = factory(self)
+        pane.mount(tab)
+        return tab
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = self.active_tab()  # mounts it the first time
         super().on_tabbed_content_tab_activated(event)
         if self.detail is not None:
-            self.active_tab().present(self.detail)
+            tab.present(self.detail)
 
-    def show_mappings_of(self, blueprint_id: int) -> None:
+    async def show_mappings_of(self, blueprint_id: int) -> None:
         """The Mappings tab, on the first field of ``blueprint_id``."""
+        await self.build_tab("mappings")
         self.query_one(TabbedContent).active = "mappings"
-        tab = self.query_one(MappingsTab)
+        tab = self.tab_content("mappings")
         if self.detail is not None:
             first = next((r for r in self.detail.mappings if r.blueprint_id == blueprint_id), None)
             tab.present(self.detail, select=str(first.field_id) if first else None)
@@ -700,4 +763,4 @@ class PlaybookScreen(TabbedScreen):
         self.notify(f"From {res.blueprint_name!r}: " + "; ".join(parts) + ".")
         self.query_one(TabbedContent).active = "data-fields"
         self.reload(select=str(res.data_field_ids[0]) if res.data_field_ids else None)
-        self.query_one(DataFieldsTab).focus_main()
+        self.tab_content("data-fields").focus_main()

@@ -76,13 +76,28 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _contains(column, like: str, sqlite: bool):
+    """``column`` contains the (lower-case) pattern, ignoring case.
+
+    SQLite's LIKE already ignores case, and only for ASCII, exactly as its
+    lower() folds only ASCII: so ``lower(x) LIKE p`` and ``x LIKE p`` match the
+    same rows there, and the second is three times faster (a filter scans
+    every entry that does not match). PostgreSQL's LIKE respects case.
+    """
+    target = column if sqlite else func.lower(column)
+    return target.like(like, escape="\\")
+
+
 def _where(
     account_id: int,
     text: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    sqlite: bool = False,
 ) -> list:
-    """The SQL conditions shared by listing, counting and exporting."""
+    """The SQL conditions shared by listing, counting and exporting (the
+    account's comes first)."""
     conds: list = [AuditEntry.account_id == account_id]
     text = text.strip()
     if "\x00" in text or validate.not_unicode(text):
@@ -93,10 +108,10 @@ def _where(
         like = _like(text)
         conds.append(
             or_(
-                func.lower(AuditEntry.actor).like(like, escape="\\"),
-                func.lower(AuditEntry.action).like(like, escape="\\"),
-                func.lower(AuditEntry.object_type).like(like, escape="\\"),
-                func.lower(AuditEntry.object_name).like(like, escape="\\"),
+                _contains(AuditEntry.actor, like, sqlite),
+                _contains(AuditEntry.action, like, sqlite),
+                _contains(AuditEntry.object_type, like, sqlite),
+                _contains(AuditEntry.object_name, like, sqlite),
             )
         )
     if since is not None:
@@ -118,7 +133,14 @@ def entries(
     object (type or name), case-insensitively, in SQL. Keyset pagination: pass
     the last ``id`` of a page as ``before_id`` to get the next one, so any page
     costs the same however deep it is."""
-    q = select(AuditEntry).where(*_where(account_id, text))
+    conds = _where(account_id, text, sqlite=store.is_sqlite)
+    if text.strip() and store.is_sqlite:
+        # A filter may have to read every entry: SQLite reads them fastest in
+        # its table's own order (by id, so newest first from the end) rather
+        # than through the (account, id) index with one lookup per entry.
+        # ``+ 0`` keeps the planner off that index.
+        conds[0] = (AuditEntry.account_id + 0) == account_id
+    q = select(AuditEntry).where(*conds)
     if before_id is not None:
         q = q.where(AuditEntry.id < before_id)
     q = q.order_by(col(AuditEntry.id).desc()).limit(max(1, min(limit, 5000)))
@@ -135,7 +157,8 @@ def count(
     until: datetime | None = None,
 ) -> int:
     """How many entries match (same filter as ``entries``), counted in SQL."""
-    q = select(func.count()).select_from(AuditEntry).where(*_where(account_id, text, since, until))
+    conds = _where(account_id, text, since, until, sqlite=store.is_sqlite)
+    q = select(func.count()).select_from(AuditEntry).where(*conds)
     with store.read() as s:
         return int(s.exec(q).one())
 

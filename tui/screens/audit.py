@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from store import audit
@@ -23,6 +23,7 @@ from store.audit import AuditRecord
 from store.errors import DomainError
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterInput, RowTable, literal
+from tui.widgets.footer import Footer
 
 PAGE = 200
 PRELOAD = 40  # fetch the next page when the cursor is this close to the last loaded row
@@ -114,7 +115,7 @@ class AuditScreen(BaseScreen):
         self.records: list[AuditRecord] = []
         self.more = False  # the last page fetched was full: there may be more
         self.total = 0
-        self.matching = 0
+        self.matching: int | None = 0  # None: still being counted
         self.generation = 0  # bumped by every new first-page query; older results are dropped
         self.loading_more = False
 
@@ -142,13 +143,23 @@ class AuditScreen(BaseScreen):
 
     # -- loading -------------------------------------------------------------------
 
-    def _query(self, text: str, before_id: int | None) -> tuple[list[AuditRecord], int, int]:
+    def _query(
+        self, text: str, before_id: int | None, *, count: bool = True
+    ) -> tuple[list[AuditRecord], int, int | None]:
+        """A page, the total, and how many match (None: not counted, ``count`` False)."""
         store, account_id = self.admin.store, self.admin.actor.account_id
         page = audit.entries(store, account_id, text=text, limit=PAGE, before_id=before_id)
         if before_id is not None:
             return page, self.total, self.matching
         total = audit.count(store, account_id)
-        matching = audit.count(store, account_id, text=text) if text else total
+        if not text:
+            matching: int | None = total
+        elif len(page) < PAGE:
+            matching = len(page)  # the whole match is on this page: no second scan
+        elif count:
+            matching = audit.count(store, account_id, text=text)
+        else:
+            matching = None
         return page, total, matching
 
     def _load_now(self, keep: int | None = None) -> None:
@@ -185,20 +196,32 @@ class AuditScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="audit-filter")
     def _filter_worker(self, text: str, generation: int) -> None:
+        # The rows first, the count of all matches (a scan of the whole log)
+        # after: the list narrows while it is being counted.
         try:
-            result = self._query(text, None)
+            page, total, matching = self._query(text, None, count=False)
+            if get_current_worker().is_cancelled:
+                return
+            self.app.call_from_thread(self._show_first, generation, page, total, matching)
+            if matching is None:
+                store, account_id = self.admin.store, self.admin.actor.account_id
+                matching = audit.count(store, account_id, text=text)
+                if not get_current_worker().is_cancelled:
+                    self.app.call_from_thread(self._show_matching, generation, matching)
         except DomainError as exc:
             self.app.call_from_thread(self.admin.report, exc)
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_first, generation, *result)
+
+    def _show_matching(self, generation: int, matching: int) -> None:
+        if generation == self.generation:
+            self.matching = matching
+            self._update_title()
 
     def _show_first(
         self,
         generation: int,
         page: list[AuditRecord],
         total: int,
-        matching: int,
+        matching: int | None,
         keep: int | None = None,
     ) -> None:
         if generation != self.generation:
@@ -245,7 +268,9 @@ class AuditScreen(BaseScreen):
         text = self.filter_text
         title = Text("Audit log · ")
         if text:
-            if self.matching:
+            if self.matching is None:
+                title.append(f"{PAGE:,}+ of {self.total:,} entries match (counting) ")
+            elif self.matching:
                 title.append(f"{self.matching:,} of {self.total:,} entries match ")
             else:
                 title.append(f"no entry of {self.total:,} matches ")

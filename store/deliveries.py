@@ -569,27 +569,46 @@ def _info_fields(d: Delivery) -> dict[str, Any]:
     )
 
 
+# What the log lists: every column but the request and response themselves.
+_INFO_COLUMNS = tuple(getattr(Delivery, name) for name in DeliveryInfo.__dataclass_fields__)
+
+
 def deliveries(
     store: Store, webhook_id: int, limit: int = 200, text_filter: str = ""
 ) -> list[DeliveryInfo]:
     """A webhook's delivery log, newest first; ``text_filter`` matches event type,
-    callback id, status code or error (in SQL)."""
+    callback id, status code, error or result (``ok``, ``failed``), ignoring
+    case, in SQL: the whole log, however long."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []  # no stored text holds these (PostgreSQL cannot even compare them)
-    q = select(Delivery).where(Delivery.webhook_id == webhook_id)
-    if text_filter.strip():
-        like = f"%{text_filter.strip().lower()}%"
-        q = q.where(
-            or_(
-                func.lower(Delivery.event_type).like(like),
-                func.lower(Delivery.callback_id).like(like),
-                func.lower(func.coalesce(Delivery.error, "")).like(like),
-                cast(Delivery.status_code, String).like(like),
-            )
-        )
+    q = select(*_INFO_COLUMNS).where(Delivery.webhook_id == webhook_id)
+    needle = text_filter.strip().lower()
+    if needle:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+
+        def has(text) -> Any:
+            # SQLite's LIKE ignores ASCII case by itself (as its lower() folds
+            # only ASCII): the same matches, without lower() on every row.
+            return (text if store.is_sqlite else func.lower(text)).like(like, escape="\\")
+
+        matches = [
+            has(Delivery.event_type),
+            has(Delivery.callback_id),
+            has(Delivery.error),  # NULL (a success) matches nothing
+        ]
+        # Only digits can be in a status code, and only "ok" or "failed" in a
+        # result: the other conditions are left out rather than computed per row.
+        if needle.isdigit():
+            matches.append(cast(Delivery.status_code, String).like(like))
+        if needle in "ok":
+            matches.append(col(Delivery.success).is_(True))
+        if needle in "failed":
+            matches.append(col(Delivery.success).is_(False))
+        q = q.where(or_(*matches))
     q = q.order_by(col(Delivery.attempted_at).desc(), col(Delivery.id).desc()).limit(limit)
     with store.read() as s:
-        return [DeliveryInfo(**_info_fields(d)) for d in s.exec(q).all()]
+        return [DeliveryInfo(**row._mapping) for row in s.execute(q)]
 
 
 def delivery(store: Store, delivery_id: int) -> DeliveryDetail:

@@ -11,11 +11,12 @@ import json
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
+from textual.worker import get_current_worker
 
 from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
@@ -25,6 +26,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import start_test
 from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.footer import Footer
 
 
 def _when(dt) -> str:
@@ -72,7 +74,11 @@ class WebhookScreen(BaseScreen):
         yield Static("", id="title", classes="section-title")
         yield Static("", id="webhook-settings")
         yield Static("Delivery log, newest first (enter opens one)", id="log-title")
-        yield FilterTable(("Time", "Event", "Result", "Latency", "Callback id"), id="delivery-list")
+        yield FilterTable(
+            ("Time", "Event", "Result", "Latency", "Callback id"),
+            id="delivery-list",
+            search=self._search,  # the whole log, in SQL: it may hold 100,000 deliveries
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,7 +94,9 @@ class WebhookScreen(BaseScreen):
             return
         try:
             self.info = webhooks.get(self.admin.store, self.admin.actor.account_id, self.webhook_id)
-            self.entries = deliveries.deliveries(self.admin.store, self.webhook_id)
+            self.entries = deliveries.deliveries(
+                self.admin.store, self.webhook_id, text_filter=self._filter_text()
+            )
         except DomainError as exc:
             self.admin.report(exc)
             return
@@ -119,6 +127,30 @@ class WebhookScreen(BaseScreen):
                 ]
             )
         )
+        self._show_entries(select)
+
+    def _filter_text(self) -> str:
+        return self.query_one(FilterTable).filter_text.strip()
+
+    def _search(self, text: str) -> None:
+        self._search_worker(text.strip())
+
+    @work(thread=True, exclusive=True, group="delivery-search")
+    def _search_worker(self, text: str) -> None:
+        try:
+            found = deliveries.deliveries(self.admin.store, self.webhook_id, text_filter=text)
+        except DomainError as exc:
+            self.app.call_from_thread(self.admin.report, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._found, text, found)
+
+    def _found(self, text: str, found: list[DeliveryInfo]) -> None:
+        if text == self._filter_text():  # else a newer keystroke's search is coming
+            self.entries = found
+            self._show_entries()
+
+    def _show_entries(self, select: str | None = None) -> None:
         table = self.query_one(FilterTable)
         table.empty_text = "No deliveries yet: t sends a test."
         table.set_rows(

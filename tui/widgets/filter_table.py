@@ -7,7 +7,7 @@ keystroke costs one pass over the rows and no widget per row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -82,13 +82,22 @@ class FilterTable(Vertical):
             return self.table
 
     def __init__(
-        self, columns: Sequence[str], *, empty: str = "Nothing here yet.", id: str | None = None
+        self,
+        columns: Sequence[str],
+        *,
+        empty: str = "Nothing here yet.",
+        id: str | None = None,
+        search: Callable[[str], None] | None = None,
     ) -> None:
+        """``search``: for lists too long to hold, called with the filter text
+        on every change instead of narrowing the rows held; the owner finds
+        the matches (in SQL, in a worker) and gives them to ``set_rows``."""
         super().__init__(id=id)
         self._columns = tuple(columns)
         self._rows: list[Row] = []
         self._shown: list[Row] = []
         self.empty_text = empty
+        self._search = search
 
     def compose(self) -> ComposeResult:
         yield FilterInput(
@@ -115,7 +124,7 @@ class FilterTable(Vertical):
 
     def _apply(self, select: str | None = None) -> None:
         needle = self.filter_text.strip().lower()
-        if needle:
+        if needle and self._search is None:
             self._shown = [
                 r
                 for r in self._rows
@@ -166,7 +175,10 @@ class FilterTable(Vertical):
     @on(Input.Changed, "FilterInput")
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._apply()
+        if self._search is not None:
+            self._search(event.value)
+        else:
+            self._apply()
 
     @on(Input.Submitted, "FilterInput")
     def _submitted(self, event: Input.Submitted) -> None:

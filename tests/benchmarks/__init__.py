@@ -1,0 +1,1 @@
+"""Benchmarks: ``.venv/bin/python -m tests.benchmarks`` (see run.py). Not tests."""

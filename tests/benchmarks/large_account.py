@@ -1,0 +1,297 @@
+"""The large account the benchmark measures, built once per run.
+
+Everything an administrator creates goes through the store's own functions
+(``marketplace.enable``, ``blueprints.create``, ``tokens.generate``,
+``webhooks.create``, ``playbooks.create`` / ``connect`` /
+``create_data_fields_from_blueprint``), so permissions, limits and audit
+entries are the program's. Only the bulk (blueprint fields, the other
+playbooks' data fields, 100,000 deliveries, 100,000 audit entries) is inserted
+directly, through the models' tables, in a few transactions: rows of exactly
+the shape the program writes, without waiting an hour for them.
+
+- all 10 native integrations and the Custom integration enabled;
+- 15 custom blueprints (the limit raised to 15 with ``set_plan_and_limits``):
+  10 of 100 fields, and the 5 of 60 fields the largest playbook connects;
+- 100 playbooks: "Largest" with 300 data fields mapped from its 5 connected
+  blueprints (300 mappings), 99 others with 20 data fields and one connected
+  blueprint each;
+- 200 API tokens and 50 webhooks on the Custom integration (the natives add
+  their 10 managed tokens and 10 managed webhooks);
+- 100,000 deliveries of one webhook ("the busy webhook") over a year;
+- 100,000 audit entries of history before the build, plus the build's own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
+
+from store import (
+    accounts,
+    blueprints,
+    catalog,
+    clock,
+    deliveries,
+    marketplace,
+    playbooks,
+    tokens,
+    webhooks,
+)
+from store.accounts import Actor
+from store.db import Store
+from store.models import AuditEntry, BlueprintField, DataField, Delivery
+
+N_BIG_BLUEPRINTS = 10  # of 100 fields
+N_LARGEST_BLUEPRINTS = 5  # of 60 fields, connected to the largest playbook
+N_PLAYBOOKS = 100
+N_TOKENS = 200
+N_WEBHOOKS = 50
+N_DELIVERIES = 100_000
+N_AUDIT = 100_000
+LARGEST = "Largest playbook"
+BUSY_HOOK_URL = "https://hooks.example.com/contracts/busy"
+BATCH = 5_000
+
+ACTORS = ("maria", "jonas", "sara", "li", "ops-bot", "deploy", "anna.k", "p.novak")
+ACTIONS = (
+    ("field.create", "blueprint_field"),
+    ("field.update", "blueprint_field"),
+    ("token.generate", "api_token"),
+    ("token.revoke", "api_token"),
+    ("webhook.create", "webhook"),
+    ("webhook.update", "webhook"),
+    ("playbook.create", "playbook"),
+    ("playbook.update", "playbook"),
+    ("data_field.create", "data_field"),
+    ("mapping.set", "mapping"),
+    ("blueprint.connect", "playbook"),
+    ("extension.enable", "integration"),
+)
+FAILURES = (
+    (503, None),
+    (500, None),
+    (404, None),
+    (None, "Timeout: hooks.example.com did not answer within 10 s"),
+    (None, "Refused: hooks.example.com (203.0.113.7) refused the connection"),
+    (None, "DNS: hooks.example.com does not resolve"),
+)
+CHANGED = ("name", "description", "required", "url", "events")
+EVENT_TYPES = (
+    "contract:publish",
+    "contract:sign",
+    "contract:decline",
+    "participant:sign",
+    "participant:first_visit",
+    "data_field:update",
+)
+
+
+@dataclass(frozen=True)
+class LargeAccount:
+    url: str
+    login: str
+    account_id: int
+    largest_playbook_id: int
+    busy_webhook_id: int
+    custom_integration_id: int
+    field_blueprint_id: int  # a custom blueprint that store-op benchmarks add fields to
+    counts: dict[str, int]
+
+
+def _bulk_fields(store: Store, owner: Actor, bp_id: int, n: int, prefix: str) -> None:
+    now = clock.now()
+    with store.write(owner.account_id) as s:
+        s.add_all(
+            BlueprintField(
+                blueprint_id=bp_id,
+                name=f"{prefix} {i:03d}",
+                description=f"{prefix}: field number {i}",
+                mapping_required=(i % 10 == 0),
+                position=i,
+                created_at=now,
+            )
+            for i in range(1, n + 1)
+        )
+
+
+def _audit_history(store: Store, account_id: int, n: int, rng: random.Random) -> None:
+    """A year of other administrators' work, oldest first (ids follow time)."""
+    start = clock.now() - timedelta(days=365)
+    step = timedelta(days=365) / n
+    rows = []
+    for i in range(n):
+        action, otype = ACTIONS[rng.randrange(len(ACTIONS))]
+        oid = rng.randrange(1, 5000)
+        rows.append(
+            dict(
+                account_id=account_id,
+                at=start + step * i,
+                actor=ACTORS[rng.randrange(len(ACTORS))],
+                action=action,
+                object_type=otype,
+                object_id=oid,
+                object_name=f"{otype.replace('_', ' ').title()} {oid}",
+                detail=f"changed by script run {i // 100}; {rng.choice(CHANGED)}",
+            )
+        )
+    with store.write(account_id) as s:
+        for k in range(0, n, BATCH):
+            s.execute(insert(AuditEntry), rows[k : k + BATCH])
+
+
+def _delivery_history(
+    store: Store, account_id: int, webhook_id: int, key: str, n: int, rng: random.Random
+) -> None:
+    """One webhook's delivery log over a year, as ``deliveries.log_attempt`` writes it:
+    the real body, the real signatures, the receiver's answer."""
+    start = clock.now() - timedelta(days=365)
+    step = timedelta(days=365) / n
+    ok_excerpt = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"received": true}'
+    rows = []
+    for i in range(n):
+        at = start + step * i
+        callback_id = f"{rng.getrandbits(160):040x}"
+        event_type = EVENT_TYPES[rng.randrange(len(EVENT_TYPES))]
+        events = [deliveries.Event(id=rng.randrange(1, 2**31), type=event_type, created_at=at)]
+        body = deliveries.build_body(callback_id, events, key, contract_id=rng.randrange(1, 10**6))
+        headers = deliveries.build_headers(callback_id, int(at.timestamp()), body, key)
+        if rng.random() < 0.9:
+            status, error, excerpt = 200, None, ok_excerpt
+        else:
+            status, error = FAILURES[rng.randrange(len(FAILURES))]
+            if status is not None:
+                error = f"HTTP {status}"
+                excerpt = f"HTTP/1.1 {status} Error\r\ncontent-type: text/plain\r\n\r\nupstream"
+            else:
+                excerpt = ""
+        rows.append(
+            dict(
+                webhook_id=webhook_id,
+                callback_id=callback_id,
+                event_type=event_type,
+                url=BUSY_HOOK_URL,
+                attempted_at=at,
+                success=error is None,
+                status_code=status,
+                latency_ms=rng.randrange(20, 900),
+                error=error,
+                request_headers=json.dumps([list(h) for h in headers.items()]),
+                request_body=body,
+                response_excerpt=excerpt,
+                resend_of_id=None,
+            )
+        )
+    with store.write(account_id) as s:
+        for k in range(0, n, BATCH):
+            s.execute(insert(Delivery), rows[k : k + BATCH])
+
+
+def build(url: str, *, log=print) -> LargeAccount:
+    """Fill the empty database at ``url`` with the large account; the owner is
+    the current OS login, as when the program opens it."""
+    rng = random.Random(20261128)
+    store = Store(url)
+    store.prepare()
+    t0 = time.perf_counter()
+    login = getpass.getuser()
+    owner = accounts.sign_in(store, login)
+    aid = owner.account_id
+    _audit_history(store, aid, N_AUDIT, rng)
+    accounts.set_plan_and_limits(
+        store,
+        aid,
+        operator="operator:bench",
+        plan="Enterprise",
+        limits={"custom_blueprints": N_BIG_BLUEPRINTS + N_LARGEST_BLUEPRINTS},
+    )
+    for ext in catalog.EXTENSIONS:
+        iid = marketplace.enable(store, owner, ext.key)
+        if not ext.native:
+            custom = iid
+    log(f"  audit history and integrations: {time.perf_counter() - t0:5.1f} s")
+
+    big = []
+    for b in range(N_BIG_BLUEPRINTS):
+        bp = blueprints.create(
+            store, owner, custom, name=f"ERP objects {b + 1}", description="100 fields"
+        )
+        _bulk_fields(store, owner, bp.id, 100, f"ERP{b + 1} field")
+        big.append(bp.id)
+    for_largest = []
+    for b in range(N_LARGEST_BLUEPRINTS):
+        bp = blueprints.create(store, owner, custom, name=f"CRM objects {b + 1}")
+        _bulk_fields(store, owner, bp.id, 60, f"CRM{b + 1} field")
+        for_largest.append(bp.id)
+
+    largest = playbooks.create(store, owner, name=LARGEST, description="300 data fields")
+    for bp_id in for_largest:
+        playbooks.connect(store, owner, largest.id, bp_id)
+        playbooks.create_data_fields_from_blueprint(store, owner, largest.id, bp_id)
+    for p in range(1, N_PLAYBOOKS):
+        pb = playbooks.create(store, owner, name=f"Playbook {p:03d}")
+        playbooks.connect(store, owner, pb.id, big[p % len(big)])
+        with store.write(aid) as s:
+            s.add_all(
+                DataField(
+                    playbook_id=pb.id, name=f"Field {i:02d}", position=i, created_at=clock.now()
+                )
+                for i in range(1, 21)
+            )
+    log(f"  blueprints and playbooks:        {time.perf_counter() - t0:5.1f} s")
+
+    for t in range(N_TOKENS):
+        tokens.generate(store, owner, custom, name=f"Service token {t + 1:03d}")
+    hooks = []
+    for w in range(N_WEBHOOKS):
+        url_w = BUSY_HOOK_URL if w == 0 else f"https://hooks.example.com/contracts/{w:02d}"
+        hooks.append(
+            webhooks.create(
+                store,
+                owner,
+                custom,
+                url=url_w,
+                sign_key=webhooks.generate_signing_key(),
+            ).id
+        )
+    busy = hooks[0]
+    key = webhooks.reveal_key(store, owner, busy)
+    assert key is not None
+    log(f"  tokens and webhooks:             {time.perf_counter() - t0:5.1f} s")
+    _delivery_history(store, aid, busy, key, N_DELIVERIES, rng)
+    log(f"  deliveries:                      {time.perf_counter() - t0:5.1f} s")
+
+    with store.read() as s:
+
+        def n(model, *where) -> int:
+            return int(s.execute(select(func.count()).select_from(model).where(*where)).scalar())
+
+        from store.models import ApiToken, Blueprint, Mapping, Playbook, Webhook
+
+        counts = {
+            "custom blueprints": n(Blueprint, Blueprint.native.is_(False)),
+            "blueprint fields": n(BlueprintField),
+            "playbooks": n(Playbook),
+            "data fields": n(DataField),
+            "mappings": n(Mapping),
+            "API tokens (incl. managed)": n(ApiToken),
+            "webhooks (incl. managed)": n(Webhook),
+            "deliveries": n(Delivery),
+            "audit entries": n(AuditEntry),
+        }
+    store.dispose()
+    return LargeAccount(
+        url=url,
+        login=login,
+        account_id=aid,
+        largest_playbook_id=largest.id,
+        busy_webhook_id=busy,
+        custom_integration_id=custom,
+        field_blueprint_id=big[0],
+        counts=counts,
+    )

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import io
+from tui.demo import flat_text, screen_text
 
-from rich.console import Console
-
-
-def screen_text(app) -> str:
-    """The whole visible screen (dialogs over their background) as plain text."""
-    width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system=None,
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text()
+__all__ = ["flat", "screen_text", "type_text"]
 
 
 def flat(app) -> str:
     """The screen with line breaks and runs of spaces collapsed, for messages that wrap."""
-    return " ".join(screen_text(app).replace("▌", " ").split())
+    return flat_text(app)
 
 
 async def type_text(pilot, text: str) -> None:

@@ -205,7 +205,8 @@ class BlueprintScreen(TabbedScreen):
         kind = "native, synced" if bp.native else "custom"
         summary = Text(f"{bp.description}\n" if bp.description else "")
         summary.append(
-            f"{bp.field_count} fields ({bp.required_count} mapping required) · {kind} · "
+            f"{bp.field_count} field{'' if bp.field_count == 1 else 's'} "
+            f"({bp.required_count} mapping required) · {kind} · "
             f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
         )
         self.query_one("#summary", Static).update(summary)

@@ -58,7 +58,8 @@ def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
     if validate.name(login, field="login", what="Login") != login:
         raise ValidationError("login", "A login cannot start or end with spaces.")
     store.prepare()
-    with store.write() as s:
+    # The whole database: two first sign-ins at once must not make two accounts.
+    with store.write(whole_database=True) as s:
         user = s.exec(select(User).where(User.login == login)).first()
         if user is None:
             has_account = s.exec(select(Account.id).limit(1)).first() is not None

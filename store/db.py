@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -303,13 +304,22 @@ class Store:
             yield s
 
     @contextmanager
-    def write(self, account_id: int | None = None) -> Iterator[Session]:
-        """One write transaction holding the account's write lock; commits on success."""
+    def write(
+        self, account_id: int | None = None, *, whole_database: bool = False
+    ) -> Iterator[Session]:
+        """One write transaction holding the account's write lock; commits on success.
+
+        ``whole_database`` serializes with every other such transaction (creating
+        the first account): SQLite's BEGIN IMMEDIATE already does; PostgreSQL
+        takes a transaction-scoped advisory lock.
+        """
         with (
             self._guard(),
             Session(self._write_engine, expire_on_commit=False) as s,
             s.begin(),
         ):
+            if whole_database and not self.is_sqlite:
+                s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
             if account_id is not None and not self.is_sqlite:
                 s.exec(
                     select(models.Account.id)

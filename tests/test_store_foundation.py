@@ -447,3 +447,39 @@ def test_import_store_does_not_import_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_two_first_sign_ins_at_once_make_one_account(db_url):
+    """Two people open a brand-new database at the same instant: one becomes
+    the owner, the other is refused; never two accounts."""
+    import threading
+
+    from store.models import Account
+
+    stores = [Store(db_url), Store(db_url)]
+    for st in stores:
+        st.prepare()
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def open_as(st: Store, login: str) -> None:
+        barrier.wait()
+        try:
+            accounts.sign_in(st, login)
+            outcomes[login] = "owner"
+        except UnknownUser:
+            outcomes[login] = "refused"
+
+    threads = [
+        threading.Thread(target=open_as, args=(st, login))
+        for st, login in zip(stores, ("ann", "ben"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["owner", "refused"]
+    with stores[0].read() as s:
+        assert len(s.exec(select(Account)).all()) == 1
+    for st in stores:
+        st.dispose()

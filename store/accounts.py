@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from . import audit, clock, validate
 from .catalog import PLANS
 from .db import Store
-from .errors import Conflict, NotFound, PermissionDenied, UnknownUser, ValidationError
+from .errors import NotFound, PermissionDenied, UnknownUser, ValidationError
 from .models import Account, Blueprint, Playbook, User
 from .values import AccountInfo, Actor  # defined without SQLAlchemy, for the first screen
 
@@ -212,74 +211,6 @@ def list_users(store: Store, account_id: int) -> list[UserInfo]:
         return [
             UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, u.last_seen_at) for u in rows
         ]
-
-
-def add_user(
-    store: Store,
-    account_id: int,
-    *,
-    by: str,
-    login: str,
-    name: str = "",
-    can_manage: bool = False,
-    role: str = "member",
-) -> UserInfo:
-    """Add a user (operator or owner). Members have no permission unless granted."""
-    login = validate.name(login, field="login", what="Login")
-    if isinstance(name, str) and not name.strip():
-        name = ""
-    else:
-        name = validate.name(name, field="name", what="Name", max_len=200)
-    if role not in ("owner", "member"):
-        raise ValidationError("role", "Role must be owner or member.")
-    try:
-        with store.write(account_id) as s:
-            if s.exec(select(User.id).where(User.login == login)).first() is not None:
-                raise Conflict(f"A user with the login {login!r} already exists.")
-            u = User(
-                account_id=account_id,
-                login=login,
-                name=name or login,
-                role=role,
-                can_manage=can_manage or role == "owner",
-                created_at=clock.now(),
-            )
-            s.add(u)
-            s.flush()
-            audit.record(
-                s,
-                account_id=account_id,
-                actor=by,
-                action="user.add",
-                object_type="user",
-                object_id=u.id,
-                object_name=login,
-                detail=f"role {u.role}; permission {'yes' if u.can_manage else 'no'}",
-            )
-            return UserInfo(u.id or 0, u.login, u.name, u.role, u.can_manage, None)
-    except IntegrityError:
-        raise Conflict(f"A user with the login {login!r} already exists.") from None
-
-
-def set_permission(store: Store, account_id: int, *, by: str, login: str, can_manage: bool) -> None:
-    with store.write(account_id) as s:
-        u = s.exec(select(User).where(User.login == login, User.account_id == account_id)).first()
-        if u is None:
-            raise NotFound(f"No user with the login {login!r}.")
-        if u.role == "owner" and not can_manage:
-            raise Conflict("An owner always has the permission; make them a member first.")
-        u.can_manage = can_manage
-        s.add(u)
-        audit.record(
-            s,
-            account_id=account_id,
-            actor=by,
-            action="user.grant" if can_manage else "user.withdraw",
-            object_type="user",
-            object_id=u.id,
-            object_name=login,
-            detail=PERMISSION,
-        )
 
 
 # -- the account view: plan, what it includes, every limit with usage ------------

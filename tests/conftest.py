@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from store import accounts, clock
+from store import accounts, clock, users
 from store.accounts import Actor
 from store.db import Store
 
@@ -92,7 +92,7 @@ def owner(store) -> Actor:
 @pytest.fixture
 def member(store, owner) -> Actor:
     """A user without the permission Manage add-ons and integrations."""
-    accounts.add_user(store, owner.account_id, by="alice", login="bob", name="Bob Viewer")
+    users.add(store, owner, "bob", name="Bob Viewer")
     return accounts.sign_in(store, "bob")
 
 

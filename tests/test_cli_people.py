@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from store import accounts, audit, clock
+from store import accounts, audit, clock, users
 from tui import cli
 
 
@@ -50,7 +50,7 @@ def test_users_commands(store, owner, capsys, monkeypatch):
 def test_audit_export_with_time_bounds(store, owner, capsys, tmp_path):
     for day in (1, 2, 3):
         clock.fix(datetime(2026, 2, day, 12, tzinfo=UTC))
-        accounts.add_user(store, owner.account_id, by="alice", login=f"user{day}")
+        users.add(store, owner, f"user{day}")
     rc, out, _ = run(
         store, capsys, "audit", "export", "--since", "2026-02-02", "--until", "2026-02-03"
     )

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
-from store import accounts, audit, blueprints, clock, marketplace, playbooks
+from store import accounts, audit, blueprints, clock, marketplace, playbooks, users
 from store.catalog import CUSTOM_KEY
 from store.db import Store
 from store.errors import StoreUnavailable
@@ -42,7 +42,7 @@ def pair():
 @pytest.fixture
 def carol(store, owner):
     """A second administrator with the permission."""
-    accounts.add_user(store, owner.account_id, by="alice", login="carol", can_manage=True)
+    users.add(store, owner, "carol", can_manage=True)
     return accounts.sign_in(store, "carol")
 
 

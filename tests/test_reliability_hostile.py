@@ -22,6 +22,7 @@ from store import (
     playbooks,
     settings,
     tokens,
+    users,
     webhooks,
 )
 from store.catalog import CUSTOM_KEY
@@ -243,9 +244,7 @@ def test_webhook_url_and_key(ctx, url, key):
 @given(login=hostile, name=hostile)
 def test_users_add(ctx, login, name):
     store, owner = ctx["store"], ctx["owner"]
-    user = attempt(
-        store, accounts.add_user, store, owner.account_id, by="alice", login=login, name=name
-    )
+    user = attempt(store, users.add, store, owner, login, name=name)
     if user is not None:
         assert user.login == _kept(login)
 

@@ -11,7 +11,16 @@ import sys
 import pytest
 from sqlmodel import select
 
-from store import accounts, audit, blueprints, catalog, clock, integrations, marketplace
+from store import (
+    accounts,
+    audit,
+    blueprints,
+    catalog,
+    clock,
+    integrations,
+    marketplace,
+    users,
+)
 from store.catalog import CUSTOM_KEY
 from store.db import Store
 from store.errors import (
@@ -211,9 +220,9 @@ def test_member_cannot_enable_or_disable(store, owner, member):
 
 
 def test_permission_is_read_from_the_database_each_time(store, owner, member):
-    accounts.set_permission(store, owner.account_id, by="alice", login="bob", can_manage=True)
+    users.set_permission(store, owner, "bob", True)
     marketplace.enable(store, member, CUSTOM_KEY)  # the stale Actor says no; the DB says yes
-    accounts.set_permission(store, owner.account_id, by="alice", login="bob", can_manage=False)
+    users.set_permission(store, owner, "bob", False)
     refused(store, PermissionDenied, marketplace.disable, store, member, CUSTOM_KEY)
 
 

@@ -39,6 +39,18 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+def freeze_startup_objects() -> None:
+    """Move what the start built (modules, classes, SQLAlchemy's mappers,
+    Textual's stylesheet: most of the live objects) out of the collector's
+    sight: a full collection then walks only what came later, instead of
+    pausing the program for about 100 ms every so often. Called once the
+    store is open and the first screen is up; those objects live as long as
+    the program anyway. (No collection first: it would be that pause, once.)"""
+    import gc
+
+    gc.freeze()
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -121,6 +133,9 @@ class IntegrationsAdmin(App[None]):
         self.set_keymap({str(k): str(v) for k, v in data.items()})
 
     def on_mount(self) -> None:
+        self._size_console(self.size.width, self.size.height)
+        if self.store_is_open:
+            self.call_after_refresh(freeze_startup_objects)
         self.refresh_title()
         if self._presenter_at_start:
             self.presenter.start()
@@ -131,6 +146,16 @@ class IntegrationsAdmin(App[None]):
                 title="Welcome",
                 timeout=12,
             )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._size_console(event.size.width, event.size.height)
+
+    def _size_console(self, width: int, height: int) -> None:
+        """Tell Rich's console the terminal's size. Textual leaves it unset, and
+        Rich then asks the operating system (up to three calls) every time its
+        options are read: for each cell a table measures, thousands of times
+        when a long list is filled."""
+        self.console.size = (width, height)
 
     # -- the store ------------------------------------------------------------------
 
@@ -171,6 +196,8 @@ class IntegrationsAdmin(App[None]):
             self.store  # noqa: B018 (opens it)
         except DomainError as exc:
             self.call_from_thread(self.report, exc)
+            return
+        self.call_from_thread(freeze_startup_objects)
 
     def refresh_title(self) -> None:
         if self._store is None and self.glance is not None:

@@ -1,0 +1,143 @@
+"""The footer is one widget that draws the screen's keys (tui/widgets/footer.py):
+it follows the focused screen's keys, shows only whole keys, keeps the
+palette's key on the right, runs a key when clicked and refuses a disabled
+one. The measure short cut of the lists (tui/widgets/filter_table.py) gives
+Textual's widths."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.render import measure
+from textual.widgets import DataTable
+
+from store import marketplace
+from store.catalog import CUSTOM_KEY
+from tui.app import IntegrationsAdmin
+from tui.screens.integration import IntegrationScreen
+from tui.screens.marketplace import MarketplaceScreen
+from tui.widgets.filter_table import RowTable, measure_cell
+from tui.widgets.footer import Footer
+
+from .ui import screen_text
+
+
+def footer_line(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_footer_follows_the_screen_and_fits_whole_keys(store, owner):
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = footer_line(app)
+        assert line.startswith(" / Filter  m Marketplace  i Integrations")
+        assert line.rstrip().endswith("▏^p palette")
+        assert len(line) == 80
+        # A screen with more keys than fit: whole keys only, then the palette.
+        await pilot.press("enter", "3")
+        await pilot.pause()
+        assert isinstance(app.screen, IntegrationScreen)
+        footer = app.screen.query_one(Footer)
+        shown = [k.display for k in footer._shown]
+        keys, palette = footer.keys()
+        assert palette is not None and shown[-1] == palette.display
+        assert len(shown) - 1 < len(keys), "this screen should have more keys than fit"
+        line = footer_line(app)
+        assert " n New token " in line and " esc Back " in line
+        for k in footer._shown[:-1]:  # each drawn key is whole where it says it is
+            assert line[k.start : k.end] == f" {k.display} {k.description} "
+        assert line[footer._shown[-1].start - 1] == "▏"
+
+
+async def test_clicking_a_footer_key_runs_it(store, owner):
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        key = next(k for k in footer._shown if k.description == "Marketplace")
+        await pilot.click(Footer, offset=(key.start + 1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, MarketplaceScreen)
+        assert "Marketplace" in footer_line(app)
+
+
+class _Disabled(App[None]):
+    BINDINGS = [
+        Binding("x", "never", "Never"),
+        Binding("y", "count", "Count"),
+    ]
+    presses = 0
+    bells = 0
+
+    def compose(self) -> ComposeResult:
+        yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "never" else True  # None: shown, disabled
+
+    def action_count(self) -> None:
+        self.presses += 1
+
+    def bell(self) -> None:
+        self.bells += 1
+
+
+async def test_a_disabled_key_is_drawn_dim_and_rings_when_clicked():
+    app = _Disabled()
+    async with app.run_test(size=(60, 3)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        never, count = (next(k for k in footer._shown if k.key == c) for c in "xy")
+        assert not never.enabled and count.enabled
+        strip = footer.render_line(0)
+        dims = {seg.text: bool(seg.style and seg.style.dim) for seg in strip if seg.text.strip()}
+        assert dims[" x "] and not dims[" y "]
+        await pilot.click(Footer, offset=(never.start + 1, 0))
+        await pilot.click(Footer, offset=(count.start + 1, 0))
+        await pilot.pause()
+        assert (app.bells, app.presses) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        Text("Customer name"),
+        Text("日本語の名前", style="bold red"),
+        Text("emoji 🎉 ok"),
+        Text(""),
+        Text("two\nlines, the second longer"),
+        Text("tab\tand\rreturn"),
+        "plain [b]markup[/b]",
+        42,
+    ],
+)
+def test_the_lists_measure_cells_as_textual_does(cell):
+    console = App().console
+    assert measure_cell(console, cell, 1) == measure(console, cell, 1)
+
+
+async def test_a_list_sizes_its_columns_as_a_plain_datatable_does():
+    rows = [
+        (Text("Order reference"), Text("日本語"), "yes"),
+        (Text("x"), Text("a much longer value here 🎉"), ""),
+    ]
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(id="plain")
+            yield RowTable(id="ours")
+
+    app = Two()
+    async with app.run_test(size=(100, 20)) as pilot:
+        widths = []
+        for table in app.query(DataTable):
+            table.add_columns("Name", "Value", "Req")
+            table.add_rows(rows)
+        await pilot.pause()
+        for table in app.query(DataTable):
+            widths.append([c.get_render_width(table) for c in table.ordered_columns])
+        assert widths[0] == widths[1]

@@ -6,6 +6,8 @@ both the screen and the store.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from store import accounts, blueprints, integrations, marketplace
@@ -156,3 +158,23 @@ async def test_palette_jumps_to_blueprint_and_playbook_by_name(store, owner):
         assert app.current_mode == "playbooks"
         assert app.screen.playbook_id == pb.id
         assert "Supplier agreement" in screen_text(app)
+
+
+@pytest.mark.parametrize("after", ["u", "p", "o", "m"])
+async def test_keys_typed_after_quit_do_not_crash_the_exit(store, owner, after):
+    """A fast "qu" used to open the Users screen while the app was being taken
+    down, and the exit ended in a traceback."""
+    from textual import events
+
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key in ("q", after):  # as a terminal delivers them: in one read
+            app._driver.send_message(events.Key(key, key))
+        for _ in range(200):  # until the exit has run its course
+            if not app.is_running:
+                break
+            await asyncio.sleep(0.01)
+        assert not app.is_running
+    assert app._exception is None
+    assert app.return_code == 0

@@ -268,8 +268,13 @@ class IntegrationsAdmin(App[None]):
         self.switch_mode(mode)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded and self.presenter.on:
-            self.presenter.record(event)
+        if isinstance(event, events.Key):
+            if self._exit:
+                # Quitting: keys typed after q (a fast "qu") must not open a
+                # screen while the app is being taken down (it crashed).
+                return
+            if not event.is_forwarded and self.presenter.on:
+                self.presenter.record(event)
         await super().on_event(event)
 
     def action_toggle_presenter(self) -> None:

@@ -431,7 +431,7 @@ async def _send(prep: _Prepared, *, timeout_s: int, allow_private: bool) -> Atte
                 ok=False,
                 status_code=None,
                 latency_ms=elapsed_ms(),
-                reason=reason,
+                reason=clip_error(reason),
                 connected_to=backend.connected_to,
                 **result,
             )
@@ -475,10 +475,21 @@ async def _send(prep: _Prepared, *, timeout_s: int, allow_private: bool) -> Atte
         ok=ok,
         status_code=status,
         latency_ms=latency,
-        reason=validate.printable(reason),  # may quote the reason phrase or Location
+        reason=clip_error(validate.printable(reason)),  # may quote the phrase or Location
         connected_to=backend.connected_to,
         **result,
     )
+
+
+# An error is stored and listed in one line: a receiver's long redirect address or
+# an exception's text is cut to this (PostgreSQL also refuses index entries over
+# ~2,700 bytes, and the delivery log's listing index holds the error).
+ERROR_MAX = 500
+
+
+def clip_error(reason: str) -> str:
+    """``reason``, cut to ERROR_MAX characters (the last one "…") if longer."""
+    return reason if len(reason) <= ERROR_MAX else reason[: ERROR_MAX - 1] + "…"
 
 
 def _refused(prep: _Prepared, reason: str) -> AttemptResult:
@@ -487,7 +498,7 @@ def _refused(prep: _Prepared, reason: str) -> AttemptResult:
         ok=False,
         status_code=None,
         latency_ms=None,
-        reason=reason,
+        reason=clip_error(reason),
         url=prep.url,
         event_type=prep.event_type,
         callback_id=prep.callback_id,
@@ -516,7 +527,7 @@ def log_attempt(
         success=attempt.ok,
         status_code=attempt.status_code,
         latency_ms=attempt.latency_ms,
-        error=None if attempt.ok else attempt.reason,
+        error=None if attempt.ok else clip_error(attempt.reason),
         request_headers=json.dumps([list(h) for h in attempt.request_headers]),
         request_body=attempt.request_body,
         response_excerpt=attempt.response_excerpt,

@@ -138,7 +138,20 @@ class Delivery(SQLModel, table=True):
     """One attempt to deliver an event to a webhook (every attempt is kept)."""
 
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_webhook_time", "webhook_id", "attempted_at"),)
+    # Schema 3: the log's listing order, then every column its filter reads, so
+    # that SQLite tests the filter on the index alone (store/migrations/versions/0003).
+    __table_args__ = (
+        Index(
+            "ix_delivery_listed",
+            "webhook_id",
+            "attempted_at",
+            "event_type",
+            "callback_id",
+            "status_code",
+            "success",
+            "error",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     webhook_id: int | None = _fk("webhook.id", index=False)
     callback_id: str = Field(max_length=40, index=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -132,6 +133,73 @@ def test_downgrade_to_v1_keeps_rows(db_url):
     st.dispose()
 
 
+def test_v2_database_gets_the_listing_index_and_long_errors_cut(db_url):
+    """Schema 3 replaces the delivery log's index with one holding the filtered
+    columns; an error too long for a PostgreSQL index entry is cut first (the
+    index could not be built over it), and every other row is left as it was."""
+    from alembic import command
+
+    from store import deliveries, marketplace, settings, webhooks
+    from store.models import Delivery
+
+    st = Store(db_url)
+    owner = accounts.sign_in(st, "alice")
+    custom = marketplace.enable(st, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(st, owner, True)
+    hook = webhooks.create(st, owner, custom, url="https://hooks.example.com/x").id
+    with st._schema_transaction() as conn:  # back to schema 2
+        command.downgrade(migrations.config(conn), "0002")
+        conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+    # Not compressible (PostgreSQL compresses index entries): 6,400 characters.
+    noise = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(100))
+    long_error = "HTTP 302 Found: redirect to https://e.example/" + noise
+    rows = [
+        (long_error, False),
+        ("Timeout: no answer in 10 s", False),
+        (None, True),
+    ]
+    with st.engine.begin() as conn:
+        for i, (error, ok) in enumerate(rows):
+            conn.execute(
+                Delivery.__table__.insert().values(
+                    webhook_id=hook,
+                    callback_id=f"cb{i}",
+                    event_type="contract:sign",
+                    url="https://hooks.example.com/x",
+                    attempted_at=datetime(2026, 1, 1, 0, i, tzinfo=UTC),
+                    success=ok,
+                    status_code=200 if ok else None,
+                    error=error,
+                    request_headers="[]",
+                    request_body="{}",
+                    response_excerpt="",
+                )
+            )
+    before = reflected_rows(db_url)
+    st.dispose()
+
+    st = Store(db_url)
+    st.prepare()
+    assert st.upgraded_from == 2
+    assert _versions(st) == (str(SCHEMA_VERSION), HEAD_REVISION)
+    assert _schema_diff(st) == []
+    indexes = {ix["name"]: ix["column_names"] for ix in inspect(st.engine).get_indexes("delivery")}
+    assert indexes["ix_delivery_listed"][:2] == ["webhook_id", "attempted_at"]
+    assert "ix_delivery_webhook_time" not in indexes
+    after = reflected_rows(db_url)
+    errors = [r["error"] for r in after["delivery"]]
+    assert errors[0] == long_error[: deliveries.ERROR_MAX - 1] + "…"
+    assert len(errors[0]) == deliveries.ERROR_MAX
+    assert errors[1:] == [e for e, _ in rows[1:]]
+    for table in before:
+        if table not in ("meta", "delivery", "alembic_version"):
+            assert after[table] == before[table], table
+    # The log lists and filters as before.
+    listed = deliveries.deliveries(st, hook, text_filter="redirect")
+    assert [d.callback_id for d in listed] == ["cb0"]
+    st.dispose()
+
+
 def test_failed_upgrade_changes_nothing(db_url, monkeypatch):
     load_v1(db_url)
     before = reflected_rows(db_url)
@@ -173,7 +241,9 @@ def test_newer_database_is_refused_untouched(db_url):
     newer = Store(db_url)
     with pytest.raises(SchemaTooNew) as err:
         newer.prepare()
-    assert "newer integrations-admin (schema 99; this program knows 2)" in str(err.value)
+    assert f"newer integrations-admin (schema 99; this program knows {SCHEMA_VERSION})" in str(
+        err.value
+    )
     assert "left untouched" in str(err.value)
     with pytest.raises(SchemaTooNew):
         accounts.sign_in(newer, "alice")  # sign_in prepares first

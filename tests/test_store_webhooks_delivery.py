@@ -190,6 +190,21 @@ async def test_301_is_not_followed_and_shows_the_location(store, owner, custom, 
     assert _logged(store)[0].error == result.reason
 
 
+async def test_a_very_long_location_is_cut_in_the_error(store, owner, custom, receiver):
+    """The error is one line of the log, and the log's index holds it: a
+    receiver's 6,000-character redirect address is cut to ERROR_MAX (PostgreSQL
+    would refuse to index it whole, and the delivery would not be logged)."""
+    noise = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(95))
+    far = receiver.url_for("/far/") + noise
+    receiver.expect_request("/moved").respond_with_data("", status=302, headers={"Location": far})
+    w = _hook(store, owner, custom, receiver.url_for("/moved"))
+    result = await deliveries.send_test(store, owner, w.id)
+    assert not result.ok and result.status_code == 302
+    assert len(result.reason) == deliveries.ERROR_MAX and result.reason.endswith("…")
+    assert result.reason.startswith(f"HTTP 302 Found: redirect to {far[:100]}")
+    assert _logged(store)[0].error == result.reason
+
+
 async def test_timeout_uses_the_account_setting(store, owner, custom, receiver, release):
     settings.set_webhook_timeout(store, owner, 1)
 

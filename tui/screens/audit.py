@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
@@ -194,22 +195,46 @@ class AuditScreen(BaseScreen):
         self.generation += 1
         self._filter_worker(text, self.generation)
 
+    class _Page(Message):
+        """A filter's first page, from the filter worker."""
+
+        def __init__(
+            self, generation: int, page: list[AuditRecord], total: int, matching: int | None
+        ) -> None:
+            super().__init__()
+            self.args = (generation, page, total, matching)
+
+    class _Counted(Message):
+        """How many entries match the filter, counted after its first page."""
+
+        def __init__(self, generation: int, matching: int) -> None:
+            super().__init__()
+            self.generation, self.matching = generation, matching
+
     @work(thread=True, exclusive=True, group="audit-filter")
     def _filter_worker(self, text: str, generation: int) -> None:
-        # The rows first, the count of all matches (a scan of the whole log)
-        # after: the list narrows while it is being counted.
+        # The rows first, then the count of all matches (a scan of the whole
+        # log). The rows go as a message, without waiting for the screen to
+        # show them: the count starts at once, while the table is refilled.
+        # Both go through the screen's queue, so the count lands after the rows.
         try:
             page, total, matching = self._query(text, None, count=False)
             if get_current_worker().is_cancelled:
                 return
-            self.app.call_from_thread(self._show_first, generation, page, total, matching)
+            self.post_message(self._Page(generation, page, total, matching))
             if matching is None:
                 store, account_id = self.admin.store, self.admin.actor.account_id
                 matching = audit.count(store, account_id, text=text)
                 if not get_current_worker().is_cancelled:
-                    self.app.call_from_thread(self._show_matching, generation, matching)
+                    self.post_message(self._Counted(generation, matching))
         except DomainError as exc:
             self.app.call_from_thread(self.admin.report, exc)
+
+    def on_audit_screen__page(self, message: _Page) -> None:
+        self._show_first(*message.args)
+
+    def on_audit_screen__counted(self, message: _Counted) -> None:
+        self._show_matching(message.generation, message.matching)
 
     def _show_matching(self, generation: int, matching: int) -> None:
         if generation == self.generation:

@@ -162,6 +162,19 @@ class Store:
         self._prepared = False
 
     @property
+    def upgrade_notice(self) -> str | None:
+        """What ``prepare()`` upgraded, in a sentence for the administrator (None: nothing)."""
+        if self.upgraded_from is None:
+            return None
+        text = (
+            f"Upgraded the database {self.display_location} from schema {self.upgraded_from} "
+            f"to {SCHEMA_VERSION}"
+        )
+        if self.backup_path is not None:
+            text += f"; the file as it was is kept at {self.backup_path}"
+        return text + "."
+
+    @property
     def display_location(self) -> str:
         """Where the data lives, without any password."""
         if self.path is not None:

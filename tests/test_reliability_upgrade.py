@@ -281,3 +281,54 @@ def test_opening_a_current_database_does_not_import_alembic(tmp_path):
 def test_dump_helper_sees_every_table(store, owner):
     # The dump used by the hostile-input tests covers every table of the schema.
     assert set(dump(store)) == set(SQLModel.metadata.tables)
+
+
+async def test_the_app_says_it_upgraded_and_where_the_backup_is(db_url):
+    """An administrator opening an older database is told it was upgraded, and
+    (SQLite) where the file as it was is kept; the next start says nothing."""
+    from tui.app import IntegrationsAdmin
+
+    from .ui import flat
+
+    load_v1(db_url)
+    st = Store(db_url)
+    st.prepare()
+    alice = accounts.sign_in(st, "alice")
+    app = IntegrationsAdmin(st, alice)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await pilot.pause()
+        shown = flat(app)
+        assert f"from schema 1 to {SCHEMA_VERSION}" in shown
+        if st.is_sqlite:
+            assert st.backup_path is not None and st.backup_path.exists()
+            assert st.backup_path.name in shown
+        else:
+            assert "kept at" not in shown
+    st.dispose()
+
+    again = Store(db_url)
+    again.prepare()
+    app = IntegrationsAdmin(again, accounts.sign_in(again, "alice"))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await pilot.pause()
+        assert "Upgraded" not in flat(app)
+    again.dispose()
+
+
+def test_the_cli_says_it_upgraded(db_url):
+    load_v1(db_url)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", db_url, "account", "show"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"from schema 1 to {SCHEMA_VERSION}" in out.stderr
+    assert "Plan" in out.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", db_url, "account", "show"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert again.stderr == ""

@@ -139,6 +139,9 @@ class IntegrationsAdmin(App[None]):
         self.refresh_title()
         if self._presenter_at_start:
             self.presenter.start()
+        upgraded = self._store.upgrade_notice if self._store is not None else None
+        if upgraded:
+            self.notify(upgraded, title="Database upgraded", timeout=12)
         if self.first_run:
             self.notify(
                 f"Created a new database at {self.store.display_location}. "

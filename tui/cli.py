@@ -164,6 +164,8 @@ def _open(db: str | None):
 
     store = Store(db)
     store.prepare()
+    if store.upgrade_notice:
+        print(f"integrations-admin: {store.upgrade_notice}", file=sys.stderr)
     return store
 
 

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import TabbedContent
 
 from tui.screens.base import BaseScreen
+from tui.widgets.filter_table import focus_now
 
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
@@ -30,7 +31,7 @@ class TabContent(Vertical):
         """Focus the tab's main widget (its list)."""
         focusable = self.query("FilterTable DataTable, DataTable")
         if focusable:
-            focusable.first().focus()
+            focus_now(focusable.first())
 
 
 class TabbedScreen(BaseScreen):

@@ -141,3 +141,34 @@ async def test_a_list_sizes_its_columns_as_a_plain_datatable_does():
         for table in app.query(DataTable):
             widths.append([c.get_render_width(table) for c in table.ordered_columns])
         assert widths[0] == widths[1]
+
+
+async def test_a_list_orders_its_columns_as_a_plain_datatable_does():
+    """RowTable keeps the ordered column list between cells; any change of
+    columns must still show."""
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(id="plain")
+            yield RowTable(id="ours")
+
+    def labels(table: DataTable) -> list[str]:
+        return [str(c.label) for c in table.ordered_columns]
+
+    app = Two()
+    async with app.run_test(size=(100, 20)) as pilot:
+        plain, ours = app.query_one("#plain", DataTable), app.query_one("#ours", RowTable)
+        for table in (plain, ours):
+            table.add_columns("A", "B")
+        assert labels(ours) == labels(plain) == ["A", "B"]
+        for table in (plain, ours):
+            table.add_column("C")
+        assert labels(ours) == labels(plain) == ["A", "B", "C"]
+        for table in (plain, ours):
+            table.remove_column(next(iter(table.columns)))
+        assert labels(ours) == labels(plain) == ["B", "C"]
+        for table in (plain, ours):
+            table.clear(columns=True)
+            table.add_columns("X", "Y")
+        assert labels(ours) == labels(plain) == ["X", "Y"]
+        await pilot.pause()

@@ -97,6 +97,21 @@ class RowTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False, id="list.up"),
     ]
 
+    _ordered: tuple[object, int, list] | None = None
+
+    @property
+    def ordered_columns(self) -> list:  # type: ignore[override]
+        # DataTable rebuilds this list for every cell it measures or draws
+        # (3,500 times to open a playbook with its Mappings tab); the columns of
+        # these tables only change through add/remove/clear, which replace or
+        # grow the locations dict that this cache is keyed on.
+        locations, n = self._column_locations, len(self.columns)
+        cached = self._ordered
+        if cached is None or cached[0] is not locations or cached[1] != n:
+            cached = (locations, n, super().ordered_columns)
+            self._ordered = cached
+        return cached[2]
+
     def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
         # DataTable measures every new cell here, through the module's ``measure``.
         _data_table.measure = measure_cell

@@ -70,22 +70,27 @@ def _to_record(e: AuditEntry) -> AuditRecord:
     )
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _contains(column, like: str, sqlite: bool):
-    """``column`` contains the (lower-case) pattern, ignoring case.
+def contains(column, like: str, sqlite: bool):
+    """``column`` contains the (lower-case) pattern ``like``, ignoring case.
 
     SQLite's LIKE already ignores case, and only for ASCII, exactly as its
     lower() folds only ASCII: so ``lower(x) LIKE p`` and ``x LIKE p`` match the
     same rows there, and the second is three times faster (a filter scans
     every entry that does not match). PostgreSQL's LIKE respects case.
+    An ESCAPE clause is written only when the pattern escapes something:
+    SQLite's LIKE is about 10% slower with one (PostgreSQL's escape character
+    is the backslash anyway).
     """
     target = column if sqlite else func.lower(column)
-    return target.like(like, escape="\\")
+    if "\\" in like:
+        return target.like(like, escape="\\")
+    return target.like(like)
 
 
 def _where(
@@ -105,13 +110,13 @@ def _where(
         # and PostgreSQL cannot even compare with them): nothing matches.
         conds.append(false())
     elif text:
-        like = _like(text)
+        like = like_pattern(text)
         conds.append(
             or_(
-                _contains(AuditEntry.actor, like, sqlite),
-                _contains(AuditEntry.action, like, sqlite),
-                _contains(AuditEntry.object_type, like, sqlite),
-                _contains(AuditEntry.object_name, like, sqlite),
+                contains(AuditEntry.actor, like, sqlite),
+                contains(AuditEntry.action, like, sqlite),
+                contains(AuditEntry.object_type, like, sqlite),
+                contains(AuditEntry.object_name, like, sqlite),
             )
         )
     if since is not None:
@@ -158,6 +163,8 @@ def count(
 ) -> int:
     """How many entries match (same filter as ``entries``), counted in SQL."""
     conds = _where(account_id, text, since, until, sqlite=store.is_sqlite)
+    if text.strip() and store.is_sqlite:
+        conds[0] = (AuditEntry.account_id + 0) == account_id  # as in entries()
     q = select(func.count()).select_from(AuditEntry).where(*conds)
     with store.read() as s:
         return int(s.exec(q).one())

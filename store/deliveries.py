@@ -40,11 +40,12 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
 from . import __version__, catalog, clock, validate
 from .accounts import Actor, require_manage
+from .audit import contains, like_pattern
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
@@ -595,13 +596,12 @@ def deliveries(
     q = select(*_INFO_COLUMNS).where(Delivery.webhook_id == webhook_id)
     needle = text_filter.strip().lower()
     if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
+        like = like_pattern(needle)
 
         def has(text) -> Any:
-            # SQLite's LIKE ignores ASCII case by itself (as its lower() folds
-            # only ASCII): the same matches, without lower() on every row.
-            return (text if store.is_sqlite else func.lower(text)).like(like, escape="\\")
+            # As the audit log's filter: no lower() per row on SQLite, whose
+            # LIKE ignores ASCII case by itself; ESCAPE only when needed.
+            return contains(text, like, store.is_sqlite)
 
         matches = [
             has(Delivery.event_type),

@@ -102,7 +102,7 @@ async def test_delivery_log_filter_finds_what_is_not_shown(store, owner):
 
 def test_audit_filter_ignores_case_and_takes_wildcards_literally(store, owner):
     with store.write(owner.account_id) as s:
-        for name in ("Order_Data", "Order Data", "100% sure"):
+        for name in ("Order_Data", "Order Data", "100% sure", "C:\\exports"):
             audit.record(
                 s,
                 account_id=owner.account_id,
@@ -114,8 +114,9 @@ def test_audit_filter_ignores_case_and_takes_wildcards_literally(store, owner):
     aid = owner.account_id
     assert [r.object_name for r in audit.entries(store, aid, text="order_")] == ["Order_Data"]
     assert [r.object_name for r in audit.entries(store, aid, text="0%")] == ["100% sure"]
-    assert len(audit.entries(store, aid, text="CAROL")) == 3
-    assert audit.count(store, aid, text="carol") == 3
+    assert [r.object_name for r in audit.entries(store, aid, text=":\\e")] == ["C:\\exports"]
+    assert len(audit.entries(store, aid, text="CAROL")) == 4
+    assert audit.count(store, aid, text="carol") == 4
     assert audit.count(store, aid, text="ORDER") == 2
 
 

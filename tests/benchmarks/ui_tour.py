@@ -56,13 +56,24 @@ def _key_event(name: str) -> events.Key:
     return events.Key(name, char)
 
 
-async def key(app, pilot, name: str) -> float:
-    """Send one key as the terminal would; seconds until the app settled."""
+async def key(app, pilot, name: str, *, shown=None) -> float:
+    """Send one key as the terminal would; seconds until the app settled.
+
+    ``shown``: a list to append, as well, the seconds until the audit log's
+    rows for the new filter are on the screen (the count of all matches may
+    still be coming)."""
     await settle(app, pilot)
     ev = _key_event(name)
     ev.set_sender(app)
+    before = getattr(app.screen, "generation", None)
     t0 = time.perf_counter()
     app._driver.send_message(ev)
+    if shown is not None:
+        screen = app.screen
+        while not (screen.generation != before and screen.shown_generation == screen.generation):
+            await asyncio.sleep(0.0002)
+        await screen.wait_for_refresh()
+        shown.append(time.perf_counter() - t0)
     await settle(app, pilot)
     return time.perf_counter() - t0
 
@@ -96,6 +107,7 @@ async def tour(url: str, ids: dict, runs: int) -> dict:
         "playbook_open": [],
         "mappings_tab": [],
         "audit_filter": [],
+        "audit_filter_rows": [],
         "audit_filter_nomatch": [],
         "deliveries_filter": [],
         "deliveries_filter_nomatch": [],
@@ -129,7 +141,8 @@ async def tour(url: str, ids: dict, runs: int) -> dict:
             ("q", "audit_filter_nomatch"),  # no entry has a q: the whole table is scanned
         ):
             for _ in range(runs):
-                out[label].append(await key(app, pilot, ch))
+                rows = out["audit_filter_rows"] if label == "audit_filter" else None
+                out[label].append(await key(app, pilot, ch, shown=rows))
                 assert app.screen.filter_text == ch
                 await pilot.press("backspace")
         phases["audit log"] = rss_kb()

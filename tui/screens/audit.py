@@ -119,6 +119,7 @@ class AuditScreen(BaseScreen):
         self.matching: int | None = 0  # None: still being counted
         self.generation = 0  # bumped by every new first-page query; older results are dropped
         self.loading_more = False
+        self.shown_generation = 0  # the generation whose first page is on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -251,6 +252,7 @@ class AuditScreen(BaseScreen):
     ) -> None:
         if generation != self.generation:
             return  # a newer filter is on its way
+        self.shown_generation = generation
         self.records = list(page)
         self.more = len(page) == PAGE
         self.total, self.matching = total, matching

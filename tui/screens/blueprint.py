@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static
 
 from store import blueprints
 from store.blueprints import BlueprintDetail, FieldInfo
@@ -17,6 +17,7 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
+from tui.widgets.tabs import TabbedPanes, TabPane
 
 
 def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDialog:
@@ -179,7 +180,7 @@ class BlueprintScreen(TabbedScreen):
         yield Header()
         yield Static("", id="title", classes="section-title")
         yield Static("", id="summary", classes="hint")
-        with TabbedContent(initial="fields"):
+        with TabbedPanes(initial="fields"):
             with TabPane("Integration blueprint fields", id="fields"):
                 yield FieldsTab(self)
             with TabPane("Connected playbooks", id="playbooks"):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static
 
 from store import integrations
 from store.errors import DomainError
@@ -16,6 +16,7 @@ from tui.screens.tabs import TabbedScreen, TabContent
 from tui.screens.tokens_tab import TokensTab
 from tui.screens.webhooks_tab import WebhooksTab
 from tui.widgets.footer import Footer
+from tui.widgets.tabs import TabbedPanes, TabPane
 
 
 def when(dt) -> str:
@@ -81,7 +82,7 @@ class IntegrationScreen(TabbedScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="title", classes="section-title")
-        with TabbedContent(initial=self.initial_tab):
+        with TabbedPanes(initial=self.initial_tab):
             for pane_id, title, factory in TABS:
                 with TabPane(title, id=pane_id):
                     yield factory(self.integration_id)

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static
 
 from store import playbooks
 from store.errors import DomainError
@@ -31,6 +31,7 @@ from tui.dialogs.picker import NONE, PickerDialog
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
+from tui.widgets.tabs import TabbedPanes, TabPane
 
 
 def missing_text() -> Text:
@@ -547,7 +548,7 @@ class PlaybookScreen(TabbedScreen):
         yield Static("", id="title", classes="section-title")
         yield Static("", id="usage", classes="usage")
         yield Static("", id="status")
-        with TabbedContent(initial=self.initial_tab):
+        with TabbedPanes(initial=self.initial_tab):
             for pane_id, title, factory in TABS:
                 with TabPane(title, id=pane_id):
                     # Only the visible tab's table is built now; the others when
@@ -604,12 +605,12 @@ class PlaybookScreen(TabbedScreen):
         self.active_tab().present(d, select)
 
     def active_tab(self) -> _PageTab:
-        return self.tab_content(self.query_one(TabbedContent).active)
+        return self.tab_content(self.query_one(TabbedPanes).active)
 
     async def build_tab(self, pane_id: str) -> None:
         """Mount a tab's content before showing it, from a key: the keys typed
         next (``2`` then ``n``) wait for it, so they reach that tab."""
-        pane = self.query_one(TabbedContent).get_pane(pane_id)
+        pane = self.query_one(TabbedPanes).get_pane(pane_id)
         if not pane.query(_PageTab):
             await pane.mount(next(f for pid, _, f in TABS if pid == pane_id)(self))
 
@@ -622,14 +623,14 @@ class PlaybookScreen(TabbedScreen):
     async def action_tab_step(self, step: int) -> None:
         ids = self.tab_ids()
         if ids:
-            current = self.query_one(TabbedContent).active
+            current = self.query_one(TabbedPanes).active
             i = ids.index(current) if current in ids else 0
             await self.build_tab(ids[(i + step) % len(ids)])
         super().action_tab_step(step)
 
     def tab_content(self, pane_id: str) -> _PageTab:
         """The content of a tab, mounted on first use (it then shows ``detail``)."""
-        pane = self.query_one(TabbedContent).get_pane(pane_id)
+        pane = self.query_one(TabbedPanes).get_pane(pane_id)
         found = pane.query(_PageTab)
         if found:
             return found.first()
@@ -638,16 +639,16 @@ class PlaybookScreen(TabbedScreen):
         pane.mount(tab)
         return tab
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
         tab = self.active_tab()  # mounts it the first time
-        super().on_tabbed_content_tab_activated(event)
+        super().on_tabbed_panes_tab_activated(event)
         if self.detail is not None:
             tab.present(self.detail)
 
     async def show_mappings_of(self, blueprint_id: int) -> None:
         """The Mappings tab, on the first field of ``blueprint_id``."""
         await self.build_tab("mappings")
-        self.query_one(TabbedContent).active = "mappings"
+        self.query_one(TabbedPanes).active = "mappings"
         tab = self.tab_content("mappings")
         if self.detail is not None:
             first = next((r for r in self.detail.mappings if r.blueprint_id == blueprint_id), None)
@@ -761,6 +762,6 @@ class PlaybookScreen(TabbedScreen):
         if res.skipped:
             parts.append(f"{len(res.skipped)} left unmapped")
         self.notify(f"From {res.blueprint_name!r}: " + "; ".join(parts) + ".")
-        self.query_one(TabbedContent).active = "data-fields"
+        self.query_one(TabbedPanes).active = "data-fields"
         self.reload(select=str(res.data_field_ids[0]) if res.data_field_ids else None)
         self.tab_content("data-fields").focus_main()

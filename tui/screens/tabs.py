@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import TabbedContent
 
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import focus_now
+from tui.widgets.tabs import TabbedPanes
 
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
@@ -27,14 +27,29 @@ class TabContent(Vertical):
     def reload(self) -> None:
         pass
 
+    @property
+    def on_active_tab(self) -> bool:
+        """Whether this content's tab is the one shown."""
+        pane = self.parent
+        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedPanes)), None)
+        return tabbed is None or (pane is not None and tabbed.active == pane.id)
+
     def focus_main(self) -> None:
-        """Focus the tab's main widget (its list)."""
+        """Focus the tab's main widget (its list), if its tab is the one shown:
+        a hidden tab must not take the focus (its keys would go there)."""
+        if not self.on_active_tab:
+            return
         focusable = self.query("FilterTable DataTable, DataTable")
         if focusable:
             focus_now(focusable.first())
 
 
 class TabbedScreen(BaseScreen):
+    # The tabs give the focus themselves (focus_main, on the tab shown). Textual's
+    # automatic focus picks the first focusable widget while the screen is
+    # composed, before the hidden tabs are hidden: a filter box of another tab.
+    AUTO_FOCUS = ""  # not None, which means "as the app"
+
     BINDINGS = [
         *(
             Binding(str(n), f"tab({n})", f"Tab {n}", show=False, id=f"tabs.{n}")
@@ -45,8 +60,8 @@ class TabbedScreen(BaseScreen):
     ]
 
     def tab_ids(self) -> list[str]:
-        tabs = self.query_one(TabbedContent)
-        return [pane.id or "" for pane in tabs.query("TabPane")]
+        tabs = self.query_one(TabbedPanes)
+        return [pane.id or "" for pane in tabs.panes]
 
     def action_tab(self, n: int) -> None:
         ids = self.tab_ids()
@@ -57,19 +72,19 @@ class TabbedScreen(BaseScreen):
         ids = self.tab_ids()
         if not ids:
             return
-        current = self.query_one(TabbedContent).active
+        current = self.query_one(TabbedPanes).active
         i = ids.index(current) if current in ids else 0
         self.show_tab(ids[(i + step) % len(ids)])
 
     def show_tab(self, pane_id: str) -> None:
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(TabbedPanes)
         tabs.active = pane_id
         content = tabs.get_pane(pane_id).query(TabContent)
         if content:
             content.first().reload()
             content.first().focus_main()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
         content = event.pane.query(TabContent)
         if content:
             self.call_after_refresh(content.first().focus_main)

@@ -172,3 +172,28 @@ async def test_a_list_orders_its_columns_as_a_plain_datatable_does():
             table.add_columns("X", "Y")
         assert labels(ours) == labels(plain) == ["X", "Y"]
         await pilot.pause()
+
+
+class _Tooltips(App[None]):
+    BINDINGS = [Binding("f", "noop", "From blueprint", tooltip="Create data fields from it")]
+
+    def compose(self) -> ComposeResult:
+        yield Footer()
+
+    def action_noop(self) -> None:
+        pass
+
+
+async def test_the_key_under_the_mouse_shows_its_tooltip():
+    app = _Tooltips()
+    async with app.run_test(size=(60, 3)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        key = next(k for k in footer._shown if k.key == "f")
+        await pilot.hover(Footer, offset=(key.start + 1, 0))
+        await pilot.pause()
+        assert footer.tooltip == "Create data fields from it"
+        palette = footer._shown[-1]
+        await pilot.hover(Footer, offset=(palette.start + 1, 0))
+        await pilot.pause()
+        assert footer.tooltip != "Create data fields from it"

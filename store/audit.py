@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 from . import clock, validate
 from .errors import NotFound, ValidationError
 from .models import AuditEntry
+from .textmatch import contains, like_pattern
 
 if TYPE_CHECKING:
     from .db import Store
@@ -68,29 +69,6 @@ def _to_record(e: AuditEntry) -> AuditRecord:
         object_name=e.object_name,
         detail=e.detail,
     )
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def contains(column, like: str, sqlite: bool):
-    """``column`` contains the (lower-case) pattern ``like``, ignoring case.
-
-    SQLite's LIKE already ignores case, and only for ASCII, exactly as its
-    lower() folds only ASCII: so ``lower(x) LIKE p`` and ``x LIKE p`` match the
-    same rows there, and the second is three times faster (a filter scans
-    every entry that does not match). PostgreSQL's LIKE respects case.
-    An ESCAPE clause is written only when the pattern escapes something:
-    SQLite's LIKE is about 10% slower with one (PostgreSQL's escape character
-    is the backslash anyway).
-    """
-    target = column if sqlite else func.lower(column)
-    if "\\" in like:
-        return target.like(like, escape="\\")
-    return target.like(like)
 
 
 def _where(

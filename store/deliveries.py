@@ -45,10 +45,10 @@ from sqlmodel import Session, col, select
 
 from . import __version__, catalog, clock, validate
 from .accounts import Actor, require_manage
-from .audit import contains, like_pattern
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
+from .textmatch import contains, like_pattern
 from .webhooks import (
     TEST_EVENT,
     _events_of,

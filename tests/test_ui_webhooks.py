@@ -303,6 +303,34 @@ async def test_delete_after_confirmation(store, owner):
     assert webhooks.list_for_integration(store, owner.account_id, iid) == []
 
 
+async def test_delete_from_the_webhook_page_closes_it(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    urls = ["https://hooks.example.com/a", "https://hooks.example.com/b"]
+    for url in urls:
+        webhooks.create(store, owner, iid, url=url)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, WebhookScreen)
+        url = app.screen.info.url
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        shown = flat(app)
+        assert f"{url} will stop receiving events." in shown
+        assert "The webhook will be deleted." in shown  # no delivery logged: none named
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ConfirmDialog, WebhookScreen))  # back on the tab
+        assert f"Webhook {url} deleted." in flat(app)
+        assert [r.cells[0] for r in webhook_list(app)._shown] != []
+        assert all(url not in str(r.cells) for r in webhook_list(app)._shown)
+    left = webhooks.list_for_integration(store, owner.account_id, iid)
+    assert [w.url for w in left] == [u for u in urls if u != url]
+
+
 async def test_native_webhooks_are_read_only(store, owner):
     sf = marketplace.enable(store, owner, "salesforce")
     app = IntegrationsAdmin(store, owner)

@@ -22,9 +22,8 @@ from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
-from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import BaseScreen
-from tui.screens.webhooks_tab import start_test
+from tui.screens.webhooks_tab import confirm_delete, start_test
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
@@ -228,27 +227,7 @@ class WebhookScreen(BaseScreen):
         w = self.info
         if w is None or not self._may("delete webhooks"):
             return
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                webhooks.delete(self.admin.store, self.admin.actor, w.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"Webhook {w.url} deleted.")
-            self.app.pop_screen()
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Delete this webhook?",
-                f"{w.url} will stop receiving events. The webhook and its "
-                f"{w.delivery_count} logged deliveries will be deleted.",
-                yes="Delete",
-            ),
-            answered,
-        )
+        confirm_delete(self.admin, w, self.app.pop_screen)
 
     @on(FilterTable.Opened, "#delivery-list")
     def _open(self, event: FilterTable.Opened) -> None:

@@ -85,6 +85,33 @@ def start_test(admin, webhook: WebhookInfo, done=None) -> None:
     admin.run_worker(run(), group=f"webhook-test-{webhook.id}", exit_on_error=False)
 
 
+def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
+    """Ask, then delete the webhook with its delivery log; ``deleted`` runs once
+    it is gone (the tab reloads, the webhook's page closes)."""
+
+    def answered(yes: bool | None) -> None:
+        if not yes:
+            return
+        try:
+            webhooks.delete(admin.store, admin.actor, webhook.id)
+        except DomainError as exc:
+            admin.report(exc)
+            return
+        admin.notify(f"Webhook {webhook.url} deleted.")
+        deleted()
+
+    n = webhook.delivery_count
+    logged = f" and its {n} logged deliver{'y' if n == 1 else 'ies'}" if n else ""
+    admin.push_screen(
+        ConfirmDialog(
+            "Delete this webhook?",
+            f"{webhook.url} will stop receiving events. The webhook{logged} will be deleted.",
+            yes="Delete",
+        ),
+        answered,
+    )
+
+
 def open_settings(admin, done=None) -> None:
     """The account's webhook settings (timeout, private networks), for users with
     the permission; the same form as the Account view's."""
@@ -233,27 +260,7 @@ class WebhooksTab(TabContent):
         w = self.selected()
         if w is None or not self._may("delete webhooks", w):
             return
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                webhooks.delete(self.admin.store, self.admin.actor, w.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"Webhook {w.url} deleted.")
-            self.reload()
-
-        logged = f" and its {w.delivery_count} logged deliveries" if w.delivery_count else ""
-        self.app.push_screen(
-            ConfirmDialog(
-                "Delete this webhook?",
-                f"{w.url} will stop receiving events. The webhook{logged} will be deleted.",
-                yes="Delete",
-            ),
-            answered,
-        )
+        confirm_delete(self.admin, w, self.reload)
 
     def action_settings(self) -> None:
         def done() -> None:

@@ -325,6 +325,8 @@ async def test_delete_from_the_webhook_page_closes_it(store, owner):
         await pilot.pause()
         assert not isinstance(app.screen, (ConfirmDialog, WebhookScreen))  # back on the tab
         assert f"Webhook {url} deleted." in flat(app)
+        # The page, uncovered a moment before it closes, does not look for it.
+        assert "no longer exists" not in flat(app)
         assert [r.cells[0] for r in webhook_list(app)._shown] != []
         assert all(url not in str(r.cells) for r in webhook_list(app)._shown)
     left = webhooks.list_for_integration(store, owner.account_id, iid)

@@ -44,6 +44,10 @@ class BaseScreen(Screen):
         # A screen comes back when the one above it closed: forget that one's
         # watchers of the app (its header's), or it is never freed.
         drop_closed_watchers(self.app)
+        if not self.is_current:
+            # Closed again before its resume arrived (a dialog's answer deleted
+            # what it showed and closed it): nothing to show, nothing to reload.
+            return
         # A resume can arrive while the screen is still composing or is being
         # torn down (switching modes, quitting): nothing to refresh then.
         with suppress(NoMatches):

@@ -30,9 +30,8 @@ class TabContent(Vertical):
     @property
     def on_active_tab(self) -> bool:
         """Whether this content's tab is the one shown."""
-        pane = self.parent
         tabbed = next((a for a in self.ancestors if isinstance(a, TabbedPanes)), None)
-        return tabbed is None or (pane is not None and tabbed.active == pane.id)
+        return tabbed is None or tabbed.active == getattr(self.parent, "id", None)
 
     def focus_main(self) -> None:
         """Focus the tab's main widget (its list), if its tab is the one shown:

@@ -85,8 +85,11 @@ class WebhookScreen(BaseScreen):
         self.query_one(FilterTable).focus_table()
 
     def on_screen_suspend(self) -> None:
-        self._revealed = None  # a revealed key does not outlive the visit
-        self.reload()
+        # A revealed key does not outlive the visit. Redrawn from what is shown,
+        # not reloaded: the screen may be leaving because its webhook is gone.
+        if self._revealed is not None:
+            self._revealed = None
+            self._show_settings()
 
     def reload(self, select: str | None = None) -> None:
         if not self.is_attached:
@@ -99,7 +102,13 @@ class WebhookScreen(BaseScreen):
         except DomainError as exc:
             self.admin.report(exc)
             return
+        self._show_settings()
+        self._show_entries(select)
+
+    def _show_settings(self) -> None:
         w = self.info
+        if w is None:
+            return
         self.query_one("#title", Static).update(
             Text(f"Integrations › {w.integration_name} › Webhook")
         )
@@ -126,7 +135,6 @@ class WebhookScreen(BaseScreen):
                 ]
             )
         )
-        self._show_entries(select)
 
     def _filter_text(self) -> str:
         return self.query_one(FilterTable).filter_text.strip()
@@ -206,7 +214,7 @@ class WebhookScreen(BaseScreen):
                 )
             except DomainError as exc:
                 self.admin.report(exc)
-        self.reload()
+        self._show_settings()
 
     def action_copy_key(self) -> None:
         if self.info is None or not self.info.signed:

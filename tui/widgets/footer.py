@@ -16,8 +16,9 @@ tooltip under the mouse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -127,7 +128,7 @@ class Footer(Widget, can_focus=False):
         hover_style = self.get_component_rich_style("footer-key--hover", partial=True)
         width = self.size.width
         # The palette's key is drawn compact (no padding round the key) after a rule.
-        right = 1 + len(palette.display) + 1 + len(palette.description) + 1 if palette else 0
+        right = cell_len(f"▏{palette.display} {palette.description} ") if palette else 0
         line = Text(no_wrap=True, overflow="crop", end="")
         shown: list[FooterKey] = []
 
@@ -138,11 +139,7 @@ class Footer(Widget, can_focus=False):
                 extra += hover_style
             for part, style in parts:
                 line.append(part, style + extra)
-            shown.append(
-                FooterKey(
-                    k.key, k.display, k.description, k.enabled, k.tooltip, start, line.cell_len
-                )
-            )
+            shown.append(replace(k, start=start, end=line.cell_len))
 
         for k in keys:
             parts = (
@@ -150,7 +147,7 @@ class Footer(Widget, can_focus=False):
                 if k.description
                 else [(k.display, key_style)]
             )
-            if line.cell_len + sum(len(p) for p, _ in parts) > width - right:
+            if line.cell_len + sum(cell_len(p) for p, _ in parts) > width - right:
                 break  # only whole keys: the rest are on the help screen
             draw(k, parts)
         if palette is not None and right <= width:

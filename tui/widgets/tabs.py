@@ -61,10 +61,9 @@ class TabBar(Widget, can_focus=False):
     }
     """
 
-    def __init__(self, titles: list[tuple[str, str]], active: str) -> None:
+    def __init__(self, titles: list[tuple[str, str]]) -> None:
         super().__init__()
         self.titles = titles  # (pane id, title)
-        self.active = active
         self._hover: str | None = None
         self.spans: list[_Title] = []
         x = 0
@@ -80,9 +79,10 @@ class TabBar(Widget, can_focus=False):
         tab = self.get_component_rich_style("tab-bar--tab")
         active = self.get_component_rich_style("tab-bar--active")
         hover = self.get_component_rich_style("tab-bar--hover")
+        shown = self.query_ancestor(TabbedPanes).active
         line = Text(no_wrap=True, overflow="crop", end="")
         for pane_id, title in self.titles:
-            style = active if pane_id == self.active else hover if pane_id == self._hover else tab
+            style = active if pane_id == shown else hover if pane_id == self._hover else tab
             line.append(f" {title} ", style)
         return line
 
@@ -144,7 +144,7 @@ class TabbedPanes(Vertical):
 
     def compose(self) -> ComposeResult:
         initial = self._initial or (self._panes[0].id if self._panes else "") or ""
-        yield TabBar([(p.id or "", p.title) for p in self._panes], initial)
+        yield TabBar([(p.id or "", p.title) for p in self._panes])
         yield Underline()
         yield ContentSwitcher(*self._panes, initial=initial or None)
 
@@ -170,9 +170,7 @@ class TabbedPanes(Vertical):
             return
         pane = self.get_pane(pane_id)  # raises for an unknown pane
         self.query_one(ContentSwitcher).current = pane_id
-        bar = self.query_one(TabBar)
-        bar.active = pane_id
-        bar.refresh()
+        self.query_one(TabBar).refresh()
         self._underline(pane_id)
         self.post_message(self.TabActivated(self, pane))
 

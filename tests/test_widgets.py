@@ -1,8 +1,8 @@
 """The footer is one widget that draws the screen's keys (tui/widgets/footer.py):
 it follows the focused screen's keys, shows only whole keys, keeps the
 palette's key on the right, runs a key when clicked and refuses a disabled
-one. The measure short cut of the lists (tui/widgets/filter_table.py) gives
-Textual's widths."""
+one. The lists' short cuts (tui/widgets/filter_table.py) give Textual's
+widths and column order, whatever the columns went through."""
 
 from __future__ import annotations
 

@@ -51,6 +51,13 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _palette_provider() -> type:
+    """The command palette's provider, imported on first use (keeps start-up light)."""
+    from tui.commands import LiteralCommands
+
+    return LiteralCommands
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -78,6 +85,7 @@ class IntegrationsAdmin(App[None]):
         "users": _lazy("tui.screens.users", "UsersScreen"),
     }
     DEFAULT_MODE = "integrations"
+    COMMANDS = {_palette_provider}  # the system commands, shown literally
     BINDINGS = [
         Binding("m", "section('marketplace')", "Marketplace", id="go.marketplace"),
         Binding("i", "section('integrations')", "Integrations", id="go.integrations"),

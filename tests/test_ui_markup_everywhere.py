@@ -14,13 +14,22 @@ from __future__ import annotations
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
+from textual.widgets._toast import Toast
 
-from store import accounts, blueprints, marketplace, playbooks
+from store import accounts, blueprints, marketplace, playbooks, tokens, users, webhooks
 from store.catalog import CUSTOM_KEY
 from store.db import Store
 from tui.app import IntegrationsAdmin
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FormDialog
+from tui.screens.audit import AuditEntryScreen
+from tui.screens.blueprint import BlueprintScreen
+from tui.screens.help import HelpScreen
+from tui.screens.playbook import PlaybookScreen
+from tui.screens.webhook import WebhookScreen
+from tui.widgets.filter_table import FilterTable
 
-from .ui import screen_text, type_text
+from .ui import flat, screen_text, type_text
 
 # (name, what to type in the palette to find it)
 HOSTILE = [
@@ -119,3 +128,193 @@ async def test_palette_does_not_crash_on_markup_errors(tmp_path, name):
         shown = await _until(pilot, app, f"Blueprint: {name}")
         assert f"Blueprint: {name}" in shown
         assert app.is_running
+
+
+# Logins cannot hold spaces; these still hold markup.
+LOGIN = "[b]ops[v2]"
+LOGIN2 = "[i]dev[/i]"
+
+
+def _url(name: str) -> str:
+    return "https://hooks.example.com/" + name.replace(" ", "")
+
+
+async def _select(pilot, app, key: str, table_id: str) -> None:
+    """Move the cursor of the list ``table_id`` to the row ``key``."""
+    table = app.screen.query_one(f"FilterTable#{table_id}", FilterTable)
+    table.focus_table()
+    for _ in range(10):
+        if table.selected_key == key:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"no row {key!r}")
+
+
+def _inside(app, widget) -> str:
+    """The text of the screen inside ``widget``'s region, its lines joined by
+    spaces (a message wraps inside a dialog's border)."""
+    region = widget.content_region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return " ".join(" ".join(line[region.x : region.right].split()) for line in lines)
+
+
+def _toasts(app) -> str:
+    """The text of the toasts on the screen."""
+    return " ".join(_inside(app, toast) for toast in app.screen.query(Toast))
+
+
+async def _dialog(pilot, app, key: str, kind: type) -> str:
+    """Press ``key``; the dialog of ``kind`` it opens, as text."""
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(app.screen, kind), (key, app.screen)
+    return _inside(app, app.screen.query_one("Vertical, VerticalScroll"))
+
+
+def _title(title: str) -> str:
+    """What a dialog's one-line title shows of ``title`` (a long one ends in '…')."""
+    return title if len(title) <= 56 else title[:50]
+
+
+async def _close(pilot, key: str = "escape") -> None:
+    await pilot.press(key)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_names_show_literally_in_dialogs_pages_header_toasts_and_audit(tmp_path, name):
+    store = Store(str(tmp_path / "markup.db"))
+    owner = accounts.sign_in(store, LOGIN, name=name)
+    other = users.add(store, owner, LOGIN2, name=name)
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    bp = blueprints.create(store, owner, iid, name=name, description=name)
+    field = blueprints.add_field(store, owner, bp.id, name=name, description=name)
+    token, _secret = tokens.generate(store, owner, iid, name=name)
+    hook = webhooks.create(store, owner, iid, url=_url(name))
+    pb = playbooks.create(store, owner, name=name, description=name)
+    df = playbooks.add_data_field(store, owner, pb.id, name=name, description=name)
+
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        # The header names the user as typed.
+        assert f"{LOGIN} (owner)" in flat(app)
+
+        # Blueprints: the list, the edit form's title, the delete confirmation.
+        await pilot.press("enter", "2")
+        await pilot.pause()
+        assert name in screen_text(app)
+        await _select(pilot, app, str(bp.id), "blueprints")
+        assert f"Edit blueprint {name}" in await _dialog(pilot, app, "e", FormDialog)
+        await _close(pilot)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert _title(f"Delete the blueprint {name}?") in shown
+        assert f"{name!r} and its 1 field(s) will be deleted." in shown
+        await _close(pilot, "n")
+
+        # The blueprint's page, its field's form and confirmation, the help screen.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BlueprintScreen)
+        assert f"Integrations › Custom integration › {name}" in flat(app)
+        await _select(pilot, app, str(field.id), "fields")
+        assert f"Edit field {name}" in await _dialog(pilot, app, "e", FormDialog)
+        await _close(pilot)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert _title(f"Delete the field {name}?") in shown
+        assert f"{name!r} will be deleted, with its mappings" in shown
+        await _close(pilot, "n")
+        assert "Keys of this screen" in await _dialog(pilot, app, "question_mark", HelpScreen)
+        await _close(pilot)
+        await _close(pilot)
+
+        # API tokens: the list and the revoke confirmation.
+        await pilot.press("3")
+        await pilot.pause()
+        assert name in screen_text(app)
+        await _select(pilot, app, str(token.id), "token-list")
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert _title(f"Revoke the API token {name}?") in shown
+        assert f"Systems using {name!r}" in shown
+        await _close(pilot, "n")
+
+        # Webhooks: the page shows the URL whole; deleting it names it in a toast.
+        await pilot.press("4")
+        await pilot.pause()
+        await _select(pilot, app, str(hook.id), "webhook-list")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, WebhookScreen)
+        assert hook.url in flat(app)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert hook.url in shown.replace(" ", "")  # (a long word folds at the line's end)
+        assert "will stop receiving events." in shown
+        await _close(pilot, "y")
+        assert f"Webhook{hook.url}deleted." in _toasts(app).replace(" ", "")
+        app.clear_notifications()
+
+        # Playbooks: the list, the edit form, the page; a data field's form,
+        # confirmation and the toast after deleting it.
+        await pilot.press("p")
+        await pilot.pause()
+        assert name in screen_text(app)
+        assert f"Edit playbook {name}" in await _dialog(pilot, app, "e", FormDialog)
+        await _close(pilot)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert _title(f"Delete the playbook {name}?") in shown
+        assert f"{name!r} will be deleted with its 1 data field(s)" in shown
+        await _close(pilot, "n")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+        assert f"Playbooks › {name}" in flat(app)
+        await _select(pilot, app, str(df.id), "data-fields-table")
+        assert f"Edit data field {name}" in await _dialog(pilot, app, "e", FormDialog)
+        await _close(pilot)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert _title(f"Delete the data field {name}?") in shown
+        await _close(pilot, "y")
+        assert f"Data field {name!r} deleted." in _toasts(app)
+        app.clear_notifications()
+
+        # Users: logins and names in the list, the edit form, the remove confirmation.
+        await pilot.press("u")
+        await pilot.pause()
+        listed = screen_text(app)
+        assert all(text in listed for text in (LOGIN, LOGIN2, name))
+        await _select(pilot, app, other.login, "users")
+        assert f"Edit user {LOGIN2}" in await _dialog(pilot, app, "e", FormDialog)
+        await _close(pilot)
+        shown = await _dialog(pilot, app, "d", ConfirmDialog)
+        assert f"Remove the user {LOGIN2}?" in shown
+        assert f"{name} (member) will no longer be able to open the program" in shown
+        await _close(pilot, "n")
+
+        # The audit log and an entry, whole.
+        await pilot.press("a")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        log = screen_text(app)
+        assert LOGIN in log and name in log
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditEntryScreen)
+        entry = flat(app)
+        assert LOGIN in entry and name in entry
+        assert app.is_running  # nothing turned into a link or an action
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_help_tables_show_their_title_and_keys_literally(name):
+    """The help screen's tables: Rich reads a str title as markup."""
+    import io
+
+    from rich.console import Console
+
+    from tui.screens.help import _table
+
+    console = Console(width=100, file=io.StringIO(), color_system=None, record=True)
+    console.print(_table(f"Keys of this screen: {name}", [("[", f"Open {name}")]))
+    text = console.export_text()
+    assert f"Keys of this screen: {name}" in text
+    assert f"Open {name}" in text

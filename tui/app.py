@@ -229,8 +229,13 @@ class IntegrationsAdmin(App[None]):
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
         """Notifications always show text literally (widgets pass markup=True by
-        default): a name like ``[bold]x`` must appear as typed."""
-        super().notify(message, markup=False, **kwargs)
+        default): a name like ``[bold]x`` must appear as typed. A long value in
+        them (a 1000-character URL) is shortened: a toast stays a few lines."""
+        from tui.format import TOAST_TITLE, shorten, toast_text
+
+        if kwargs.get("title"):
+            kwargs["title"] = shorten(kwargs["title"], TOAST_TITLE)
+        super().notify(toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
         """Show a domain error (or an unexpected one) without crashing."""

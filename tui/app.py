@@ -51,6 +51,13 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _palette_provider() -> type:
+    """The command palette's provider, imported on first use (keeps start-up light)."""
+    from tui.commands import LiteralCommands
+
+    return LiteralCommands
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -78,6 +85,7 @@ class IntegrationsAdmin(App[None]):
         "users": _lazy("tui.screens.users", "UsersScreen"),
     }
     DEFAULT_MODE = "integrations"
+    COMMANDS = {_palette_provider}  # the system commands, shown literally
     BINDINGS = [
         Binding("m", "section('marketplace')", "Marketplace", id="go.marketplace"),
         Binding("i", "section('integrations')", "Integrations", id="go.integrations"),
@@ -221,8 +229,13 @@ class IntegrationsAdmin(App[None]):
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
         """Notifications always show text literally (widgets pass markup=True by
-        default): a name like ``[bold]x`` must appear as typed."""
-        super().notify(message, markup=False, **kwargs)
+        default): a name like ``[bold]x`` must appear as typed. A long value in
+        them (a 1000-character URL) is shortened: a toast stays a few lines."""
+        from tui.format import TOAST_TITLE, shorten, toast_text
+
+        if kwargs.get("title"):
+            kwargs["title"] = shorten(kwargs["title"], TOAST_TITLE)
+        super().notify(toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
         """Show a domain error (or an unexpected one) without crashing."""

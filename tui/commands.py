@@ -1,20 +1,68 @@
 """Command palette entries: sections, the current screen's actions, and every
-integration and blueprint by name."""
+integration and blueprint by name; and the provider that shows them literally."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits
+from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.screen import Screen
+from textual.system_commands import SystemCommandsProvider
 
 from store import blueprints, integrations, playbooks
 from store.errors import DomainError
 
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
+
+
+class LiteralCommands(SystemCommandsProvider):
+    """Textual's system-command provider, with every title and help shown as
+    text: they hold names from data, and Textual reads a string as markup (a
+    name like ``[link=x]y[/link]`` or ``Sale [/b]`` crashed the palette,
+    ``[bold red]X[/]`` was drawn red, ``Contracts [v2]`` lost ``[v2]``).
+    Escaping would not do: the fuzzy match and its highlight would run over the
+    escaped text, whose offsets are not the name's."""
+
+    async def discover(self) -> Hits:
+        commands = sorted(self.app.get_system_commands(self.screen), key=lambda c: c[0])
+        for title, help_text, callback, discover in commands:
+            if discover:
+                yield DiscoveryHit(Content(title), callback, text=title, help=_literal(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+            if (score := matcher.match(title)) > 0:
+                yield Hit(
+                    score,
+                    _highlight(matcher, title),
+                    callback,
+                    text=title,
+                    help=_literal(help_text),
+                )
+
+
+def _literal(text: str) -> Any:
+    """Help text as Content (typed ``str`` in Textual, which passes a Content
+    through ``Content.from_markup`` unchanged)."""
+    return Content(text)
+
+
+def _highlight(matcher: Matcher, title: str) -> Content:
+    """``Matcher.highlight`` over the title as text, not as markup."""
+    content = Content(title)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    if score:
+        for offset in offsets:
+            if not title[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _screen_actions(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemCommand]:

@@ -17,7 +17,10 @@ class ConfirmDialog(ModalScreen[bool]):
         width: 64; max-width: 100%; height: auto; border: thick $error 70%;
         background: $surface; padding: 1 2;
     }
-    ConfirmDialog .title { text-style: bold; margin-bottom: 1; }
+    ConfirmDialog .title {
+        text-style: bold; margin-bottom: 1;
+        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ConfirmDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmDialog Button { margin-left: 2; }
     """

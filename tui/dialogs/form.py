@@ -43,7 +43,10 @@ class FormDialog(ModalScreen[T], Generic[T]):
         width: 72; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary 70%; background: $surface; padding: 0 2;
     }
-    FormDialog .form-title { text-style: bold; margin: 1 0 0 0; }
+    FormDialog .form-title {
+        text-style: bold; margin: 1 0 0 0;
+        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     FormDialog .field-label { margin-top: 1; color: $text-muted; }
     FormDialog Input, FormDialog Select { background: $boost; }
     FormDialog Checkbox { margin-top: 1; }

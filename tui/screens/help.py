@@ -38,7 +38,13 @@ FORM_KEYS = [
 
 def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     t = Table(
-        title=title, title_justify="left", show_header=False, box=None, expand=True, padding=(0, 1)
+        # Text, not a str (Rich reads a str title as markup): the title may name a screen's object.
+        title=Text(title, style="table.title"),
+        title_justify="left",
+        show_header=False,
+        box=None,
+        expand=True,
+        padding=(0, 1),
     )
     t.add_column("key", style="bold", no_wrap=True, width=18)
     t.add_column("does", ratio=1)

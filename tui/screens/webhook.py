@@ -37,7 +37,8 @@ def _grid(rows: list[tuple[str, Text | str]]) -> Table:
     t.add_column(style="bold", no_wrap=True, min_width=13)
     t.add_column()
     for label, value in rows:
-        t.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+        # A long value (a 1000-character URL) wraps whole: it is what this page is about.
+        t.add_row(Text(label), value if isinstance(value, Text) else Text(value, overflow="fold"))
     return t
 
 
@@ -52,6 +53,8 @@ class WebhookScreen(BaseScreen):
     DEFAULT_CSS = """
     WebhookScreen #webhook-settings { height: auto; padding: 0 1; }
     WebhookScreen #log-title { height: 1; padding: 0 1; margin-top: 1; text-style: bold; }
+    /* A long URL, shown whole, may fill the screen: the page scrolls, the log keeps rows. */
+    WebhookScreen FilterTable { min-height: 6; }
     """
     BINDINGS = [
         Binding("t", "test", "Test", id="webhook.test"),

@@ -21,6 +21,7 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
+from tui.format import DIALOG_VALUE, shorten
 from tui.screens.tabs import TabContent
 from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
@@ -105,7 +106,8 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     admin.push_screen(
         ConfirmDialog(
             "Delete this webhook?",
-            f"{webhook.url} will stop receiving events. The webhook{logged} will be deleted.",
+            f"{shorten(webhook.url, DIALOG_VALUE, middle=True)} will stop receiving events. "
+            f"The webhook{logged} will be deleted.",
             yes="Delete",
         ),
         answered,

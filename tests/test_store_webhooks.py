@@ -153,6 +153,20 @@ def test_url_of_1000_characters_is_accepted(store, owner, custom):
     assert webhooks.create(store, owner, custom, url=url).url == url
 
 
+def test_url_of_1001_characters_is_refused_not_cut(store, owner, custom):
+    url = "https://hooks.example.com/" + "a" * (1001 - len("https://hooks.example.com/"))
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=url)
+    assert err.value.field == "url"
+    assert err.value.message == "The URL is 1001 characters long; at most 1000."
+    assert _rows(store) == []
+    w = webhooks.create(store, owner, custom, url=URL)
+    with pytest.raises(ValidationError) as err:
+        webhooks.update(store, owner, w.id, url=url)
+    assert err.value.field == "url" and "1001 characters long" in err.value.message
+    assert [r.url for r in _rows(store)] == [URL]
+
+
 def test_http_and_private_literals_only_when_the_account_allows(store, owner, custom):
     settings.set_allow_private_webhooks(store, owner, True)
     a = webhooks.create(store, owner, custom, url="http://10.0.0.1:8080/hook")

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook as StandardWebhook
+from textual import events
+from textual.widgets import Input, Static
 from werkzeug import Response
 
 from store import accounts, audit, clock, deliveries, marketplace, settings, webhooks
@@ -180,6 +182,29 @@ async def test_form_errors_stay_in_the_form(store, owner, receiver):
         assert app.screen.values()["url"] == receiver.url_for("/x")
     assert webhooks.list_for_integration(store, owner.account_id, iid) == []
     assert receiver.log == []
+
+
+async def test_a_url_over_1000_characters_is_refused_next_to_the_field(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    url = "https://hooks.example.com/" + "a" * (1001 - len("https://hooks.example.com/"))
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, WebhookForm)
+        # Pasted (typing 1001 keys is slow; a paste goes through max_length as typing does).
+        form.query_one("#f-url", Input).post_message(events.Paste(url))
+        await pilot.pause()
+        assert form.values()["url"] == url  # nothing cut
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = form.query_one("#e-url", Static)
+        assert error.has_class("shown")
+        assert "The URL is 1001 characters long; at most 1000." in str(error.render())
+        assert form.values()["url"] == url  # kept as typed
+    assert webhooks.list_for_integration(store, owner.account_id, iid) == []
 
 
 # -- never frozen ----------------------------------------------------------------------

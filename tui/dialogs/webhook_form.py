@@ -56,12 +56,9 @@ class WebhookForm(FormDialog[WebhookInfo]):
         super().__init__(
             "Create a webhook",
             [
-                FormField(
-                    "url",
-                    "URL",
-                    placeholder="https://",
-                    max_length=webhooks.URL_MAX,
-                ),
+                # No max_length: an Input would cut a pasted URL silently; the
+                # store refuses one over URL_MAX with its own message instead.
+                FormField("url", "URL", placeholder="https://"),
                 FormField(
                     "sign_key",
                     "Signing key (optional)",

@@ -81,6 +81,7 @@ class WebhookInfo:
     last_success: bool | None
     last_status: int | None
     last_error: str | None
+    version: int = 1  # edits pass the version they opened (optimistic concurrency)
 
     @property
     def events_label(self) -> str:
@@ -327,6 +328,7 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 last_success=d.success if d else None,
                 last_status=d.status_code if d else None,
                 last_error=d.error if d else None,
+                version=w.version,
             )
         )
     return out
@@ -493,15 +495,23 @@ def update(
     sign_key: object = _KEEP,
     event_types: object = _KEEP,
     verified: bool | None = None,
+    version: int | None = None,
 ) -> WebhookInfo:
     """Change a custom webhook. Omitted arguments stay as they are; ``sign_key=None``
     removes the key. A new URL or key is unverified unless ``verified`` says otherwise.
-    Managed webhooks are read-only (Conflict)."""
+    Managed webhooks are read-only (Conflict). With ``version`` (the one the edit
+    opened), a change made meanwhile by someone else is refused (Conflict) instead
+    of overwritten."""
     key = validate_sign_key(sign_key) if sign_key is not _KEEP else None  # type: ignore[arg-type]
     events = validate_event_types(event_types) if event_types is not _KEEP else ()  # type: ignore[arg-type]
     with store.write(actor.account_id) as s:
         require_manage(s, actor, "change webhooks")
         w, _integ = _changeable(s, actor, webhook_id)
+        if version is not None and w.version != version:
+            raise Conflict(
+                f"The webhook {_audit_url(w.url)} was changed by someone else meanwhile; "
+                "reopen it to see the latest version."
+            )
         account = s.get(Account, actor.account_id)
         assert account is not None
         changes: list[str] = []
@@ -525,6 +535,7 @@ def update(
         if verified is not None:
             w.verified = verified
         if changes:
+            w.version += 1
             s.add(w)
             audit.record(
                 s,

@@ -302,6 +302,31 @@ def test_update_changes_url_key_and_events(store, owner, custom):
     assert "signing key changed" in text and "signing key removed" in text and key not in text
 
 
+def test_two_edits_from_the_same_version_do_not_overwrite_each_other(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL)
+    assert w.version == 1
+    first = webhooks.update(
+        store, owner, w.id, url=URL + "/first", event_types=["contract:sign"], version=w.version
+    )
+    assert first.version == 2
+    with pytest.raises(Conflict) as err:
+        webhooks.update(store, owner, w.id, url=URL + "/second", sign_key=None, version=w.version)
+    assert err.value.message == (
+        "The webhook https://hooks.example.com/oneflow/first was changed by someone else "
+        "meanwhile; reopen it to see the latest version."
+    )
+    after = webhooks.get(store, owner.account_id, w.id)
+    assert (after.url, after.event_types, after.version) == (
+        URL + "/first",
+        ("contract:sign",),
+        2,
+    )
+    assert _audit_text(store).count("webhook.update") == 1
+    # From the version it now has, the edit goes through.
+    again = webhooks.update(store, owner, w.id, url=URL + "/second", version=after.version)
+    assert (again.url, again.version) == (URL + "/second", 3)
+
+
 def test_delete_removes_the_webhook_and_its_log(store, owner, member, custom):
     from datetime import UTC, datetime
 

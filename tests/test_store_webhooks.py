@@ -59,7 +59,12 @@ def test_mask_never_shows_the_key():
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("short-key", "at least 16 characters; this one has 9"),
+        (
+            "short-key",
+            "at least 24 bytes (plain letters and digits are one byte each); this one has 9",
+        ),
+        ("Summer2026Summer", "at least 24 bytes"),
+        ("Xq7#vR2m!Lp9@Tz4", "this one has 16. Type a longer one, or press ctrl+g"),
         ("whsec_not base64!!", "base64 of at least 16 bytes"),
         ("whsec_" + base64.b64encode(b"x" * 8).decode(), "base64 of at least 16 bytes"),
         ("line\nbreak-in-the-key", "control characters"),
@@ -73,6 +78,86 @@ def test_bad_keys_are_refused_without_repeating_them(store, owner, custom, key, 
     assert message in err.value.message
     assert key.strip() not in err.value.message
     assert _rows(store) == []  # nothing created
+
+
+WEAK_KEYS = [
+    "Summer2026Summer2026Summer",
+    "Password1234567890!!!!!!",
+    "P@ssw0rd-P@ssw0rd-2026-2027",
+    "Welcome2026!Welcome2026!",
+    "ababababababababababababab",
+    "qwertyuiop1234567890asdfgh",
+    "correct horse battery staple",
+    "our-webhook-signing-secret-key",
+    "Oneflow-Webhook-2026-Secret!",
+    "x1y2z3x1y2z3x1y2z3x1y2z3x1y2",
+]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_guessable_typed_keys_are_refused_with_the_reason(store, owner, custom, key):
+    assert len(key.encode()) >= 24
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    assert err.value.field == "sign_key"
+    message = err.value.message
+    assert message.startswith("This signing key is too easy to guess: it is mostly ")
+    assert "at least 16 characters that are not common words, years, sequences" in message
+    assert "press ctrl+g to generate one" in message
+    assert key not in message and key.lower() not in message.lower()
+    assert _rows(store) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a typed signing key, 32 chars ok",
+        "my cat Zorro eats 3 mice per week",
+        "x7#Lq9!vR2mT@8kZpW4sN0yB",
+        "ourERPreceivesOrdersFrom7Shops",
+        "Gröna ängar, tysta åar: 9 båtar",
+        "ЖёлтыйКотПьётМолоко",  # 19 characters, 38 bytes of UTF-8
+    ],
+)
+def test_long_unguessable_typed_keys_are_accepted(store, owner, custom, key):
+    w = webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    assert w.signed and not w.key_generated
+    [row] = _rows(store)
+    assert row.sign_key == key
+
+
+def test_the_24_bytes_are_counted_in_utf8(store, owner, custom):
+    with pytest.raises(ValidationError) as err:  # 11 characters, 21 bytes
+        webhooks.create(store, owner, custom, url=URL, sign_key="ЖёлтыйКотЖ!")
+    assert "this one has 21" in err.value.message
+
+
+def test_a_short_typed_key_saved_before_keeps_working(store, owner, custom):
+    """Keys saved under the old rule (16 characters) are not changed or refused;
+    only a new or changed key is checked."""
+    old_key = "Summer2026Summer"
+    w = webhooks.create(store, owner, custom, url=URL)
+    with store.write(owner.account_id) as s:  # as an older release saved it
+        row = s.get(Webhook, w.id)
+        row.sign_key = old_key
+        s.add(row)
+    u = webhooks.update(store, owner, w.id, url=URL + "/v2", event_types=["contract:sign"])
+    assert u.signed and u.url == URL + "/v2"
+    u = webhooks.update(store, owner, w.id, sign_key=old_key)  # the form sends it unchanged
+    assert u.signed
+    with pytest.raises(ValidationError) as err:
+        webhooks.update(store, owner, w.id, sign_key="Winter2027Winter2027Winter")
+    assert err.value.field == "sign_key" and "too easy to guess" in err.value.message
+    assert webhooks.reveal_key(store, owner, w.id) == old_key
+
+
+def test_receiver_secret_of_typed_and_generated_keys():
+    typed = "a typed signing key, 32 chars ok"
+    secret = webhooks.receiver_secret(typed)
+    assert secret == "whsec_" + base64.b64encode(typed.encode()).decode()
+    assert webhooks.hmac_key(secret) == webhooks.hmac_key(typed) == typed.encode()
+    generated = webhooks.generate_signing_key()
+    assert webhooks.receiver_secret(generated) == generated
 
 
 # -- create ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from store import accounts, audit, clock, deliveries, marketplace, settings, web
 from store.catalog import CUSTOM_KEY
 from store.db import Store
 from store.deliveries import AttemptResult, Event
+from tui import clipboard
 from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
@@ -33,6 +34,7 @@ from tui.dialogs.webhook_form import WebhookForm
 from tui.screens.help import HelpScreen
 from tui.screens.webhook import DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
+from tui.widgets.footer import Footer
 
 from .ui import flat, screen_text, type_text
 
@@ -307,6 +309,110 @@ async def test_reveal_key_is_explicit_and_audited(store, owner):
         assert isinstance(app.screen, WebhookScreen) and key not in flat(app)
     entries = audit.entries(store, owner.account_id, text="reveal_key")
     assert len(entries) == 2 and all(key not in e.detail for e in entries)
+
+
+def footer_labels(app) -> list[str]:
+    keys, _palette = app.screen.query_one(Footer).keys()
+    return [f"{k.display} {k.description}" for k in keys]
+
+
+async def test_footer_says_hide_key_while_the_key_is_revealed(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    webhooks.create(
+        store,
+        owner,
+        iid,
+        url="https://hooks.example.com/a",
+        sign_key=webhooks.generate_signing_key(),
+    )
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Hide key" in footer_labels(app) and "r Reveal key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Hide key" in footer_labels(app)
+        await pilot.press("escape", "enter")  # leaving the page hides the key
+        await pilot.pause()
+        assert isinstance(app.screen, WebhookScreen)
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+
+
+async def test_a_typed_key_shows_its_receiver_secret_masked_revealed_copied(
+    store, owner, monkeypatch
+):
+    copied: list[str] = []
+    monkeypatch.setattr(clipboard, "no_local_clipboard", lambda *a, **k: None)
+    monkeypatch.setattr(clipboard, "_local_copy", copied.append)
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    typed = "a typed signing key, 32 chars ok"
+    secret = webhooks.receiver_secret(typed)
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/a", sign_key=typed)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = flat(app)
+        assert "Receiver secret" in text and webhooks.mask_key(secret) in text
+        assert "paste this into a Standard Webhooks library" in text
+        assert secret not in text and typed not in text
+        assert "w Copy receiver secret" in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        text = flat(app)
+        assert typed in text and secret in text
+        await pilot.press("r", "w")
+        await pilot.pause()
+        assert copied == [secret] and app.clipboard == secret
+        assert secret not in flat(app)
+
+
+async def test_a_generated_key_has_no_separate_receiver_secret(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    key = webhooks.generate_signing_key()
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/a", sign_key=key)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Receiver secret" not in flat(app)
+        assert not any("receiver secret" in label for label in footer_labels(app))
+
+
+async def test_a_guessable_typed_key_is_refused_under_the_key_field(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        form = app.screen
+        await type_text(pilot, "https://hooks.example.com/x")
+        await pilot.press("tab")
+        await type_text(pilot, "Summer2026Summer2026Summer")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = form.query_one("#e-sign_key", Static)
+        assert error.has_class("shown")
+        shown = str(error.render())
+        assert shown.startswith("This signing key is too easy to guess")
+        assert "press ctrl+g to generate one" in shown
+        assert form.values()["sign_key"] == "Summer2026Summer2026Summer"  # kept
+        await pilot.press("ctrl+g", "ctrl+s")  # a generated key goes through
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+    [w] = webhooks.list_for_integration(store, owner.account_id, iid)
+    assert w.key_generated
 
 
 async def test_delete_after_confirmation(store, owner):

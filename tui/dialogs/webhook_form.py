@@ -62,7 +62,8 @@ class WebhookForm(FormDialog[WebhookInfo]):
                 FormField(
                     "sign_key",
                     "Signing key (optional)",
-                    placeholder="ctrl+g generates one, or type at least 16 characters",
+                    placeholder="ctrl+g generates one, or type at least "
+                    f"{webhooks.TYPED_KEY_MIN_BYTES} characters",
                     help="Give it to your receiver; masked once saved.",
                 ),
                 FormField("event_types", "Event types (space toggles)", kind="events"),

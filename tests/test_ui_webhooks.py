@@ -415,6 +415,38 @@ async def test_a_guessable_typed_key_is_refused_under_the_key_field(store, owner
     assert w.key_generated
 
 
+async def test_presenter_mode_masks_the_signing_key_field(store, owner):
+    """Presenting, the key field is masked: a generated key (ctrl+g) or a typed one
+    never shows in clear; presenting off shows it again (issue 13, item 15)."""
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner, presenter=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, WebhookForm)
+        field = form.query_one("#f-sign_key", Input)
+        assert field.password
+        assert not form.query_one("#f-url", Input).password  # only secrets are masked
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        key = form.values()["sign_key"]
+        assert key.startswith("whsec_")
+        assert key not in screen_text(app) and key[6:20] not in screen_text(app)
+        typed = "x7#Lq9!vR2mT@8kZpW4sN0yB"
+        field.value = ""
+        await type_text(pilot, typed)
+        assert form.values()["sign_key"] == typed and typed not in screen_text(app)
+
+        app.action_toggle_presenter()  # off: the field shows what it holds again
+        await pilot.pause()
+        assert not field.password and typed in screen_text(app)
+        app.action_toggle_presenter()  # on again, with the form open
+        await pilot.pause()
+        assert field.password and typed not in screen_text(app)
+
+
 async def test_delete_after_confirmation(store, owner):
     iid = marketplace.enable(store, owner, CUSTOM_KEY)
     webhooks.create(store, owner, iid, url="https://hooks.example.com/a")

@@ -287,6 +287,31 @@ def validate_url(url: object, *, allow_private: bool) -> str:
     return url
 
 
+def private_reason(url: str) -> str | None:
+    """Why ``url`` needs *Allow webhooks to private networks*, as far as is known
+    without looking the host name up: plain ``http``, an IP literal the guard
+    refuses, or ``localhost``. None when nothing is known (a host name may still
+    resolve to a private address: that is checked when sending)."""
+    from . import guard
+
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    reasons = []
+    if parts.scheme.lower() == "http":
+        reasons.append("plain http")
+    literal = guard.literal_address(host)
+    if literal is not None:
+        why = guard.classify(literal)
+        if why:
+            reasons.append(f"{host} is {why}")
+    elif host == "localhost" or host.endswith(".localhost"):
+        reasons.append(f"{host} is a loopback name")
+    return "; ".join(reasons) or None
+
+
 def validate_event_types(event_types: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
     """The chosen event types in the platform's order; empty (or None) means all."""
     if not event_types:

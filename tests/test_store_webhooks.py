@@ -252,6 +252,39 @@ def test_url_of_1001_characters_is_refused_not_cut(store, owner, custom):
     assert [r.url for r in _rows(store)] == [URL]
 
 
+def test_webhooks_needing_private_networks_are_listed_without_dns(store, owner, custom):
+    settings.set_allow_private_webhooks(store, owner, True)
+    marketplace.enable(store, owner, "salesforce")  # its managed webhooks are public
+    urls = [
+        "http://10.0.0.5:8080/hook",
+        "https://hooks.example.com/public",
+        "https://127.0.0.1:8443/x",
+        "https://localhost:8443/x",
+        "https://[::ffff:192.168.1.10]/x",
+        "http://intranet.example/hook",
+        "https://192.0.0.9/anycast",  # globally reachable in the registry
+        "https://internal.example.com/resolves-anywhere",  # not looked up
+    ]
+    for url in urls:
+        webhooks.create(store, owner, custom, url=url)
+    found = settings.webhooks_needing_private_networks(store, owner.account_id)
+    assert [(u.url, u.reason) for u in found] == [
+        ("http://10.0.0.5:8080/hook", "plain http; 10.0.0.5 is a private-network address"),
+        ("https://127.0.0.1:8443/x", "127.0.0.1 is a loopback address"),
+        ("https://localhost:8443/x", "localhost is a loopback name"),
+        (
+            "https://[::ffff:192.168.1.10]/x",
+            "::ffff:192.168.1.10 is an IPv4-mapped IPv6 form of 192.168.1.10, a "
+            "private-network address",
+        ),
+        ("http://intranet.example/hook", "plain http"),
+    ]
+    assert {u.integration_name for u in found} == {"Custom integration"}
+    # A paused integration's webhooks do not send: nothing to warn about.
+    marketplace.disable(store, owner, "custom")
+    assert settings.webhooks_needing_private_networks(store, owner.account_id) == []
+
+
 def test_http_and_private_literals_only_when_the_account_allows(store, owner, custom):
     settings.set_allow_private_webhooks(store, owner, True)
     a = webhooks.create(store, owner, custom, url="http://10.0.0.1:8080/hook")

@@ -447,6 +447,56 @@ async def test_presenter_mode_masks_the_signing_key_field(store, owner):
         assert field.password and typed not in screen_text(app)
 
 
+async def test_turning_private_networks_off_names_the_webhooks_that_need_them(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    intranet = "http://10.0.0.5:8080/" + "long/" * 20 + "hook"
+    webhooks.create(store, owner, iid, url=intranet)
+    webhooks.create(store, owner, iid, url="https://localhost:8443/hook")
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/public")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, FormDialog)
+        await pilot.press("tab", "space", "ctrl+s")  # untick, save
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))  # as it wraps
+        assert "Turn off 'Allow webhooks to private networks'?" in text
+        assert "2 active webhooks of this account need private networks" in text
+        assert intranet[:47] + "…" in text
+        assert intranet not in text  # shortened
+        assert "plain http; 10.0.0.5 is a private-network address" in text
+        assert "https://localhost:8443/hook (localhost is a loopback name)" in text
+        assert "hooks.example.com" not in text
+        assert "Host names are not looked up here" in text
+
+        await pilot.press("n")  # no: back in the form, nothing changed
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        assert settings.webhook_settings(store, owner.account_id).allow_private
+
+        await pilot.press("ctrl+s", "y")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog | ConfirmDialog)
+        assert "private networks off (s)" in flat(app)
+    assert not settings.webhook_settings(store, owner.account_id).allow_private
+
+
+async def test_turning_private_networks_off_without_private_webhooks_asks_nothing(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/public")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("s", "tab", "space", "ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog | ConfirmDialog)
+    assert not settings.webhook_settings(store, owner.account_id).allow_private
+
+
 async def test_delete_after_confirmation(store, owner):
     iid = marketplace.enable(store, owner, CUSTOM_KEY)
     webhooks.create(store, owner, iid, url="https://hooks.example.com/a")

@@ -226,14 +226,12 @@ def check_typed_key(key: str) -> None:
         )
     found = keycheck.guessability(key)
     if found.guessable:
-        kinds = ", ".join(found.kinds) if found.kinds else "guessable parts"
         raise ValidationError(
             "sign_key",
-            f"This signing key is too easy to guess: it is mostly {kinds}, and only "
-            f"{found.own} of its {found.length} characters are not. Anyone who can read "
-            "the delivery log can test guesses against its signatures offline. A typed "
-            f"key needs at least {keycheck.OWN_MIN} characters that are not common words, "
-            "years, sequences (abc, 123, qwerty) or repeats; or press ctrl+g to generate one.",
+            f"This signing key is too easy to guess: only {found.own} of its {found.length} "
+            "characters are not common words, years, sequences (abc, 123, qwerty) or "
+            f"repeats; a typed key needs {keycheck.OWN_MIN}, because anyone who can read the "
+            "delivery log can test guesses offline. Press ctrl+g to generate one.",
         )
 
 

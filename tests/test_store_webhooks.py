@@ -101,9 +101,10 @@ def test_guessable_typed_keys_are_refused_with_the_reason(store, owner, custom, 
         webhooks.create(store, owner, custom, url=URL, sign_key=key)
     assert err.value.field == "sign_key"
     message = err.value.message
-    assert message.startswith("This signing key is too easy to guess: it is mostly ")
-    assert "at least 16 characters that are not common words, years, sequences" in message
-    assert "press ctrl+g to generate one" in message
+    assert message.startswith("This signing key is too easy to guess: only ")
+    assert "characters are not common words, years, sequences (abc, 123, qwerty)" in message
+    assert "a typed key needs 16" in message
+    assert message.endswith("Press ctrl+g to generate one.")
     assert key not in message and key.lower() not in message.lower()
     assert _rows(store) == []
 

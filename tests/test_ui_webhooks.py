@@ -406,7 +406,7 @@ async def test_a_guessable_typed_key_is_refused_under_the_key_field(store, owner
         assert error.has_class("shown")
         shown = str(error.render())
         assert shown.startswith("This signing key is too easy to guess")
-        assert "press ctrl+g to generate one" in shown
+        assert "Press ctrl+g to generate one." in shown
         assert form.values()["sign_key"] == "Summer2026Summer2026Summer"  # kept
         await pilot.press("ctrl+g", "ctrl+s")  # a generated key goes through
         await pilot.pause()

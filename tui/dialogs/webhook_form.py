@@ -56,16 +56,14 @@ class WebhookForm(FormDialog[WebhookInfo]):
         super().__init__(
             "Create a webhook",
             [
-                FormField(
-                    "url",
-                    "URL",
-                    placeholder="https://",
-                    max_length=webhooks.URL_MAX,
-                ),
+                # No max_length: an Input would cut a pasted URL silently; the
+                # store refuses one over URL_MAX with its own message instead.
+                FormField("url", "URL", placeholder="https://"),
                 FormField(
                     "sign_key",
                     "Signing key (optional)",
-                    placeholder="ctrl+g generates one, or type at least 16 characters",
+                    placeholder="ctrl+g generates one, or type at least "
+                    f"{webhooks.TYPED_KEY_MIN_BYTES} characters",
                     help="Give it to your receiver; masked once saved.",
                 ),
                 FormField("event_types", "Event types (space toggles)", kind="events"),

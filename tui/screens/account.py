@@ -76,6 +76,23 @@ def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Tab
     return out
 
 
+class SettingsForm(FormDialog[bool]):
+    """Turning private networks off asks first when active webhooks need them."""
+
+    def __init__(self, *args: Any, was_on: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.was_on = was_on  # private networks were allowed when the form opened
+
+    def action_confirm(self) -> None:
+        turning_off = self.was_on and not self.values()["allow_private"]
+        if not turning_off:
+            super().action_confirm()
+            return
+        from tui.screens.webhooks_tab import confirm_private_off
+
+        confirm_private_off(self.app, super().action_confirm)
+
+
 def settings_form(admin, ov: AccountOverview) -> FormDialog:
     """Webhook timeout and private networks; Confirm saves both (each audit-logged)."""
 
@@ -93,7 +110,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
         settings.set_allow_private_webhooks(admin.store, admin.actor, bool(v["allow_private"]))
         return True
 
-    return FormDialog(
+    return SettingsForm(
         "Account settings",
         [
             FormField(
@@ -114,6 +131,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
         ],
         submit,
         confirm_label="Save",
+        was_on=ov.info.allow_private_webhooks,
     )
 
 

@@ -2,12 +2,16 @@
 delivery's page (the request as sent, the response as read, resend).
 
 The signing key is masked; `r` reveals it (audit-logged) until `r` again or
-the page is left. Tests and resends run in app workers.
+the page is left, and the footer says `r Hide key` meanwhile. A typed key also
+shows its Standard Webhooks secret (``whsec_`` + base64 of its bytes: what a
+receiver pastes into an official library), masked and revealed with it; `w`
+copies that one. Tests and resends run in app workers.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from rich.table import Table
 from rich.text import Text
@@ -60,8 +64,11 @@ class WebhookScreen(BaseScreen):
         Binding("t", "test", "Test", id="webhook.test"),
         Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
         Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
+        Binding("w", "copy_secret", "Copy receiver secret", id="webhook.copy_secret"),
         Binding("d", "delete", "Delete", id="webhook.delete"),
     ]
+    REVEAL_LABEL = "Reveal key"
+    HIDE_LABEL = "Hide key"
 
     def __init__(self, webhook_id: int) -> None:
         super().__init__()
@@ -91,8 +98,26 @@ class WebhookScreen(BaseScreen):
         # A revealed key does not outlive the visit. Redrawn from what is shown,
         # not reloaded: the screen may be leaving because its webhook is gone.
         if self._revealed is not None:
-            self._revealed = None
-            self._show_settings()
+            self._set_revealed(None)
+
+    def _set_revealed(self, key: str | None) -> None:
+        """Show or hide the key, and say in the footer what `r` does now."""
+        self._revealed = key
+        label = self.REVEAL_LABEL if key is None else self.HIDE_LABEL
+        # The binding keeps its id and key (a remapped key stays remapped: the
+        # keymap is applied to these bindings when the footer reads them).
+        for bindings in self._bindings.key_to_bindings.values():
+            for i, b in enumerate(bindings):
+                if b.id == "webhook.reveal" and b.description != label:
+                    bindings[i] = replace(b, description=label)
+        self.refresh_bindings()
+        self._show_settings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_secret":
+            # Only a typed key has a receiver secret of its own (a generated key is one).
+            return self.info is not None and bool(self.info.receiver_secret_masked)
+        return super().check_action(action, parameters)
 
     def reload(self, select: str | None = None) -> None:
         if not self.is_attached:
@@ -106,6 +131,7 @@ class WebhookScreen(BaseScreen):
             self.admin.report(exc)
             return
         self._show_settings()
+        self.refresh_bindings()  # `w` applies to a typed key only
         self._show_entries(select)
 
     def _show_settings(self) -> None:
@@ -115,14 +141,21 @@ class WebhookScreen(BaseScreen):
         self.query_one("#title", Static).update(
             Text(f"Integrations › {w.integration_name} › Webhook")
         )
+        secret: Text | None = None
         if not w.signed:
             key = Text("none (deliveries are not signed)")
         elif self._revealed is not None:
             key = Text(self._revealed, style="bold yellow")
             key.append("  (r hides)", style="dim")
+            if w.receiver_secret_masked:
+                secret = Text(webhooks.receiver_secret(self._revealed), style="bold yellow")
         else:
             kind = "generated" if w.key_generated else "typed"
             key = Text(f"{w.key_masked}  ({kind}; r reveals, c copies)")
+            if w.receiver_secret_masked:
+                secret = Text(w.receiver_secret_masked)
+        if secret is not None:
+            secret.append("  (paste this into a Standard Webhooks library; w copies)", style="dim")
         state = "active" if w.active else "paused: its integration is disabled"
         if w.managed:
             state += " · managed by the integration, read-only"
@@ -132,6 +165,7 @@ class WebhookScreen(BaseScreen):
                     ("URL", w.url),
                     ("Events", w.events_label),
                     ("Signing key", key),
+                    *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
                     ("Status", "testing…" if self.testing else state),
                     ("Created", f"{_when(w.created_at)} by {w.created_by}"),
@@ -209,17 +243,22 @@ class WebhookScreen(BaseScreen):
         if self.info is None or not self.info.signed:
             return
         if self._revealed is not None:
-            self._revealed = None
+            self._set_revealed(None)
         elif self.admin.may_manage("reveal signing keys"):
             try:
-                self._revealed = webhooks.reveal_key(
-                    self.admin.store, self.admin.actor, self.webhook_id
-                )
+                key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
             except DomainError as exc:
                 self.admin.report(exc)
-        self._show_settings()
+                return
+            self._set_revealed(key)
 
     def action_copy_key(self) -> None:
+        self._copy(receiver=False)
+
+    def action_copy_secret(self) -> None:
+        self._copy(receiver=True)
+
+    def _copy(self, *, receiver: bool) -> None:
         if self.info is None or not self.info.signed:
             return
         if not self.admin.may_manage("copy signing keys"):
@@ -232,7 +271,7 @@ class WebhookScreen(BaseScreen):
         if key:
             from tui import clipboard
 
-            clipboard.copy(self.app, key)
+            clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
 
     def action_delete(self) -> None:
         w = self.info

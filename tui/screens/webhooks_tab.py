@@ -114,6 +114,57 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     )
 
 
+WARN_AT_MOST = 6  # webhooks named in the warning; the rest are counted
+WARN_URL_WIDTH = 48
+
+
+def private_off_warning(found: list[settings.PrivateUse]) -> str:
+    """The confirmation's text: the webhooks that would stop, URLs shortened."""
+    n = len(found)
+    lines = [
+        f"{n} active webhook{'s' if n != 1 else ''} of this account "
+        f"{'need' if n != 1 else 'needs'} private networks; from the next delivery "
+        f"{'they' if n != 1 else 'it'} will be refused:"
+    ]
+    for use in found[:WARN_AT_MOST]:
+        url = use.url if len(use.url) <= WARN_URL_WIDTH else use.url[: WARN_URL_WIDTH - 1] + "…"
+        lines.append(f"• {url} ({use.reason})")
+    if n > WARN_AT_MOST:
+        lines.append(f"… and {n - WARN_AT_MOST} more.")
+    lines.append(
+        "Host names are not looked up here: one that resolves to a private address "
+        "is refused when it sends."
+    )
+    return "\n".join(lines)
+
+
+def confirm_private_off(admin, proceed) -> None:
+    """Before *Allow webhooks to private networks* is turned off: if active webhooks
+    use http or private destinations, name them and ask; ``proceed`` runs when
+    none do, or on yes. Nothing changes on no."""
+    try:
+        found = settings.webhooks_needing_private_networks(admin.store, admin.actor.account_id)
+    except DomainError as exc:
+        admin.report(exc)
+        return
+    if not found:
+        proceed()
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            proceed()
+
+    admin.push_screen(
+        ConfirmDialog(
+            f"Turn off '{settings.ALLOW_PRIVATE_LABEL}'?",
+            private_off_warning(found),
+            yes="Turn off",
+        ),
+        answered,
+    )
+
+
 def open_settings(admin, done=None) -> None:
     """The account's webhook settings (timeout, private networks), for users with
     the permission; the same form as the Account view's."""

@@ -149,6 +149,15 @@ def account_info(store: Store, account_id: int) -> AccountInfo:
         )
 
 
+def name_and_plan(store: Store, account_id: int) -> tuple[str, str]:
+    """The account's name and plan, in one small query (the header shows them)."""
+    with store.read() as s:
+        row = s.exec(select(Account.name, Account.plan).where(Account.id == account_id)).first()
+    if row is None:
+        raise NotFound("The account no longer exists.")
+    return row[0], row[1]
+
+
 def first_account_id(store: Store) -> int:
     with store.read() as s:
         aid = s.exec(select(Account.id).order_by(Account.id).limit(1)).first()

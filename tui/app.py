@@ -51,6 +51,48 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+# Textual's one-line Header: the icon (8 columns) and the clock's space (10) beside
+# the title, which shows as "TITLE — SUB_TITLE" and is cut with an ellipsis.
+_HEADER_CHROME = 8 + 10
+_MIN_NAME = 8  # an account name is not shortened below this (with its ellipsis)
+
+
+def _cut(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` terminal cells, ending in "…" when cut."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= cells:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > cells - 1:
+            break
+        out, used = out + ch, used + w
+    return out.rstrip() + "…"
+
+
+def fit_sub_title(
+    title: str, account: str, plan: str, login: str, role: str, read_only: bool, width: int
+) -> str:
+    """The header's sub-title for a terminal ``width`` columns wide.
+
+    Account name, plan, login and role matter most: when the whole line does
+    not fit, ", read-only" becomes ", ro" first, then the account name is
+    shortened with an ellipsis (to no less than a few characters). Whatever
+    still does not fit is cut by the header itself."""
+    from rich.cells import cell_len
+
+    budget = width - _HEADER_CHROME - cell_len(title) - len(" — ")
+    full = f"{account} · {plan} · {login} ({role}{', read-only' if read_only else ''})"
+    if cell_len(full) <= budget:
+        return full
+    tail = f" · {plan} · {login} ({role}{', ro' if read_only else ''})"
+    if cell_len(account) + cell_len(tail) <= budget:
+        return account + tail
+    return _cut(account, max(_MIN_NAME, budget - cell_len(tail))) + tail
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -136,7 +178,7 @@ class IntegrationsAdmin(App[None]):
         self._size_console(self.size.width, self.size.height)
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
-        self.refresh_title()
+        # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
         upgraded = self._store.upgrade_notice if self._store is not None else None
@@ -152,6 +194,7 @@ class IntegrationsAdmin(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_console(event.size.width, event.size.height)
+        self._show_title(event.size.width)  # from what was read: no store round trip
 
     def _size_console(self, width: int, height: int) -> None:
         """Tell Rich's console the terminal's size. Textual leaves it unset, and
@@ -202,20 +245,33 @@ class IntegrationsAdmin(App[None]):
             return
         self.call_from_thread(freeze_startup_objects)
 
+    _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
+
     def refresh_title(self) -> None:
+        """The header follows the account's name and plan (the operator may change
+        the plan while the program runs): read again, in one small query, each
+        time a screen is shown (BaseScreen.on_screen_resume), never per key."""
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
+            self._title_account = (info.name, info.plan)
         else:
             from store import accounts
 
             try:
-                info = accounts.account_info(self.store, self.actor.account_id)
+                self._title_account = accounts.name_and_plan(self.store, self.actor.account_id)
             except DomainError as exc:
                 self.report(exc)
                 return
+        self._show_title(self.size.width)
+
+    def _show_title(self, width: int) -> None:
+        if self._title_account is None:
+            return
+        name, plan = self._title_account
         role = "owner" if self.actor.is_owner else "member"
-        perm = "" if self.actor.can_manage else ", read-only"
-        self.sub_title = f"{info.name} · {info.plan} · {self.actor.login} ({role}{perm})"
+        self.sub_title = fit_sub_title(
+            self.title, name, plan, self.actor.login, role, not self.actor.can_manage, width
+        )
 
     # -- shared by screens -----------------------------------------------------------
 
@@ -257,6 +313,16 @@ class IntegrationsAdmin(App[None]):
             timeout=8,
         )
         return False
+
+    def refused_by_plan(self, suspended: str) -> bool:
+        """Say at once, before any form or confirmation opens, that a change is
+        refused because its integration is suspended by the plan. ``suspended``
+        is the store's words (``IntegrationInfo.suspended`` and the like), ""
+        when it runs: then nothing is said and False returned."""
+        if not suspended:
+            return False
+        self.notify(suspended, title="Plan required", severity="warning", timeout=10)
+        return True
 
     # -- actions -------------------------------------------------------------------
 

@@ -120,7 +120,10 @@ class WebhookScreen(BaseScreen):
         else:
             kind = "generated" if w.key_generated else "typed"
             key = Text(f"{w.key_masked}  ({kind}; r reveals, c copies)")
-        state = "active" if w.active else "paused: its integration is disabled"
+        if w.suspended:
+            state = "suspended by the plan: " + w.suspended
+        else:
+            state = "active" if w.active else "paused: its integration is disabled"
         if w.managed:
             state += " · managed by the integration, read-only"
         self.query_one("#webhook-settings", Static).update(
@@ -185,7 +188,8 @@ class WebhookScreen(BaseScreen):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        suspended = self.info.suspended if self.info is not None else ""
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
 
     def action_test(self) -> None:
         if self.info is None or not self._may("test webhooks"):

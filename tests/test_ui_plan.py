@@ -129,3 +129,22 @@ def test_fit_sub_title_shortens_in_order():
     assert fit_sub_title(*short, True, 75) == "Acme · Free · sara (member, ro)"
     # Never shorter than a few characters of the name; the header cuts the rest.
     assert fit_sub_title(*args, False, 40).startswith("Northwi…")
+
+
+async def test_playbook_page_on_free_refuses_new_data_fields_at_once(store, owner):
+    from store import playbooks
+
+    pb = playbooks.create(store, owner, name="Sales")
+    _set_plan(store, owner.account_id, "Free")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("p", "enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+        assert notes(app)[-1].startswith(
+            "You cannot add data fields: playbooks need the Essentials plan or higher; "
+            "this account is on Free."
+        )
+    assert playbooks.detail(store, owner.account_id, pb.id).data_fields == ()

@@ -324,6 +324,21 @@ class IntegrationsAdmin(App[None]):
         self.notify(suspended, title="Plan required", severity="warning", timeout=10)
         return True
 
+    def may_change_playbooks(self, doing: str) -> bool:
+        """``may_manage``, then the plan: playbooks are created and changed on a paid
+        plan only (the store's words, said before any form opens). The plan is the
+        one the header shows, re-read each time a screen is shown: no extra query."""
+        if not self.may_manage(doing):
+            return False
+        from store import catalog
+
+        plan = self._title_account[1] if self._title_account else None
+        refusal = catalog.playbooks_refusal(plan, doing) if plan else None
+        if refusal:
+            self.notify(refusal, title="Plan required", severity="warning", timeout=10)
+            return False
+        return True
+
     # -- actions -------------------------------------------------------------------
 
     def action_section(self, mode: str) -> None:

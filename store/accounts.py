@@ -429,7 +429,11 @@ def plan_change_effects(
             continue
         what = u.label.removesuffix(" per playbook").lower()
         has = f"{u.used} {what if u.used != 1 else what.removesuffix('s')}"
-        until = f" until there are fewer than {value}" if value else ""
+        until = (
+            f" until there are fewer than {value}"
+            if value > 1
+            else (" until there are none" if value == 1 else "")
+        )
         if u.per_playbook:
             warnings.append(
                 f"{key} {value} is below current use: the playbook {u.where!r} already has "

@@ -239,17 +239,24 @@ def _account(args) -> int:
     print(f"Data fields            {info.limit_data_fields} per playbook")
     from store import integrations
 
-    for i in integrations.active(store, account_id):
-        if i.suspended:
-            print(f"Suspended {i.name}: {i.suspended}")
+    suspended = [i for i in integrations.active(store, account_id) if i.suspended]
+    for i in suspended:
+        print(f"{i.name:<22} {i.suspension_label} (nothing deleted; the plan restores it)")
     return 0
 
 
 def _confirmed(warnings: Sequence[str], yes: bool) -> bool:
     """List what a change will do and ask first: y/N on a terminal, --yes otherwise."""
+    import shutil
+    import textwrap
+
+    width = max(40, min(100, shutil.get_terminal_size().columns) - 1)
     print("This change has consequences:", file=sys.stderr)
     for w in warnings:
-        print(f"  - {w}", file=sys.stderr)
+        print(
+            textwrap.fill(w, width, initial_indent="  - ", subsequent_indent="    "),
+            file=sys.stderr,
+        )
     if yes:
         return True
     if not sys.stdin.isatty():

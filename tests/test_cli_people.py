@@ -122,7 +122,7 @@ def test_account_set_downgrade_with_yes_warns_and_applies(store, owner, capsys, 
     assert rc == 0
     assert "Custom integration will be suspended" in " ".join(err.split())
     assert "Plan      Free" in out
-    assert "Custom integration     Suspended: needs Business (nothing deleted" in out
+    assert "Custom integration     Suspended: needs Business\n" in out
     assert accounts.account_info(store, owner.account_id).plan == "Free"
 
     # Upgrading needs no confirmation and says what works again.

@@ -36,6 +36,7 @@ async def test_suspended_integration_is_said_and_n_refused_at_once(store, owner)
         await pilot.press("enter")
         await pilot.pause()
         assert SUSPENDED in flat(app)  # the banner of the integration's page
+        assert "Suspended: needs Business" in screen_text(app)  # its Details
         await pilot.press("2")
         await pilot.pause()
         assert SUSPENDED in flat(app)  # on every tab

@@ -241,7 +241,9 @@ def _account(args) -> int:
 
     suspended = [i for i in integrations.active(store, account_id) if i.suspended]
     for i in suspended:
-        print(f"{i.name:<22} {i.suspension_label} (nothing deleted; the plan restores it)")
+        print(f"{i.name:<22} {i.suspension_label}")
+    if suspended:
+        print("(Suspended: nothing deleted; a plan that includes it restores it as it was.)")
     return 0
 
 

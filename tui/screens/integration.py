@@ -23,6 +23,13 @@ def when(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
 
 
+def _tokens(info: IntegrationInfo) -> str:
+    if info.native:
+        return "managed automatically" + (" (not verifying)" if info.suspended else "")
+    # Not revoked: active, or not verifying while the plan suspends the integration.
+    return f"{info.tokens} " + ("not verifying (suspended)" if info.suspended else "active")
+
+
 def _status(info: IntegrationInfo) -> str:
     if info.suspended:
         return info.suspension_label
@@ -59,7 +66,7 @@ class DetailsTab(TabContent):
             ("Enabled", f"{when(info.enabled_at)} by {info.enabled_by}"),
             ("First enabled", when(info.first_enabled_at)),
             ("Blueprints", str(info.blueprints)),
-            ("API tokens", "managed automatically" if info.native else f"{info.tokens} active"),
+            ("API tokens", _tokens(info)),
             ("Webhooks", f"{info.webhooks}" + (" (managed)" if info.native else "")),
         ]
         for label, value in rows:

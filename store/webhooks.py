@@ -76,7 +76,7 @@ class WebhookInfo:
     receiver_secret_masked: str
     managed: bool
     verified: bool
-    active: bool  # the integration is enabled (a paused integration's webhooks do not send)
+    active: bool  # its integration runs (a paused or suspended integration's webhooks do not send)
     created_at: datetime
     created_by: str
     delivery_count: int
@@ -85,6 +85,8 @@ class WebhookInfo:
     last_status: int | None
     last_error: str | None
     version: int = 1  # edits pass the version they opened (optimistic concurrency)
+    # Its integration is suspended by the account's plan: catalog.suspended_by_plan's words.
+    suspended: str = ""
 
     @property
     def events_label(self) -> str:
@@ -359,15 +361,24 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
         .subquery()
     )
     q = (
-        select(Webhook, Integration.extension_key, Integration.enabled, last.c.n, Delivery)
+        select(
+            Webhook,
+            Integration.extension_key,
+            Integration.enabled,
+            Account.plan,
+            last.c.n,
+            Delivery,
+        )
         .join(Integration, Integration.id == Webhook.integration_id)
+        .join(Account, Account.id == Integration.account_id)
         .outerjoin(last, last.c.webhook_id == Webhook.id)
         .outerjoin(Delivery, Delivery.id == last.c.last_id)
         .where(Integration.account_id == account_id, *where)
         .order_by(col(Webhook.managed).desc(), col(Webhook.id))
     )
     out = []
-    for w, key, enabled, n, d in s.exec(q).all():
+    for w, key, enabled, plan, n, d in s.exec(q).all():
+        suspended = (catalog.suspended_by_plan(key, plan) or "") if enabled else ""
         out.append(
             WebhookInfo(
                 id=w.id or 0,
@@ -385,7 +396,7 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 ),
                 managed=w.managed,
                 verified=w.verified,
-                active=bool(enabled),
+                active=bool(enabled) and not suspended,
                 created_at=w.created_at,
                 created_by=w.created_by,
                 delivery_count=int(n or 0),
@@ -394,6 +405,7 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 last_status=d.status_code if d else None,
                 last_error=d.error if d else None,
                 version=w.version,
+                suspended=suspended,
             )
         )
     return out
@@ -455,6 +467,7 @@ def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Int
         )
     if not integ.enabled:
         raise Conflict(f"{name} is disabled: enable it in the Marketplace first.")
+    integrations.refuse_if_suspended(s, integ)
     return w, integ
 
 

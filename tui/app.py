@@ -58,6 +58,35 @@ def _palette_provider() -> type:
     return LiteralCommands
 
 
+# Textual's one-line Header: the icon (8 columns) and the clock's space (10) beside
+# the title, which shows as "TITLE — SUB_TITLE" and is cut with an ellipsis.
+_HEADER_CHROME = 8 + 10
+_MIN_NAME = 8  # an account name is not shortened below this (with its ellipsis)
+
+
+def fit_sub_title(
+    title: str, account: str, plan: str, login: str, role: str, read_only: bool, width: int
+) -> str:
+    """The header's sub-title for a terminal ``width`` columns wide.
+
+    Account name, plan, login and role matter most: when the whole line does
+    not fit, ", read-only" becomes ", ro" first, then the account name is
+    shortened with an ellipsis (to no less than a few characters). Whatever
+    still does not fit is cut by the header itself."""
+    from rich.cells import cell_len
+
+    from tui.format import shorten
+
+    budget = width - _HEADER_CHROME - cell_len(title) - len(" — ")
+    full = f"{account} · {plan} · {login} ({role}{', read-only' if read_only else ''})"
+    if cell_len(full) <= budget:
+        return full
+    tail = f" · {plan} · {login} ({role}{', ro' if read_only else ''})"
+    if cell_len(account) + cell_len(tail) <= budget:
+        return account + tail
+    return shorten(account, max(_MIN_NAME, budget - cell_len(tail))).rstrip() + tail
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -144,7 +173,7 @@ class IntegrationsAdmin(App[None]):
         self._size_console(self.size.width, self.size.height)
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
-        self.refresh_title()
+        # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
         upgraded = self._store.upgrade_notice if self._store is not None else None
@@ -160,6 +189,7 @@ class IntegrationsAdmin(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_console(event.size.width, event.size.height)
+        self._show_title(event.size.width)  # from what was read: no store round trip
 
     def _size_console(self, width: int, height: int) -> None:
         """Tell Rich's console the terminal's size. Textual leaves it unset, and
@@ -210,20 +240,33 @@ class IntegrationsAdmin(App[None]):
             return
         self.call_from_thread(freeze_startup_objects)
 
+    _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
+
     def refresh_title(self) -> None:
+        """The header follows the account's name and plan (the operator may change
+        the plan while the program runs): read again, in one small query, each
+        time a screen is shown (BaseScreen.on_screen_resume), never per key."""
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
+            self._title_account = (info.name, info.plan)
         else:
             from store import accounts
 
             try:
-                info = accounts.account_info(self.store, self.actor.account_id)
+                self._title_account = accounts.name_and_plan(self.store, self.actor.account_id)
             except DomainError as exc:
                 self.report(exc)
                 return
+        self._show_title(self.size.width)
+
+    def _show_title(self, width: int) -> None:
+        if self._title_account is None:
+            return
+        name, plan = self._title_account
         role = "owner" if self.actor.is_owner else "member"
-        perm = "" if self.actor.can_manage else ", read-only"
-        self.sub_title = f"{info.name} · {info.plan} · {self.actor.login} ({role}{perm})"
+        self.sub_title = fit_sub_title(
+            self.title, name, plan, self.actor.login, role, not self.actor.can_manage, width
+        )
 
     # -- shared by screens -----------------------------------------------------------
 
@@ -270,6 +313,31 @@ class IntegrationsAdmin(App[None]):
             timeout=8,
         )
         return False
+
+    def refused_by_plan(self, suspended: str) -> bool:
+        """Say at once, before any form or confirmation opens, that a change is
+        refused because its integration is suspended by the plan. ``suspended``
+        is the store's words (``IntegrationInfo.suspended`` and the like), ""
+        when it runs: then nothing is said and False returned."""
+        if not suspended:
+            return False
+        self.notify(suspended, title="Plan required", severity="warning", timeout=10)
+        return True
+
+    def may_change_playbooks(self, doing: str) -> bool:
+        """``may_manage``, then the plan: playbooks are created and changed on a paid
+        plan only (the store's words, said before any form opens). The plan is the
+        one the header shows, re-read each time a screen is shown: no extra query."""
+        if not self.may_manage(doing):
+            return False
+        from store import catalog
+
+        plan = self._title_account[1] if self._title_account else None
+        refusal = catalog.playbooks_refusal(plan, doing) if plan else None
+        if refusal:
+            self.notify(refusal, title="Plan required", severity="warning", timeout=10)
+            return False
+        return True
 
     # -- actions -------------------------------------------------------------------
 

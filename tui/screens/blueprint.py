@@ -101,7 +101,8 @@ class FieldsTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        suspended = detail.blueprint.suspended if detail is not None else ""
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
 
     def action_new(self) -> None:
         if not self._may("add blueprint fields"):

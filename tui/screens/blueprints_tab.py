@@ -71,6 +71,7 @@ class BlueprintsTab(TabContent):
         self.integration_id = integration_id
         self.items: list[BlueprintInfo] = []
         self.native = False
+        self.suspended = ""  # the store's words when the plan suspends the integration
 
     def compose(self) -> ComposeResult:
         yield Static("", id="usage", classes="usage")
@@ -92,6 +93,7 @@ class BlueprintsTab(TabContent):
             self.admin.report(exc)
             return
         self.native = info.native
+        self.suspended = info.suspended
         usage = self.query_one("#usage", Static)
         if info.native:
             usage.update(Text(f"Synced automatically from {info.name}; read-only here."))
@@ -137,7 +139,7 @@ class BlueprintsTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
 
     def action_new(self) -> None:
         if not self._custom_only("create blueprints"):

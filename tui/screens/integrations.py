@@ -83,7 +83,10 @@ class IntegrationsScreen(BaseScreen):
                     (
                         i.name,
                         i.category,
-                        f"{when(i.enabled_at)} by {i.enabled_by}",
+                        # Suspended by the plan: said where the date would be.
+                        Text(i.suspension_label, style="bold yellow")
+                        if i.suspended
+                        else f"{when(i.enabled_at)} by {i.enabled_by}",
                         str(i.blueprints),
                         "managed" if i.native else str(i.tokens),
                         str(i.webhooks),

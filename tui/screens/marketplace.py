@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Header, Label, Static
 
-from store import marketplace
+from store import catalog, marketplace
 from store.errors import DomainError
 from store.marketplace import ExtensionState
 from tui.dialogs.confirm import ConfirmDialog
@@ -20,6 +20,8 @@ from tui.widgets.footer import Footer
 
 
 def status_text(st: ExtensionState) -> str:
+    if st.suspended:
+        return catalog.suspension_label(st.extension.key)
     if st.enabled:
         return "Enabled"
     if not st.allowed:

@@ -189,7 +189,7 @@ class DataFieldsTab(_PageTab):
         return next((f for f in detail.data_fields if str(f.id) == key), None)
 
     def action_new(self) -> None:
-        if not self.admin.may_manage("add data fields"):
+        if not self.admin.may_change_playbooks("add data fields"):
             return
 
         def created(f: DataFieldInfo | None) -> None:
@@ -202,7 +202,7 @@ class DataFieldsTab(_PageTab):
 
     def action_edit(self) -> None:
         f = self.selected()
-        if f is None or not self.admin.may_manage("change data fields"):
+        if f is None or not self.admin.may_change_playbooks("change data fields"):
             return
 
         def saved(new: DataFieldInfo | None) -> None:
@@ -300,7 +300,7 @@ class ConnectionsTab(_PageTab):
         await self.page.show_mappings_of(int(event.key))
 
     def action_connect(self) -> None:
-        if not self.admin.may_manage("connect blueprints"):
+        if not self.admin.may_change_playbooks("connect blueprints"):
             return
         d = self.page.detail
         if d is not None and d.playbook.connected_count >= d.playbook.limit_connected_blueprints:
@@ -659,7 +659,7 @@ class PlaybookScreen(TabbedScreen):
 
     def action_fields_from_blueprint(self) -> None:
         d = self.detail
-        if d is None or not self.admin.may_manage("create data fields"):
+        if d is None or not self.admin.may_change_playbooks("create data fields"):
             return
         if not d.connections:
             self.notify(

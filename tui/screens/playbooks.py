@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from store import accounts, playbooks
+from store import accounts, catalog, playbooks
 from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from tui.dialogs.confirm import ConfirmDialog
@@ -97,11 +97,11 @@ class PlaybooksScreen(BaseScreen):
             self.admin.report(exc)
             return
         usage = self.query_one("#usage", Static)
-        if account.plan == "Free":
+        if catalog.playbooks_refusal(account.plan, "change playbooks"):
             usage.update(
                 Text(
                     f"Playbooks need the {playbooks.PLAN} plan or higher; this account is on "
-                    "Free. Ask your operator to change the plan."
+                    f"{account.plan}. Ask your operator to change the plan."
                 )
             )
             usage.set_class(True, "-full")
@@ -155,7 +155,7 @@ class PlaybooksScreen(BaseScreen):
         self.app.push_screen(PlaybookScreen(int(event.key)))
 
     def action_new(self) -> None:
-        if not self.admin.may_manage("create playbooks"):
+        if not self.admin.may_change_playbooks("create playbooks"):
             return
 
         def created(pb: PlaybookInfo | None) -> None:
@@ -168,7 +168,7 @@ class PlaybooksScreen(BaseScreen):
 
     def action_edit(self) -> None:
         pb = self.selected()
-        if pb is None or not self.admin.may_manage("change playbooks"):
+        if pb is None or not self.admin.may_change_playbooks("change playbooks"):
             return
 
         def saved(new: PlaybookInfo | None) -> None:

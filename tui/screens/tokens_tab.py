@@ -23,7 +23,13 @@ EXPIRY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("90 days", "90"),
     ("365 days", "365"),
 )
-STATUS_STYLE = {"active": "green", "expired": "yellow", "revoked": "red", "paused": "yellow"}
+STATUS_STYLE = {
+    "active": "green",
+    "expired": "yellow",
+    "revoked": "red",
+    "paused": "yellow",
+    "suspended": "yellow",
+}
 
 
 def _day(dt) -> str:
@@ -88,6 +94,7 @@ class TokensTab(TabContent):
         self.items: list[TokenInfo] = []
         self.native = False
         self.integration_name = ""
+        self.suspended = ""  # the store's words when the plan suspends the integration
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tokens-note", classes="usage")
@@ -112,6 +119,7 @@ class TokensTab(TabContent):
             return
         self.native = info.native
         self.integration_name = info.name
+        self.suspended = info.suspended
         note = self.query_one("#tokens-note", Static)
         table = self.query_one(FilterTable)
         table.display = not info.native
@@ -166,7 +174,8 @@ class TokensTab(TabContent):
         return self.admin.may_manage(doing)
 
     def action_new(self) -> None:
-        if not self._may("generate API tokens"):
+        # Revoking stays possible while suspended (a leaked token); generating does not.
+        if not self._may("generate API tokens") or self.admin.refused_by_plan(self.suspended):
             return
 
         def generated(result: tuple[TokenInfo, str] | None) -> None:

@@ -156,7 +156,10 @@ class WebhookScreen(BaseScreen):
                 secret = Text(w.receiver_secret_masked)
         if secret is not None:
             secret.append("  (paste this into a Standard Webhooks library; w copies)", style="dim")
-        state = "active" if w.active else "paused: its integration is disabled"
+        if w.suspended:
+            state = "suspended by the plan: " + w.suspended
+        else:
+            state = "active" if w.active else "paused: its integration is disabled"
         if w.managed:
             state += " · managed by the integration, read-only"
         self.query_one("#webhook-settings", Static).update(
@@ -222,7 +225,8 @@ class WebhookScreen(BaseScreen):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        suspended = self.info.suspended if self.info is not None else ""
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
 
     def action_test(self) -> None:
         if self.info is None or not self._may("test webhooks"):

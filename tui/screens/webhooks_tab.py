@@ -204,6 +204,7 @@ class WebhooksTab(TabContent):
         self.items: list[WebhookInfo] = []
         self.native = False
         self.integration_name = ""
+        self.suspended = ""  # the store's words when the plan suspends the integration
         self.testing: set[int] = set()
 
     def compose(self) -> ComposeResult:
@@ -226,6 +227,7 @@ class WebhooksTab(TabContent):
             return
         self.native = info.native
         self.integration_name = info.name
+        self.suspended = info.suspended
         note = self.query_one("#webhooks-note", Static)
         if info.native:
             note.update(
@@ -274,7 +276,7 @@ class WebhooksTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
 
     # -- actions ---------------------------------------------------------------------
 

@@ -21,11 +21,12 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
-EMPTY = "No webhooks yet: press n to create one."
+EMPTY = "No webhooks yet: press {new} to create one."
 
 
 URL_WIDTH = 34  # the table fits 80 columns; the webhook's page shows the whole URL
@@ -184,13 +185,19 @@ class WebhooksTab(TabContent):
             note.set_classes("-managed")
         else:
             n = len(self.items)
-            count = f"{n} webhook{'s' if n != 1 else ''}" if n else "No webhooks yet: n creates one"
+            new = key_for(self.app, self, "webhooks.new")
+            count = (
+                f"{n} webhook{'s' if n != 1 else ''}"
+                if n
+                else f"No webhooks yet: {new} creates one"
+            )
             private = "on" if prefs.allow_private else "off"
+            s = key_for(self.app, self, "webhooks.settings")
             note.update(
-                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} (s)")
+                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} ({s})")
             )
         table = self.query_one(FilterTable)
-        table.empty_text = EMPTY
+        table.empty_text = EMPTY.format(new=key_for(self.app, self, "webhooks.new"))
         now = clock.now()
         table.set_rows(
             [

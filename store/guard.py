@@ -38,7 +38,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 ALLOW_HINT = (
     "Webhooks may only reach public internet addresses unless the account setting "
-    "'Allow webhooks to private networks' is on."
+    "'Allow webhooks to private networks' is on (Webhooks tab, s; or ctrl+p \"private\")."
 )
 
 

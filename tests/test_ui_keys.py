@@ -182,6 +182,8 @@ async def test_remapped_section_key_does_not_leave_the_token_screen(store, owner
             assert token in str(app.screen.query_one("#token").render())
             assert not any(isinstance(s, CommandPalette) for s in app.screen_stack)
         assert "Copy the token (c) and close this screen (enter) first" in flat(app)
+        # Said once, not piled up over the token.
+        assert sum(n.message.startswith("Copy the token") for n in app._notifications) == 1
         # The footer offers only the screen's own keys (and quit, which asks).
         line = footer_line(app)
         assert "Marketplace" not in line and "Help" not in line
@@ -252,7 +254,8 @@ async def test_private_networks_setting_from_the_marketplace(store, owner):
         await pilot.pause()
         await choose(pilot, app, "private", "Allow webhooks to private networks")
         assert isinstance(app.screen, ConfirmDialog)
-        assert "Allow webhooks to private networks? Currently off." in flat(app)
+        assert "Allow webhooks to private networks?" in flat(app)
+        assert "Currently off." in flat(app)
         await pilot.press("y")
         await pilot.pause()
         assert app.current_mode == "marketplace"  # set where the user is
@@ -361,3 +364,11 @@ def test_the_http_refusal_says_where_the_setting_is(store, owner):
         webhooks.create(store, owner, iid, url="http://hooks.example.com/x")
     assert "'Allow webhooks to private networks'" in str(refused.value)
     assert 'ctrl+p "private"' in str(refused.value)
+
+
+def test_readme_lists_every_binding_id():
+    """The README's table of ids is what users remap by: it names every one."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"`([a-z_]+\.[a-z_0-9]+)`", readme))
+    ours = {i for i in keys.all_binding_ids() if "." in i and not i.startswith("tabs.")}
+    assert ours - listed == set()

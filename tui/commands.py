@@ -309,13 +309,11 @@ def toggle_private_networks(app: IntegrationsAdmin) -> None:
     turn_on = not current
     if turn_on:
         message = (
-            f"{label}? Currently off. On, webhooks may reach loopback, private and "
-            "link-local addresses and plain http: for intranet receivers and tests only."
+            "Currently off. On, webhooks may reach loopback, private and link-local "
+            "addresses and plain http: for intranet receivers and tests only."
         )
     else:
-        message = (
-            f"Turn off {label}? Currently on. Webhooks may then reach only public https addresses."
-        )
+        message = "Currently on. Off, webhooks may reach only public https addresses."
 
     def answered(yes: bool | None) -> None:
         if not yes:

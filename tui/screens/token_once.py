@@ -150,10 +150,12 @@ class TokenOnceScreen(Screen[None]):
     def action_stay(self) -> None:
         copy = key_for(self.app, self, "token_once.copy")
         done = key_for(self.app, self, "token_once.done")
-        self.notify(
-            f"Copy the token ({copy}) and close this screen ({done}) first: it is shown only once.",
-            severity="warning",
+        message = (
+            f"Copy the token ({copy}) and close this screen ({done}) first: it is shown only once."
         )
+        # One on screen at a time: a pile of them would cover the token.
+        if not any(n.message == message for n in self.app._notifications):
+            self.notify(message, severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

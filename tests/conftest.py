@@ -97,6 +97,13 @@ def member(store, owner) -> Actor:
 
 
 @pytest.fixture(autouse=True)
+def _no_user_keymap(tmp_path, monkeypatch) -> None:
+    """The App reads keymap.toml from the user's configuration folder: tests
+    press the default keys, whatever the person running them has remapped."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture(autouse=True)
 def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.fix(None)

@@ -372,3 +372,13 @@ def test_readme_lists_every_binding_id():
     listed = set(re.findall(r"`([a-z_]+\.[a-z_0-9]+)`", readme))
     ours = {i for i in keys.all_binding_ids() if "." in i and not i.startswith("tabs.")}
     assert ours - listed == set()
+
+
+async def test_screenshots_and_scripts_ignore_the_user_keymap(store, owner, keymap):
+    keymap('"go.marketplace" = "M"\n')
+    app = IntegrationsAdmin(store, owner, user_keymap=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.current_mode == "marketplace"
+        assert "m Marketplace" in footer_line(app)

@@ -105,10 +105,13 @@ class IntegrationsAdmin(App[None]):
         first_run: bool = False,
         presenter: bool = False,
         glance: Glance | None = None,
+        user_keymap: bool = True,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
-        it first and opens the store right after, in a thread."""
+        it first and opens the store right after, in a thread. ``user_keymap``:
+        apply the user's keymap.toml (not for screenshots and scripted demos,
+        which press the default keys)."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
@@ -122,7 +125,12 @@ class IntegrationsAdmin(App[None]):
         # Presenter mode (--presenter, or the palette): the keys pressed, in a corner.
         self.presenter = Presenter(self)
         self._presenter_at_start = presenter
-        self._apply_user_keymap()
+        self._keymap_problems: list[str] = []
+        from tui import keys
+
+        self.keymap_file = keys.keymap_path()
+        if user_keymap:
+            self._apply_user_keymap()
 
     # -- set-up ------------------------------------------------------------------
 
@@ -132,7 +140,6 @@ class IntegrationsAdmin(App[None]):
         wrong with the file is said once the program is up (``on_mount``)."""
         from tui import keys
 
-        self.keymap_file = keys.keymap_path()
         keymap, self._keymap_problems = keys.load_keymap(self.keymap_file)
         if keymap:
             self.set_keymap(keymap)

@@ -97,10 +97,11 @@ def member(store, owner) -> Actor:
 
 
 @pytest.fixture(autouse=True)
-def _no_user_keymap(tmp_path, monkeypatch) -> None:
+def _no_user_keymap(monkeypatch) -> None:
     """The App reads keymap.toml from the user's configuration folder: tests
-    press the default keys, whatever the person running them has remapped."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    press the default keys, whatever the person running them has remapped
+    (a folder that does not exist, the same path on every run)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent/xdg-config")
 
 
 @pytest.fixture(autouse=True)

@@ -126,11 +126,13 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_table("Lists, tables and tabs", list_keys(self.app)))
             yield Static(_table("Forms and dialogs", form_keys(self.app)))
             close = key_for(self.app, self, "help.close")
+            path = shown_path(self.app.keymap_file)  # type: ignore[attr-defined]
             yield Static(
-                Text(
-                    "Keys can be remapped by binding id in "
-                    f"{shown_path(self.app.keymap_file)}. "  # type: ignore[attr-defined]
-                    f"{close} closes this help.",
+                Text.assemble(
+                    "Keys can be remapped by binding id (README: Keys) in\n",
+                    # One line whatever its length: the help keeps its height.
+                    Text(path, no_wrap=True, overflow="ellipsis"),
+                    f"\n{close} closes this help.",
                     style="italic",
                 )
             )

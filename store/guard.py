@@ -46,7 +46,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 ALLOW_HINT = (
     "Webhooks may only reach public internet addresses unless the account setting "
-    "'Allow webhooks to private networks' is on."
+    "'Allow webhooks to private networks' is on (Webhooks tab, s; or ctrl+p \"private\")."
 )
 
 

@@ -263,7 +263,8 @@ def validate_url(url: object, *, allow_private: bool) -> str:
             raise ValidationError(
                 "url",
                 "The URL must start with https://. Plain http is accepted only when the "
-                "account allows webhooks to private networks.",
+                "account allows webhooks to private networks: an administrator can turn on "
+                "'Allow webhooks to private networks' (Webhooks tab, s; or ctrl+p \"private\").",
             )
     elif scheme != "https":
         raise ValidationError("url", "The URL must start with https://.")

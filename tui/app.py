@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -20,8 +19,6 @@ from store.values import Actor
 if TYPE_CHECKING:
     from store.db import Store
     from store.glance import Glance
-
-KEYMAP_FILE = Path("~/.config/integrations-admin/keymap.toml").expanduser()
 
 
 def tune_gc() -> None:
@@ -125,6 +122,16 @@ class IntegrationsAdmin(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
+        # Textual's own palette binding has no id: this one can be remapped too.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            id="app.palette",
+            tooltip="Open the command palette",
+        ),
     ]
 
     def __init__(
@@ -135,10 +142,13 @@ class IntegrationsAdmin(App[None]):
         first_run: bool = False,
         presenter: bool = False,
         glance: Glance | None = None,
+        user_keymap: bool = True,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
-        it first and opens the store right after, in a thread."""
+        it first and opens the store right after, in a thread. ``user_keymap``:
+        apply the user's keymap.toml (not for screenshots and scripted demos,
+        which press the default keys)."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
@@ -152,25 +162,48 @@ class IntegrationsAdmin(App[None]):
         # Presenter mode (--presenter, or the palette): the keys pressed, in a corner.
         self.presenter = Presenter(self)
         self._presenter_at_start = presenter
-        self._apply_user_keymap()
+        self._keymap_problems: list[str] = []
+        from tui import keys
+
+        self.keymap_file = keys.keymap_path()
+        if user_keymap:
+            self._apply_user_keymap()
 
     # -- set-up ------------------------------------------------------------------
 
     def _apply_user_keymap(self) -> None:
-        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``."""
-        if not KEYMAP_FILE.is_file():
-            return
-        import tomllib
+        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``
+        (in the user configuration folder, ``tui.keys.keymap_path``). What is
+        wrong with the file is said once the program is up (``on_mount``)."""
+        from tui import keys
 
-        try:
-            data = tomllib.loads(KEYMAP_FILE.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            self.call_later(self.notify, f"Ignored {KEYMAP_FILE}: {exc}", severity="warning")
-            return
-        self.set_keymap({str(k): str(v) for k, v in data.items()})
+        keymap, self._keymap_problems = keys.load_keymap(self.keymap_file)
+        if keymap:
+            self.set_keymap(keymap)
+
+    def _check_keymap_ids(self) -> None:
+        """Say which ids of keymap.toml no binding has (a typo remaps nothing).
+        Runs in a thread: knowing every id imports every screen."""
+        from tui import keys
+
+        unknown = keys.unknown_ids(self._keymap, keys.all_binding_ids())
+        if unknown:
+            self.call_from_thread(
+                self.notify,
+                f"{keys.shown_path(self.keymap_file)}: no key has the id "
+                f"{', '.join(map(repr, unknown))}; those lines remap nothing. "
+                "The README (Keys) lists the ids.",
+                title="Keymap",
+                severity="warning",
+                timeout=12,
+            )
 
     def on_mount(self) -> None:
         self._size_console(self.size.width, self.size.height)
+        for problem in self._keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=12)
+        if self._keymap:
+            self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
         # The header's sub-title: set when the first screen is shown (its resume).
@@ -340,6 +373,44 @@ class IntegrationsAdmin(App[None]):
         return True
 
     # -- actions -------------------------------------------------------------------
+
+    def _sealing_screen(self) -> Screen | None:
+        """The screen of the current stack that nothing may leave but by its own
+        keys (the one-time token screen), if one is open."""
+        try:
+            stack = self.screen_stack
+        except Exception:  # no stack yet (starting) or any more (closing)
+            return None
+        return next((s for s in stack if getattr(s, "seals_app", False)), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Under a sealing screen the app's keys do nothing, whatever keys they are
+        # mapped to (the footer hides them too); quit stays, and asks first.
+        if action != "quit" and self._sealing_screen() is not None:
+            return False
+        return super().check_action(action, parameters)
+
+    async def action_quit(self) -> None:
+        sealing = self._sealing_screen()
+        if sealing is None:
+            self.exit()
+            return
+        from tui.dialogs.confirm import ConfirmDialog
+
+        if isinstance(self.screen, ConfirmDialog) and getattr(self.screen, "asks_quit", False):
+            return  # already asking: y or n answers
+        dialog = ConfirmDialog(
+            "Quit now?",
+            getattr(sealing, "quit_warning", "Quit anyway?"),
+            yes="Quit",
+        )
+        dialog.asks_quit = True  # type: ignore[attr-defined]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(dialog, answered)
 
     def action_section(self, mode: str) -> None:
         if mode not in self.MODES:

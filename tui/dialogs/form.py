@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from store.errors import DomainError, ValidationError
+from tui.keys import key_for
 
 T = TypeVar("T")
 
@@ -89,8 +90,10 @@ class FormDialog(ModalScreen[T], Generic[T]):
                 yield from self.compose_field(f)
             yield Static("", id="form-error", classes="form-error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button(f"{self.confirm_label} (ctrl+s)", id="confirm", variant="primary")
+                cancel = key_for(self.app, self, "form.cancel", short=True)
+                confirm = key_for(self.app, self, "form.confirm")
+                yield Button(f"Cancel ({cancel})", id="cancel")
+                yield Button(f"{self.confirm_label} ({confirm})", id="confirm", variant="primary")
 
     def compose_field(self, f: FormField) -> ComposeResult:
         if f.kind == "checkbox":

@@ -15,6 +15,7 @@ from store.blueprints import BlueprintInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -103,7 +104,8 @@ class BlueprintsTab(TabContent):
             usage.update(Text(f"Custom blueprints {used}/{limit}"))
             usage.set_class(used >= limit, "-full")
         table = self.query_one(FilterTable)
-        table.empty_text = "No blueprints yet: press n to create one."
+        new = key_for(self.app, self, "blueprints.new")
+        table.empty_text = f"No blueprints yet: press {new} to create one."
         table.set_rows(
             [
                 Row(

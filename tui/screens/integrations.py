@@ -9,6 +9,7 @@ from textual.widgets import Header, Static
 
 from store.errors import DomainError
 from store.values import IntegrationInfo
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -67,11 +68,11 @@ class IntegrationsScreen(BaseScreen):
             empty.update(
                 Text.assemble(
                     "No integrations are enabled yet.\n\nPress ",
-                    ("m", "bold reverse"),
+                    (key_for(self.app, self, "go.marketplace"), "bold reverse"),
                     " to open the Marketplace, choose an extension (for example ",
                     ("Custom integration", "bold"),
                     ") and press ",
-                    ("e", "bold reverse"),
+                    (key_for(self.app, None, "marketplace.toggle", default="e"), "bold reverse"),
                     " to enable it.",
                 )
             )

@@ -28,6 +28,7 @@ from store.playbooks import (
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.dialogs.picker import NONE, PickerDialog
+from tui.keys import key_for, tab_key
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -160,9 +161,9 @@ class DataFieldsTab(_PageTab):
             empty.update(
                 Text.assemble(
                     "No data fields yet. Press ",
-                    ("n", "bold reverse"),
-                    " to add one, or connect a blueprint (tab 2) and press ",
-                    ("f", "bold reverse"),
+                    (key_for(self.app, self, "data_fields.new"), "bold reverse"),
+                    f" to add one, or connect a blueprint (tab {tab_key(self.app, 2)}) and press ",
+                    (key_for(self.app, PlaybookScreen, "playbook.from_blueprint"), "bold reverse"),
                     " to create data fields from its fields.",
                 )
             )
@@ -267,7 +268,7 @@ class ConnectionsTab(_PageTab):
         used, limit = info.connected_count, info.limit_connected_blueprints
         text = f"Connected blueprints {used}/{limit}"
         if not used:
-            text += " · press n to connect one"
+            text += f" · press {key_for(self.app, self, 'connections.new')} to connect one"
         usage.update(Text(text))
         usage.set_class(used >= limit, "-full")
         self.query_one(FilterTable).set_rows(
@@ -321,8 +322,8 @@ class ConnectionsTab(_PageTab):
         if not choices:
             self.notify(
                 "No blueprint left to connect: every blueprint of an enabled integration is "
-                "connected already. Enable an integration in the Marketplace (m) or create a "
-                "custom blueprint.",
+                "connected already. Enable an integration in the Marketplace "
+                f"({key_for(self.app, self, 'go.marketplace')}) or create a custom blueprint.",
                 severity="warning",
             )
             return
@@ -415,7 +416,8 @@ class MappingsTab(_PageTab):
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         hint = self.query_one("#map-hint", Static)
         if not detail.connections:
-            hint.update(Text("No blueprint is connected: connect one on tab 2 (n)."))
+            tab, new = tab_key(self.app, 2), key_for(self.app, ConnectionsTab, "connections.new")
+            hint.update(Text(f"No blueprint is connected: connect one on tab {tab} ({new})."))
         else:
             hint.update(
                 Text("enter chooses the data field · / then 'missing' shows what is left to map")
@@ -507,7 +509,11 @@ class MappingsTab(_PageTab):
                 rows,
                 none_label="(none: not mapped)",
                 select=str(row.data_field_id) if row.data_field_id else NONE,
-                empty="This playbook has no data fields yet: add one on tab 1 (n), or press f.",
+                empty=(
+                    f"This playbook has no data fields yet: add one on tab {tab_key(self.app, 1)} "
+                    f"({key_for(self.app, DataFieldsTab, 'data_fields.new')}), or press "
+                    f"{key_for(self.app, PlaybookScreen, 'playbook.from_blueprint')}."
+                ),
             ),
             picked,
         )
@@ -663,7 +669,9 @@ class PlaybookScreen(TabbedScreen):
             return
         if not d.connections:
             self.notify(
-                "Connect a blueprint first (tab 2, n): data fields are created from its fields.",
+                f"Connect a blueprint first (tab {tab_key(self.app, 2)}, "
+                f"{key_for(self.app, ConnectionsTab, 'connections.new')}): "
+                "data fields are created from its fields.",
                 severity="warning",
             )
             return

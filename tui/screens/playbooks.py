@@ -16,6 +16,7 @@ from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -119,7 +120,7 @@ class PlaybooksScreen(BaseScreen):
                     "No playbooks yet.\n\nA playbook holds the data fields your contract "
                     "templates use; connect integration blueprints to it to fill them.\n\n"
                     "Press ",
-                    ("n", "bold reverse"),
+                    (key_for(self.app, self, "playbooks.new"), "bold reverse"),
                     " to create one.",
                 )
             )

@@ -14,6 +14,7 @@ from store.errors import DomainError
 from store.tokens import TokenInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -137,8 +138,8 @@ class TokensTab(TabContent):
         if self.items:
             note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
         else:
-            note.update(Text("No API tokens yet: press n to generate one."))
-        table.empty_text = "No API tokens yet: press n to generate one."
+            note.update(Text(self.empty_text()))
+        table.empty_text = self.empty_text()
         now = clock.now()
         table.set_rows(
             [
@@ -158,6 +159,9 @@ class TokensTab(TabContent):
             ],
             select=select,
         )
+
+    def empty_text(self) -> str:
+        return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."
 
     def selected(self) -> TokenInfo | None:
         key = self.query_one(FilterTable).selected_key

@@ -22,11 +22,12 @@ from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import DIALOG_VALUE, shorten
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
-EMPTY = "No webhooks yet: press n to create one."
+EMPTY = "No webhooks yet: press {new} to create one."
 
 
 URL_WIDTH = 34  # the table fits 80 columns; the webhook's page shows the whole URL
@@ -138,10 +139,10 @@ def private_off_warning(found: list[settings.PrivateUse]) -> str:
     return "\n".join(lines)
 
 
-def confirm_private_off(admin, proceed) -> None:
+def confirm_private_off(admin, proceed, on_yes=None) -> None:
     """Before *Allow webhooks to private networks* is turned off: if active webhooks
     use http or private destinations, name them and ask; ``proceed`` runs when
-    none do, or on yes. Nothing changes on no."""
+    none do, and on yes ``on_yes`` (default: ``proceed``). Nothing changes on no."""
     try:
         found = settings.webhooks_needing_private_networks(admin.store, admin.actor.account_id)
     except DomainError as exc:
@@ -153,7 +154,7 @@ def confirm_private_off(admin, proceed) -> None:
 
     def answered(yes: bool | None) -> None:
         if yes:
-            proceed()
+            (on_yes or proceed)()
 
     admin.push_screen(
         ConfirmDialog(
@@ -239,13 +240,19 @@ class WebhooksTab(TabContent):
             note.set_classes("-managed")
         else:
             n = len(self.items)
-            count = f"{n} webhook{'s' if n != 1 else ''}" if n else "No webhooks yet: n creates one"
+            new = key_for(self.app, self, "webhooks.new")
+            count = (
+                f"{n} webhook{'s' if n != 1 else ''}"
+                if n
+                else f"No webhooks yet: {new} creates one"
+            )
             private = "on" if prefs.allow_private else "off"
+            s = key_for(self.app, self, "webhooks.settings")
             note.update(
-                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} (s)")
+                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} ({s})")
             )
         table = self.query_one(FilterTable)
-        table.empty_text = EMPTY
+        table.empty_text = EMPTY.format(new=key_for(self.app, self, "webhooks.new"))
         now = clock.now()
         table.set_rows(
             [

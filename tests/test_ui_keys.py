@@ -382,3 +382,24 @@ async def test_screenshots_and_scripts_ignore_the_user_keymap(store, owner, keym
         await pilot.pause()
         assert app.current_mode == "marketplace"
         assert "m Marketplace" in footer_line(app)
+
+
+async def test_private_networks_off_from_the_palette_names_the_webhooks_first(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    webhooks.create(store, owner, iid, url="http://10.0.0.5:8080/hook")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await choose(pilot, app, "private", "Allow webhooks to private networks")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "1 active webhook of this account needs private networks" in flat(app)
+        assert "http://10.0.0.5:8080/hook" in flat(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert settings.webhook_settings(store, owner.account_id).allow_private
+        await choose(pilot, app, "private", "Allow webhooks to private networks")
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)  # one question, not two
+        assert "Allow webhooks to private networks: off." in flat(app)
+    assert not settings.webhook_settings(store, owner.account_id).allow_private

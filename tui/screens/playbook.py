@@ -27,7 +27,7 @@ from store.playbooks import (
 )
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.dialogs.picker import NONE, PickerDialog
+from tui.dialogs.picker import NONE, PickerDialog, best_match
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -499,6 +499,17 @@ class MappingsTab(_PageTab):
             self.page.reload(select=str(row.field_id))
             self.focus_main()
 
+        if not rows and row.data_field_id is None:
+            self.notify(
+                "This playbook has no data fields yet: add one on tab 1 (n), or press f to "
+                "create them from the blueprint's fields.",
+                severity="warning",
+            )
+            return
+        # The cursor starts on the current data field, else on the likely one:
+        # the data field named like the blueprint field, else the first one free.
+        free = [r for r in rows if int(r.key) not in taken]
+        start = str(row.data_field_id) if row.data_field_id else best_match(free, row.field_name)
         self.app.push_screen(
             PickerDialog(
                 f"Map {row.blueprint_name} / {row.field_name} to a data field"
@@ -506,8 +517,7 @@ class MappingsTab(_PageTab):
                 ("Data field", "Receives"),
                 rows,
                 none_label="(none: not mapped)",
-                select=str(row.data_field_id) if row.data_field_id else NONE,
-                empty="This playbook has no data fields yet: add one on tab 1 (n), or press f.",
+                select=start or NONE,
             ),
             picked,
         )

@@ -1,0 +1,156 @@
+"""Pickers, lists and empty states by keys (issue 13: items 8, 10, 12, 16, 17).
+
+Each test drives the real App with Pilot and checks the screen and the store.
+"""
+
+from __future__ import annotations
+
+from store import blueprints, marketplace, playbooks
+from store.catalog import CUSTOM_KEY
+from tui.app import IntegrationsAdmin
+from tui.dialogs.picker import NONE, PickerDialog
+from tui.screens.playbook import PlaybookScreen
+from tui.widgets.filter_table import FilterTable
+
+from .ui import flat, screen_text, type_text
+
+
+def order_blueprint(store, owner, fields=(("Order number", True), ("Note", False))) -> int:
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    bp = blueprints.create(store, owner, iid, name="Order data")
+    for name, req in fields:
+        blueprints.add_field(store, owner, bp.id, name=name, mapping_required=req)
+    return bp.id
+
+
+def mapping_of(store, owner, pb_id: int, field_name: str) -> str | None:
+    d = playbooks.detail(store, owner.account_id, pb_id)
+    return next(r.data_field_name for r in d.mappings if r.field_name == field_name)
+
+
+def picker_choice(app) -> str | None:
+    picker = app.screen
+    assert isinstance(picker, PickerDialog)
+    return picker.query_one(FilterTable).selected_key
+
+
+# -- item 8: pickers filter as you type and start on the best match ---------------------
+
+
+async def test_mapping_picker_starts_on_the_data_field_named_like_the_field(store, owner):
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    playbooks.add_data_field(store, owner, pb.id, name="Customer")
+    loose = playbooks.add_data_field(store, owner, pb.id, name="order_number")
+    playbooks.connect(store, owner, pb.id, bp_id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "3", "enter")  # the picker of "Order number"
+        await pilot.pause()
+        # Not "(none: not mapped)": the data field whose name matches, spaces and case aside.
+        assert picker_choice(app) == str(loose.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+    assert mapping_of(store, owner, pb.id, "Order number") == "order_number"
+
+
+async def test_exact_name_beats_a_loose_one_and_else_the_first_data_field(store, owner):
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    first = playbooks.add_data_field(store, owner, pb.id, name="Amount")
+    playbooks.add_data_field(store, owner, pb.id, name="order_number")
+    exact = playbooks.add_data_field(store, owner, pb.id, name="ORDER NUMBER")
+    playbooks.connect(store, owner, pb.id, bp_id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "3", "enter")
+        await pilot.pause()
+        assert picker_choice(app) == str(exact.id)
+        await pilot.press("escape")
+        await pilot.pause()
+        # "Note" matches no data field: the first data field, not "(none)".
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert "Map Order data / Note to a data field" in flat(app)
+        assert picker_choice(app) == str(first.id)
+
+
+async def test_typing_filters_the_picker_at_once(store, owner):
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    for name in ("Customer", "Order reference", "Amount"):
+        playbooks.add_data_field(store, owner, pb.id, name=name)
+    playbooks.connect(store, owner, pb.id, bp_id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "3", "enter")
+        await pilot.pause()
+        table = app.screen.query_one(FilterTable)
+        assert table.row_count == 4  # (none) and three data fields
+        await type_text(pilot, "amo")  # no `/` first
+        await pilot.pause()
+        assert table.row_count == 1
+        assert "Amount" in screen_text(app) and "Customer" not in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+    assert mapping_of(store, owner, pb.id, "Order number") == "Amount"
+
+
+async def test_picker_keys_move_and_a_leading_slash_is_not_part_of_the_filter(store, owner):
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    for name in ("Alpha", "Beta", "Gamma"):
+        playbooks.add_data_field(store, owner, pb.id, name=name)
+    playbooks.connect(store, owner, pb.id, bp_id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "3", "enter")
+        await pilot.pause()
+        table = app.screen.query_one(FilterTable)
+        assert [table.selected_key] == [table._shown[1].key]  # Alpha, under (none)
+        await pilot.press("down", "down")
+        assert table._shown[table.table.cursor_row].cells[0] == "Gamma"
+        await pilot.press("up")
+        assert table._shown[table.table.cursor_row].cells[0] == "Beta"
+        await pilot.press("slash", "g", "a")  # `/` out of habit, then "ga"
+        await pilot.pause()
+        assert table.filter_text == "ga" and table.row_count == 1
+        await pilot.press("escape")  # cancels the picker, changes nothing
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+    assert mapping_of(store, owner, pb.id, "Order number") is None
+
+
+async def test_mapped_field_starts_on_its_current_data_field(store, owner):
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    playbooks.add_data_field(store, owner, pb.id, name="Order number")
+    current = playbooks.add_data_field(store, owner, pb.id, name="Ref")
+    playbooks.connect(store, owner, pb.id, bp_id)
+    field = blueprints.detail(store, owner.account_id, bp_id).fields[0]
+    playbooks.set_mapping(store, owner, pb.id, field.id, current.id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "3", "enter")
+        await pilot.pause()
+        assert picker_choice(app) == str(current.id)  # not the name match
+
+
+async def test_connect_picker_filters_as_you_type(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    for name in ("Invoices", "Orders", "Leads"):
+        blueprints.create(store, owner, iid, name=name)
+    pb = playbooks.create(store, owner, name="P")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter", "2", "n")
+        await pilot.pause()
+        assert picker_choice(app) not in (None, NONE)
+        await type_text(pilot, "ord")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)
+    d = playbooks.detail(store, owner.account_id, pb.id)
+    assert [c.blueprint_name for c in d.connections] == ["Orders"]

@@ -5,11 +5,15 @@ Each test drives the real App with Pilot and checks the screen and the store.
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from store import blueprints, marketplace, playbooks
 from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.dialogs.picker import NONE, PickerDialog
+from tui.screens.marketplace import MarketplaceScreen
 from tui.screens.playbook import PlaybookScreen
+from tui.screens.playbooks import PlaybooksScreen
 from tui.widgets.filter_table import FilterTable
 
 from .ui import flat, screen_text, type_text
@@ -154,3 +158,87 @@ async def test_connect_picker_filters_as_you_type(store, owner):
         assert isinstance(app.screen, PlaybookScreen)
     d = playbooks.detail(store, owner.account_id, pb.id)
     assert [c.blueprint_name for c in d.connections] == ["Orders"]
+
+
+# -- item 10: `/` on an empty list ----------------------------------------------------------
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_slash_on_the_empty_integrations_list_swallows_no_key(store, owner):
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        assert "No integrations are enabled yet" in flat(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)
+        assert notes(app)[-1] == "Nothing to filter: this list is empty."
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, MarketplaceScreen)
+
+
+# -- item 16: the cursor after a delete, home/end/g/G ---------------------------------------
+
+
+def cursor_name(app) -> str:
+    table = app.screen.query_one(FilterTable)
+    return str(table._shown[table.table.cursor_row].cells[0])
+
+
+async def test_after_a_delete_the_cursor_is_on_the_neighbour(store, owner):
+    for name in ("Alpha", "Beta", "Gamma", "Delta"):
+        playbooks.create(store, owner, name=name)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert cursor_name(app) == "Alpha"
+        await pilot.press("down", "d", "y")  # Beta goes: Delta takes its place
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybooksScreen)
+        assert cursor_name(app) == "Delta"
+        await pilot.press("down", "d", "y")  # the last one goes: the previous row
+        await pilot.pause()
+        assert cursor_name(app) == "Delta"
+    assert [p.name for p in playbooks.all_for_account(store, owner.account_id)] == [
+        "Alpha",
+        "Delta",
+    ]
+
+
+async def test_home_end_g_and_shift_g_move_in_lists(store, owner):
+    for i in range(1, 8):
+        playbooks.create(store, owner, name=f"Playbook {i}")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("G")
+        assert cursor_name(app) == "Playbook 7"
+        await pilot.press("g")
+        assert cursor_name(app) == "Playbook 1"
+        await pilot.press("end")
+        assert cursor_name(app) == "Playbook 7"
+        await pilot.press("home")
+        assert cursor_name(app) == "Playbook 1"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "home end / g G" in screen_text(app)
+
+
+async def test_g_stays_the_users_view_key_and_home_still_moves(store, owner, member):
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("u", "end")
+        await pilot.pause()
+        assert cursor_name(app) == "bob"
+        await pilot.press("g")  # grants, does not move
+        await pilot.pause()
+        assert notes(app)[-1] == "'Manage add-ons and integrations' granted to bob."
+        assert cursor_name(app) == "bob"
+        await pilot.press("home")
+        assert cursor_name(app).startswith("alice")

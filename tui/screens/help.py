@@ -24,6 +24,7 @@ GLOBAL_KEYS = [
 ]
 LIST_KEYS = [
     ("up down / j k", "Move"),
+    ("home end / g G", "First / last row (g G where the screen has no key of its own)"),
     ("enter", "Open the selected row"),
     ("/", "Filter: type to narrow; enter/down to the list; escape clears"),
     ("1..9, [ ]", "Tabs: pick one, previous / next"),

@@ -242,3 +242,59 @@ async def test_g_stays_the_users_view_key_and_home_still_moves(store, owner, mem
         assert cursor_name(app) == "bob"
         await pilot.press("home")
         assert cursor_name(app).startswith("alice")
+
+
+# -- item 12: each empty list says its empty state once --------------------------------------
+
+
+async def test_empty_tokens_and_webhooks_say_so_once(store, owner):
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("i", "enter", "3")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("No API tokens yet") == 1
+        assert "Nothing here yet" not in text
+        await pilot.press("4")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("No webhooks yet") == 1
+        assert "timeout 10 s · private networks off (s)" in text
+        assert "Nothing here yet" not in text
+
+
+async def test_empty_playbook_tabs_say_so_once(store, owner):
+    playbooks.create(store, owner, name="P")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("p", "enter")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("No data fields yet") == 1
+        assert "Nothing here yet" not in text
+        await pilot.press("2")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("connect one") == 1
+        assert "Nothing here yet" not in text
+        await pilot.press("3")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("No blueprint is connected") == 1
+        assert "Nothing here yet" not in text
+
+
+async def test_blueprint_page_without_playbooks_says_so_once(store, owner):
+    bp_id = order_blueprint(store, owner)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36)) as pilot:
+        from tui.screens.blueprint import BlueprintScreen
+
+        app.push_screen(BlueprintScreen(bp_id))
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        text = flat(app)
+        assert text.count("Not connected to any playbook yet") == 1
+        assert "Nothing here yet" not in text

@@ -148,24 +148,20 @@ class DataFieldsTab(_PageTab):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="df-empty", classes="empty")
+        # The empty state is the table's own, said once.
         yield FilterTable(
-            ("Data field", "Mapped from", "Default value", "Description"), id="data-fields-table"
+            ("Data field", "Mapped from", "Default value", "Description"),
+            id="data-fields-table",
+            empty=Text.assemble(
+                "No data fields yet. Press ",
+                ("n", "bold reverse"),
+                " to add one, or connect a blueprint (tab 2) and press ",
+                ("f", "bold reverse"),
+                " to create data fields from its fields.",
+            ),
         )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
-        empty = self.query_one("#df-empty", Static)
-        empty.display = not detail.data_fields
-        if not detail.data_fields:
-            empty.update(
-                Text.assemble(
-                    "No data fields yet. Press ",
-                    ("n", "bold reverse"),
-                    " to add one, or connect a blueprint (tab 2) and press ",
-                    ("f", "bold reverse"),
-                    " to create data fields from its fields.",
-                )
-            )
         self.query_one(FilterTable).set_rows(
             [
                 Row(
@@ -258,17 +254,16 @@ class ConnectionsTab(_PageTab):
     def compose(self) -> ComposeResult:
         yield Static("", id="conn-usage", classes="usage")
         yield FilterTable(
-            ("Blueprint", "Integration", "Fields", "Mapped", "Required"), id="connections-table"
+            ("Blueprint", "Integration", "Fields", "Mapped", "Required"),
+            id="connections-table",
+            empty="No blueprint is connected yet: press n to connect one.",
         )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         info = detail.playbook
         usage = self.query_one("#conn-usage", Static)
         used, limit = info.connected_count, info.limit_connected_blueprints
-        text = f"Connected blueprints {used}/{limit}"
-        if not used:
-            text += " · press n to connect one"
-        usage.update(Text(text))
+        usage.update(Text(f"Connected blueprints {used}/{limit}"))
         usage.set_class(used >= limit, "-full")
         self.query_one(FilterTable).set_rows(
             [
@@ -410,17 +405,25 @@ class ConnectionsTab(_PageTab):
 class MappingsTab(_PageTab):
     def compose(self) -> ComposeResult:
         yield Static("", id="map-hint", classes="hint")
-        yield FilterTable(("Blueprint", "Field", "Required", "Data field"), id="mappings-table")
+        yield FilterTable(
+            ("Blueprint", "Field", "Required", "Data field"),
+            id="mappings-table",
+            empty="No blueprint is connected: connect one on tab 2 (n).",
+        )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         hint = self.query_one("#map-hint", Static)
-        if not detail.connections:
-            hint.update(Text("No blueprint is connected: connect one on tab 2 (n)."))
-        else:
-            hint.update(
-                Text("enter chooses the data field · / then 'missing' shows what is left to map")
-            )
-        self.query_one(FilterTable).set_rows(
+        hint.display = bool(detail.mappings)  # else the table's empty state says it
+        hint.update(
+            Text("enter chooses the data field · / then 'missing' shows what is left to map")
+        )
+        table = self.query_one(FilterTable)
+        table.empty_text = (
+            "The connected blueprints have no fields yet."
+            if detail.connections
+            else "No blueprint is connected: connect one on tab 2 (n)."
+        )
+        table.set_rows(
             [
                 Row(
                     str(r.field_id),

@@ -124,12 +124,12 @@ class TokensTab(TabContent):
                 )
             )
             note.set_classes("-managed")  # several lines, not the one-line usage style
+            note.display = True
             return
         active = sum(1 for t in self.items if t.status == "active")
-        if self.items:
-            note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
-        else:
-            note.update(Text("No API tokens yet: press n to generate one."))
+        # An empty list says so once, in the table's own empty state.
+        note.display = bool(self.items)
+        note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
         table.empty_text = "No API tokens yet: press n to generate one."
         now = clock.now()
         table.set_rows(

@@ -11,6 +11,7 @@ from store import blueprints, marketplace, playbooks
 from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.dialogs.picker import NONE, PickerDialog
+from tui.format import plural
 from tui.screens.marketplace import MarketplaceScreen
 from tui.screens.playbook import PlaybookScreen
 from tui.screens.playbooks import PlaybooksScreen
@@ -298,3 +299,27 @@ async def test_blueprint_page_without_playbooks_says_so_once(store, owner):
         text = flat(app)
         assert text.count("Not connected to any playbook yet") == 1
         assert "Nothing here yet" not in text
+
+
+# -- item 16: grammar -------------------------------------------------------------------------
+
+
+def test_plural_agrees_with_the_count():
+    assert [plural(n, "user") for n in (0, 1, 2)] == ["0 users", "1 user", "2 users"]
+    assert plural(1, "entry", "entries") == "1 entry"
+    assert plural(1200, "entry", "entries") == "1,200 entries"
+
+
+async def test_one_user_and_one_entry_are_singular(store, owner):
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        assert "1 user, 1 owner" in flat(app)
+        assert "1 users" not in flat(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Audit log · 1 entry, newest first" in flat(app)
+        await pilot.press("o")
+        await pilot.pause()
+        assert "1 user (1 owner, press u)" in flat(app)

@@ -18,6 +18,7 @@ from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.screens.base import BaseScreen
 from tui.widgets.footer import Footer
 
@@ -35,8 +36,8 @@ def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Tab
     out: list[Text | Table] = []
     head = Text()
     head.append(info.name, style="bold")
-    head.append(f" · {info.plan} plan · {ov.users} user{'s' if ov.users != 1 else ''}")
-    head.append(f" ({ov.owners} owner{'s' if ov.owners != 1 else ''}, press u)")
+    head.append(f" · {info.plan} plan · {plural(ov.users, 'user')}")
+    head.append(f" ({plural(ov.owners, 'owner')}, press u)")
     out.append(head)
 
     plan = _grid()

@@ -14,6 +14,7 @@ from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -163,7 +164,7 @@ class PlaybooksTab(TabContent):
             Text(
                 "Not connected to any playbook yet."
                 if n == 0
-                else f"Connected to {n} playbook{'s' if n != 1 else ''}. A connected blueprint "
+                else f"Connected to {plural(n, 'playbook')}. A connected blueprint "
                 "cannot be deleted until it is disconnected."
             )
         )
@@ -206,7 +207,7 @@ class BlueprintScreen(TabbedScreen):
         kind = "native, synced" if bp.native else "custom"
         summary = Text(f"{bp.description}\n" if bp.description else "")
         summary.append(
-            f"{bp.field_count} field{'' if bp.field_count == 1 else 's'} "
+            f"{plural(bp.field_count, 'field')} "
             f"({bp.required_count} mapping required) · {kind} · "
             f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
         )

@@ -28,6 +28,7 @@ from store.playbooks import (
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.dialogs.picker import NONE, PickerDialog, best_match
+from tui.format import plural
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -36,10 +37,6 @@ from tui.widgets.tabs import TabbedPanes, TabPane
 
 def missing_text() -> Text:
     return Text("missing (required)", style="bold red")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def data_field_form(admin, playbook_id: int, f: DataFieldInfo | None = None) -> FormDialog:
@@ -214,7 +211,7 @@ class DataFieldsTab(_PageTab):
         n = len(f.sources)
         message = f"{f.name!r} will be deleted"
         if n:
-            message += f" with its {_plural(n, 'mapping')} ({', '.join(f.sources)})"
+            message += f" with its {plural(n, 'mapping')} ({', '.join(f.sources)})"
             message += "; those blueprint fields become unmapped"
         message += "."
 
@@ -331,7 +328,7 @@ class ConnectionsTab(_PageTab):
                 self.admin.report(exc)
                 return
             extra = (
-                f"; {_plural(c.missing_required_count, 'required field')} to map"
+                f"; {plural(c.missing_required_count, 'required field')} to map"
                 if c.missing_required_count
                 else ""
             )
@@ -364,7 +361,7 @@ class ConnectionsTab(_PageTab):
             self.admin.report(exc)
             return
         message = (
-            f"{_plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
+            f"{plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
             f"will be removed."
             if n
             else f"{c.blueprint_name!r} has no mappings here."
@@ -388,13 +385,13 @@ class ConnectionsTab(_PageTab):
                 return
             self.notify(
                 f"Blueprint {c.blueprint_name!r} disconnected; "
-                f"{_plural(removed, 'mapping')} removed."
+                f"{plural(removed, 'mapping')} removed."
             )
             self.page.reload()
 
         self.app.push_screen(
             ConfirmDialog(
-                f"Disconnect {c.blueprint_name} and remove {_plural(n, 'mapping')}?",
+                f"Disconnect {c.blueprint_name} and remove {plural(n, 'mapping')}?",
                 message,
                 yes="Disconnect",
             ),
@@ -608,7 +605,7 @@ class PlaybookScreen(TabbedScreen):
             names = ", ".join(m.label for m in missing)
             status.update(
                 Text(
-                    f"Incomplete: {_plural(len(missing), 'required field')} not mapped: {names}",
+                    f"Incomplete: {plural(len(missing), 'required field')} not mapped: {names}",
                     overflow="ellipsis",
                 )
             )
@@ -718,7 +715,7 @@ class PlaybookScreen(TabbedScreen):
             self.notify(
                 f"Nothing to create from {plan.blueprint_name!r}: "
                 + (
-                    f"{_plural(len(plan.skipped), 'field')} cannot be mapped automatically "
+                    f"{plural(len(plan.skipped), 'field')} cannot be mapped automatically "
                     f"({', '.join(plan.skipped)}): a data field of that name already receives "
                     "a field of this blueprint."
                     if plan.skipped
@@ -730,7 +727,7 @@ class PlaybookScreen(TabbedScreen):
         lines = []
         if plan.created:
             lines.append(
-                f"Creates {_plural(len(plan.created), 'data field')} and maps them: "
+                f"Creates {plural(len(plan.created), 'data field')} and maps them: "
                 + ", ".join(plan.created)
                 + "."
             )
@@ -769,7 +766,7 @@ class PlaybookScreen(TabbedScreen):
             self.admin.report(exc)
             self.reload()
             return
-        parts = [f"{_plural(len(res.created), 'data field')} created and mapped"]
+        parts = [f"{plural(len(res.created), 'data field')} created and mapped"]
         if res.mapped_to_existing:
             parts.append(f"{len(res.mapped_to_existing)} mapped to existing data fields")
         if res.skipped:

@@ -16,6 +16,7 @@ from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -196,8 +197,9 @@ class PlaybooksScreen(BaseScreen):
         self.app.push_screen(
             ConfirmDialog(
                 f"Delete the playbook {pb.name}?",
-                f"{pb.name!r} will be deleted with its {pb.data_field_count} data field(s) "
-                f"and its {pb.connected_count} blueprint connection(s) and their mappings. "
+                f"{pb.name!r} will be deleted with its {plural(pb.data_field_count, 'data field')} "
+                f"and its {plural(pb.connected_count, 'blueprint connection')} and their "
+                "mappings. "
                 "The blueprints themselves stay. This cannot be undone.",
                 yes="Delete",
             ),

@@ -323,3 +323,35 @@ async def test_one_user_and_one_entry_are_singular(store, owner):
         await pilot.press("o")
         await pilot.pause()
         assert "1 user (1 owner, press u)" in flat(app)
+
+
+# -- item 16: the Integrations list fits 80 columns --------------------------------------------
+
+
+async def test_integrations_list_shows_every_count_at_80_columns(store, owner):
+    marketplace.enable(store, owner, "dynamics365")  # the longest name
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    from store import webhooks
+
+    store_settings_allow_private(store, owner)
+    webhooks.create(store, owner, iid, url="http://127.0.0.1:9/hook")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        header = next(line for line in lines if "Integration" in line and "Enabled" in line)
+        assert header.rstrip().endswith("Webhooks")
+        row = next(line for line in lines if "Microsoft Dynamics 365" in line)
+        assert "managed" in row.split()  # not cut to "manage"
+        custom = next(line for line in lines if "Custom integration" in line)
+        assert custom.split()[-1] == "1"  # its webhook
+    async with IntegrationsAdmin(store, owner).run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        assert "Category" in text and "Sales and CRM" in text and "Webhooks" in text
+
+
+def store_settings_allow_private(store, owner) -> None:
+    from store import settings
+
+    settings.set_allow_private_webhooks(store, owner, True)

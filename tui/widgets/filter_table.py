@@ -246,7 +246,7 @@ class FilterTable(Vertical):
 
     def compose(self) -> ComposeResult:
         box = FilterInput(
-            placeholder="Type to filter · up/down move · enter picks"
+            placeholder="Type to narrow the list"
             if self.typeahead
             else "/ Filter: type to narrow, enter to go to the list",
             compact=True,

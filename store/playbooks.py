@@ -51,6 +51,7 @@ from .models import (
     Playbook,
     PlaybookBlueprint,
 )
+from .values import natural_key
 
 PLAN = "Essentials"  # the lowest plan that includes playbooks
 
@@ -264,7 +265,7 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
     )
     if playbook_id is not None:
         q = q.where(Playbook.id == playbook_id)
-    return [
+    infos = [
         PlaybookInfo(
             id=pb.id or 0,
             name=pb.name,
@@ -280,6 +281,9 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
         )
         for pb, lim_df, lim_conn, n_df, n_conn, n_miss in s.exec(q).all()
     ]
+    # By name as people read it: "Playbook 2" before "Playbook 10".
+    infos.sort(key=lambda p: (natural_key(p.name), p.id))
+    return infos
 
 
 def all_for_account(store: Store, account_id: int) -> list[PlaybookInfo]:
@@ -344,6 +348,12 @@ def _mapping_rows_query(playbook_id: int, *where):
     )
 
 
+def _by_blueprint(rows: Sequence) -> list:
+    """Rows that start (blueprint id, blueprint name, ...), by blueprint name as
+    people read it; a stable sort keeps each blueprint's fields in their order."""
+    return sorted(rows, key=lambda r: (natural_key(r[1]), r[0]))
+
+
 def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
     # Four queries whatever the size: the playbook, its data fields, its
     # connections, and every connected field with its mapping.
@@ -372,8 +382,8 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
         .join(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
         .join(Integration, Integration.id == Blueprint.integration_id)
         .where(PlaybookBlueprint.playbook_id == playbook_id)
-        .order_by(func.lower(Blueprint.name), col(Blueprint.id))
     ).all()
+    conns = sorted(conns, key=lambda c: (natural_key(c[2]), c[0]))
     rows = tuple(
         MappingRow(
             blueprint_id=bp_id,
@@ -385,9 +395,9 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
             data_field_id=df_id,
             data_field_name=df_name,
         )
-        for bp_id, bp_name, f_id, f_name, f_desc, req, df_id, df_name in s.exec(
-            _mapping_rows_query(playbook_id)
-        ).all()
+        for bp_id, bp_name, f_id, f_name, f_desc, req, df_id, df_name in _by_blueprint(
+            s.exec(_mapping_rows_query(playbook_id)).all()
+        )
     )
     sources: dict[int, list[str]] = {}
     per_bp: dict[int, list[int]] = {}  # blueprint id -> [fields, required, mapped, missing]
@@ -464,7 +474,7 @@ def completeness(store: Store, account_id: int, playbook_id: int) -> Completenes
                 col(Mapping.id).is_(None),
             )
         ).all()
-    missing = tuple(MissingMapping(r[0], r[1], r[2], r[3]) for r in rows)
+    missing = tuple(MissingMapping(r[0], r[1], r[2], r[3]) for r in _by_blueprint(rows))
     return Completeness(not missing, missing)
 
 
@@ -764,14 +774,13 @@ def add_data_field(
 
 def _sources(s: Session, data_field_id: int) -> tuple[str, ...]:
     rows = s.exec(
-        select(Blueprint.name, BlueprintField.name)
+        select(Blueprint.id, Blueprint.name, BlueprintField.name)
         .select_from(Mapping)
         .join(BlueprintField, BlueprintField.id == Mapping.blueprint_field_id)
         .join(Blueprint, Blueprint.id == BlueprintField.blueprint_id)
         .where(Mapping.data_field_id == data_field_id)
-        .order_by(func.lower(Blueprint.name), col(Blueprint.id))
     ).all()
-    return tuple(f"{b} / {f}" for b, f in rows)
+    return tuple(f"{b} / {f}" for _, b, f in _by_blueprint(rows))
 
 
 def update_data_field(

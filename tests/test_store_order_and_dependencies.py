@@ -79,3 +79,63 @@ def test_data_field_sources_are_in_natural_order(store, owner):
         playbooks.set_mapping(store, owner, pb.id, fields["Customer"], df.id)
     [f] = playbooks.detail(store, owner.account_id, pb.id).data_fields
     assert f.sources == ("CRM 9 / Customer", "CRM 10 / Customer")
+
+
+# -- a delivery's number within its webhook ------------------------------------------------
+
+
+def log_deliveries(store, owner, hook: int, n: int, *, resend_of: int | None = None) -> list[int]:
+    """Setup only: ``n`` logged deliveries of ``hook``; their ids, oldest first."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from store.models import Delivery
+
+    t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    rows = [
+        {
+            "webhook_id": hook,
+            "callback_id": f"{hook:04d}{i:036d}",
+            "event_type": "contract:sign",
+            "url": "https://hooks.example.com/x",
+            "attempted_at": t0 + timedelta(minutes=i),
+            "success": True,
+            "status_code": 200,
+            "latency_ms": 20,
+            "error": None,
+            "request_headers": "[]",
+            "request_body": "{}",
+            "response_excerpt": "",
+            "resend_of_id": resend_of,
+        }
+        for i in range(n)
+    ]
+    with store.write(owner.account_id) as s:
+        ids = [s.execute(insert(Delivery).returning(Delivery.id), [r]).scalar_one() for r in rows]
+    return ids
+
+
+def two_webhooks(store, owner) -> tuple[int, int]:
+    from store import settings, webhooks
+
+    custom = marketplace.enable(store, owner, "custom")
+    settings.set_allow_private_webhooks(store, owner, True)
+    first = webhooks.create(store, owner, custom, url="https://hooks.example.com/first").id
+    second = webhooks.create(store, owner, custom, url="https://hooks.example.com/second").id
+    return first, second
+
+
+def test_a_delivery_is_numbered_within_its_webhook(store, owner):
+    from store import deliveries
+
+    first, second = two_webhooks(store, owner)
+    a = log_deliveries(store, owner, first, 3)
+    b = log_deliveries(store, owner, second, 2)
+    log_deliveries(store, owner, first, 1)  # later ones do not change earlier numbers
+    [resend] = log_deliveries(store, owner, second, 1, resend_of=b[0])
+    assert [deliveries.delivery(store, i).number for i in a] == [1, 2, 3]
+    assert [deliveries.delivery(store, i).number for i in b] == [1, 2]
+    d = deliveries.delivery(store, resend)
+    assert (d.number, d.resend_of_id, d.resend_of_number) == (3, b[0], 1)
+    assert deliveries.delivery(store, b[1]).resend_of_number is None

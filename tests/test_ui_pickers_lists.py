@@ -355,3 +355,36 @@ def store_settings_allow_private(store, owner) -> None:
     from store import settings
 
     settings.set_allow_private_webhooks(store, owner, True)
+
+
+# -- item 16: the delivery breadcrumb ------------------------------------------------------
+
+
+async def test_delivery_breadcrumb_names_its_parents_and_its_number_in_the_webhook(store, owner):
+    from tui.screens.webhook import DeliveryScreen, WebhookScreen
+
+    from .test_store_order_and_dependencies import log_deliveries, two_webhooks
+
+    first, second = two_webhooks(store, owner)
+    log_deliveries(store, owner, first, 5)
+    ids = log_deliveries(store, owner, second, 2)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(WebhookScreen(second))
+        await pilot.pause()
+        await pilot.press("enter")  # the newest: the second delivery of this webhook
+        await pilot.pause()
+        assert isinstance(app.screen, DeliveryScreen)
+        assert ids[1] > 2  # its account-wide id is another number
+        title = next(line for line in screen_text(app).splitlines() if "›" in line).strip()
+        assert title.startswith("Custom integration › Webhooks › hooks.example.c")
+        assert title.endswith("… › Delivery 2 · contract:sign") and len(title) <= 78
+    async with IntegrationsAdmin(store, owner).run_test(size=(120, 36)) as pilot:
+        pilot.app.push_screen(WebhookScreen(second))
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert (
+            "Custom integration › Webhooks › hooks.example.com/second › Delivery 1 · contract:sign"
+            in screen_text(pilot.app)
+        )

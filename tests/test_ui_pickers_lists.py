@@ -388,3 +388,47 @@ async def test_delivery_breadcrumb_names_its_parents_and_its_number_in_the_webho
             "Custom integration › Webhooks › hooks.example.com/second › Delivery 1 · contract:sign"
             in screen_text(pilot.app)
         )
+
+
+# -- item 16: the presenter overlay leaves dialog buttons visible ----------------------------
+
+
+async def overlay_and_buttons(app, pilot, message: str):
+    from textual.widgets import Button
+
+    from tui.dialogs.confirm import ConfirmDialog
+    from tui.widgets.keycaster import KeyCaster
+
+    app.push_screen(ConfirmDialog("Delete it?", message))
+    await pilot.pause()
+    await pilot.press(*"xzxzxzxzxzxz")  # keys the dialog ignores: a wide overlay
+    await pilot.pause()
+    await pilot.pause()
+    label = app.screen.query_one(KeyCaster).query_one("#keycaster-keys")
+    return label.region, [b.region for b in app.screen.query(Button)]
+
+
+async def test_presenter_overlay_does_not_cover_dialog_buttons(store, owner):
+    app = IntegrationsAdmin(store, owner, presenter=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # A dialog as tall as the screen: its buttons reach the last lines.
+        tall = "\n".join(f"line {i}" for i in range(16))
+        overlay, buttons = await overlay_and_buttons(app, pilot, tall)
+        assert overlay.width > 30 and len(buttons) == 2
+        assert buttons[0].bottom >= 23  # the buttons reach the last lines
+        assert not any(overlay.overlaps(b) for b in buttons)
+        await pilot.press("escape")
+        await pilot.pause()
+        # A usual dialog: the overlay stays above the footer line, below the dialog's box.
+        overlay, buttons = await overlay_and_buttons(app, pilot, "It goes for good.")
+        assert overlay.y == 22 and not any(overlay.overlaps(b) for b in buttons)
+        await pilot.press("escape")
+        await pilot.pause()
+        # A screen: above its footer, as before.
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.pause()
+        from tui.widgets.keycaster import KeyCaster
+
+        assert app.screen.query_one(KeyCaster).query_one("#keycaster-keys").region.y == 22

@@ -432,3 +432,27 @@ async def test_presenter_overlay_does_not_cover_dialog_buttons(store, owner):
         from tui.widgets.keycaster import KeyCaster
 
         assert app.screen.query_one(KeyCaster).query_one("#keycaster-keys").region.y == 22
+
+
+# -- item 17: a blueprint's connected playbooks open with enter --------------------------------
+
+
+async def test_enter_on_a_connected_playbook_opens_it(store, owner):
+    bp_id = order_blueprint(store, owner)
+    ids = {}
+    for name in ("Sales agreement", "NDA"):
+        ids[name] = playbooks.create(store, owner, name=name).id
+        playbooks.connect(store, owner, ids[name], bp_id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "2", "enter", "2")  # the blueprint's Connected playbooks
+        await pilot.pause()
+        assert "Connected to 2 playbooks (enter opens one)" in flat(app)
+        await pilot.press("down", "enter")  # NDA, then Sales agreement
+        await pilot.pause()
+        page = app.screen
+        assert isinstance(page, PlaybookScreen) and page.playbook_id == ids["Sales agreement"]
+        assert "Playbooks › Sales agreement" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Connected to 2 playbooks" in flat(app)  # back on the blueprint's page

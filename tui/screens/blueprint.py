@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
@@ -154,6 +155,8 @@ class FieldsTab(TabContent):
 
 
 class PlaybooksTab(TabContent):
+    """The playbooks the blueprint is connected to; `enter` opens one."""
+
     def compose(self) -> ComposeResult:
         yield Static("", id="playbooks-hint", classes="hint")
         yield FilterTable(("Connected playbook",), id="connected", empty="")
@@ -164,11 +167,23 @@ class PlaybooksTab(TabContent):
             Text(
                 "Not connected to any playbook yet."
                 if n == 0
-                else f"Connected to {plural(n, 'playbook')}. A connected blueprint "
-                "cannot be deleted until it is disconnected."
+                else f"Connected to {plural(n, 'playbook')} (enter opens one). A connected "
+                "blueprint cannot be deleted until it is disconnected."
             )
         )
-        self.query_one(FilterTable).set_rows([Row(p, (p,)) for p in detail.playbooks])
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(str(pid), (name,))
+                for pid, name in zip(detail.playbook_ids, detail.playbooks, strict=True)
+            ]
+        )
+
+    @on(FilterTable.Opened, "#connected")
+    def open_playbook(self, event: FilterTable.Opened) -> None:
+        event.stop()
+        from tui.screens.playbook import PlaybookScreen
+
+        self.app.push_screen(PlaybookScreen(int(event.key)))
 
 
 class BlueprintScreen(TabbedScreen):

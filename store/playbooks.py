@@ -478,6 +478,36 @@ def completeness(store: Store, account_id: int, playbook_id: int) -> Completenes
     return Completeness(not missing, missing)
 
 
+def playbooks_made_incomplete(
+    store: Store, account_id: int, blueprint_id: int, field_id: int | None = None
+) -> tuple[str, ...]:
+    """The playbooks that would miss a mapping if a field of ``blueprint_id``
+    became *mapping required*: those connected to the blueprint where the field
+    is not mapped (every connected one for a field not created yet:
+    ``field_id`` None). Nothing when the field is required already. Names in
+    natural order. Screens ask for a confirmation naming them before a field
+    is created or edited as required."""
+    with store.read() as s:
+        if field_id is not None:
+            f = s.get(BlueprintField, field_id)
+            if f is None or f.blueprint_id != blueprint_id:
+                raise NotFound("That blueprint field no longer exists.")
+            if f.mapping_required:
+                return ()
+        q = (
+            select(Playbook.id, Playbook.name)
+            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+            .where(
+                PlaybookBlueprint.blueprint_id == blueprint_id, Playbook.account_id == account_id
+            )
+        )
+        if field_id is not None:
+            mapped = select(Mapping.playbook_id).where(Mapping.blueprint_field_id == field_id)
+            q = q.where(col(Playbook.id).not_in(mapped))
+        rows = s.exec(q).all()
+    return tuple(name for _, name in sorted(rows, key=lambda r: (natural_key(r[1]), r[0])))
+
+
 def mappings_count(store: Store, playbook_id: int, blueprint_id: int) -> int:
     """How many mappings disconnecting ``blueprint_id`` from the playbook would remove."""
     with store.read() as s:

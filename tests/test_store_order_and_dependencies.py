@@ -139,3 +139,42 @@ def test_a_delivery_is_numbered_within_its_webhook(store, owner):
     d = deliveries.delivery(store, resend)
     assert (d.number, d.resend_of_id, d.resend_of_number) == (3, b[0], 1)
     assert deliveries.delivery(store, b[1]).resend_of_number is None
+
+
+# -- a field becoming required: which playbooks it leaves incomplete ----------------------
+
+
+def test_playbooks_made_incomplete_by_a_required_field(store, owner):
+    import pytest
+
+    from store.errors import NotFound
+
+    bp, fields = make_blueprint(store, owner, "Order data", [("Order number", False)])
+    other, _ = make_blueprint(store, owner, "Other", [], custom_integration_id(store, owner))
+    aid = owner.account_id
+    assert playbooks.playbooks_made_incomplete(store, aid, bp) == ()  # connected nowhere
+    pbs = {
+        n: playbooks.create(store, owner, name=n).id for n in ("Playbook 10", "Playbook 9", "NDA")
+    }
+    for n in ("Playbook 10", "Playbook 9"):
+        playbooks.connect(store, owner, pbs[n], bp)
+    playbooks.connect(store, owner, pbs["NDA"], other)  # not this blueprint
+    # A new required field: missing in every playbook connected to the blueprint.
+    assert playbooks.playbooks_made_incomplete(store, aid, bp) == ("Playbook 9", "Playbook 10")
+    # An existing field: only where it is not mapped.
+    df = playbooks.add_data_field(store, owner, pbs["Playbook 9"], name="Ref")
+    playbooks.set_mapping(store, owner, pbs["Playbook 9"], fields["Order number"], df.id)
+    field = fields["Order number"]
+    assert playbooks.playbooks_made_incomplete(store, aid, bp, field) == ("Playbook 10",)
+    # Already required: making it required changes nothing.
+    f = blueprints.detail(store, aid, bp).fields[0]
+    blueprints.update_field(store, owner, f.id, name=f.name, mapping_required=True)
+    assert playbooks.playbooks_made_incomplete(store, aid, bp, field) == ()
+    with pytest.raises(NotFound):
+        playbooks.playbooks_made_incomplete(store, aid, other, field)  # not its field
+
+
+def custom_integration_id(store, owner) -> int:
+    from store import integrations
+
+    return next(i.id for i in integrations.active(store, owner.account_id) if i.key == "custom")

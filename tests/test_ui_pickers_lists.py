@@ -456,3 +456,67 @@ async def test_enter_on_a_connected_playbook_opens_it(store, owner):
         await pilot.press("escape")
         await pilot.pause()
         assert "Connected to 2 playbooks" in flat(app)  # back on the blueprint's page
+
+
+# -- item 17: a field becoming required asks first, naming the playbooks ------------------------
+
+
+async def test_a_required_field_asks_first_naming_the_playbooks_it_leaves_incomplete(store, owner):
+    from tui.dialogs.confirm import ConfirmDialog
+    from tui.dialogs.form import FormDialog
+    from tui.screens.blueprint import BlueprintScreen
+
+    bp_id = order_blueprint(store, owner, (("Note", False),))
+    pbs = {n: playbooks.create(store, owner, name=n).id for n in ("Sales agreement", "NDA")}
+    for pid in pbs.values():
+        playbooks.connect(store, owner, pid, bp_id)
+    df = playbooks.add_data_field(store, owner, pbs["NDA"], name="Note")
+    note = blueprints.detail(store, owner.account_id, bp_id).fields[0]
+    playbooks.set_mapping(store, owner, pbs["NDA"], note.id, df.id)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(BlueprintScreen(bp_id))
+        await pilot.pause()
+        # A new required field: missing in both playbooks.
+        await pilot.press("n")
+        await type_text(pilot, "Order id")
+        await pilot.press("tab", "tab", "space", "ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog._title == "Make Order id required?"
+        assert (
+            "not mapped in 2 playbooks connected to this blueprint: 'NDA', 'Sales agreement'"
+            in (dialog._message)
+        )
+        await pilot.press("n")  # no: back to the form, nothing saved
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        assert [f.name for f in blueprints.detail(store, owner.account_id, bp_id).fields] == [
+            "Note"
+        ]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, BlueprintScreen)
+        fields = blueprints.detail(store, owner.account_id, bp_id).fields
+        assert [(f.name, f.mapping_required) for f in fields] == [
+            ("Note", False),
+            ("Order id", True),
+        ]
+        # Editing "Note" to required: only where it is not mapped.
+        await pilot.press("home", "e", "tab", "tab", "space", "ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "not mapped in 1 playbook connected to this blueprint: 'Sales agreement'." in (
+            dialog._message
+        )
+        await pilot.press("y")
+        await pilot.pause()
+        assert blueprints.detail(store, owner.account_id, bp_id).fields[0].mapping_required
+        # A field that is required already is saved without asking.
+        await pilot.press("e", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, BlueprintScreen)

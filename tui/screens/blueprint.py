@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from store import blueprints
+from store import blueprints, playbooks, validate
 from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
@@ -20,6 +20,55 @@ from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 from tui.widgets.tabs import TabbedPanes, TabPane
+
+
+class FieldForm(FormDialog):
+    """The blueprint field form: before a field is saved as *mapping required*
+    where that leaves playbooks with a missing mapping, it asks first, naming them."""
+
+    def __init__(self, admin, blueprint_id: int, f: FieldInfo | None, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin = admin
+        self.blueprint_id = blueprint_id
+        self.field = f
+
+    def action_confirm(self) -> None:
+        v = self.values()
+        if not v["mapping_required"] or (self.field is not None and self.field.mapping_required):
+            super().action_confirm()
+            return
+        self.clear_errors()
+        try:
+            name = validate.name(v["name"])  # a bad name is said first, before asking
+            names = playbooks.playbooks_made_incomplete(
+                self.admin.store,
+                self.admin.actor.account_id,
+                self.blueprint_id,
+                self.field.id if self.field else None,
+            )
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        if not names:
+            super().action_confirm()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                super(FieldForm, self).action_confirm()
+
+        listed = ", ".join(repr(n) for n in names)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Make {name} required?",
+                f"{name!r} is not mapped in {plural(len(names), 'playbook')} connected to this "
+                f"blueprint: {listed}. Required, it leaves "
+                f"{'it' if len(names) == 1 else 'them'} incomplete until it is mapped there.",
+                yes="Make it required",
+                danger=False,
+            ),
+            answered,
+        )
 
 
 def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDialog:
@@ -43,7 +92,10 @@ def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDial
             version=f.version,
         )
 
-    return FormDialog(
+    return FieldForm(
+        admin,
+        blueprint_id,
+        f,
         "Add an integration blueprint field" if f is None else f"Edit field {f.name}",
         [
             FormField("name", "Name", value=f.name if f else "", placeholder="e.g. Order number"),

@@ -520,3 +520,37 @@ async def test_a_required_field_asks_first_naming_the_playbooks_it_leaves_incomp
         await pilot.press("e", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, BlueprintScreen)
+
+
+# -- item 17: a playbook that depends on a disabled integration ----------------------------------
+
+
+async def test_playbook_of_a_disabled_integration_says_so_and_offers_no_mapping(store, owner):
+    from .test_store_order_and_dependencies import hubspot_playbook
+
+    pb, bp = hubspot_playbook(store, owner)
+    marketplace.disable(store, owner, "hubspot")
+    before = playbooks.detail(store, owner.account_id, pb).mappings
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        row = next(line for line in screen_text(app).splitlines() if "Deals" in line)
+        assert "HubSpot disabled" in row and "complete" not in row
+        await pilot.press("enter")
+        await pilot.pause()
+        text = flat(app)
+        assert "Depends on HubSpot, which is disabled: its mappings are read-only" in text
+        assert "Complete" not in text
+        await pilot.press("3")
+        await pilot.pause()
+        text = flat(app)
+        assert "Read-only: Depends on HubSpot" in text and "enter chooses" not in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybookScreen)  # no picker
+        assert notes(app)[-1] == (
+            f"{bp.name!r} belongs to HubSpot, which is disabled: its mappings are read-only "
+            "until HubSpot is enabled again in the Marketplace."
+        )
+    assert playbooks.detail(store, owner.account_id, pb).mappings == before

@@ -411,9 +411,16 @@ class MappingsTab(_PageTab):
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         hint = self.query_one("#map-hint", Static)
         hint.display = bool(detail.mappings)  # else the table's empty state says it
-        hint.update(
-            Text("enter chooses the data field · / then 'missing' shows what is left to map")
-        )
+        paused = [c for c in detail.connections if not c.integration_enabled]
+        if paused and len(paused) == len(detail.connections):
+            # Nothing here can change now: no key offered, the reason instead.
+            hint.update(Text(f"Read-only: {detail.completeness.summary}"))
+        else:
+            text = "enter chooses the data field · / then 'missing' shows what is left to map"
+            if paused:
+                names = ", ".join(c.blueprint_name for c in paused)
+                text += f" · read-only (integration disabled): {names}"
+            hint.update(Text(text))
         table = self.query_one(FilterTable)
         table.empty_text = (
             "The connected blueprints have no fields yet."
@@ -454,7 +461,14 @@ class MappingsTab(_PageTab):
     def pick_data_field(self, event: FilterTable.Opened) -> None:
         event.stop()
         row, detail = self.selected(), self.page.detail
-        if row is None or detail is None or not self.admin.may_manage("change mappings"):
+        if row is None or detail is None:
+            return
+        conn = next((c for c in detail.connections if c.blueprint_id == row.blueprint_id), None)
+        if conn is not None and conn.read_only_reason:
+            # Said before any picker opens: the store would refuse the change.
+            self.notify(conn.read_only_reason, title="Read-only", severity="warning")
+            return
+        if not self.admin.may_manage("change mappings"):
             return
         # Which data fields already take a field of this blueprint (one per blueprint).
         taken = {
@@ -536,6 +550,7 @@ class PlaybookScreen(TabbedScreen):
     PlaybookScreen #status { height: auto; max-height: 2; padding: 0 1; }
     PlaybookScreen #status.-complete { color: $success; }
     PlaybookScreen #status.-incomplete { color: $error; text-style: bold; }
+    PlaybookScreen #status.-blocked { color: $warning; text-style: bold; }
     """
     BINDINGS = [
         Binding(
@@ -596,21 +611,14 @@ class PlaybookScreen(TabbedScreen):
             "-full",
         )
         status = self.query_one("#status", Static)
-        missing = d.missing
+        c = d.completeness  # the store's words: complete, what is missing, what it depends on
         if not d.connections:
             status.update(Text("Complete: no blueprint connected yet."))
-        elif not missing:
-            status.update(Text("Complete: every required blueprint field is mapped."))
         else:
-            names = ", ".join(m.label for m in missing)
-            status.update(
-                Text(
-                    f"Incomplete: {plural(len(missing), 'required field')} not mapped: {names}",
-                    overflow="ellipsis",
-                )
-            )
-        status.set_class(not missing, "-complete")
-        status.set_class(bool(missing), "-incomplete")
+            status.update(Text(c.summary, overflow="ellipsis"))
+        status.set_class(c.complete, "-complete")
+        status.set_class(bool(c.missing) and not c.disabled, "-incomplete")
+        status.set_class(bool(c.disabled), "-blocked")
         # Only the visible tab is filled now; the others when they are shown.
         self.active_tab().present(d, select)
 
@@ -677,9 +685,14 @@ class PlaybookScreen(TabbedScreen):
                 severity="warning",
             )
             return
-        candidates = [c for c in d.connections if c.mapped_count < c.field_count]
+        unmapped = [c for c in d.connections if c.mapped_count < c.field_count]
+        candidates = [c for c in unmapped if c.read_only_reason is None]
         if not candidates:
-            self.notify("Every field of every connected blueprint is mapped already.")
+            if unmapped:  # only blueprints of disabled integrations have unmapped fields
+                reason = unmapped[0].read_only_reason or ""
+                self.notify(reason, title="Read-only", severity="warning")
+            else:
+                self.notify("Every field of every connected blueprint is mapped already.")
             return
         if len(candidates) == 1:
             self._preview(candidates[0].blueprint_id)

@@ -22,10 +22,13 @@ from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
 
-def status_text(missing: int) -> Text:
-    if missing == 0:
+def status_text(p: PlaybookInfo) -> Text:
+    if p.disabled_integrations:
+        # Not "complete": it depends on an integration that is paused.
+        return Text(f"{', '.join(p.disabled_integrations)} disabled", style="bold yellow")
+    if p.missing_required_count == 0:
         return Text("complete", style="green")
-    return Text(f"{missing} missing", style="bold red")
+    return Text(f"{p.missing_required_count} missing", style="bold red")
 
 
 def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
@@ -133,7 +136,7 @@ class PlaybooksScreen(BaseScreen):
                         p.name,
                         f"{p.data_field_count}/{p.limit_data_fields}",
                         f"{p.connected_count}/{p.limit_connected_blueprints}",
-                        status_text(p.missing_required_count),
+                        status_text(p),
                     ),
                     search=p.name.lower(),
                 )

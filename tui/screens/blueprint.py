@@ -62,8 +62,9 @@ class FieldForm(FormDialog):
             ConfirmDialog(
                 f"Make {name} required?",
                 f"{name!r} is not mapped in {plural(len(names), 'playbook')} connected to this "
-                f"blueprint: {listed}. Required, it leaves "
-                f"{'it' if len(names) == 1 else 'them'} incomplete until it is mapped there.",
+                f"blueprint: {listed}. Once required, it leaves "
+                f"{'that playbook' if len(names) == 1 else 'them'} incomplete until it is "
+                "mapped there.",
                 yes="Make it required",
                 danger=False,
             ),

@@ -248,6 +248,8 @@ def delivery_breadcrumb(w: WebhookInfo, d: DeliveryDetail, width: int = 80) -> s
     fit ``width``; the page shows it whole) and its number in that webhook's
     log (not the account-wide id)."""
     head, tail = f"{w.integration_name} › Webhooks › ", f" › Delivery {d.number} · {d.event_type}"
+    if width - 2 - len(head) - len(tail) < 16:
+        tail = f" › Delivery {d.number}"  # the event type is the page's first lines
     room = max(16, width - 2 - len(head) - len(tail))
     url = w.url.removeprefix("https://")
     if len(url) > room:

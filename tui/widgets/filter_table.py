@@ -207,6 +207,12 @@ class FilterTable(Vertical):
     FilterTable > FilterInput { display: none; height: 1; margin: 0 1; background: $boost; }
     FilterTable > RowTable { height: 1fr; }
     FilterTable > .empty-rows { color: $text-muted; padding: 0 1; display: none; }
+    /* A picker types in its box: its cursor shows as bright as a focused list's. */
+    FilterTable.-typeahead > RowTable > .datatable--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
     """
     BINDINGS = [Binding("slash", "filter", "Filter", id="list.filter")]
 
@@ -243,6 +249,8 @@ class FilterTable(Vertical):
         self._search = search
         self.typeahead = typeahead
         self._applied_filter = ""
+        if typeahead:
+            self.add_class("-typeahead")
 
     def compose(self) -> ComposeResult:
         box = FilterInput(

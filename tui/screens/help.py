@@ -55,9 +55,11 @@ def list_keys(app: App) -> list[tuple[str, str]]:
     return [
         (f"up down / {down} {up}", "Move"),
         (
-            " ".join(
-                key_for(app, RowTable, i)
-                for i in ("list.first", "list.last", "list.first_letter", "list.last_letter")
+            "{} {} / {} {}".format(
+                *(
+                    key_for(app, RowTable, i)
+                    for i in ("list.first", "list.last", "list.first_letter", "list.last_letter")
+                )
             ),
             "First / last row (the letters where the screen has no key of its own)",
         ),

@@ -323,3 +323,7 @@ def overview(store: Store, account_id: int) -> AccountOverview:
         users=sum(by_role.values()),
         owners=by_role.get("owner", 0),
     )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -235,3 +235,7 @@ def parse_time(value: str, *, field: str) -> datetime:
     if at.utcoffset() is None:
         at = at.replace(tzinfo=UTC)
     return at
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from . import catalog
+from . import catalog, validate
 from .db import Store
 from .errors import Conflict, NotFound
 from .models import ApiToken, Blueprint, Integration, Webhook
@@ -74,3 +74,7 @@ def custom_for_change(s: Session, account_id: int, integration_id: int, native_r
     if not integ.enabled:
         raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
     return integ
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -313,3 +313,8 @@ def verify(store: Store, token: str) -> VerifiedToken:
         token_name=row.name,
         account_id=row.account_id,
     )
+
+
+# Every public function above refuses wrong-typed arguments before it runs
+# (generate checks expires_in_days itself, naming the form's field).
+validate.check_public(globals(), own={"generate": ["expires_in_days"]})

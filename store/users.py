@@ -263,3 +263,7 @@ def owners(store: Store, account_id: int) -> list[str]:
                 .order_by(col(User.login))
             ).all()
         )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -42,6 +42,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Store",
     "default_sqlite_path",
+    "describe_location",
     "resolve_url",
 ]
 
@@ -150,6 +151,16 @@ def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
 def _sqlite_begin(conn) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def describe_location(url: str | None = None) -> tuple[str, Path | None]:
+    """Where ``url`` (as ``--db`` takes it) keeps the data, without any password,
+    and its SQLite file (None for a server). Touches nothing."""
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return str(Path(parsed.database)), Path(parsed.database)
+    return parsed.render_as_string(hide_password=True), None
 
 
 class Store:

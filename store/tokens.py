@@ -316,5 +316,6 @@ def verify(store: Store, token: str) -> VerifiedToken:
 
 
 # Every public function above refuses wrong-typed arguments before it runs
-# (generate checks expires_in_days itself, naming the form's field).
-validate.check_public(globals(), own={"generate": ["expires_in_days"]})
+# (generate checks expires_in_days itself, naming the form's field; verify refuses
+# any token that is not one, whatever its type, as TokenRefused).
+validate.check_public(globals(), own={"generate": ["expires_in_days"], "verify": ["token"]})

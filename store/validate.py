@@ -245,7 +245,13 @@ def _checker(param: str, hint: object) -> Check | None:
     if hint is float:
         return _float_check(param)
     if hint is str:
-        return _simple(param, str, "text")
+        is_str = _simple(param, str, "text")
+
+        def text_check(value: object) -> None:
+            is_str(value)
+            refuse_not_unicode(value, param, _label(param))  # type: ignore[arg-type]
+
+        return text_check
     if hint is datetime:
         return _simple(param, datetime, "a date and time")
     if hint is type(None):
@@ -298,20 +304,38 @@ def _checker(param: str, hint: object) -> Check | None:
                     values(v)
 
         return mapping
+    if hint in (typing.TextIO, typing.IO):
+
+        def stream(value: object) -> None:
+            if not callable(getattr(value, "write", None)):
+                raise ValidationError(
+                    param, f"{_label(param)} must be a stream to write to, not {_shown(value)}."
+                )
+
+        return stream
     if isinstance(hint, type) and hint.__module__.startswith("store."):
         what = f"a {hint.__name__}"
         return _simple(param, hint, what)
     return None
 
 
+def _known_types() -> dict[str, object]:
+    """Classes a module may import only for type checkers (to avoid an import cycle)."""
+    from .db import Store
+    from .deliveries import AttemptResult
+
+    return {"Store": Store, "AttemptResult": AttemptResult}
+
+
 def _hints(fn: Callable) -> dict[str, object]:
+    known = _known_types()
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, localns=known)
     except Exception:  # an annotation only for type checkers: check the others
         hints: dict[str, object] = {}
         for param, text in fn.__annotations__.items():
             try:
-                hints[param] = eval(text, fn.__globals__) if isinstance(text, str) else text
+                hints[param] = eval(text, fn.__globals__, known) if isinstance(text, str) else text
             except Exception:
                 continue
         return hints

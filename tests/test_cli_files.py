@@ -253,3 +253,17 @@ def test_the_store_refuses_a_login_that_is_not_utf8(store, owner):
         assert refused.value.field == "login" and "not valid text" in refused.value.message
     with pytest.raises(ValidationError):
         users.remove(store, owner, "bob\udcff")
+
+
+def test_users_add_refuses_what_cannot_be_an_os_login(store, owner, capsys, monkeypatch):
+    monkeypatch.setattr(cli.getpass, "getuser", lambda: "root")
+    rc, out, err = run(capsys, "--db", store.url, "users", "add", "carol smith")
+    assert (rc, out) == (2, "")
+    assert err == (
+        "integrations-admin: A login cannot contain a space: an operating-system login is made "
+        "of letters, digits, '.', '_', '-', '@' and '\\'.\n"
+    )
+    rc, _, err = run(capsys, "--db", store.url, "users", "add", "--", "-rf")
+    assert rc == 2 and "A login cannot start with '-'" in err
+    assert [u.login for u in accounts.list_users(store, owner.account_id)] == ["alice"]
+    assert run(capsys, "--db", store.url, "users", "add", "carol@example.com")[0] == 0

@@ -149,6 +149,15 @@ def account_info(store: Store, account_id: int) -> AccountInfo:
         )
 
 
+def name_and_plan(store: Store, account_id: int) -> tuple[str, str]:
+    """The account's name and plan, in one small query (the header shows them)."""
+    with store.read() as s:
+        row = s.exec(select(Account.name, Account.plan).where(Account.id == account_id)).first()
+    if row is None:
+        raise NotFound("The account no longer exists.")
+    return row[0], row[1]
+
+
 def first_account_id(store: Store) -> int:
     with store.read() as s:
         aid = s.exec(select(Account.id).order_by(Account.id).limit(1)).first()
@@ -177,7 +186,24 @@ def set_plan_and_limits(
         if a is None:
             raise NotFound("The account no longer exists.")
         if plan is not None and plan != a.plan:
-            changes.append(f"plan {a.plan} -> {plan}")
+            from . import catalog
+            from .models import Integration
+
+            change = f"plan {a.plan} -> {plan}"
+            keys = s.exec(
+                select(Integration.extension_key).where(
+                    Integration.account_id == account_id, col(Integration.enabled).is_(True)
+                )
+            ).all()
+            # Nothing is modified below the account: the plan alone suspends them.
+            suspended = [
+                catalog.extension(k).name
+                for k in keys
+                if catalog.suspended_by_plan(k, plan) and not catalog.suspended_by_plan(k, a.plan)
+            ]
+            if suspended:
+                change += f" (suspends {', '.join(suspended)}; nothing deleted)"
+            changes.append(change)
             a.plan = plan
         for key, value in (limits or {}).items():
             if key not in LIMIT_FIELDS:
@@ -259,7 +285,7 @@ def plan_features(plan: str) -> tuple[PlanFeature, ...]:
     rows = [
         ("Marketplace (browse every extension)", "Free"),
         ("Native integrations (Salesforce, HubSpot ...)", native),
-        ("Playbooks", "Essentials"),
+        ("Playbooks", catalog.PLAYBOOKS_PLAN),
         ("Custom integration: your blueprints, API tokens, webhooks", custom),
     ]
     return tuple(PlanFeature(n, p, rank >= catalog.plan_rank(p)) for n, p in rows)
@@ -323,6 +349,102 @@ def overview(store: Store, account_id: int) -> AccountOverview:
         users=sum(by_role.values()),
         owners=by_role.get("owner", 0),
     )
+
+
+# -- what an operator's change will do (warned before it happens) ----------------
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What ``set_plan_and_limits`` with the same arguments would do, in words.
+
+    ``warnings`` are what stops working or goes over a limit: each needs the
+    operator's confirmation first. ``notes`` are good news (what an upgrade
+    restores) and need none.
+    """
+
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def plan_change_effects(
+    store: Store,
+    account_id: int,
+    *,
+    plan: str | None = None,
+    limits: dict[str, int] | None = None,
+) -> PlanChange:
+    """The consequences of a plan or limit change, before it is made (a pure
+    read): each enabled integration the new plan does not include (suspended:
+    it stops working, nothing is deleted, a plan that includes it restores it),
+    playbooks on Free, and each limit set below what is already used (what is
+    there is kept; new ones are refused until under the limit)."""
+    from . import catalog, integrations
+
+    if plan is not None and plan not in PLANS:
+        raise ValidationError("plan", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
+    ov = overview(store, account_id)
+    old = ov.info.plan
+    warnings: list[str] = []
+    notes: list[str] = []
+    if plan is not None and plan != old:
+        for i in integrations.active(store, account_id):
+            before = catalog.suspended_by_plan(i.key, old)
+            after = catalog.suspended_by_plan(i.key, plan)
+            if after and not before:
+                kept = (
+                    f"{_count(i.blueprints, 'blueprint')}, "
+                    + ("its managed API token" if i.native else _count(i.tokens, "API token"))
+                    + f" and {_count(i.webhooks, 'webhook')}"
+                )
+                warnings.append(
+                    f"{i.name} will be suspended: it needs the {i.extension.plan} plan or "
+                    f"higher. Its API tokens stop verifying, its webhooks stop sending and "
+                    f"nothing can be changed under it; its {kept} are kept, and a plan "
+                    "that includes it restores it as it was."
+                )
+            elif before and not after:
+                notes.append(f"{i.name} works again: the {plan} plan includes it.")
+        was_refused = catalog.playbooks_refusal(old, "change playbooks")
+        refused = catalog.playbooks_refusal(plan, "change playbooks")
+        if refused and not was_refused:
+            n = ov.info.playbooks
+            warnings.append(
+                f"Playbooks need the {catalog.PLAYBOOKS_PLAN} plan or higher: no playbook can "
+                f"be created or changed (the account's {_count(n, 'playbook')} "
+                f"{'is' if n == 1 else 'are'} kept; deleting stays possible)."
+            )
+        elif was_refused and not refused:
+            notes.append(f"Playbooks can be created and changed again on {plan}.")
+    usage = {u.key: u for u in ov.limits}
+    for key, value in (limits or {}).items():
+        u = usage.get(key)
+        if u is None or not isinstance(value, int) or isinstance(value, bool):
+            continue  # set_plan_and_limits refuses it with its own words
+        if u.used <= value:
+            continue
+        what = u.label.removesuffix(" per playbook").lower()
+        has = f"{u.used} {what if u.used != 1 else what.removesuffix('s')}"
+        until = (
+            f" until there are fewer than {value}"
+            if value > 1
+            else (" until there are none" if value == 1 else "")
+        )
+        if u.per_playbook:
+            warnings.append(
+                f"{key} {value} is below current use: the playbook {u.where!r} already has "
+                f"{has}. What is there is kept; no more can be added to a playbook{until}."
+            )
+        else:
+            warnings.append(
+                f"{key} {value} is below current use: the account already has {has}. "
+                f"They are kept; new ones are refused{until}."
+            )
+    return PlanChange(tuple(warnings), tuple(notes))
 
 
 # Every public function above refuses wrong-typed arguments before it runs.

@@ -13,7 +13,7 @@ from . import audit, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, LimitReached, NotFound, ValidationError
-from .models import Blueprint, BlueprintField, Integration, Playbook, PlaybookBlueprint
+from .models import Account, Blueprint, BlueprintField, Integration, Playbook, PlaybookBlueprint
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class BlueprintInfo:
     created_at: datetime
     created_by: str
     version: int
+    # Its integration is suspended by the account's plan (catalog.suspended_by_plan's
+    # words): nothing can be changed in it until the plan includes it again.
+    suspended: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,24 @@ def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
         .subquery()
     )
     q = (
-        select(Blueprint, Integration.extension_key, fields.c.n, fields.c.req, conns.c.n)
+        select(
+            Blueprint,
+            Integration.extension_key,
+            Integration.enabled,
+            Account.plan,
+            fields.c.n,
+            fields.c.req,
+            conns.c.n,
+        )
         .join(Integration, Integration.id == Blueprint.integration_id)
+        .join(Account, Account.id == Blueprint.account_id)
         .outerjoin(fields, fields.c.blueprint_id == Blueprint.id)
         .outerjoin(conns, conns.c.blueprint_id == Blueprint.id)
         .where(Blueprint.account_id == account_id, *where)
         .order_by(col(Blueprint.native).desc(), func.lower(Blueprint.name))
     )
     out = []
-    for bp, key, n, req, pn in s.exec(q).all():
+    for bp, key, enabled, plan, n, req, pn in s.exec(q).all():
         out.append(
             BlueprintInfo(
                 id=bp.id or 0,
@@ -103,6 +115,7 @@ def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
                 created_at=bp.created_at,
                 created_by=bp.created_by,
                 version=bp.version,
+                suspended=(catalog.suspended_by_plan(key, plan) or "") if enabled else "",
             )
         )
     return out
@@ -163,6 +176,8 @@ def _editable(s: Session, actor: Actor, blueprint_id: int) -> Blueprint:
     integ = s.get(Integration, bp.integration_id)
     if integ is not None and not integ.enabled:
         raise Conflict("The integration is disabled: enable it in the Marketplace first.")
+    if integ is not None:
+        integrations.refuse_if_suspended(s, integ)
     return bp
 
 

@@ -223,3 +223,55 @@ def has_extension(key: str) -> bool:
 
 def managed_webhook_url(key: str) -> str:
     return f"https://hooks.integrations.example/{key}/events"
+
+
+# -- what a plan includes ----------------------------------------------------------
+
+PLAYBOOKS_PLAN = "Essentials"
+"""The lowest plan that includes playbooks (every paid plan)."""
+
+
+def plan_refusal(ext: Extension, account_plan: str) -> str | None:
+    """Why the plan does not allow ``ext``, or None when it does."""
+    if plan_rank(account_plan) >= plan_rank(ext.plan):
+        return None
+    return (
+        f"{ext.name} needs the {ext.plan} plan or higher; this account is on {account_plan}. "
+        "Ask your operator to change the plan."
+    )
+
+
+def suspended_by_plan(key: str, account_plan: str) -> str | None:
+    """Why an integration is *suspended by plan* on ``account_plan``, or None
+    when the plan includes its extension.
+
+    The platform's rule for a downgrade: what the plan does not include stops
+    working exactly as if it were disabled (its API tokens do not verify, its
+    webhooks do not send, nothing can be changed under it), nothing is deleted,
+    and a plan that includes it again restores everything as it was. It is
+    computed from the plan, never stored: every check (store and screens) asks
+    this one function.
+    """
+    ext = extension(key)
+    if plan_rank(account_plan) >= plan_rank(ext.plan):
+        return None
+    return (
+        f"{ext.name} is suspended: it needs the {ext.plan} plan or higher and this account "
+        f"is on {account_plan}. Nothing was deleted; it works again as it was when the plan "
+        "is upgraded (ask your operator)."
+    )
+
+
+def suspension_label(key: str) -> str:
+    """A suspension in a few words, for a list's status cell."""
+    return f"Suspended: needs {extension(key).plan}"
+
+
+def playbooks_refusal(account_plan: str, doing: str) -> str | None:
+    """Why ``doing`` (something with playbooks) is refused on ``account_plan``, or None."""
+    if plan_rank(account_plan) >= plan_rank(PLAYBOOKS_PLAN):
+        return None
+    return (
+        f"You cannot {doing}: playbooks need the {PLAYBOOKS_PLAN} plan or higher; this "
+        f"account is on {account_plan}. Ask your operator to change the plan."
+    )

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
-from . import __version__, catalog, clock, validate
+from . import __version__, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
@@ -668,6 +668,7 @@ def _load_target(store: Store, actor: Actor, webhook_id: int, doing: str) -> _Ta
                 f"{name} is disabled: its webhooks do not send while it is paused. "
                 "Enable it in the Marketplace first."
             )
+        integrations.refuse_if_suspended(s, integ)  # its webhooks do not send either
         account = s.get(Account, actor.account_id)
         assert account is not None
         return _Target(
@@ -792,7 +793,7 @@ async def deliver_event(
     event_id: int | None = None,
 ) -> list[AttemptResult]:
     """Deliver one platform event to every webhook of the account that receives it:
-    custom webhooks of enabled integrations only (paused ones do not send; managed
+    custom webhooks of running integrations only (paused or suspended ones do not send; managed
     ones are the platform's). Each attempt is logged. Retries are not scheduled here."""
 
     def targets() -> list[_Target]:
@@ -801,7 +802,7 @@ async def deliver_event(
             if account is None:
                 raise NotFound("The account no longer exists.")
             rows = s.exec(
-                select(Webhook)
+                select(Webhook, Integration.extension_key)
                 .join(Integration, Integration.id == Webhook.integration_id)
                 .where(
                     Integration.account_id == account_id,
@@ -819,8 +820,10 @@ async def deliver_event(
                     account.webhook_timeout_s,
                     account.allow_private_webhooks,
                 )
-                for w in rows
-                if not _events_of(w.event_types) or event_type in _events_of(w.event_types)
+                for w, key in rows
+                # A suspended integration (its plan does not include it) sends nothing.
+                if catalog.suspended_by_plan(key, account.plan) is None
+                and (not _events_of(w.event_types) or event_type in _events_of(w.event_types))
             ]
 
     found = await asyncio.to_thread(targets)

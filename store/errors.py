@@ -82,7 +82,7 @@ class TokenRefused(DomainError):
     The message names the reason, never the token itself.
     """
 
-    REASONS = ("malformed", "unknown", "revoked", "expired", "paused")
+    REASONS = ("malformed", "unknown", "revoked", "expired", "paused", "suspended")
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -164,5 +164,6 @@ def _read(conn: sqlite3.Connection, url: str, login: str) -> Glance | None:
         counts("blueprint"),
         counts("api_token", " AND revoked_at IS NULL"),
         counts("webhook"),
+        account.plan,
     )
     return Glance(url=url, actor=actor, account=account, integrations=tuple(infos))

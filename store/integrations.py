@@ -6,8 +6,8 @@ from sqlmodel import Session, col, func, select
 
 from . import catalog, validate
 from .db import Store
-from .errors import Conflict, NotFound
-from .models import ApiToken, Blueprint, Integration, Webhook
+from .errors import Conflict, NotFound, PlanRequired
+from .models import Account, ApiToken, Blueprint, Integration, Webhook
 from .values import IntegrationInfo, integration_infos
 
 
@@ -26,12 +26,19 @@ def _infos(
     store: Store, account_id: int, *, only_id: int | None = None, active_only: bool = True
 ) -> list[IntegrationInfo]:
     with store.read() as s:
-        q = select(Integration).where(Integration.account_id == account_id)
+        # The account's plan rides along (it says which are suspended): one query.
+        q = (
+            select(Integration, Account.plan)
+            .join(Account, Account.id == Integration.account_id)
+            .where(Integration.account_id == account_id)
+        )
         if only_id is not None:
             q = q.where(Integration.id == only_id)
         if active_only:
             q = q.where(col(Integration.enabled).is_(True))
-        rows = s.exec(q).all()
+        found = s.exec(q).all()
+        rows = [r for r, _ in found]
+        plan = found[0][1] if found else catalog.PLANS[-1]  # no rows: nothing to suspend
         ids = [r.id or 0 for r in rows]
         bps = _counts(s, Blueprint, ids)
         toks = _counts(s, ApiToken, ids, col(ApiToken.revoked_at).is_(None))
@@ -44,6 +51,7 @@ def _infos(
         bps,
         toks,
         hooks,
+        plan,
     )
 
 
@@ -73,7 +81,25 @@ def custom_for_change(s: Session, account_id: int, integration_id: int, native_r
         raise Conflict(f"{ext.name} is a native integration: {native_reason}")
     if not integ.enabled:
         raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
+    refuse_if_suspended(s, integ)
     return integ
+
+
+def refuse_if_suspended(s: Session, integ: Integration) -> None:
+    """Refuse (PlanRequired, with catalog.suspended_by_plan's words) anything that
+    would run or change under an integration the account's plan does not include.
+
+    Called wherever a change, a send or a connection loads its integration, right
+    after the "disabled" check: a suspended integration behaves as a disabled one.
+    (Inside a transaction that has usually read the account already, so no extra
+    round trip.)
+    """
+    account = s.get(Account, integ.account_id)
+    if account is None:
+        raise NotFound("The account no longer exists.")
+    words = catalog.suspended_by_plan(integ.extension_key, account.plan)
+    if words:
+        raise PlanRequired(catalog.extension(integ.extension_key).plan, words)
 
 
 # Every public function above refuses wrong-typed arguments before it runs.

@@ -12,7 +12,10 @@ from sqlmodel import Session, select
 
 from . import audit, catalog, clock, tokens_format, validate
 from .accounts import Actor, require_manage
-from .catalog import Extension
+from .catalog import Extension, plan_refusal
+
+# The plan rules live in the catalog (importable without SQLAlchemy); re-exported here.
+from .catalog import suspended_by_plan as suspended_by_plan
 from .db import Store
 from .errors import NotFound, PlanRequired
 from .models import Account, ApiToken, Blueprint, BlueprintField, Integration, Webhook
@@ -25,15 +28,10 @@ class ExtensionState:
     integration_id: int | None
     allowed: bool  # the account's plan includes it
 
-
-def plan_refusal(ext: Extension, account_plan: str) -> str | None:
-    """Why the plan does not allow ``ext``, or None when it does."""
-    if catalog.plan_rank(account_plan) >= catalog.plan_rank(ext.plan):
-        return None
-    return (
-        f"{ext.name} needs the {ext.plan} plan or higher; this account is on {account_plan}. "
-        "Ask your operator to change the plan."
-    )
+    @property
+    def suspended(self) -> bool:
+        """Enabled, but the plan no longer includes it (see catalog.suspended_by_plan)."""
+        return self.enabled and not self.allowed
 
 
 def extensions(store: Store, account_id: int) -> list[ExtensionState]:

@@ -35,7 +35,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, catalog, clock, validate
+from . import audit, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
 from .blueprints import BlueprintInfo
 from .blueprints import _infos as _blueprint_infos
@@ -52,7 +52,7 @@ from .models import (
     PlaybookBlueprint,
 )
 
-PLAN = "Essentials"  # the lowest plan that includes playbooks
+PLAN = catalog.PLAYBOOKS_PLAN  # the lowest plan that includes playbooks
 
 
 # -- values returned -------------------------------------------------------------
@@ -488,17 +488,19 @@ def data_field_mappings_count(store: Store, data_field_id: int) -> int:
 
 def connectable(store: Store, account_id: int, playbook_id: int) -> list[BlueprintInfo]:
     """Blueprints the playbook could connect to: the account's blueprints of
-    enabled integrations that are not connected to it yet (one query)."""
+    enabled integrations that are not connected to it yet (one query), leaving
+    out those of integrations suspended by the plan."""
     connected = select(PlaybookBlueprint.blueprint_id).where(
         PlaybookBlueprint.playbook_id == playbook_id
     )
     with store.read() as s:
-        return _blueprint_infos(
+        found = _blueprint_infos(
             s,
             account_id,
             col(Blueprint.id).not_in(connected),
             col(Integration.enabled).is_(True),
         )
+    return [b for b in found if not b.suspended]
 
 
 def _blueprint_mappings(s: Session, playbook_id: int, blueprint_id: int) -> int:
@@ -516,12 +518,9 @@ def _blueprint_mappings(s: Session, playbook_id: int, blueprint_id: int) -> int:
 
 
 def _require_plan(account: Account, doing: str) -> None:
-    if catalog.plan_rank(account.plan) < catalog.plan_rank(PLAN):
-        raise PlanRequired(
-            PLAN,
-            f"You cannot {doing}: playbooks need the {PLAN} plan or higher; this account is "
-            f"on {account.plan}. Ask your operator to change the plan.",
-        )
+    refusal = catalog.playbooks_refusal(account.plan, doing)
+    if refusal:
+        raise PlanRequired(PLAN, refusal)
 
 
 def _playbook(s: Session, actor: Actor, playbook_id: int) -> Playbook:
@@ -884,6 +883,8 @@ def connect(store: Store, actor: Actor, playbook_id: int, blueprint_id: int) -> 
                     f"{bp.name!r} belongs to {catalog.extension(integ.extension_key).name}, "
                     "which is disabled: enable it in the Marketplace first."
                 )
+            if integ is not None:
+                integrations.refuse_if_suspended(s, integ)
             if _connection(s, playbook_id, blueprint_id) is not None:
                 raise Conflict(f"{bp.name!r} is already connected to {pb.name!r}.")
             used = int(

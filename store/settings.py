@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import audit, validate
+from sqlmodel import col, select
+
+from . import audit, catalog, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import NotFound, ValidationError
-from .models import Account
+from .models import Account, Integration, Webhook
 
 TIMEOUT_MIN_S = 1
 TIMEOUT_MAX_S = 30
@@ -33,6 +35,40 @@ def webhook_settings(store: Store, account_id: int) -> WebhookSettings:
         if a is None:
             raise NotFound("The account no longer exists.")
         return WebhookSettings(a.webhook_timeout_s, a.allow_private_webhooks)
+
+
+@dataclass(frozen=True)
+class PrivateUse:
+    """An active webhook that needs *Allow webhooks to private networks*."""
+
+    webhook_id: int
+    integration_name: str
+    url: str
+    reason: str  # e.g. "plain http; 10.0.0.5 is a private-network address"
+
+
+def webhooks_needing_private_networks(store: Store, account_id: int) -> list[PrivateUse]:
+    """The active webhooks (their integration enabled) that turning *Allow webhooks
+    to private networks* off would stop: plain ``http`` URLs, IP literals the
+    guard refuses and ``localhost``. Host names are not looked up (no DNS here):
+    one that resolves to a private address is refused when it sends. One query."""
+    from .webhooks import private_reason
+
+    with store.read() as s:
+        rows = s.exec(
+            select(Webhook.id, Webhook.url, Integration.extension_key)
+            .join(Integration, Integration.id == Webhook.integration_id)
+            .where(Integration.account_id == account_id, col(Integration.enabled))
+            .order_by(col(Webhook.id))
+        ).all()
+    found = []
+    for webhook_id, url, extension_key in rows:
+        why = private_reason(url)
+        if why:
+            found.append(
+                PrivateUse(webhook_id or 0, catalog.extension(extension_key).name, url, why)
+            )
+    return found
 
 
 def set_webhook_timeout(store: Store, actor: Actor, seconds: int) -> WebhookSettings:

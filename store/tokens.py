@@ -25,12 +25,12 @@ from . import audit, catalog, clock, integrations, tokens_format, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
-from .models import ApiToken, Integration
+from .models import Account, ApiToken, Integration
 
 EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
 """Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
 
-STATUSES = ("active", "expired", "revoked", "paused")
+STATUSES = ("active", "expired", "revoked", "paused", "suspended")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class TokenInfo:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
-    status: str  # active | expired | revoked | paused
+    status: str  # active | expired | revoked | paused | suspended (by the account's plan)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,12 @@ class VerifiedToken:
 
 
 def _status(
-    *, revoked_at: datetime | None, expires_at: datetime | None, enabled: bool, now: datetime
+    *,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    enabled: bool,
+    now: datetime,
+    suspended: bool = False,
 ) -> str:
     # Permanent states first: a revoked token stays revoked whatever else holds.
     if revoked_at is not None:
@@ -69,10 +74,16 @@ def _status(
         return "expired"
     if not enabled:
         return "paused"
+    if suspended:  # the plan does not include its integration: works again on upgrade
+        return "suspended"
     return "active"
 
 
-def _info(t: ApiToken, enabled: bool, now: datetime) -> TokenInfo:
+def _suspended(integ: Integration, plan: str) -> bool:
+    return catalog.suspended_by_plan(integ.extension_key, plan) is not None
+
+
+def _info(t: ApiToken, enabled: bool, now: datetime, suspended: bool = False) -> TokenInfo:
     return TokenInfo(
         id=t.id or 0,
         integration_id=t.integration_id or 0,
@@ -83,7 +94,13 @@ def _info(t: ApiToken, enabled: bool, now: datetime) -> TokenInfo:
         expires_at=t.expires_at,
         last_used_at=t.last_used_at,
         revoked_at=t.revoked_at,
-        status=_status(revoked_at=t.revoked_at, expires_at=t.expires_at, enabled=enabled, now=now),
+        status=_status(
+            revoked_at=t.revoked_at,
+            expires_at=t.expires_at,
+            enabled=enabled,
+            now=now,
+            suspended=suspended,
+        ),
     )
 
 
@@ -178,15 +195,21 @@ def list_for_integration(store: Store, account_id: int, integration_id: int) -> 
     """
     now = clock.now()
     with store.read() as s:
-        integ = s.get(Integration, integration_id)
-        if integ is None or integ.account_id != account_id:
+        row = s.exec(
+            select(Integration, Account.plan)
+            .join(Account, Account.id == Integration.account_id)
+            .where(Integration.id == integration_id, Integration.account_id == account_id)
+        ).first()
+        if row is None:
             raise NotFound("That integration does not exist.")
+        integ, plan = row
+        suspended = _suspended(integ, plan)
         rows = s.exec(
             select(ApiToken)
             .where(ApiToken.integration_id == integration_id, col(ApiToken.managed).is_(False))
             .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
         ).all()
-        return [_info(t, integ.enabled, now) for t in rows]
+        return [_info(t, integ.enabled, now, suspended) for t in rows]
 
 
 def get(store: Store, account_id: int, token_id: int) -> TokenInfo:
@@ -194,20 +217,22 @@ def get(store: Store, account_id: int, token_id: int) -> TokenInfo:
     now = clock.now()
     with store.read() as s:
         row = s.exec(
-            select(ApiToken, Integration.enabled)
+            select(ApiToken, Integration, Account.plan)
             .join(Integration, Integration.id == ApiToken.integration_id)
+            .join(Account, Account.id == Integration.account_id)
             .where(ApiToken.id == token_id, Integration.account_id == account_id)
         ).first()
         if row is None or row[0].managed:
             raise NotFound("That API token no longer exists.")
-        return _info(row[0], row[1], now)
+        return _info(row[0], row[1].enabled, now, _suspended(row[1], row[2]))
 
 
 def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
-    """Revoke a token, permanently. Works on a paused integration too (a leaked
-    token can always be revoked). Managed tokens cannot be revoked here."""
+    """Revoke a token, permanently. Works on a paused or suspended integration
+    too (a leaked token can always be revoked, before an upgrade would make it
+    verify again). Managed tokens cannot be revoked here."""
     with store.write(actor.account_id) as s:
-        require_manage(s, actor, "revoke API tokens")
+        account = require_manage(s, actor, "revoke API tokens")
         row = s.exec(
             select(ApiToken, Integration)
             .join(Integration, Integration.id == ApiToken.integration_id)
@@ -240,7 +265,7 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
             detail=f"hint {tok.hint}; integration {catalog.extension(integ.extension_key).name}",
         )
         s.flush()
-        return _info(tok, integ.enabled, now)
+        return _info(tok, integ.enabled, now, _suspended(integ, account.plan))
 
 
 _REFUSALS = {
@@ -250,6 +275,9 @@ _REFUSALS = {
     "expired": "This API token {name!r} expired on {when:%Y-%m-%d %H:%M} UTC.",
     "paused": "This API token {name!r} belongs to {integration}, which is disabled; "
     "it works again when the integration is enabled.",
+    "suspended": "This API token {name!r} belongs to {integration}, which is suspended: "
+    "it needs the {needs} plan or higher and this account is on {plan}. It works "
+    "again when the plan is upgraded.",
 }
 
 
@@ -257,6 +285,7 @@ _REFUSALS = {
 # Core, so each call costs one indexed lookup and one single-row update.
 _tok = ApiToken.__table__  # type: ignore[attr-defined]
 _integ = Integration.__table__  # type: ignore[attr-defined]
+_acct = Account.__table__  # type: ignore[attr-defined]
 _LOOKUP = (
     select(
         _tok.c.id,
@@ -268,8 +297,10 @@ _LOOKUP = (
         _integ.c.account_id,
         _integ.c.extension_key,
         _integ.c.enabled,
+        _acct.c.plan,
     )
     .join(_integ, _integ.c.id == _tok.c.integration_id)
+    .join(_acct, _acct.c.id == _integ.c.account_id)
     .where(_tok.c.token_hash == bindparam("digest"))
 )
 _TOUCH = (
@@ -282,7 +313,9 @@ def verify(store: Store, token: str) -> VerifiedToken:
 
     Refuses with TokenRefused, whose ``reason`` is ``malformed`` (wrong shape
     or checksum, decided without the database), ``unknown``, ``revoked``,
-    ``expired`` or ``paused`` (integration disabled). The lookup is by SHA-256
+    ``expired``, ``paused`` (integration disabled) or ``suspended`` (the
+    account's plan does not include its integration: catalog.suspended_by_plan).
+    The lookup is by SHA-256
     hash (an indexed unique column), then a constant-time comparison.
     """
     if isinstance(token, str):
@@ -296,15 +329,27 @@ def verify(store: Store, token: str) -> VerifiedToken:
         row = conn.execute(_LOOKUP, {"digest": digest}).first()
         if row is None or not secrets.compare_digest(row.token_hash, digest):
             raise TokenRefused("unknown", _REFUSALS["unknown"])
-        integration = catalog.extension(row.extension_key).name
+        ext = catalog.extension(row.extension_key)
+        integration = ext.name
         now = clock.now()
         status = _status(
-            revoked_at=row.revoked_at, expires_at=row.expires_at, enabled=row.enabled, now=now
+            revoked_at=row.revoked_at,
+            expires_at=row.expires_at,
+            enabled=row.enabled,
+            now=now,
+            suspended=catalog.suspended_by_plan(row.extension_key, row.plan) is not None,
         )
         if status != "active":
             when = row.revoked_at if status == "revoked" else row.expires_at
             raise TokenRefused(
-                status, _REFUSALS[status].format(name=row.name, when=when, integration=integration)
+                status,
+                _REFUSALS[status].format(
+                    name=row.name,
+                    when=when,
+                    integration=integration,
+                    needs=ext.plan,
+                    plan=row.plan,
+                ),
             )
         conn.execute(_TOUCH, {"token_id": row.id, "now": now})
     return VerifiedToken(

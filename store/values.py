@@ -62,6 +62,13 @@ class IntegrationInfo:
     blueprints: int
     tokens: int  # active, not revoked
     webhooks: int
+    # Why it does not run on the account's plan (catalog.suspended_by_plan), "" when it runs.
+    suspended: str = ""
+
+    @property
+    def suspension_label(self) -> str:
+        """'Suspended: needs Business', or '' when the plan includes it."""
+        return catalog.suspension_label(self.key) if self.suspended else ""
 
     @property
     def extension(self) -> Extension:
@@ -77,8 +84,10 @@ def integration_infos(
     blueprints: dict[int, int],
     tokens: dict[int, int],
     webhooks: dict[int, int],
+    plan: str,
 ) -> list[IntegrationInfo]:
-    """Integration rows and their counts, in Marketplace order."""
+    """Integration rows and their counts, in Marketplace order; ``plan`` is the
+    account's, which says whether each is suspended."""
     order = {e.key: i for i, e in enumerate(catalog.EXTENSIONS)}
     out = []
     for iid, key, enabled, first_enabled_at, enabled_at, enabled_by in sorted(
@@ -100,6 +109,8 @@ def integration_infos(
                 blueprints=blueprints.get(iid, 0),
                 tokens=tokens.get(iid, 0),
                 webhooks=webhooks.get(iid, 0),
+                # Only an enabled one is suspended (a disabled one is paused anyway).
+                suspended=(catalog.suspended_by_plan(ext.key, plan) or "") if enabled else "",
             )
         )
     return out

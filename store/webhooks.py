@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .deliveries import AttemptResult
 
 URL_MAX = 1000
-KEY_MIN = 16
+KEY_MIN = 16  # bytes of a whsec_ key's secret
+TYPED_KEY_MIN_BYTES = 24  # a typed key, in UTF-8 (issue 13: 16 characters were too few)
 KEY_MAX = 500
 GENERATED_PREFIX = "whsec_"
 TEST_EVENT = "webhook:test"
@@ -71,9 +72,11 @@ class WebhookInfo:
     signed: bool
     key_masked: str  # "" when there is no key
     key_generated: bool
+    # A typed key's Standard Webhooks secret (``receiver_secret``), masked; "" otherwise.
+    receiver_secret_masked: str
     managed: bool
     verified: bool
-    active: bool  # the integration is enabled (a paused integration's webhooks do not send)
+    active: bool  # its integration runs (a paused or suspended integration's webhooks do not send)
     created_at: datetime
     created_by: str
     delivery_count: int
@@ -81,6 +84,9 @@ class WebhookInfo:
     last_success: bool | None
     last_status: int | None
     last_error: str | None
+    version: int = 1  # edits pass the version they opened (optimistic concurrency)
+    # Its integration is suspended by the account's plan: catalog.suspended_by_plan's words.
+    suspended: str = ""
 
     @property
     def events_label(self) -> str:
@@ -156,8 +162,20 @@ def mask_key(key: str | None) -> str:
     return f"{prefix}{'•' * 8}{tail}"
 
 
-def validate_sign_key(key: str | None) -> str | None:
-    """A typed key of at least 16 characters, or a ``whsec_`` key; None or blank: no key.
+def receiver_secret(key: str) -> str:
+    """The secret a receiver gives a Standard Webhooks library to verify this key's
+    ``webhook-signature``: a ``whsec_`` key as it is; a typed key as ``whsec_`` +
+    base64 of its UTF-8 bytes (the libraries accept only that form, and the
+    HMAC key it decodes to is exactly the bytes the typed key signs with)."""
+    if is_generated_form(key):
+        return key
+    return GENERATED_PREFIX + base64.b64encode(key.encode("utf-8")).decode("ascii")
+
+
+def validate_sign_key(key: str | None, *, check_strength: bool = True) -> str | None:
+    """A typed key of at least 24 bytes that is not guessable (``store.keycheck``),
+    or a ``whsec_`` key; None or blank: no key. ``check_strength=False`` checks
+    only the form (a key already saved keeps working as it is).
 
     Error messages never repeat the key.
     """
@@ -191,12 +209,32 @@ def validate_sign_key(key: str | None) -> str | None:
                 "or type a key without that prefix.",
             )
         return key
-    if len(key) < KEY_MIN:
+    if check_strength:
+        check_typed_key(key)
+    return key
+
+
+def check_typed_key(key: str) -> None:
+    """Refuse a typed key under 24 bytes, or one a guesser would try early."""
+    from . import keycheck
+
+    size = len(key.encode("utf-8"))
+    if size < TYPED_KEY_MIN_BYTES:
         raise ValidationError(
             "sign_key",
-            f"A typed signing key needs at least {KEY_MIN} characters; this one has {len(key)}.",
+            f"A typed signing key needs at least {TYPED_KEY_MIN_BYTES} bytes (plain letters "
+            f"and digits are one byte each); this one has {size}. Type a longer one, or "
+            "press ctrl+g to generate one.",
         )
-    return key
+    found = keycheck.guessability(key)
+    if found.guessable:
+        raise ValidationError(
+            "sign_key",
+            f"This signing key is too easy to guess: only {found.own} of its {found.length} "
+            "characters are not common words, years, sequences (abc, 123, qwerty) or "
+            f"repeats; a typed key needs {keycheck.OWN_MIN}, because anyone who can read the "
+            "delivery log can test guesses offline. Press ctrl+g to generate one.",
+        )
 
 
 def validate_url(url: object, *, allow_private: bool) -> str:
@@ -225,7 +263,8 @@ def validate_url(url: object, *, allow_private: bool) -> str:
             raise ValidationError(
                 "url",
                 "The URL must start with https://. Plain http is accepted only when the "
-                "account allows webhooks to private networks.",
+                "account allows webhooks to private networks: an administrator can turn on "
+                "'Allow webhooks to private networks' (Webhooks tab, s; or ctrl+p \"private\").",
             )
     elif scheme != "https":
         raise ValidationError("url", "The URL must start with https://.")
@@ -247,6 +286,31 @@ def validate_url(url: object, *, allow_private: bool) -> str:
             if why:
                 raise ValidationError("url", why)
     return url
+
+
+def private_reason(url: str) -> str | None:
+    """Why ``url`` needs *Allow webhooks to private networks*, as far as is known
+    without looking the host name up: plain ``http``, an IP literal the guard
+    refuses, or ``localhost``. None when nothing is known (a host name may still
+    resolve to a private address: that is checked when sending)."""
+    from . import guard
+
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    reasons = []
+    if parts.scheme.lower() == "http":
+        reasons.append("plain http")
+    literal = guard.literal_address(host)
+    if literal is not None:
+        why = guard.classify(literal)
+        if why:
+            reasons.append(f"{host} is {why}")
+    elif host == "localhost" or host.endswith(".localhost"):
+        reasons.append(f"{host} is a loopback name")
+    return "; ".join(reasons) or None
 
 
 def validate_event_types(event_types: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -298,15 +362,24 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
         .subquery()
     )
     q = (
-        select(Webhook, Integration.extension_key, Integration.enabled, last.c.n, Delivery)
+        select(
+            Webhook,
+            Integration.extension_key,
+            Integration.enabled,
+            Account.plan,
+            last.c.n,
+            Delivery,
+        )
         .join(Integration, Integration.id == Webhook.integration_id)
+        .join(Account, Account.id == Integration.account_id)
         .outerjoin(last, last.c.webhook_id == Webhook.id)
         .outerjoin(Delivery, Delivery.id == last.c.last_id)
         .where(Integration.account_id == account_id, *where)
         .order_by(col(Webhook.managed).desc(), col(Webhook.id))
     )
     out = []
-    for w, key, enabled, n, d in s.exec(q).all():
+    for w, key, enabled, plan, n, d in s.exec(q).all():
+        suspended = (catalog.suspended_by_plan(key, plan) or "") if enabled else ""
         out.append(
             WebhookInfo(
                 id=w.id or 0,
@@ -317,9 +390,14 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 signed=bool(w.sign_key),
                 key_masked=mask_key(w.sign_key),
                 key_generated=bool(w.sign_key) and is_generated_form(w.sign_key or ""),
+                receiver_secret_masked=(
+                    mask_key(receiver_secret(w.sign_key))
+                    if w.sign_key and not is_generated_form(w.sign_key)
+                    else ""
+                ),
                 managed=w.managed,
                 verified=w.verified,
-                active=bool(enabled),
+                active=bool(enabled) and not suspended,
                 created_at=w.created_at,
                 created_by=w.created_by,
                 delivery_count=int(n or 0),
@@ -327,6 +405,8 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 last_success=d.success if d else None,
                 last_status=d.status_code if d else None,
                 last_error=d.error if d else None,
+                version=w.version,
+                suspended=suspended,
             )
         )
     return out
@@ -388,6 +468,7 @@ def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Int
         )
     if not integ.enabled:
         raise Conflict(f"{name} is disabled: enable it in the Marketplace first.")
+    integrations.refuse_if_suspended(s, integ)
     return w, integ
 
 
@@ -493,15 +574,29 @@ def update(
     sign_key: object = _KEEP,
     event_types: object = _KEEP,
     verified: bool | None = None,
+    version: int | None = None,
 ) -> WebhookInfo:
     """Change a custom webhook. Omitted arguments stay as they are; ``sign_key=None``
     removes the key. A new URL or key is unverified unless ``verified`` says otherwise.
-    Managed webhooks are read-only (Conflict)."""
-    key = validate_sign_key(sign_key) if sign_key is not _KEEP else None  # type: ignore[arg-type]
+    Managed webhooks are read-only (Conflict). With ``version`` (the one the edit
+    opened), a change made meanwhile by someone else is refused (Conflict) instead
+    of overwritten."""
+    # The key's form now; its strength below, only if it is a new key (a key
+    # saved before the rules were raised keeps working, unchanged).
+    key = (
+        validate_sign_key(sign_key, check_strength=False)  # type: ignore[arg-type]
+        if sign_key is not _KEEP
+        else None
+    )
     events = validate_event_types(event_types) if event_types is not _KEEP else ()  # type: ignore[arg-type]
     with store.write(actor.account_id) as s:
         require_manage(s, actor, "change webhooks")
         w, _integ = _changeable(s, actor, webhook_id)
+        if version is not None and w.version != version:
+            raise Conflict(
+                f"The webhook {_audit_url(w.url)} was changed by someone else meanwhile; "
+                "reopen it to see the latest version."
+            )
         account = s.get(Account, actor.account_id)
         assert account is not None
         changes: list[str] = []
@@ -516,6 +611,8 @@ def update(
                 w.url = url
                 w.verified = False
         if sign_key is not _KEEP and key != w.sign_key:
+            if key is not None and not is_generated_form(key):
+                check_typed_key(key)
             changes.append("signing key removed" if key is None else "signing key changed")
             w.sign_key = key
             w.verified = False
@@ -525,6 +622,7 @@ def update(
         if verified is not None:
             w.verified = verified
         if changes:
+            w.version += 1
             s.add(w)
             audit.record(
                 s,

@@ -97,6 +97,14 @@ def member(store, owner) -> Actor:
 
 
 @pytest.fixture(autouse=True)
+def _no_user_keymap(monkeypatch) -> None:
+    """The App reads keymap.toml from the user's configuration folder: tests
+    press the default keys, whatever the person running them has remapped
+    (a folder that does not exist, the same path on every run)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent/xdg-config")
+
+
+@pytest.fixture(autouse=True)
 def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.fix(None)

@@ -82,3 +82,68 @@ def test_audit_export_with_time_bounds(store, owner, capsys, tmp_path):
     rc, out, err = run(store, capsys, "audit", "export", "--until", "soon")
     assert (rc, out) == (2, "")
     assert "--until 'soon' is not a date or time" in err
+
+
+# -- account set: a downgrade or a limit below use is said first, and confirmed ----------
+
+
+def _downgrade_setup(store, owner):
+    from store import blueprints, marketplace
+
+    custom = marketplace.enable(store, owner, "custom")
+    blueprints.create(store, owner, custom, name="Orders")
+    return custom
+
+
+def test_account_set_downgrade_without_yes_and_no_tty_changes_nothing(
+    store, owner, capsys, monkeypatch
+):
+    _downgrade_setup(store, owner)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    entries = audit.count(store, owner.account_id)
+
+    rc, out, err = run(store, capsys, "account", "set", "--plan", "Free")
+
+    assert rc == 1 and out == ""
+    said = " ".join(err.split())  # the warnings are wrapped to the terminal
+    assert "Custom integration will be suspended: it needs the Business plan" in said
+    assert "Playbooks need the Essentials plan or higher" in said
+    assert err.endswith("nothing changed. Run it again with --yes to confirm.\n")
+    assert accounts.account_info(store, owner.account_id).plan == "Business"
+    assert audit.count(store, owner.account_id) == entries
+
+
+def test_account_set_downgrade_with_yes_warns_and_applies(store, owner, capsys, monkeypatch):
+    _downgrade_setup(store, owner)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+
+    rc, out, err = run(store, capsys, "account", "set", "--plan", "Free", "--yes")
+
+    assert rc == 0
+    assert "Custom integration will be suspended" in " ".join(err.split())
+    assert "Plan      Free" in out
+    assert "Custom integration     Suspended: needs Business\n" in out
+    assert accounts.account_info(store, owner.account_id).plan == "Free"
+
+    # Upgrading needs no confirmation and says what works again.
+    rc, out, err = run(store, capsys, "account", "set", "--plan", "Business")
+    assert rc == 0 and err == ""
+    assert "Custom integration works again: the Business plan includes it." in out
+
+
+def test_account_set_asks_on_a_terminal(store, owner, capsys, monkeypatch):
+    _downgrade_setup(store, owner)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+
+    rc, _, err = run(store, capsys, "account", "set", "--limit", "custom_blueprints=0")
+
+    assert rc == 1 and err.endswith("integrations-admin: nothing changed.\n")
+    assert "custom_blueprints 0 is below current use: the account already has 1 custom " in (
+        " ".join(err.split())
+    )
+    assert accounts.account_info(store, owner.account_id).limit_custom_blueprints == 10
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    rc, out, _ = run(store, capsys, "account", "set", "--limit", "custom_blueprints=0")
+    assert rc == 0 and "Custom blueprints      1/0" in out

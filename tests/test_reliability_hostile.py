@@ -458,6 +458,7 @@ def every(ctx):
         "event_types": None,
         "event_type": "contract:publish",
         "sign_key": None,
+        "check_strength": True,
         "verified": False,
         "test": None,
         "callback_id": "0" * 40,

@@ -28,9 +28,9 @@ from store import (
 from store.catalog import CUSTOM_KEY
 from store.errors import DomainError
 
-TYPED_KEY = "typed-Signing-Key-0123456789-abcdef"
+TYPED_KEY = "typed-Sgn-Kx-7Rq0m4Zt2Vw9-Lb8Pn6"
 TYPED_KEY_2 = "second typed key, also secret 42"
-SHORT_KEY = "tooShortKey1"  # refused: under 16 characters
+SHORT_KEY = "tooShortKey1"  # refused: under 24 bytes
 URL_SECRET = "q7SecretInQuery9x"
 
 

@@ -59,7 +59,12 @@ def test_mask_never_shows_the_key():
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("short-key", "at least 16 characters; this one has 9"),
+        (
+            "short-key",
+            "at least 24 bytes (plain letters and digits are one byte each); this one has 9",
+        ),
+        ("Summer2026Summer", "at least 24 bytes"),
+        ("Xq7#vR2m!Lp9@Tz4", "this one has 16. Type a longer one, or press ctrl+g"),
         ("whsec_not base64!!", "base64 of at least 16 bytes"),
         ("whsec_" + base64.b64encode(b"x" * 8).decode(), "base64 of at least 16 bytes"),
         ("line\nbreak-in-the-key", "control characters"),
@@ -73,6 +78,87 @@ def test_bad_keys_are_refused_without_repeating_them(store, owner, custom, key, 
     assert message in err.value.message
     assert key.strip() not in err.value.message
     assert _rows(store) == []  # nothing created
+
+
+WEAK_KEYS = [
+    "Summer2026Summer2026Summer",
+    "Password1234567890!!!!!!",
+    "P@ssw0rd-P@ssw0rd-2026-2027",
+    "Welcome2026!Welcome2026!",
+    "ababababababababababababab",
+    "qwertyuiop1234567890asdfgh",
+    "correct horse battery staple",
+    "our-webhook-signing-secret-key",
+    "Oneflow-Webhook-2026-Secret!",
+    "x1y2z3x1y2z3x1y2z3x1y2z3x1y2",
+]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_guessable_typed_keys_are_refused_with_the_reason(store, owner, custom, key):
+    assert len(key.encode()) >= 24
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    assert err.value.field == "sign_key"
+    message = err.value.message
+    assert message.startswith("This signing key is too easy to guess: only ")
+    assert "characters are not common words, years, sequences (abc, 123, qwerty)" in message
+    assert "a typed key needs 16" in message
+    assert message.endswith("Press ctrl+g to generate one.")
+    assert key not in message and key.lower() not in message.lower()
+    assert _rows(store) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a typed signing key, 32 chars ok",
+        "my cat Zorro eats 3 mice per week",
+        "x7#Lq9!vR2mT@8kZpW4sN0yB",
+        "ourERPreceivesOrdersFrom7Shops",
+        "Gröna ängar, tysta åar: 9 båtar",
+        "ЖёлтыйКотПьётМолоко",  # 19 characters, 38 bytes of UTF-8
+    ],
+)
+def test_long_unguessable_typed_keys_are_accepted(store, owner, custom, key):
+    w = webhooks.create(store, owner, custom, url=URL, sign_key=key)
+    assert w.signed and not w.key_generated
+    [row] = _rows(store)
+    assert row.sign_key == key
+
+
+def test_the_24_bytes_are_counted_in_utf8(store, owner, custom):
+    with pytest.raises(ValidationError) as err:  # 11 characters, 21 bytes
+        webhooks.create(store, owner, custom, url=URL, sign_key="ЖёлтыйКотЖ!")
+    assert "this one has 21" in err.value.message
+
+
+def test_a_short_typed_key_saved_before_keeps_working(store, owner, custom):
+    """Keys saved under the old rule (16 characters) are not changed or refused;
+    only a new or changed key is checked."""
+    old_key = "Summer2026Summer"
+    w = webhooks.create(store, owner, custom, url=URL)
+    with store.write(owner.account_id) as s:  # as an older release saved it
+        row = s.get(Webhook, w.id)
+        row.sign_key = old_key
+        s.add(row)
+    u = webhooks.update(store, owner, w.id, url=URL + "/v2", event_types=["contract:sign"])
+    assert u.signed and u.url == URL + "/v2"
+    u = webhooks.update(store, owner, w.id, sign_key=old_key)  # the form sends it unchanged
+    assert u.signed
+    with pytest.raises(ValidationError) as err:
+        webhooks.update(store, owner, w.id, sign_key="Winter2027Winter2027Winter")
+    assert err.value.field == "sign_key" and "too easy to guess" in err.value.message
+    assert webhooks.reveal_key(store, owner, w.id) == old_key
+
+
+def test_receiver_secret_of_typed_and_generated_keys():
+    typed = "a typed signing key, 32 chars ok"
+    secret = webhooks.receiver_secret(typed)
+    assert secret == "whsec_" + base64.b64encode(typed.encode()).decode()
+    assert webhooks.hmac_key(secret) == webhooks.hmac_key(typed) == typed.encode()
+    generated = webhooks.generate_signing_key()
+    assert webhooks.receiver_secret(generated) == generated
 
 
 # -- create ---------------------------------------------------------------------------
@@ -151,6 +237,53 @@ def test_bad_urls_are_refused_with_the_reason(store, owner, custom, url, message
 def test_url_of_1000_characters_is_accepted(store, owner, custom):
     url = "https://hooks.example.com/" + "a" * (1000 - len("https://hooks.example.com/"))
     assert webhooks.create(store, owner, custom, url=url).url == url
+
+
+def test_url_of_1001_characters_is_refused_not_cut(store, owner, custom):
+    url = "https://hooks.example.com/" + "a" * (1001 - len("https://hooks.example.com/"))
+    with pytest.raises(ValidationError) as err:
+        webhooks.create(store, owner, custom, url=url)
+    assert err.value.field == "url"
+    assert err.value.message == "The URL is 1001 characters long; at most 1000."
+    assert _rows(store) == []
+    w = webhooks.create(store, owner, custom, url=URL)
+    with pytest.raises(ValidationError) as err:
+        webhooks.update(store, owner, w.id, url=url)
+    assert err.value.field == "url" and "1001 characters long" in err.value.message
+    assert [r.url for r in _rows(store)] == [URL]
+
+
+def test_webhooks_needing_private_networks_are_listed_without_dns(store, owner, custom):
+    settings.set_allow_private_webhooks(store, owner, True)
+    marketplace.enable(store, owner, "salesforce")  # its managed webhooks are public
+    urls = [
+        "http://10.0.0.5:8080/hook",
+        "https://hooks.example.com/public",
+        "https://127.0.0.1:8443/x",
+        "https://localhost:8443/x",
+        "https://[::ffff:192.168.1.10]/x",
+        "http://intranet.example/hook",
+        "https://192.0.0.9/anycast",  # globally reachable in the registry
+        "https://internal.example.com/resolves-anywhere",  # not looked up
+    ]
+    for url in urls:
+        webhooks.create(store, owner, custom, url=url)
+    found = settings.webhooks_needing_private_networks(store, owner.account_id)
+    assert [(u.url, u.reason) for u in found] == [
+        ("http://10.0.0.5:8080/hook", "plain http; 10.0.0.5 is a private-network address"),
+        ("https://127.0.0.1:8443/x", "127.0.0.1 is a loopback address"),
+        ("https://localhost:8443/x", "localhost is a loopback name"),
+        (
+            "https://[::ffff:192.168.1.10]/x",
+            "::ffff:192.168.1.10 is an IPv4-mapped IPv6 form of 192.168.1.10, a "
+            "private-network address",
+        ),
+        ("http://intranet.example/hook", "plain http"),
+    ]
+    assert {u.integration_name for u in found} == {"Custom integration"}
+    # A paused integration's webhooks do not send: nothing to warn about.
+    marketplace.disable(store, owner, "custom")
+    assert settings.webhooks_needing_private_networks(store, owner.account_id) == []
 
 
 def test_http_and_private_literals_only_when_the_account_allows(store, owner, custom):
@@ -286,6 +419,31 @@ def test_update_changes_url_key_and_events(store, owner, custom):
     assert not u.signed and u.url == URL + "/v2" and u.event_types == ("contract:sign",)
     text = _audit_text(store)
     assert "signing key changed" in text and "signing key removed" in text and key not in text
+
+
+def test_two_edits_from_the_same_version_do_not_overwrite_each_other(store, owner, custom):
+    w = webhooks.create(store, owner, custom, url=URL)
+    assert w.version == 1
+    first = webhooks.update(
+        store, owner, w.id, url=URL + "/first", event_types=["contract:sign"], version=w.version
+    )
+    assert first.version == 2
+    with pytest.raises(Conflict) as err:
+        webhooks.update(store, owner, w.id, url=URL + "/second", sign_key=None, version=w.version)
+    assert err.value.message == (
+        "The webhook https://hooks.example.com/oneflow/first was changed by someone else "
+        "meanwhile; reopen it to see the latest version."
+    )
+    after = webhooks.get(store, owner.account_id, w.id)
+    assert (after.url, after.event_types, after.version) == (
+        URL + "/first",
+        ("contract:sign",),
+        2,
+    )
+    assert _audit_text(store).count("webhook.update") == 1
+    # From the version it now has, the edit goes through.
+    again = webhooks.update(store, owner, w.id, url=URL + "/second", version=after.version)
+    assert (again.url, again.version) == (URL + "/second", 3)
 
 
 def test_delete_removes_the_webhook_and_its_log(store, owner, member, custom):

@@ -150,6 +150,24 @@ async def test_typed_key_signs_with_its_utf8_bytes(store, owner, custom, receive
         )
 
 
+async def test_typed_key_verifies_with_its_receiver_secret(store, owner, custom, receiver):
+    """A receiver pastes the secret the webhook page shows (``whsec_`` + base64 of the
+    typed key's bytes) into the official library, which accepts only that form."""
+    receiver.expect_request("/typed").respond_with_data("", status=204)
+    w = _hook(store, owner, custom, receiver.url_for("/typed"), TYPED_KEY)
+    secret = webhooks.receiver_secret(TYPED_KEY)
+    assert secret.startswith("whsec_") and secret != TYPED_KEY
+
+    assert (await deliveries.send_test(store, owner, w.id)).ok
+
+    [req] = _received(receiver)
+    payload = StandardWebhook(secret).verify(req.get_data(), dict(req.headers))
+    assert payload["callback_id"] == req.headers["Webhook-Id"]
+    # The typed key itself, pasted as a string, is not what the library wants.
+    with pytest.raises(Exception):  # noqa: B017 - the library's own error types vary
+        StandardWebhook(TYPED_KEY).verify(req.get_data(), dict(req.headers))
+
+
 async def test_unsigned_delivery_has_no_signatures(store, owner, custom, receiver):
     receiver.expect_request("/plain").respond_with_data("ok")
     w = _hook(store, owner, custom, receiver.url_for("/plain"))

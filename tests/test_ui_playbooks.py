@@ -310,12 +310,15 @@ async def test_list_filter_and_free_plan(store, owner):
         await pilot.press("enter")
         await pilot.pause()
         assert table.row_count == 1 and "NDA" not in await without_toasts(pilot)
+        # Refused at once, with the store's words: no form to type into first.
         await pilot.press("n")
-        await type_text(pilot, "New one")
-        await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, FormDialog)
+        assert not isinstance(app.screen, FormDialog)
         assert "You cannot create playbooks: playbooks need the Essentials plan" in flat(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+        assert "You cannot change playbooks: playbooks need the Essentials plan" in flat(app)
     assert len(playbooks.all_for_account(store, owner.account_id)) == 3
 
 

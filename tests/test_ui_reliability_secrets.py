@@ -37,7 +37,7 @@ from tui.widgets.filter_table import FilterTable
 from .ui import flat, screen_text, type_text
 
 TOKEN_RE = re.compile(r"iadm_[0-9A-Za-z]{35}")
-TYPED_KEY = "Typed-Signing-Key-0123456789"
+TYPED_KEY = "Typed-Sgn-Kx-7Rq0m4Zt2Vw9-Lb"
 
 
 def fragments(secret: str, n: int = 10) -> set[str]:

@@ -18,12 +18,15 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook as StandardWebhook
+from textual import events
+from textual.widgets import Input, Static
 from werkzeug import Response
 
 from store import accounts, audit, clock, deliveries, marketplace, settings, webhooks
 from store.catalog import CUSTOM_KEY
 from store.db import Store
 from store.deliveries import AttemptResult, Event
+from tui import clipboard
 from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
@@ -31,6 +34,7 @@ from tui.dialogs.webhook_form import WebhookForm
 from tui.screens.help import HelpScreen
 from tui.screens.webhook import DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
+from tui.widgets.footer import Footer
 
 from .ui import flat, screen_text, type_text
 
@@ -182,6 +186,29 @@ async def test_form_errors_stay_in_the_form(store, owner, receiver):
     assert receiver.log == []
 
 
+async def test_a_url_over_1000_characters_is_refused_next_to_the_field(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    url = "https://hooks.example.com/" + "a" * (1001 - len("https://hooks.example.com/"))
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, WebhookForm)
+        # Pasted (typing 1001 keys is slow; a paste goes through max_length as typing does).
+        form.query_one("#f-url", Input).post_message(events.Paste(url))
+        await pilot.pause()
+        assert form.values()["url"] == url  # nothing cut
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = form.query_one("#e-url", Static)
+        assert error.has_class("shown")
+        assert "The URL is 1001 characters long; at most 1000." in str(error.render())
+        assert form.values()["url"] == url  # kept as typed
+    assert webhooks.list_for_integration(store, owner.account_id, iid) == []
+
+
 # -- never frozen ----------------------------------------------------------------------
 
 
@@ -282,6 +309,192 @@ async def test_reveal_key_is_explicit_and_audited(store, owner):
         assert isinstance(app.screen, WebhookScreen) and key not in flat(app)
     entries = audit.entries(store, owner.account_id, text="reveal_key")
     assert len(entries) == 2 and all(key not in e.detail for e in entries)
+
+
+def footer_labels(app) -> list[str]:
+    keys, _palette = app.screen.query_one(Footer).keys()
+    return [f"{k.display} {k.description}" for k in keys]
+
+
+async def test_footer_says_hide_key_while_the_key_is_revealed(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    webhooks.create(
+        store,
+        owner,
+        iid,
+        url="https://hooks.example.com/a",
+        sign_key=webhooks.generate_signing_key(),
+    )
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Hide key" in footer_labels(app) and "r Reveal key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "r Hide key" in footer_labels(app)
+        await pilot.press("escape", "enter")  # leaving the page hides the key
+        await pilot.pause()
+        assert isinstance(app.screen, WebhookScreen)
+        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+
+
+async def test_a_typed_key_shows_its_receiver_secret_masked_revealed_copied(
+    store, owner, monkeypatch
+):
+    copied: list[str] = []
+    monkeypatch.setattr(clipboard, "no_local_clipboard", lambda *a, **k: None)
+    monkeypatch.setattr(clipboard, "_local_copy", copied.append)
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    typed = "a typed signing key, 32 chars ok"
+    secret = webhooks.receiver_secret(typed)
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/a", sign_key=typed)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = flat(app)
+        assert "Receiver secret" in text and webhooks.mask_key(secret) in text
+        assert "paste this into a Standard Webhooks library" in text
+        assert secret not in text and typed not in text
+        assert "w Copy receiver secret" in footer_labels(app)
+        await pilot.press("r")
+        await pilot.pause()
+        text = flat(app)
+        assert typed in text and secret in text
+        await pilot.press("r", "w")
+        await pilot.pause()
+        assert copied == [secret] and app.clipboard == secret
+        assert secret not in flat(app)
+
+
+async def test_a_generated_key_has_no_separate_receiver_secret(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    key = webhooks.generate_signing_key()
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/a", sign_key=key)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Receiver secret" not in flat(app)
+        assert not any("receiver secret" in label for label in footer_labels(app))
+
+
+async def test_a_guessable_typed_key_is_refused_under_the_key_field(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        form = app.screen
+        await type_text(pilot, "https://hooks.example.com/x")
+        await pilot.press("tab")
+        await type_text(pilot, "Summer2026Summer2026Summer")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = form.query_one("#e-sign_key", Static)
+        assert error.has_class("shown")
+        shown = str(error.render())
+        assert shown.startswith("This signing key is too easy to guess")
+        assert "Press ctrl+g to generate one." in shown
+        assert form.values()["sign_key"] == "Summer2026Summer2026Summer"  # kept
+        await pilot.press("ctrl+g", "ctrl+s")  # a generated key goes through
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+    [w] = webhooks.list_for_integration(store, owner.account_id, iid)
+    assert w.key_generated
+
+
+async def test_presenter_mode_masks_the_signing_key_field(store, owner):
+    """Presenting, the key field is masked: a generated key (ctrl+g) or a typed one
+    never shows in clear; presenting off shows it again (issue 13, item 15)."""
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner, presenter=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, WebhookForm)
+        field = form.query_one("#f-sign_key", Input)
+        assert field.password
+        assert not form.query_one("#f-url", Input).password  # only secrets are masked
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        key = form.values()["sign_key"]
+        assert key.startswith("whsec_")
+        assert key not in screen_text(app) and key[6:20] not in screen_text(app)
+        typed = "x7#Lq9!vR2mT@8kZpW4sN0yB"
+        field.value = ""
+        await type_text(pilot, typed)
+        assert form.values()["sign_key"] == typed and typed not in screen_text(app)
+
+        app.action_toggle_presenter()  # off: the field shows what it holds again
+        await pilot.pause()
+        assert not field.password and typed in screen_text(app)
+        app.action_toggle_presenter()  # on again, with the form open
+        await pilot.pause()
+        assert field.password and typed not in screen_text(app)
+
+
+async def test_turning_private_networks_off_names_the_webhooks_that_need_them(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    intranet = "http://10.0.0.5:8080/" + "long/" * 20 + "hook"
+    webhooks.create(store, owner, iid, url=intranet)
+    webhooks.create(store, owner, iid, url="https://localhost:8443/hook")
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/public")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, FormDialog)
+        await pilot.press("tab", "space", "ctrl+s")  # untick, save
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))  # as it wraps
+        assert "Turn off 'Allow webhooks to private networks'?" in text
+        assert "2 active webhooks of this account need private networks" in text
+        assert intranet[:47] + "…" in text
+        assert intranet not in text  # shortened
+        assert "plain http; 10.0.0.5 is a private-network address" in text
+        assert "https://localhost:8443/hook (localhost is a loopback name)" in text
+        assert "hooks.example.com" not in text
+        assert "Host names are not looked up here" in text
+
+        await pilot.press("n")  # no: back in the form, nothing changed
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        assert settings.webhook_settings(store, owner.account_id).allow_private
+
+        await pilot.press("ctrl+s", "y")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog | ConfirmDialog)
+        assert "private networks off (s)" in flat(app)
+    assert not settings.webhook_settings(store, owner.account_id).allow_private
+
+
+async def test_turning_private_networks_off_without_private_webhooks_asks_nothing(store, owner):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    webhooks.create(store, owner, iid, url="https://hooks.example.com/public")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("s", "tab", "space", "ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog | ConfirmDialog)
+    assert not settings.webhook_settings(store, owner.account_id).allow_private
 
 
 async def test_delete_after_confirmation(store, owner):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -20,8 +19,6 @@ from store.values import Actor
 if TYPE_CHECKING:
     from store.db import Store
     from store.glance import Glance
-
-KEYMAP_FILE = Path("~/.config/integrations-admin/keymap.toml").expanduser()
 
 
 def tune_gc() -> None:
@@ -51,6 +48,42 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _palette_provider() -> type:
+    """The command palette's provider, imported on first use (keeps start-up light)."""
+    from tui.commands import LiteralCommands
+
+    return LiteralCommands
+
+
+# Textual's one-line Header: the icon (8 columns) and the clock's space (10) beside
+# the title, which shows as "TITLE — SUB_TITLE" and is cut with an ellipsis.
+_HEADER_CHROME = 8 + 10
+_MIN_NAME = 8  # an account name is not shortened below this (with its ellipsis)
+
+
+def fit_sub_title(
+    title: str, account: str, plan: str, login: str, role: str, read_only: bool, width: int
+) -> str:
+    """The header's sub-title for a terminal ``width`` columns wide.
+
+    Account name, plan, login and role matter most: when the whole line does
+    not fit, ", read-only" becomes ", ro" first, then the account name is
+    shortened with an ellipsis (to no less than a few characters). Whatever
+    still does not fit is cut by the header itself."""
+    from rich.cells import cell_len
+
+    from tui.format import shorten
+
+    budget = width - _HEADER_CHROME - cell_len(title) - len(" — ")
+    full = f"{account} · {plan} · {login} ({role}{', read-only' if read_only else ''})"
+    if cell_len(full) <= budget:
+        return full
+    tail = f" · {plan} · {login} ({role}{', ro' if read_only else ''})"
+    if cell_len(account) + cell_len(tail) <= budget:
+        return account + tail
+    return shorten(account, max(_MIN_NAME, budget - cell_len(tail))).rstrip() + tail
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     """A screen factory that imports its module on first use (keeps start-up light)."""
 
@@ -78,6 +111,7 @@ class IntegrationsAdmin(App[None]):
         "users": _lazy("tui.screens.users", "UsersScreen"),
     }
     DEFAULT_MODE = "integrations"
+    COMMANDS = {_palette_provider}  # the system commands, shown literally
     BINDINGS = [
         Binding("m", "section('marketplace')", "Marketplace", id="go.marketplace"),
         Binding("i", "section('integrations')", "Integrations", id="go.integrations"),
@@ -88,6 +122,16 @@ class IntegrationsAdmin(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
+        # Textual's own palette binding has no id: this one can be remapped too.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            id="app.palette",
+            tooltip="Open the command palette",
+        ),
     ]
 
     def __init__(
@@ -98,10 +142,13 @@ class IntegrationsAdmin(App[None]):
         first_run: bool = False,
         presenter: bool = False,
         glance: Glance | None = None,
+        user_keymap: bool = True,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
-        it first and opens the store right after, in a thread."""
+        it first and opens the store right after, in a thread. ``user_keymap``:
+        apply the user's keymap.toml (not for screenshots and scripted demos,
+        which press the default keys)."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
@@ -115,28 +162,51 @@ class IntegrationsAdmin(App[None]):
         # Presenter mode (--presenter, or the palette): the keys pressed, in a corner.
         self.presenter = Presenter(self)
         self._presenter_at_start = presenter
-        self._apply_user_keymap()
+        self._keymap_problems: list[str] = []
+        from tui import keys
+
+        self.keymap_file = keys.keymap_path()
+        if user_keymap:
+            self._apply_user_keymap()
 
     # -- set-up ------------------------------------------------------------------
 
     def _apply_user_keymap(self) -> None:
-        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``."""
-        if not KEYMAP_FILE.is_file():
-            return
-        import tomllib
+        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``
+        (in the user configuration folder, ``tui.keys.keymap_path``). What is
+        wrong with the file is said once the program is up (``on_mount``)."""
+        from tui import keys
 
-        try:
-            data = tomllib.loads(KEYMAP_FILE.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            self.call_later(self.notify, f"Ignored {KEYMAP_FILE}: {exc}", severity="warning")
-            return
-        self.set_keymap({str(k): str(v) for k, v in data.items()})
+        keymap, self._keymap_problems = keys.load_keymap(self.keymap_file)
+        if keymap:
+            self.set_keymap(keymap)
+
+    def _check_keymap_ids(self) -> None:
+        """Say which ids of keymap.toml no binding has (a typo remaps nothing).
+        Runs in a thread: knowing every id imports every screen."""
+        from tui import keys
+
+        unknown = keys.unknown_ids(self._keymap, keys.all_binding_ids())
+        if unknown:
+            self.call_from_thread(
+                self.notify,
+                f"{keys.shown_path(self.keymap_file)}: no key has the id "
+                f"{', '.join(map(repr, unknown))}; those lines remap nothing. "
+                "The README (Keys) lists the ids.",
+                title="Keymap",
+                severity="warning",
+                timeout=12,
+            )
 
     def on_mount(self) -> None:
         self._size_console(self.size.width, self.size.height)
+        for problem in self._keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=12)
+        if self._keymap:
+            self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
-        self.refresh_title()
+        # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
         upgraded = self._store.upgrade_notice if self._store is not None else None
@@ -152,6 +222,7 @@ class IntegrationsAdmin(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_console(event.size.width, event.size.height)
+        self._show_title(event.size.width)  # from what was read: no store round trip
 
     def _size_console(self, width: int, height: int) -> None:
         """Tell Rich's console the terminal's size. Textual leaves it unset, and
@@ -202,27 +273,45 @@ class IntegrationsAdmin(App[None]):
             return
         self.call_from_thread(freeze_startup_objects)
 
+    _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
+
     def refresh_title(self) -> None:
+        """The header follows the account's name and plan (the operator may change
+        the plan while the program runs): read again, in one small query, each
+        time a screen is shown (BaseScreen.on_screen_resume), never per key."""
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
+            self._title_account = (info.name, info.plan)
         else:
             from store import accounts
 
             try:
-                info = accounts.account_info(self.store, self.actor.account_id)
+                self._title_account = accounts.name_and_plan(self.store, self.actor.account_id)
             except DomainError as exc:
                 self.report(exc)
                 return
+        self._show_title(self.size.width)
+
+    def _show_title(self, width: int) -> None:
+        if self._title_account is None:
+            return
+        name, plan = self._title_account
         role = "owner" if self.actor.is_owner else "member"
-        perm = "" if self.actor.can_manage else ", read-only"
-        self.sub_title = f"{info.name} · {info.plan} · {self.actor.login} ({role}{perm})"
+        self.sub_title = fit_sub_title(
+            self.title, name, plan, self.actor.login, role, not self.actor.can_manage, width
+        )
 
     # -- shared by screens -----------------------------------------------------------
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
         """Notifications always show text literally (widgets pass markup=True by
-        default): a name like ``[bold]x`` must appear as typed."""
-        super().notify(message, markup=False, **kwargs)
+        default): a name like ``[bold]x`` must appear as typed. A long value in
+        them (a 1000-character URL) is shortened: a toast stays a few lines."""
+        from tui.format import TOAST_TITLE, shorten, toast_text
+
+        if kwargs.get("title"):
+            kwargs["title"] = shorten(kwargs["title"], TOAST_TITLE)
+        super().notify(toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
         """Show a domain error (or an unexpected one) without crashing."""
@@ -258,7 +347,70 @@ class IntegrationsAdmin(App[None]):
         )
         return False
 
+    def refused_by_plan(self, suspended: str) -> bool:
+        """Say at once, before any form or confirmation opens, that a change is
+        refused because its integration is suspended by the plan. ``suspended``
+        is the store's words (``IntegrationInfo.suspended`` and the like), ""
+        when it runs: then nothing is said and False returned."""
+        if not suspended:
+            return False
+        self.notify(suspended, title="Plan required", severity="warning", timeout=10)
+        return True
+
+    def may_change_playbooks(self, doing: str) -> bool:
+        """``may_manage``, then the plan: playbooks are created and changed on a paid
+        plan only (the store's words, said before any form opens). The plan is the
+        one the header shows, re-read each time a screen is shown: no extra query."""
+        if not self.may_manage(doing):
+            return False
+        from store import catalog
+
+        plan = self._title_account[1] if self._title_account else None
+        refusal = catalog.playbooks_refusal(plan, doing) if plan else None
+        if refusal:
+            self.notify(refusal, title="Plan required", severity="warning", timeout=10)
+            return False
+        return True
+
     # -- actions -------------------------------------------------------------------
+
+    def _sealing_screen(self) -> Screen | None:
+        """The screen of the current stack that nothing may leave but by its own
+        keys (the one-time token screen), if one is open."""
+        try:
+            stack = self.screen_stack
+        except Exception:  # no stack yet (starting) or any more (closing)
+            return None
+        return next((s for s in stack if getattr(s, "seals_app", False)), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Under a sealing screen the app's keys do nothing, whatever keys they are
+        # mapped to (the footer hides them too); quit stays, and asks first.
+        if action != "quit" and self._sealing_screen() is not None:
+            return False
+        return super().check_action(action, parameters)
+
+    async def action_quit(self) -> None:
+        sealing = self._sealing_screen()
+        if sealing is None:
+            self.exit()
+            return
+        from tui.dialogs.confirm import ConfirmDialog
+
+        if isinstance(self.screen, ConfirmDialog) and getattr(self.screen, "asks_quit", False):
+            return  # already asking: y or n answers
+        dialog = ConfirmDialog(
+            "Quit now?",
+            getattr(sealing, "quit_warning", "Quit anyway?"),
+            yes="Quit",
+        )
+        dialog.asks_quit = True  # type: ignore[attr-defined]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(dialog, answered)
 
     def action_section(self, mode: str) -> None:
         if mode not in self.MODES:

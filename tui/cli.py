@@ -38,8 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     acc = sub.add_parser("account", help="the account's plan and limits (operator)")
     acc_sub = acc.add_subparsers(dest="action", required=True, metavar="ACTION")
     acc_sub.add_parser("show", help="plan, limits and usage")
-    acc_set = acc_sub.add_parser("set", help="change the plan and limits")
+    acc_set = acc_sub.add_parser(
+        "set",
+        help="change the plan and limits",
+        description="Change the plan and limits. A change that stops something working (a "
+        "plan that does not include an enabled integration: it is suspended, nothing is "
+        "deleted, a plan that includes it restores it) or sets a limit below current use is "
+        "listed first and needs a confirmation: y on a terminal, --yes otherwise.",
+    )
     acc_set.add_argument("--plan", choices=("Free", "Essentials", "Business", "Enterprise"))
+    acc_set.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm what the change stops or puts over a limit (needed without a terminal)",
+    )
     acc_set.add_argument(
         "--limit",
         action="append",
@@ -215,6 +227,11 @@ def _account(args) -> int:
                 )
                 return 2
             limits[name] = int(value)
+        effects = accounts.plan_change_effects(store, account_id, plan=args.plan, limits=limits)
+        if effects.warnings and not _confirmed(effects.warnings, args.yes):
+            return 1
+        for note in effects.notes:
+            print(note)
         accounts.set_plan_and_limits(
             store,
             account_id,
@@ -229,7 +246,44 @@ def _account(args) -> int:
     print(f"Playbooks              {info.playbooks}/{info.limit_playbooks}")
     print(f"Connected blueprints   {info.limit_connected_blueprints} per playbook")
     print(f"Data fields            {info.limit_data_fields} per playbook")
+    from store import integrations
+
+    suspended = [i for i in integrations.active(store, account_id) if i.suspended]
+    for i in suspended:
+        print(f"{i.name:<22} {i.suspension_label}")
+    if suspended:
+        print("(Suspended: nothing deleted; a plan that includes it restores it as it was.)")
     return 0
+
+
+def _confirmed(warnings: Sequence[str], yes: bool) -> bool:
+    """List what a change will do and ask first: y/N on a terminal, --yes otherwise."""
+    import shutil
+    import textwrap
+
+    width = max(40, min(100, shutil.get_terminal_size().columns) - 1)
+    print("This change has consequences:", file=sys.stderr)
+    for w in warnings:
+        print(
+            textwrap.fill(w, width, initial_indent="  - ", subsequent_indent="    "),
+            file=sys.stderr,
+        )
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(
+            "integrations-admin: nothing changed. Run it again with --yes to confirm.",
+            file=sys.stderr,
+        )
+        return False
+    try:
+        answer = input("Go ahead? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("integrations-admin: nothing changed.", file=sys.stderr)
+    return False
 
 
 def _users(args) -> int:

@@ -338,7 +338,8 @@ def run_demo(
             )
             return 2
         actor = accounts.sign_in(store, login)
-        app = IntegrationsAdmin(store, actor, presenter=presenter)
+        # A script presses the default keys: the user's keymap would derail it.
+        app = IntegrationsAdmin(store, actor, presenter=presenter, user_keymap=not steps)
 
         async def auto_pilot(pilot) -> None:
             on_signal.running(app, asyncio.get_running_loop())

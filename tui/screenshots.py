@@ -332,7 +332,7 @@ async def _take(shot: Shot, db: Path, receiver_url: str) -> str:
     store = Store(f"sqlite:///{db}")
     try:
         actor = accounts.sign_in(store, shot.login)
-        app = IntegrationsAdmin(store, actor, presenter=shot.presenter)
+        app = IntegrationsAdmin(store, actor, presenter=shot.presenter, user_keymap=False)
         async with app.run_test(size=shot.size, tooltips=True, notifications=True) as pilot:
             try:
                 await play(pilot, shot.steps, speed=1e6, receiver_url=receiver_url)

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.keys import key_for
+
 
 class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -17,7 +19,10 @@ class ConfirmDialog(ModalScreen[bool]):
         width: 64; max-width: 100%; height: auto; border: thick $error 70%;
         background: $surface; padding: 1 2;
     }
-    ConfirmDialog .title { text-style: bold; margin-bottom: 1; }
+    ConfirmDialog .title {
+        text-style: bold; margin-bottom: 1;
+        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ConfirmDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmDialog Button { margin-left: 2; }
     """
@@ -39,9 +44,13 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Label(Text(self._title), classes="title")
             yield Static(Text(self._message))
             with Horizontal():
-                yield Button("No (n)", id="no")
+                no, yes = (
+                    key_for(self.app, self, "confirm.no"),
+                    key_for(self.app, self, "confirm.yes"),
+                )
+                yield Button(f"No ({no})", id="no")
                 yield Button(
-                    f"{self._yes} (y)", id="yes", variant="error" if self._danger else "primary"
+                    f"{self._yes} ({yes})", id="yes", variant="error" if self._danger else "primary"
                 )
 
     def on_mount(self) -> None:

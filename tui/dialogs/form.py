@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from store.errors import DomainError, ValidationError
+from tui.keys import key_for
 
 T = TypeVar("T")
 
@@ -43,7 +44,10 @@ class FormDialog(ModalScreen[T], Generic[T]):
         width: 72; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary 70%; background: $surface; padding: 0 2;
     }
-    FormDialog .form-title { text-style: bold; margin: 1 0 0 0; }
+    FormDialog .form-title {
+        text-style: bold; margin: 1 0 0 0;
+        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     FormDialog .field-label { margin-top: 1; color: $text-muted; }
     FormDialog Input, FormDialog Select { background: $boost; }
     FormDialog Checkbox { margin-top: 1; }
@@ -86,8 +90,10 @@ class FormDialog(ModalScreen[T], Generic[T]):
                 yield from self.compose_field(f)
             yield Static("", id="form-error", classes="form-error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button(f"{self.confirm_label} (ctrl+s)", id="confirm", variant="primary")
+                cancel = key_for(self.app, self, "form.cancel", short=True)
+                confirm = key_for(self.app, self, "form.confirm")
+                yield Button(f"Cancel ({cancel})", id="cancel")
+                yield Button(f"{self.confirm_label} ({confirm})", id="confirm", variant="primary")
 
     def compose_field(self, f: FormField) -> ComposeResult:
         if f.kind == "checkbox":

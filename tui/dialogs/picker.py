@@ -30,7 +30,10 @@ class PickerDialog(ModalScreen[str | None]):
         width: 76; max-width: 100%; height: 22; max-height: 100%;
         border: thick $primary 70%; background: $surface; padding: 0 1;
     }
-    PickerDialog .picker-title { text-style: bold; margin-top: 1; }
+    PickerDialog .picker-title {
+        text-style: bold; margin-top: 1;
+        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     PickerDialog .picker-help { color: $text-muted; }
     PickerDialog FilterTable { height: 1fr; }
     PickerDialog .picker-empty { color: $text-muted; padding: 1 0; }

@@ -23,13 +23,15 @@ from store.deliveries import AttemptResult
 from store.errors import DomainError, ValidationError
 from store.webhooks import WebhookInfo
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
 
-NOT_TESTED = "Not verified yet: ctrl+t sends a test delivery to this URL."
-TESTING = "Testing… (escape cancels the test)"
-CHANGED = "Changed since the last test: not verified (ctrl+t tests again)."
+# {test}, {cancel}: the keys in force (WebhookForm.say).
+NOT_TESTED = "Not verified yet: {test} sends a test delivery to this URL."
+TESTING = "Testing… ({cancel} cancels the test)"
+CHANGED = "Changed since the last test: not verified ({test} tests again)."
 CANCELLED = "Test cancelled: not verified."
 
 
@@ -56,16 +58,14 @@ class WebhookForm(FormDialog[WebhookInfo]):
         super().__init__(
             "Create a webhook",
             [
-                FormField(
-                    "url",
-                    "URL",
-                    placeholder="https://",
-                    max_length=webhooks.URL_MAX,
-                ),
+                # No max_length: an Input would cut a pasted URL silently; the
+                # store refuses one over URL_MAX with its own message instead.
+                FormField("url", "URL", placeholder="https://"),
                 FormField(
                     "sign_key",
                     "Signing key (optional)",
-                    placeholder="ctrl+g generates one, or type at least 16 characters",
+                    placeholder="ctrl+g generates one, or type at least "
+                    f"{webhooks.TYPED_KEY_MIN_BYTES} characters",
                     help="Give it to your receiver; masked once saved.",
                 ),
                 FormField("event_types", "Event types (space toggles)", kind="events"),
@@ -89,7 +89,7 @@ class WebhookForm(FormDialog[WebhookInfo]):
             return
         yield from super().compose_field(f)
         if f.name == "url":
-            yield Static(Text(NOT_TESTED), id="test-status")
+            yield Static(Text(self.say(NOT_TESTED)), id="test-status")
 
     def values(self) -> dict[str, Any]:
         return {
@@ -98,9 +98,22 @@ class WebhookForm(FormDialog[WebhookInfo]):
             "event_types": list(self.query_one("#f-event_types", SelectionList).selected),
         }
 
+    def say(self, template: str) -> str:
+        """A hint with the keys in force for Test and cancel."""
+        return template.format(
+            test=key_for(self.app, self, "webhook_form.test"),
+            cancel=key_for(self.app, self, "form.cancel"),
+        )
+
+    def on_mount(self) -> None:
+        # The placeholder names the generate key: the one in force.
+        generate = key_for(self.app, self, "webhook_form.generate")
+        key_input = self.query_one("#f-sign_key", Input)
+        key_input.placeholder = key_input.placeholder.replace("ctrl+g", generate, 1)
+
     def set_status(self, text: Text | str, *, testing: bool = False) -> None:
         status = self.query_one("#test-status", Static)
-        status.update(text if isinstance(text, Text) else Text(text))
+        status.update(text if isinstance(text, Text) else Text(self.say(text)))
         status.set_class(testing, "-testing")
 
     @property

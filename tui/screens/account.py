@@ -5,6 +5,7 @@ integrations* (`e`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.table import Table
@@ -18,6 +19,7 @@ from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.footer import Footer
 
@@ -29,14 +31,18 @@ def _grid() -> Table:
     return t
 
 
-def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Table]:
-    """The account as renderables, section by section."""
+def render_overview(
+    ov: AccountOverview, *, may_change: bool, keys: Mapping[str, str] | None = None
+) -> list[Text | Table]:
+    """The account as renderables, section by section; ``keys``: the keys in
+    force for the Users view (``users``) and the settings (``edit``)."""
+    keys = keys or {"users": "u", "edit": "e"}
     info = ov.info
     out: list[Text | Table] = []
     head = Text()
     head.append(info.name, style="bold")
     head.append(f" · {info.plan} plan · {ov.users} user{'s' if ov.users != 1 else ''}")
-    head.append(f" ({ov.owners} owner{'s' if ov.owners != 1 else ''}, press u)")
+    head.append(f" ({ov.owners} owner{'s' if ov.owners != 1 else ''}, press {keys['users']})")
     out.append(head)
 
     plan = _grid()
@@ -64,7 +70,8 @@ def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Tab
         Text(settings.ALLOW_PRIVATE_LABEL),
         Text("on", style="bold yellow") if info.allow_private_webhooks else Text("off"),
     )
-    out.append(Text("\nSettings" + (" (e changes them)" if may_change else ""), style="bold"))
+    changes = f" ({keys['edit']} changes them)" if may_change else ""
+    out.append(Text("\nSettings" + changes, style="bold"))
     out.append(prefs)
     if not may_change:
         out.append(
@@ -74,6 +81,23 @@ def render_overview(ov: AccountOverview, *, may_change: bool) -> list[Text | Tab
             )
         )
     return out
+
+
+class SettingsForm(FormDialog[bool]):
+    """Turning private networks off asks first when active webhooks need them."""
+
+    def __init__(self, *args: Any, was_on: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.was_on = was_on  # private networks were allowed when the form opened
+
+    def action_confirm(self) -> None:
+        turning_off = self.was_on and not self.values()["allow_private"]
+        if not turning_off:
+            super().action_confirm()
+            return
+        from tui.screens.webhooks_tab import confirm_private_off
+
+        confirm_private_off(self.app, super().action_confirm)
 
 
 def settings_form(admin, ov: AccountOverview) -> FormDialog:
@@ -93,7 +117,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
         settings.set_allow_private_webhooks(admin.store, admin.actor, bool(v["allow_private"]))
         return True
 
-    return FormDialog(
+    return SettingsForm(
         "Account settings",
         [
             FormField(
@@ -114,6 +138,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
         ],
         submit,
         confirm_label="Save",
+        was_on=ov.info.allow_private_webhooks,
     )
 
 
@@ -155,7 +180,14 @@ class AccountScreen(BaseScreen):
         body.remove_children()
         body.mount_all(
             Static(r)
-            for r in render_overview(self.overview, may_change=self.admin.actor.can_manage)
+            for r in render_overview(
+                self.overview,
+                may_change=self.admin.actor.can_manage,
+                keys={
+                    "users": key_for(self.app, self, "account.users"),
+                    "edit": key_for(self.app, self, "account.edit"),
+                },
+            )
         )
 
     def action_edit(self) -> None:

@@ -36,6 +36,10 @@ class BaseScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """Screens refresh what they show from the store when they come back."""
+        # The header follows the plan (changed by the operator meanwhile?): one small
+        # query per screen shown, on a section switch as on a return.
+        with suppress(NoMatches):
+            self.admin.refresh_title()
         if not self._resumed_once:
             # The first resume is the screen's arrival: on_mount has just loaded
             # it, and loading twice doubles the cost of opening every screen.

@@ -14,6 +14,7 @@ from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -74,7 +75,7 @@ class FieldsTab(TabContent):
         yield FilterTable(
             ("Field", "Required", "Description"),
             id="fields",
-            empty="No fields yet: press n to add one.",
+            empty=f"No fields yet: press {key_for(self.app, self, 'fields.new')} to add one.",
         )
 
     def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
@@ -101,7 +102,8 @@ class FieldsTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        suspended = detail.blueprint.suspended if detail is not None else ""
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
 
     def action_new(self) -> None:
         if not self._may("add blueprint fields"):

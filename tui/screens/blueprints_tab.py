@@ -15,6 +15,7 @@ from store.blueprints import BlueprintInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -71,6 +72,7 @@ class BlueprintsTab(TabContent):
         self.integration_id = integration_id
         self.items: list[BlueprintInfo] = []
         self.native = False
+        self.suspended = ""  # the store's words when the plan suspends the integration
 
     def compose(self) -> ComposeResult:
         yield Static("", id="usage", classes="usage")
@@ -92,6 +94,7 @@ class BlueprintsTab(TabContent):
             self.admin.report(exc)
             return
         self.native = info.native
+        self.suspended = info.suspended
         usage = self.query_one("#usage", Static)
         if info.native:
             usage.update(Text(f"Synced automatically from {info.name}; read-only here."))
@@ -101,7 +104,8 @@ class BlueprintsTab(TabContent):
             usage.update(Text(f"Custom blueprints {used}/{limit}"))
             usage.set_class(used >= limit, "-full")
         table = self.query_one(FilterTable)
-        table.empty_text = "No blueprints yet: press n to create one."
+        new = key_for(self.app, self, "blueprints.new")
+        table.empty_text = f"No blueprints yet: press {new} to create one."
         table.set_rows(
             [
                 Row(
@@ -137,7 +141,7 @@ class BlueprintsTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
 
     def action_new(self) -> None:
         if not self._custom_only("create blueprints"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,35 +12,79 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-GLOBAL_KEYS = [
-    ("m", "Marketplace"),
-    ("i", "Integrations"),
-    ("p", "Playbooks"),
-    ("a", "Audit log"),
-    ("o", "Account: plan, limits with usage, settings"),
-    ("u", "Users: roles and the permission"),
-    ("ctrl+p", "Command palette: every action, screen and object by name"),
-    ("?", "This help"),
-    ("escape", "Back / close the dialog"),
-    ("q, ctrl+q", "Quit"),
+from tui.keys import key_for, ordered_bindings, shown_path
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+# (what it does, the binding ids whose keys in force do it). Keys that have no
+# binding of ours (Textual's own: tab, space, arrows) are written as they are.
+GLOBAL_KEYS: list[tuple[str, tuple[str, ...]]] = [
+    ("Marketplace", ("go.marketplace",)),
+    ("Integrations", ("go.integrations",)),
+    ("Playbooks", ("go.playbooks",)),
+    ("Audit log", ("go.audit",)),
+    ("Account: plan, limits with usage, settings", ("go.account",)),
+    ("Users: roles and the permission", ("go.users",)),
+    ("Command palette: every action, setting, screen and object by name", ("app.palette",)),
+    ("This help", ("app.help",)),
+    ("Back / close the dialog", ("screen.back",)),
+    ("Quit", ("app.quit", "app.quit_ctrl")),
 ]
-LIST_KEYS = [
-    ("up down / j k", "Move"),
-    ("enter", "Open the selected row"),
-    ("/", "Filter: type to narrow; enter/down to the list; escape clears"),
-    ("1..9, [ ]", "Tabs: pick one, previous / next"),
-]
-FORM_KEYS = [
-    ("tab / shift+tab", "Next / previous field"),
-    ("space", "Toggle a checkbox"),
-    ("ctrl+s", "Confirm"),
-    ("y / n", "Answer a confirmation"),
-]
+
+
+def global_keys(app: App) -> list[tuple[str, str]]:
+    from tui.app import IntegrationsAdmin
+    from tui.screens.base import BaseScreen
+
+    def keys(*ids: str) -> str:
+        return ", ".join(
+            key_for(app, BaseScreen if i.startswith("screen.") else IntegrationsAdmin, i)
+            for i in ids
+        )
+
+    return [(keys(*ids), does) for does, ids in GLOBAL_KEYS]
+
+
+def list_keys(app: App) -> list[tuple[str, str]]:
+    from tui.screens.tabs import TabbedScreen
+    from tui.widgets.filter_table import FilterTable, RowTable
+
+    down, up = key_for(app, RowTable, "list.down"), key_for(app, RowTable, "list.up")
+    prev, next_ = key_for(app, TabbedScreen, "tabs.prev"), key_for(app, TabbedScreen, "tabs.next")
+    return [
+        (f"up down / {down} {up}", "Move"),
+        ("enter", "Open the selected row"),
+        (
+            key_for(app, FilterTable, "list.filter"),
+            "Filter: type to narrow; enter/down to the list; escape clears",
+        ),
+        (f"1..9, {prev} {next_}", "Tabs: pick one, previous / next"),
+    ]
+
+
+def form_keys(app: App) -> list[tuple[str, str]]:
+    from tui.dialogs.confirm import ConfirmDialog
+    from tui.dialogs.form import FormDialog
+
+    yes, no = key_for(app, ConfirmDialog, "confirm.yes"), key_for(app, ConfirmDialog, "confirm.no")
+    return [
+        ("tab / shift+tab", "Next / previous field"),
+        ("space", "Toggle a checkbox"),
+        (key_for(app, FormDialog, "form.confirm"), "Confirm"),
+        (f"{yes} / {no}", "Answer a confirmation"),
+    ]
 
 
 def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     t = Table(
-        title=title, title_justify="left", show_header=False, box=None, expand=True, padding=(0, 1)
+        # Text, not a str (Rich reads a str title as markup): the title may name a screen's object.
+        title=Text(title, style="table.title"),
+        title_justify="left",
+        show_header=False,
+        box=None,
+        expand=True,
+        padding=(0, 1),
     )
     t.add_column("key", style="bold", no_wrap=True, width=18)
     t.add_column("does", ratio=1)
@@ -67,7 +113,7 @@ class HelpScreen(ModalScreen[None]):
         """Keys bound on the screen underneath and its focused widgets."""
         seen: set[str] = set()
         rows: list[tuple[str, str]] = []
-        for active in self.under.active_bindings.values():
+        for active in ordered_bindings(self.under):
             b = active.binding
             # Only the keys the footer shows; the general ones are listed below.
             if not b.show or not b.description or b.action in seen:
@@ -82,13 +128,17 @@ class HelpScreen(ModalScreen[None]):
         title = getattr(self.under, "help_title", type(self.under).__name__.replace("Screen", ""))
         with VerticalScroll():
             yield Static(_table(f"Keys of this screen: {title}", self.screen_keys()))
-            yield Static(_table("Everywhere", GLOBAL_KEYS))
-            yield Static(_table("Lists, tables and tabs", LIST_KEYS))
-            yield Static(_table("Forms and dialogs", FORM_KEYS))
+            yield Static(_table("Everywhere", global_keys(self.app)))
+            yield Static(_table("Lists, tables and tabs", list_keys(self.app)))
+            yield Static(_table("Forms and dialogs", form_keys(self.app)))
+            close = key_for(self.app, self, "help.close")
+            path = shown_path(self.app.keymap_file)  # type: ignore[attr-defined]
             yield Static(
-                Text(
-                    "Keys can be remapped by binding id in "
-                    "~/.config/integrations-admin/keymap.toml. escape closes this help.",
+                Text.assemble(
+                    "Keys can be remapped by binding id (README: Keys) in\n",
+                    # One line whatever its length: the help keeps its height.
+                    Text(path, no_wrap=True, overflow="ellipsis"),
+                    f"\n{close} closes this help.",
                     style="italic",
                 )
             )

@@ -23,6 +23,19 @@ def when(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
 
 
+def _tokens(info: IntegrationInfo) -> str:
+    if info.native:
+        return "managed automatically" + (" (not verifying)" if info.suspended else "")
+    # Not revoked: active, or not verifying while the plan suspends the integration.
+    return f"{info.tokens} " + ("not verifying (suspended)" if info.suspended else "active")
+
+
+def _status(info: IntegrationInfo) -> str:
+    if info.suspended:
+        return info.suspension_label
+    return "Enabled" if info.enabled else "Disabled (paused)"
+
+
 class DetailsTab(TabContent):
     def __init__(self, integration_id: int) -> None:
         super().__init__()
@@ -49,11 +62,11 @@ class DetailsTab(TabContent):
         rows = [
             ("Kind", kind),
             ("Category", info.category),
-            ("Status", "Enabled" if info.enabled else "Disabled (paused)"),
+            ("Status", _status(info)),
             ("Enabled", f"{when(info.enabled_at)} by {info.enabled_by}"),
             ("First enabled", when(info.first_enabled_at)),
             ("Blueprints", str(info.blueprints)),
-            ("API tokens", "managed automatically" if info.native else f"{info.tokens} active"),
+            ("API tokens", _tokens(info)),
             ("Webhooks", f"{info.webhooks}" + (" (managed)" if info.native else "")),
         ]
         for label, value in rows:
@@ -74,6 +87,12 @@ TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
 
 
 class IntegrationScreen(TabbedScreen):
+    DEFAULT_CSS = """
+    IntegrationScreen #suspended {
+        display: none; height: auto; padding: 0 1; color: $warning; text-style: bold;
+    }
+    """
+
     def __init__(self, integration_id: int, *, tab: str = "details") -> None:
         super().__init__()
         self.integration_id = integration_id
@@ -82,6 +101,8 @@ class IntegrationScreen(TabbedScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="title", classes="section-title")
+        # Shown on every tab while the plan suspends the integration: the store's words.
+        yield Static("", id="suspended")
         with TabbedPanes(initial=self.initial_tab):
             for pane_id, title, factory in TABS:
                 with TabPane(title, id=pane_id):
@@ -98,4 +119,23 @@ class IntegrationScreen(TabbedScreen):
             self.admin.report(exc)
             return
         self.query_one("#title", Static).update(Text(f"Integrations › {self.info.name}"))
+        self._show_banner()
         self.show_tab(self.initial_tab)
+
+    def _show_banner(self) -> None:
+        banner = self.query_one("#suspended", Static)
+        words = self.info.suspended if self.info is not None else ""
+        banner.update(Text(words))
+        banner.display = bool(words)
+
+    def reload(self) -> None:
+        # Coming back (or after the operator changed the plan): the banner follows.
+        try:
+            self.info = integrations.get(
+                self.admin.store, self.admin.actor.account_id, self.integration_id
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self._show_banner()
+        super().reload()

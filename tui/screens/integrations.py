@@ -9,6 +9,7 @@ from textual.widgets import Header, Static
 
 from store.errors import DomainError
 from store.values import IntegrationInfo
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -67,11 +68,11 @@ class IntegrationsScreen(BaseScreen):
             empty.update(
                 Text.assemble(
                     "No integrations are enabled yet.\n\nPress ",
-                    ("m", "bold reverse"),
+                    (key_for(self.app, self, "go.marketplace"), "bold reverse"),
                     " to open the Marketplace, choose an extension (for example ",
                     ("Custom integration", "bold"),
                     ") and press ",
-                    ("e", "bold reverse"),
+                    (key_for(self.app, None, "marketplace.toggle", default="e"), "bold reverse"),
                     " to enable it.",
                 )
             )
@@ -83,7 +84,10 @@ class IntegrationsScreen(BaseScreen):
                     (
                         i.name,
                         i.category,
-                        f"{when(i.enabled_at)} by {i.enabled_by}",
+                        # Suspended by the plan: said where the date would be.
+                        Text(i.suspension_label, style="bold yellow")
+                        if i.suspended
+                        else f"{when(i.enabled_at)} by {i.enabled_by}",
                         str(i.blueprints),
                         "managed" if i.native else str(i.tokens),
                         str(i.webhooks),

@@ -10,16 +10,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Header, Label, Static
 
-from store import marketplace
+from store import catalog, marketplace
 from store.errors import DomainError
 from store.marketplace import ExtensionState
 from tui.dialogs.confirm import ConfirmDialog
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
 
 def status_text(st: ExtensionState) -> str:
+    if st.suspended:
+        return catalog.suspension_label(st.extension.key)
     if st.enabled:
         return "Enabled"
     if not st.allowed:
@@ -75,8 +78,10 @@ class ExtensionCard(ModalScreen[str | None]):
             if not self.state.allowed:
                 yield Static(Text(marketplace.plan_refusal(ext, self.plan) or ""), classes="meta")
             with Horizontal():
-                yield Button("Close (esc)", id="close")
-                label = "Disable (e)" if self.state.enabled else "Enable (e)"
+                close = key_for(self.app, self, "card.close", short=True)
+                yield Button(f"Close ({close})", id="close")
+                toggle = key_for(self.app, self, "card.toggle")
+                label = f"Disable ({toggle})" if self.state.enabled else f"Enable ({toggle})"
                 yield Button(
                     label, id="toggle", variant="error" if self.state.enabled else "primary"
                 )
@@ -171,7 +176,8 @@ class MarketplaceScreen(BaseScreen):
             except DomainError as exc:
                 self.admin.report(exc)
                 return
-            self.notify(f"{ext.name} is enabled: find it under Integrations (i).")
+            i = key_for(self.app, self, "go.integrations")
+            self.notify(f"{ext.name} is enabled: find it under Integrations ({i}).")
             self.reload()
             return
 

@@ -28,6 +28,7 @@ from store.playbooks import (
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.dialogs.picker import NONE, PickerDialog
+from tui.keys import key_for, tab_key
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -160,9 +161,9 @@ class DataFieldsTab(_PageTab):
             empty.update(
                 Text.assemble(
                     "No data fields yet. Press ",
-                    ("n", "bold reverse"),
-                    " to add one, or connect a blueprint (tab 2) and press ",
-                    ("f", "bold reverse"),
+                    (key_for(self.app, self, "data_fields.new"), "bold reverse"),
+                    f" to add one, or connect a blueprint (tab {tab_key(self.app, 2)}) and press ",
+                    (key_for(self.app, PlaybookScreen, "playbook.from_blueprint"), "bold reverse"),
                     " to create data fields from its fields.",
                 )
             )
@@ -189,7 +190,7 @@ class DataFieldsTab(_PageTab):
         return next((f for f in detail.data_fields if str(f.id) == key), None)
 
     def action_new(self) -> None:
-        if not self.admin.may_manage("add data fields"):
+        if not self.admin.may_change_playbooks("add data fields"):
             return
 
         def created(f: DataFieldInfo | None) -> None:
@@ -202,7 +203,7 @@ class DataFieldsTab(_PageTab):
 
     def action_edit(self) -> None:
         f = self.selected()
-        if f is None or not self.admin.may_manage("change data fields"):
+        if f is None or not self.admin.may_change_playbooks("change data fields"):
             return
 
         def saved(new: DataFieldInfo | None) -> None:
@@ -267,7 +268,7 @@ class ConnectionsTab(_PageTab):
         used, limit = info.connected_count, info.limit_connected_blueprints
         text = f"Connected blueprints {used}/{limit}"
         if not used:
-            text += " · press n to connect one"
+            text += f" · press {key_for(self.app, self, 'connections.new')} to connect one"
         usage.update(Text(text))
         usage.set_class(used >= limit, "-full")
         self.query_one(FilterTable).set_rows(
@@ -300,7 +301,7 @@ class ConnectionsTab(_PageTab):
         await self.page.show_mappings_of(int(event.key))
 
     def action_connect(self) -> None:
-        if not self.admin.may_manage("connect blueprints"):
+        if not self.admin.may_change_playbooks("connect blueprints"):
             return
         d = self.page.detail
         if d is not None and d.playbook.connected_count >= d.playbook.limit_connected_blueprints:
@@ -321,8 +322,8 @@ class ConnectionsTab(_PageTab):
         if not choices:
             self.notify(
                 "No blueprint left to connect: every blueprint of an enabled integration is "
-                "connected already. Enable an integration in the Marketplace (m) or create a "
-                "custom blueprint.",
+                "connected already. Enable an integration in the Marketplace "
+                f"({key_for(self.app, self, 'go.marketplace')}) or create a custom blueprint.",
                 severity="warning",
             )
             return
@@ -415,7 +416,8 @@ class MappingsTab(_PageTab):
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         hint = self.query_one("#map-hint", Static)
         if not detail.connections:
-            hint.update(Text("No blueprint is connected: connect one on tab 2 (n)."))
+            tab, new = tab_key(self.app, 2), key_for(self.app, ConnectionsTab, "connections.new")
+            hint.update(Text(f"No blueprint is connected: connect one on tab {tab} ({new})."))
         else:
             hint.update(
                 Text("enter chooses the data field · / then 'missing' shows what is left to map")
@@ -507,7 +509,11 @@ class MappingsTab(_PageTab):
                 rows,
                 none_label="(none: not mapped)",
                 select=str(row.data_field_id) if row.data_field_id else NONE,
-                empty="This playbook has no data fields yet: add one on tab 1 (n), or press f.",
+                empty=(
+                    f"This playbook has no data fields yet: add one on tab {tab_key(self.app, 1)} "
+                    f"({key_for(self.app, DataFieldsTab, 'data_fields.new')}), or press "
+                    f"{key_for(self.app, PlaybookScreen, 'playbook.from_blueprint')}."
+                ),
             ),
             picked,
         )
@@ -659,11 +665,13 @@ class PlaybookScreen(TabbedScreen):
 
     def action_fields_from_blueprint(self) -> None:
         d = self.detail
-        if d is None or not self.admin.may_manage("create data fields"):
+        if d is None or not self.admin.may_change_playbooks("create data fields"):
             return
         if not d.connections:
             self.notify(
-                "Connect a blueprint first (tab 2, n): data fields are created from its fields.",
+                f"Connect a blueprint first (tab {tab_key(self.app, 2)}, "
+                f"{key_for(self.app, ConnectionsTab, 'connections.new')}): "
+                "data fields are created from its fields.",
                 severity="warning",
             )
             return

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from store import accounts, playbooks
+from store import accounts, catalog, playbooks
 from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -97,11 +98,11 @@ class PlaybooksScreen(BaseScreen):
             self.admin.report(exc)
             return
         usage = self.query_one("#usage", Static)
-        if account.plan == "Free":
+        if catalog.playbooks_refusal(account.plan, "change playbooks"):
             usage.update(
                 Text(
                     f"Playbooks need the {playbooks.PLAN} plan or higher; this account is on "
-                    "Free. Ask your operator to change the plan."
+                    f"{account.plan}. Ask your operator to change the plan."
                 )
             )
             usage.set_class(True, "-full")
@@ -119,7 +120,7 @@ class PlaybooksScreen(BaseScreen):
                     "No playbooks yet.\n\nA playbook holds the data fields your contract "
                     "templates use; connect integration blueprints to it to fill them.\n\n"
                     "Press ",
-                    ("n", "bold reverse"),
+                    (key_for(self.app, self, "playbooks.new"), "bold reverse"),
                     " to create one.",
                 )
             )
@@ -155,7 +156,7 @@ class PlaybooksScreen(BaseScreen):
         self.app.push_screen(PlaybookScreen(int(event.key)))
 
     def action_new(self) -> None:
-        if not self.admin.may_manage("create playbooks"):
+        if not self.admin.may_change_playbooks("create playbooks"):
             return
 
         def created(pb: PlaybookInfo | None) -> None:
@@ -168,7 +169,7 @@ class PlaybooksScreen(BaseScreen):
 
     def action_edit(self) -> None:
         pb = self.selected()
-        if pb is None or not self.admin.may_manage("change playbooks"):
+        if pb is None or not self.admin.may_change_playbooks("change playbooks"):
             return
 
         def saved(new: PlaybookInfo | None) -> None:

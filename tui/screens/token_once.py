@@ -5,13 +5,17 @@
 to the token (the screen's attribute, the text widget, Textual's in-app
 clipboard), so nothing can show it again: the store kept only a hash.
 
-While it is open the command palette is switched off (its *Screenshot*
-command would write the token to a file) and the section keys do nothing.
+Nothing else leaves it: while it is open (or a dialog above it) the app's own
+keys are switched off, whatever keys the user mapped them to (sections, help,
+the command palette, whose *Screenshot* command would write the token to a
+file); any other key says how to leave. Quitting (q, ctrl+q) asks first: the
+token would be lost for good (``IntegrationsAdmin.action_quit``).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 
 from store.tokens import TokenInfo
+from tui.keys import key_for
 from tui.widgets.footer import Footer
 
 
@@ -29,6 +34,11 @@ def _expiry(info: TokenInfo) -> str:
 
 
 class TokenOnceScreen(Screen[None]):
+    # Read by the app: no app binding runs while this screen is in the stack,
+    # except quit, which asks this first.
+    seals_app = True
+    quit_warning = "The token will never be shown again. Quit anyway?"
+
     DEFAULT_CSS = """
     TokenOnceScreen { align-horizontal: center; }
     TokenOnceScreen > Vertical { width: 76; max-width: 100%; height: auto; padding: 1 1; }
@@ -46,11 +56,6 @@ class TokenOnceScreen(Screen[None]):
         Binding("c", "copy", "Copy", id="token_once.copy"),
         Binding("enter", "done", "Done", id="token_once.done"),
         Binding("escape", "done", "Done", show=False, id="token_once.close"),
-        # Leaving for another section would keep the token on a hidden stack.
-        *(
-            Binding(key, "stay", show=False, id=f"token_once.stay_{key}")
-            for key in ("m", "i", "p", "a", "o", "u", "question_mark")
-        ),
     ]
 
     def __init__(self, info: TokenInfo, token: str, *, integration_name: str) -> None:
@@ -84,7 +89,7 @@ class TokenOnceScreen(Screen[None]):
             yield Static(
                 Text.assemble(
                     "Press ",
-                    ("c", "bold reverse"),
+                    (key_for(self.app, self, "token_once.copy"), "bold reverse"),
                     " to copy it now and keep it in your secrets manager or the "
                     "integration's configuration. integrations-admin keeps only a hash: "
                     "if the token is lost, revoke it and generate a new one.",
@@ -94,8 +99,8 @@ class TokenOnceScreen(Screen[None]):
             with Horizontal():
                 # For the mouse only: keys go to the screen, so `enter` always means Done.
                 for label, bid, variant in (
-                    ("Copy (c)", "copy", "primary"),
-                    ("Done (enter)", "done", "default"),
+                    (f"Copy ({key_for(self.app, self, 'token_once.copy')})", "copy", "primary"),
+                    (f"Done ({key_for(self.app, self, 'token_once.done')})", "done", "default"),
                 ):
                     button = Button(label, id=bid, variant=variant)
                     button.can_focus = False
@@ -133,11 +138,24 @@ class TokenOnceScreen(Screen[None]):
         if self.app.screen is self:
             self.dismiss(None)
 
+    def on_key(self, event: events.Key) -> None:
+        """A key of no binding here (a section key, the palette's, help's: the app
+        has switched them off) says how to leave instead of doing nothing."""
+        if event.key in self.active_bindings:
+            return  # this screen's own keys, and quit (which asks)
+        event.stop()
+        event.prevent_default()
+        self.action_stay()
+
     def action_stay(self) -> None:
-        self.notify(
-            "Copy the token (c) and close this screen (enter) first: it is shown only once.",
-            severity="warning",
+        copy = key_for(self.app, self, "token_once.copy")
+        done = key_for(self.app, self, "token_once.done")
+        message = (
+            f"Copy the token ({copy}) and close this screen ({done}) first: it is shown only once."
         )
+        # One on screen at a time: a pile of them would cover the token.
+        if not any(n.message == message for n in self.app._notifications):
+            self.notify(message, severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

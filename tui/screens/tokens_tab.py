@@ -14,6 +14,7 @@ from store.errors import DomainError
 from store.tokens import TokenInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -23,7 +24,13 @@ EXPIRY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("90 days", "90"),
     ("365 days", "365"),
 )
-STATUS_STYLE = {"active": "green", "expired": "yellow", "revoked": "red", "paused": "yellow"}
+STATUS_STYLE = {
+    "active": "green",
+    "expired": "yellow",
+    "revoked": "red",
+    "paused": "yellow",
+    "suspended": "yellow",
+}
 
 
 def _day(dt) -> str:
@@ -88,6 +95,7 @@ class TokensTab(TabContent):
         self.items: list[TokenInfo] = []
         self.native = False
         self.integration_name = ""
+        self.suspended = ""  # the store's words when the plan suspends the integration
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tokens-note", classes="usage")
@@ -112,6 +120,7 @@ class TokensTab(TabContent):
             return
         self.native = info.native
         self.integration_name = info.name
+        self.suspended = info.suspended
         note = self.query_one("#tokens-note", Static)
         table = self.query_one(FilterTable)
         table.display = not info.native
@@ -129,8 +138,8 @@ class TokensTab(TabContent):
         if self.items:
             note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
         else:
-            note.update(Text("No API tokens yet: press n to generate one."))
-        table.empty_text = "No API tokens yet: press n to generate one."
+            note.update(Text(self.empty_text()))
+        table.empty_text = self.empty_text()
         now = clock.now()
         table.set_rows(
             [
@@ -151,6 +160,9 @@ class TokensTab(TabContent):
             select=select,
         )
 
+    def empty_text(self) -> str:
+        return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."
+
     def selected(self) -> TokenInfo | None:
         key = self.query_one(FilterTable).selected_key
         return next((t for t in self.items if str(t.id) == key), None)
@@ -166,7 +178,8 @@ class TokensTab(TabContent):
         return self.admin.may_manage(doing)
 
     def action_new(self) -> None:
-        if not self._may("generate API tokens"):
+        # Revoking stays possible while suspended (a leaked token); generating does not.
+        if not self._may("generate API tokens") or self.admin.refused_by_plan(self.suspended):
             return
 
         def generated(result: tuple[TokenInfo, str] | None) -> None:

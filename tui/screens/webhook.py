@@ -2,12 +2,16 @@
 delivery's page (the request as sent, the response as read, resend).
 
 The signing key is masked; `r` reveals it (audit-logged) until `r` again or
-the page is left. Tests and resends run in app workers.
+the page is left, and the footer says `r Hide key` meanwhile. A typed key also
+shows its Standard Webhooks secret (``whsec_`` + base64 of its bytes: what a
+receiver pastes into an official library), masked and revealed with it; `w`
+copies that one. Tests and resends run in app workers.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from rich.table import Table
 from rich.text import Text
@@ -37,7 +41,8 @@ def _grid(rows: list[tuple[str, Text | str]]) -> Table:
     t.add_column(style="bold", no_wrap=True, min_width=13)
     t.add_column()
     for label, value in rows:
-        t.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+        # A long value (a 1000-character URL) wraps whole: it is what this page is about.
+        t.add_row(Text(label), value if isinstance(value, Text) else Text(value, overflow="fold"))
     return t
 
 
@@ -52,13 +57,18 @@ class WebhookScreen(BaseScreen):
     DEFAULT_CSS = """
     WebhookScreen #webhook-settings { height: auto; padding: 0 1; }
     WebhookScreen #log-title { height: 1; padding: 0 1; margin-top: 1; text-style: bold; }
+    /* A long URL, shown whole, may fill the screen: the page scrolls, the log keeps rows. */
+    WebhookScreen FilterTable { min-height: 6; }
     """
     BINDINGS = [
         Binding("t", "test", "Test", id="webhook.test"),
         Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
         Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
+        Binding("w", "copy_secret", "Copy receiver secret", id="webhook.copy_secret"),
         Binding("d", "delete", "Delete", id="webhook.delete"),
     ]
+    REVEAL_LABEL = "Reveal key"
+    HIDE_LABEL = "Hide key"
 
     def __init__(self, webhook_id: int) -> None:
         super().__init__()
@@ -88,8 +98,26 @@ class WebhookScreen(BaseScreen):
         # A revealed key does not outlive the visit. Redrawn from what is shown,
         # not reloaded: the screen may be leaving because its webhook is gone.
         if self._revealed is not None:
-            self._revealed = None
-            self._show_settings()
+            self._set_revealed(None)
+
+    def _set_revealed(self, key: str | None) -> None:
+        """Show or hide the key, and say in the footer what `r` does now."""
+        self._revealed = key
+        label = self.REVEAL_LABEL if key is None else self.HIDE_LABEL
+        # The binding keeps its id and key (a remapped key stays remapped: the
+        # keymap is applied to these bindings when the footer reads them).
+        for bindings in self._bindings.key_to_bindings.values():
+            for i, b in enumerate(bindings):
+                if b.id == "webhook.reveal" and b.description != label:
+                    bindings[i] = replace(b, description=label)
+        self.refresh_bindings()
+        self._show_settings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_secret":
+            # Only a typed key has a receiver secret of its own (a generated key is one).
+            return self.info is not None and bool(self.info.receiver_secret_masked)
+        return super().check_action(action, parameters)
 
     def reload(self, select: str | None = None) -> None:
         if not self.is_attached:
@@ -103,6 +131,7 @@ class WebhookScreen(BaseScreen):
             self.admin.report(exc)
             return
         self._show_settings()
+        self.refresh_bindings()  # `w` applies to a typed key only
         self._show_entries(select)
 
     def _show_settings(self) -> None:
@@ -112,15 +141,25 @@ class WebhookScreen(BaseScreen):
         self.query_one("#title", Static).update(
             Text(f"Integrations › {w.integration_name} › Webhook")
         )
+        secret: Text | None = None
         if not w.signed:
             key = Text("none (deliveries are not signed)")
         elif self._revealed is not None:
             key = Text(self._revealed, style="bold yellow")
             key.append("  (r hides)", style="dim")
+            if w.receiver_secret_masked:
+                secret = Text(webhooks.receiver_secret(self._revealed), style="bold yellow")
         else:
             kind = "generated" if w.key_generated else "typed"
             key = Text(f"{w.key_masked}  ({kind}; r reveals, c copies)")
-        state = "active" if w.active else "paused: its integration is disabled"
+            if w.receiver_secret_masked:
+                secret = Text(w.receiver_secret_masked)
+        if secret is not None:
+            secret.append("  (paste this into a Standard Webhooks library; w copies)", style="dim")
+        if w.suspended:
+            state = "suspended by the plan: " + w.suspended
+        else:
+            state = "active" if w.active else "paused: its integration is disabled"
         if w.managed:
             state += " · managed by the integration, read-only"
         self.query_one("#webhook-settings", Static).update(
@@ -129,6 +168,7 @@ class WebhookScreen(BaseScreen):
                     ("URL", w.url),
                     ("Events", w.events_label),
                     ("Signing key", key),
+                    *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
                     ("Status", "testing…" if self.testing else state),
                     ("Created", f"{_when(w.created_at)} by {w.created_by}"),
@@ -185,7 +225,8 @@ class WebhookScreen(BaseScreen):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        suspended = self.info.suspended if self.info is not None else ""
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
 
     def action_test(self) -> None:
         if self.info is None or not self._may("test webhooks"):
@@ -206,17 +247,22 @@ class WebhookScreen(BaseScreen):
         if self.info is None or not self.info.signed:
             return
         if self._revealed is not None:
-            self._revealed = None
+            self._set_revealed(None)
         elif self.admin.may_manage("reveal signing keys"):
             try:
-                self._revealed = webhooks.reveal_key(
-                    self.admin.store, self.admin.actor, self.webhook_id
-                )
+                key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
             except DomainError as exc:
                 self.admin.report(exc)
-        self._show_settings()
+                return
+            self._set_revealed(key)
 
     def action_copy_key(self) -> None:
+        self._copy(receiver=False)
+
+    def action_copy_secret(self) -> None:
+        self._copy(receiver=True)
+
+    def _copy(self, *, receiver: bool) -> None:
         if self.info is None or not self.info.signed:
             return
         if not self.admin.may_manage("copy signing keys"):
@@ -229,7 +275,7 @@ class WebhookScreen(BaseScreen):
         if key:
             from tui import clipboard
 
-            clipboard.copy(self.app, key)
+            clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
 
     def action_delete(self) -> None:
         w = self.info

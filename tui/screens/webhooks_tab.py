@@ -21,11 +21,13 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
+from tui.format import DIALOG_VALUE, shorten
+from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
-EMPTY = "No webhooks yet: press n to create one."
+EMPTY = "No webhooks yet: press {new} to create one."
 
 
 URL_WIDTH = 34  # the table fits 80 columns; the webhook's page shows the whole URL
@@ -105,8 +107,60 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     admin.push_screen(
         ConfirmDialog(
             "Delete this webhook?",
-            f"{webhook.url} will stop receiving events. The webhook{logged} will be deleted.",
+            f"{shorten(webhook.url, DIALOG_VALUE, middle=True)} will stop receiving events. "
+            f"The webhook{logged} will be deleted.",
             yes="Delete",
+        ),
+        answered,
+    )
+
+
+WARN_AT_MOST = 6  # webhooks named in the warning; the rest are counted
+WARN_URL_WIDTH = 48
+
+
+def private_off_warning(found: list[settings.PrivateUse]) -> str:
+    """The confirmation's text: the webhooks that would stop, URLs shortened."""
+    n = len(found)
+    lines = [
+        f"{n} active webhook{'s' if n != 1 else ''} of this account "
+        f"{'need' if n != 1 else 'needs'} private networks; from the next delivery "
+        f"{'they' if n != 1 else 'it'} will be refused:"
+    ]
+    for use in found[:WARN_AT_MOST]:
+        url = use.url if len(use.url) <= WARN_URL_WIDTH else use.url[: WARN_URL_WIDTH - 1] + "…"
+        lines.append(f"• {url} ({use.reason})")
+    if n > WARN_AT_MOST:
+        lines.append(f"… and {n - WARN_AT_MOST} more.")
+    lines.append(
+        "Host names are not looked up here: one that resolves to a private address "
+        "is refused when it sends."
+    )
+    return "\n".join(lines)
+
+
+def confirm_private_off(admin, proceed, on_yes=None) -> None:
+    """Before *Allow webhooks to private networks* is turned off: if active webhooks
+    use http or private destinations, name them and ask; ``proceed`` runs when
+    none do, and on yes ``on_yes`` (default: ``proceed``). Nothing changes on no."""
+    try:
+        found = settings.webhooks_needing_private_networks(admin.store, admin.actor.account_id)
+    except DomainError as exc:
+        admin.report(exc)
+        return
+    if not found:
+        proceed()
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            (on_yes or proceed)()
+
+    admin.push_screen(
+        ConfirmDialog(
+            f"Turn off '{settings.ALLOW_PRIVATE_LABEL}'?",
+            private_off_warning(found),
+            yes="Turn off",
         ),
         answered,
     )
@@ -151,6 +205,7 @@ class WebhooksTab(TabContent):
         self.items: list[WebhookInfo] = []
         self.native = False
         self.integration_name = ""
+        self.suspended = ""  # the store's words when the plan suspends the integration
         self.testing: set[int] = set()
 
     def compose(self) -> ComposeResult:
@@ -173,6 +228,7 @@ class WebhooksTab(TabContent):
             return
         self.native = info.native
         self.integration_name = info.name
+        self.suspended = info.suspended
         note = self.query_one("#webhooks-note", Static)
         if info.native:
             note.update(
@@ -184,13 +240,19 @@ class WebhooksTab(TabContent):
             note.set_classes("-managed")
         else:
             n = len(self.items)
-            count = f"{n} webhook{'s' if n != 1 else ''}" if n else "No webhooks yet: n creates one"
+            new = key_for(self.app, self, "webhooks.new")
+            count = (
+                f"{n} webhook{'s' if n != 1 else ''}"
+                if n
+                else f"No webhooks yet: {new} creates one"
+            )
             private = "on" if prefs.allow_private else "off"
+            s = key_for(self.app, self, "webhooks.settings")
             note.update(
-                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} (s)")
+                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} ({s})")
             )
         table = self.query_one(FilterTable)
-        table.empty_text = EMPTY
+        table.empty_text = EMPTY.format(new=key_for(self.app, self, "webhooks.new"))
         now = clock.now()
         table.set_rows(
             [
@@ -221,7 +283,7 @@ class WebhooksTab(TabContent):
                 severity="warning",
             )
             return False
-        return self.admin.may_manage(doing)
+        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
 
     # -- actions ---------------------------------------------------------------------
 

@@ -89,12 +89,25 @@ class Footer(Widget, can_focus=False):
     # -- what to draw --------------------------------------------------------------
 
     def keys(self) -> tuple[list[FooterKey], FooterKey | None]:
-        """The keys to show, one per action, in the screen's order; and the
-        command palette's key, if it has one."""
-        active = self.screen.active_bindings
+        """The keys to show, one per action, in the order they are declared (a
+        remapped key stays in its place); and the command palette's key, if it
+        has one (whatever it is mapped to)."""
+        from tui.keys import ordered_bindings
+
         seen: set[str] = set()
         keys: list[FooterKey] = []
-        for _node, binding, enabled, tooltip in active.values():
+        palette = None
+        for _node, binding, enabled, tooltip in ordered_bindings(self.screen):
+            if binding.action in ("command_palette", "app.command_palette"):
+                if palette is None and self.app.ENABLE_COMMAND_PALETTE:
+                    palette = FooterKey(
+                        binding.key,
+                        self.app.get_key_display(binding),
+                        binding.description,
+                        enabled,
+                        tooltip or binding.tooltip or binding.description,
+                    )
+                continue
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
@@ -107,18 +120,6 @@ class Footer(Widget, can_focus=False):
                     tooltip or binding.tooltip,
                 )
             )
-        palette = None
-        if self.app.ENABLE_COMMAND_PALETTE:
-            found = active.get(self.app.COMMAND_PALETTE_BINDING)
-            if found is not None:
-                _node, binding, enabled, tooltip = found
-                palette = FooterKey(
-                    binding.key,
-                    self.app.get_key_display(binding),
-                    binding.description,
-                    enabled,
-                    tooltip or binding.tooltip or binding.description,
-                )
         return keys, palette
 
     def render(self) -> Text:

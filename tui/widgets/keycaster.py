@@ -6,7 +6,9 @@ the screen's widgets), is invisible itself and shows only its small label:
 nothing else on screen moves or changes. Keys fade after a few idle seconds.
 Text typed into an input shows as one chunk (``Order data``), as bullets in an
 input for a signing key, token or password; other keys as key caps
-(``ctrl+s``, ``enter``, ``2``).
+(``ctrl+s``, ``enter``, ``2``). While presenting, such an input is itself
+masked (``password``), on every screen and dialog, so neither typing nor
+``ctrl+g`` shows a key in clear; it is unmasked again when presenting stops.
 """
 
 from __future__ import annotations
@@ -59,6 +61,25 @@ def _secret(widget: object) -> bool:
     """An input that holds a secret: a password input, or one named for a key or token."""
     name = (getattr(widget, "id", None) or "").lower()
     return bool(getattr(widget, "password", False)) or any(h in name for h in SECRET_HINTS)
+
+
+_MASKED = "_presenter_masked"  # set on inputs that presenter mode masked
+
+
+def mask_secret_inputs(root: App | Screen) -> None:
+    """Mask every secret input under ``root`` (presenter mode is on)."""
+    for widget in root.query(Input):
+        if _secret(widget) and not widget.password:
+            widget.password = True
+            setattr(widget, _MASKED, True)
+
+
+def unmask_secret_inputs(root: App | Screen) -> None:
+    """Undo ``mask_secret_inputs`` (presenter mode is off)."""
+    for widget in root.query(Input):
+        if getattr(widget, _MASKED, False):
+            widget.password = False
+            setattr(widget, _MASKED, False)
 
 
 def key_label(key: str) -> str:
@@ -128,6 +149,8 @@ class Presenter:
             return
         self.on = True
         self.app.screen_change_signal.subscribe(self.app, self._screen_changed)
+        for screen in self.app.screen_stack:
+            mask_secret_inputs(screen)
         self._sync(self.app.screen)
 
     def stop(self) -> None:
@@ -137,6 +160,7 @@ class Presenter:
         self.chunks.clear()
         self.app.screen_change_signal.unsubscribe(self.app)
         for screen in self.app.screen_stack:
+            unmask_secret_inputs(screen)
             for caster in screen.query(KeyCaster):
                 caster.remove()
 
@@ -201,9 +225,18 @@ class Presenter:
     def _screen_changed(self, screen: Screen) -> None:
         if self.on:
             self._sync(screen)
+            # A screen just pushed has not composed its widgets yet: mask them
+            # once it has, before anything is typed into them.
+            screen.call_after_refresh(self._mask_later, screen)
+
+    def _mask_later(self, screen: Screen) -> None:
+        if self.on:
+            mask_secret_inputs(screen)
 
     def _sync(self, screen: Screen) -> None:
-        """Make sure ``screen`` has the overlay, showing the current keys."""
+        """Make sure ``screen`` has the overlay, showing the current keys, and
+        that its secret inputs are masked."""
+        mask_secret_inputs(screen)
         found = screen.query(KeyCaster)
         if found:
             found.first().show(self.render_keys())

@@ -1,0 +1,60 @@
+"""Text for narrow places. A long value (a 1000-character URL, a 100-character
+name) is shortened with an ellipsis where it is only mentioned: a notification,
+a dialog's title or message. Where it is the subject (the webhook's page, the
+audit entry) it is shown whole. One-line titles in widgets (page breadcrumbs,
+dialog titles) are cut to their width by CSS (``text-overflow: ellipsis``)."""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len, get_character_cell_size
+
+ELLIPSIS = "…"
+
+# A toast is 60 columns wide, at most half the screen: 37 columns of text at 80x24.
+# A word (a URL, a path) of up to two such lines is shown whole; the title is one line.
+TOAST_WORD = 72
+TOAST_CHARS = 300
+TOAST_TITLE = 37
+# A value named in a confirmation's message: two of its lines at most.
+DIALOG_VALUE = 116
+
+
+def _head(text: str, width: int) -> str:
+    """The start of ``text`` that fits in ``width`` cells."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += get_character_cell_size(ch)
+        if used > width:
+            return text[:i]
+    return text
+
+
+def _tail(text: str, width: int) -> str:
+    return _head(text[::-1], width)[::-1]
+
+
+def shorten(text: str, width: int, *, middle: bool = False) -> str:
+    """``text`` in at most ``width`` terminal cells: when longer, cut with an
+    ellipsis at the end, or with ``middle`` in the middle, keeping both ends
+    (a URL's host and its last part)."""
+    if cell_len(text) <= width:
+        return text
+    if width < 1:
+        return ""
+    room = width - 1
+    if not middle:
+        return _head(text, room) + ELLIPSIS
+    tail = _tail(text, room // 2)
+    return _head(text, room - cell_len(tail)) + ELLIPSIS + tail
+
+
+def toast_text(message: str) -> str:
+    """A notification's message, a few lines at most: each run of more than
+    TOAST_WORD characters without a space (a URL) shortened in the middle, and
+    the whole cut at TOAST_CHARS."""
+    words = re.sub(
+        rf"\S{{{TOAST_WORD + 1},}}", lambda m: shorten(m.group(), TOAST_WORD, middle=True), message
+    )
+    return shorten(words, TOAST_CHARS)

@@ -1,0 +1,198 @@
+"""The keys in force: the user's keymap.toml, and the key a binding has now.
+
+Every binding has an id (``go.marketplace``, ``blueprints.new``, ...) and the
+user may give it other keys in ``keymap.toml`` in their configuration folder
+(platformdirs: ``$XDG_CONFIG_HOME/integrations-admin/``, by default
+``~/.config/integrations-admin/`` on Linux). Whatever names a key to the user
+(footer, help, empty states, hints) asks ``key_for`` rather than writing the
+default key, so it names the key in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.binding import ActiveBinding, Binding
+from textual.dom import DOMNode
+from textual.keys import format_key, key_to_character
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+APP_NAME = "integrations-admin"
+KEYMAP_NAME = "keymap.toml"
+
+
+def keymap_path() -> Path:
+    """Where the user's keymap lives (read at each start, so XDG_CONFIG_HOME counts)."""
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME) / KEYMAP_NAME
+
+
+def shown_path(path: Path) -> str:
+    """The path as the user would type it: ``~/.config/...`` under the home folder."""
+    try:
+        return "~/" + path.relative_to(Path.home()).as_posix()
+    except (ValueError, RuntimeError):
+        return str(path)
+
+
+def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The keymap in ``path`` (binding id -> keys) and what is wrong with it.
+
+    Ids may be quoted (``"go.marketplace" = "M"``) or not (``go.marketplace =
+    "M"``, a TOML table). A missing file is an empty keymap. Bad TOML, or an
+    entry whose value is not a key string, is reported (and that entry
+    skipped), never silently ignored.
+    """
+    if not path.is_file():
+        return {}, []
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, [f"{shown_path(path)} was not read: {exc}. No key was remapped."]
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in _flat(data):
+        if not isinstance(keys, str) or not keys.strip() or any(c.isspace() for c in keys):
+            problems.append(
+                f'{binding_id!r} in {shown_path(path)}: the keys must be text such as "ctrl+n" or '
+                f'"M,shift+m" (got {keys!r}); ignored.'
+            )
+            continue
+        keymap[binding_id] = keys
+    return keymap, problems
+
+
+def _flat(data: dict, prefix: str = "") -> Iterable[tuple[str, object]]:
+    """``go.marketplace = "M"`` unquoted is a TOML table ``go``: the same id."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def unknown_ids(keymap: Iterable[str], known: set[str]) -> list[str]:
+    """The keymap's binding ids that no binding of the program has."""
+    return sorted(set(keymap) - known)
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id of the program and of Textual's widgets (imports every
+    screen: call it away from the first paint)."""
+    import pkgutil
+    from importlib import import_module
+
+    import tui
+
+    for mod in pkgutil.walk_packages(tui.__path__, "tui."):
+        if mod.name.rsplit(".", 1)[-1] in {"cli", "screenshots", "demo"}:
+            continue  # entry points, not screens
+        import_module(mod.name)
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        for _key, binding in cls._merged_bindings or ():  # type: ignore[attr-defined]
+            if binding.id:
+                ids.add(binding.id)
+    return ids
+
+
+# -- the key in force ------------------------------------------------------------
+
+
+def say_key(key: str, *, short: bool = False) -> str:
+    """A key as prose names it: ``M``, ``ctrl+n``, ``?``, ``enter``, ``/``
+    (``short``: ``esc`` for escape, as buttons say it)."""
+    *modifiers, name = key.split("+")
+    if short and name == "escape":
+        return "+".join([*modifiers, "esc"])
+    char = key_to_character(name)
+    if char is not None and char.isprintable() and not char.isspace():
+        name = char
+    elif name not in {"enter", "escape", "tab", "space", "backspace", "delete"}:
+        name = format_key(name)
+    return "+".join([*modifiers, name])
+
+
+def _bindings_of(where: DOMNode | type[DOMNode]) -> Iterable[Binding]:
+    if isinstance(where, type):
+        nodes: Iterable = [where]
+    else:
+        nodes = where.ancestors_with_self
+    for node in nodes:
+        bindings = node._merged_bindings if isinstance(node, type) else node._bindings
+        for _key, binding in bindings or ():
+            yield binding
+
+
+def keys_for(
+    app: App, where: DOMNode | type[DOMNode] | None, binding_id: str, *, default: str = ""
+) -> list[str]:
+    """The keys (Textual's names) that run binding ``binding_id`` now: the user's
+    keymap if it names the id, else the binding's own. ``where`` is the node that
+    has the binding (or one of its descendants), or its class; or None with the
+    binding's ``default`` key, where importing the class would slow the first paint."""
+    remapped = app._keymap.get(binding_id)  # set_keymap keeps it normalised
+    if remapped:
+        return [k.strip() for k in remapped.split(",") if k.strip()]
+    if where is None:
+        return [default] if default else []
+    return [b.key for b in _bindings_of(where) if b.id == binding_id]
+
+
+def key_for(
+    app: App,
+    where: DOMNode | type[DOMNode] | None,
+    binding_id: str,
+    *,
+    default: str = "",
+    short: bool = False,
+) -> str:
+    """The key in force for ``binding_id``, as prose names it (``press M``).
+    ``?`` when no binding has that id (a slip in the program, shown not hidden)."""
+    keys = keys_for(app, where, binding_id, default=default)
+    return say_key(keys[0], short=short) if keys else "?"
+
+
+def tab_key(app: App, n: int) -> str:
+    """The key in force for the ``n``-th tab of a screen with tabs."""
+    from tui.screens.tabs import TabbedScreen
+
+    return key_for(app, TabbedScreen, f"tabs.{n}")
+
+
+def ordered_bindings(screen: Screen) -> list[ActiveBinding]:
+    """The screen's active bindings in the order they are declared: the focused
+    widget's first, then its containers', the screen's, the app's.
+
+    Textual's ``active_bindings`` moves a remapped key to the end of its node's
+    keys (the keymap re-adds it), so a remapped section key fell off the end of
+    the footer; the declared order keeps every key where it belongs.
+    """
+    active = list(screen.active_bindings.values())
+    rank: dict[int, dict[str, int]] = {}
+
+    def position(ab: ActiveBinding) -> tuple[int, int]:
+        node = ab.node
+        order = rank.get(id(node))
+        if order is None:
+            order = {}
+            for i, (_key, b) in enumerate(node._bindings):
+                order.setdefault(b.id or f"{b.action}\0{b.key}", i)
+            rank[id(node)] = order
+        b = ab.binding
+        index = order.get(b.id or f"{b.action}\0{b.key}", len(order))
+        depth = sum(1 for _ in node.ancestors)
+        return (-depth, index)
+
+    return sorted(active, key=position)

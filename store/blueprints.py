@@ -14,6 +14,7 @@ from .accounts import Actor, require_manage
 from .db import Store
 from .errors import Conflict, LimitReached, NotFound, ValidationError
 from .models import Account, Blueprint, BlueprintField, Integration, Playbook, PlaybookBlueprint
+from .values import natural_key
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class BlueprintDetail:
     blueprint: BlueprintInfo
     fields: tuple[FieldInfo, ...]
     playbooks: tuple[str, ...]  # names of the playbooks it is connected to
+    playbook_ids: tuple[int, ...] = ()  # their ids, in the same order
 
 
 def _field(f: BlueprintField) -> FieldInfo:
@@ -118,6 +120,8 @@ def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
                 suspended=(catalog.suspended_by_plan(key, plan) or "") if enabled else "",
             )
         )
+    # Native first, then by name as people read it ("Blueprint 2" before "Blueprint 10").
+    out.sort(key=lambda b: (not b.native, natural_key(b.name), b.id))
     return out
 
 
@@ -143,13 +147,20 @@ def detail(store: Store, account_id: int, blueprint_id: int) -> BlueprintDetail:
             .where(BlueprintField.blueprint_id == blueprint_id)
             .order_by(col(BlueprintField.position), col(BlueprintField.id))
         ).all()
-        playbooks = s.exec(
-            select(Playbook.name)
-            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
-            .where(PlaybookBlueprint.blueprint_id == blueprint_id)
-            .order_by(func.lower(Playbook.name))
-        ).all()
-        return BlueprintDetail(found[0], tuple(_field(f) for f in fields), tuple(playbooks))
+        playbooks = sorted(
+            s.exec(
+                select(Playbook.id, Playbook.name)
+                .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+                .where(PlaybookBlueprint.blueprint_id == blueprint_id)
+            ).all(),
+            key=lambda row: (natural_key(row[1]), row[0]),
+        )
+        return BlueprintDetail(
+            found[0],
+            tuple(_field(f) for f in fields),
+            tuple(name for _, name in playbooks),
+            tuple(pid or 0 for pid, _ in playbooks),
+        )
 
 
 # -- changes -------------------------------------------------------------------
@@ -288,12 +299,14 @@ def delete(store: Store, actor: Actor, blueprint_id: int) -> None:
     with store.write(actor.account_id) as s:
         require_manage(s, actor, "delete blueprints")
         bp = _editable(s, actor, blueprint_id)
-        playbooks = s.exec(
-            select(Playbook.name)
-            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
-            .where(PlaybookBlueprint.blueprint_id == blueprint_id)
-            .order_by(func.lower(Playbook.name))
-        ).all()
+        playbooks = sorted(
+            s.exec(
+                select(Playbook.name)
+                .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+                .where(PlaybookBlueprint.blueprint_id == blueprint_id)
+            ).all(),
+            key=natural_key,
+        )
         if playbooks:
             names = ", ".join(repr(p) for p in playbooks)
             raise Conflict(

@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import String, cast, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from . import __version__, catalog, clock, integrations, validate
 from .accounts import Actor, require_manage
@@ -139,6 +139,10 @@ class DeliveryDetail(DeliveryInfo):
     request_headers: tuple[tuple[str, str], ...]
     request_body: str
     response_excerpt: str
+    # Its place in its webhook's log (1 = the oldest kept), and that of the
+    # attempt it resends: what the delivery's page calls it, not the account-wide id.
+    number: int = 0
+    resend_of_number: int | None = None
 
 
 def _phrase(code: int | None) -> str:
@@ -632,11 +636,24 @@ def delivery(store: Store, delivery_id: int) -> DeliveryDetail:
             headers = tuple((str(k), str(v)) for k, v in json.loads(d.request_headers or "[]"))
         except ValueError:
             headers = ()
+
+        def place(delivery_id: int):
+            return (
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.webhook_id == d.webhook_id, col(Delivery.id) <= delivery_id)
+                .scalar_subquery()
+            )
+
+        # One round trip for both (no resend: a count of nothing, 0).
+        number, resend_of = s.exec(select(place(d.id or 0), place(d.resend_of_id or 0))).one()
         return DeliveryDetail(
             **_info_fields(d),
             request_headers=headers,
             request_body=d.request_body,
             response_excerpt=d.response_excerpt,
+            number=int(number or 0),
+            resend_of_number=int(resend_of) if d.resend_of_id and resend_of else None,
         )
 
 

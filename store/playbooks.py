@@ -14,7 +14,9 @@ lock (``store.write(account_id)``), so they hold when two administrators race:
   database constraint); a data field receives at most one field from each
   blueprint; a field can be mapped only while its blueprint is connected;
 - a playbook is *complete* when every mapping-required field of every
-  connected blueprint is mapped.
+  connected blueprint is mapped and none of those blueprints belongs to a
+  disabled integration (a disabled one is paused: the playbook says it depends
+  on it, and its mappings are read-only until it is enabled again).
 
 Plan: creating and changing playbooks needs a paid plan (Essentials and up);
 deleting (a playbook, a data field, a connection, a mapping) is allowed on any
@@ -51,6 +53,7 @@ from .models import (
     Playbook,
     PlaybookBlueprint,
 )
+from .values import natural_key
 
 PLAN = catalog.PLAYBOOKS_PLAN  # the lowest plan that includes playbooks
 
@@ -73,10 +76,13 @@ class PlaybookInfo:
     limit_data_fields: int
     limit_connected_blueprints: int
     version: int = 1
+    # Integrations of connected blueprints that are disabled (natural order):
+    # nothing flows from them, their mappings are read-only.
+    disabled_integrations: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.missing_required_count == 0
+        return self.missing_required_count == 0 and not self.disabled_integrations
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,25 @@ class ConnectionInfo:
     required_count: int
     mapped_count: int
     missing_required_count: int
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why its mappings cannot change now (its integration is disabled), or None."""
+        if self.integration_enabled:
+            return None
+        return disabled_message(self.blueprint_name, self.integration_name)
+
+
+def disabled_message(blueprint_name: str, integration_name: str) -> str:
+    """The refusal to change the mappings of a blueprint of a disabled integration."""
+    return (
+        f"{blueprint_name!r} belongs to {integration_name}, which is disabled: its mappings "
+        f"are read-only until {integration_name} is enabled again in the Marketplace."
+    )
+
+
+def _names_and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)
@@ -141,8 +166,13 @@ class MissingMapping:
 
 @dataclass(frozen=True)
 class Completeness:
+    """Whether a playbook is complete: every required field of every connected
+    blueprint mapped, and no connected blueprint of a disabled integration
+    (``disabled``: those integrations' names; nothing flows from them)."""
+
     complete: bool
     missing: tuple[MissingMapping, ...] = ()
+    disabled: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -151,7 +181,16 @@ class Completeness:
             return "Complete: every required blueprint field is mapped."
         n = len(self.missing)
         names = ", ".join(m.label for m in self.missing)
-        return f"Incomplete: {n} required field{'s' if n != 1 else ''} not mapped: {names}"
+        missing = f"{n} required field{'s' if n != 1 else ''} not mapped: {names}"
+        if not self.disabled:
+            return f"Incomplete: {missing}"
+        one = len(self.disabled) == 1
+        text = (
+            f"Depends on {_names_and(self.disabled)}, which {'is' if one else 'are'} disabled: "
+            f"{'its' if one else 'their'} mappings are read-only and nothing flows from "
+            f"{'it' if one else 'them'} until {'it is' if one else 'they are'} enabled again."
+        )
+        return f"{text} Also {missing}" if self.missing else text
 
 
 @dataclass(frozen=True)
@@ -171,13 +210,20 @@ class PlaybookDetail:
         )
 
     @property
+    def disabled(self) -> tuple[str, ...]:
+        """The disabled integrations of its connected blueprints (natural order)."""
+        return _unique_names(
+            c.integration_name for c in self.connections if not c.integration_enabled
+        )
+
+    @property
     def complete(self) -> bool:
-        return not any(r.missing for r in self.mappings)
+        return not any(r.missing for r in self.mappings) and not self.disabled
 
     @property
     def completeness(self) -> Completeness:
-        missing = self.missing
-        return Completeness(not missing, missing)
+        missing, disabled = self.missing, self.disabled
+        return Completeness(not missing and not disabled, missing, disabled)
 
 
 @dataclass(frozen=True)
@@ -208,6 +254,10 @@ class FromBlueprintResult:
 
 
 # -- reading ---------------------------------------------------------------------
+
+
+def _unique_names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(names), key=natural_key))
 
 
 def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[PlaybookInfo]:
@@ -246,6 +296,17 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
         PlaybookBlueprint.playbook_id,
     ).group_by(PlaybookBlueprint.playbook_id)
     missing = missing.subquery()
+    disabled = only(
+        select(
+            PlaybookBlueprint.playbook_id,
+            func.aggregate_strings(Integration.extension_key, ",").label("ext_keys"),
+        )
+        .join(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
+        .join(Integration, Integration.id == Blueprint.integration_id)
+        .where(col(Integration.enabled).is_(False)),
+        PlaybookBlueprint.playbook_id,
+    ).group_by(PlaybookBlueprint.playbook_id)
+    disabled = disabled.subquery()
     q = (
         select(
             Playbook,
@@ -254,17 +315,19 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
             dfs.c.n,
             conns.c.n,
             missing.c.n,
+            disabled.c.ext_keys,
         )
         .join(Account, Account.id == Playbook.account_id)
         .outerjoin(dfs, dfs.c.playbook_id == Playbook.id)
         .outerjoin(conns, conns.c.playbook_id == Playbook.id)
         .outerjoin(missing, missing.c.playbook_id == Playbook.id)
+        .outerjoin(disabled, disabled.c.playbook_id == Playbook.id)
         .where(Playbook.account_id == account_id)
         .order_by(func.lower(Playbook.name), col(Playbook.id))
     )
     if playbook_id is not None:
         q = q.where(Playbook.id == playbook_id)
-    return [
+    infos = [
         PlaybookInfo(
             id=pb.id or 0,
             name=pb.name,
@@ -277,9 +340,15 @@ def _infos(s: Session, account_id: int, playbook_id: int | None = None) -> list[
             limit_data_fields=lim_df,
             limit_connected_blueprints=lim_conn,
             version=pb.version,
+            disabled_integrations=_unique_names(
+                catalog.extension(k).name for k in (keys or "").split(",") if k
+            ),
         )
-        for pb, lim_df, lim_conn, n_df, n_conn, n_miss in s.exec(q).all()
+        for pb, lim_df, lim_conn, n_df, n_conn, n_miss, keys in s.exec(q).all()
     ]
+    # By name as people read it: "Playbook 2" before "Playbook 10".
+    infos.sort(key=lambda p: (natural_key(p.name), p.id))
+    return infos
 
 
 def all_for_account(store: Store, account_id: int) -> list[PlaybookInfo]:
@@ -344,6 +413,12 @@ def _mapping_rows_query(playbook_id: int, *where):
     )
 
 
+def _by_blueprint(rows: Sequence) -> list:
+    """Rows that start (blueprint id, blueprint name, ...), by blueprint name as
+    people read it; a stable sort keeps each blueprint's fields in their order."""
+    return sorted(rows, key=lambda r: (natural_key(r[1]), r[0]))
+
+
 def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
     # Four queries whatever the size: the playbook, its data fields, its
     # connections, and every connected field with its mapping.
@@ -372,8 +447,8 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
         .join(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
         .join(Integration, Integration.id == Blueprint.integration_id)
         .where(PlaybookBlueprint.playbook_id == playbook_id)
-        .order_by(func.lower(Blueprint.name), col(Blueprint.id))
     ).all()
+    conns = sorted(conns, key=lambda c: (natural_key(c[2]), c[0]))
     rows = tuple(
         MappingRow(
             blueprint_id=bp_id,
@@ -385,9 +460,9 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
             data_field_id=df_id,
             data_field_name=df_name,
         )
-        for bp_id, bp_name, f_id, f_name, f_desc, req, df_id, df_name in s.exec(
-            _mapping_rows_query(playbook_id)
-        ).all()
+        for bp_id, bp_name, f_id, f_name, f_desc, req, df_id, df_name in _by_blueprint(
+            s.exec(_mapping_rows_query(playbook_id)).all()
+        )
     )
     sources: dict[int, list[str]] = {}
     per_bp: dict[int, list[int]] = {}  # blueprint id -> [fields, required, mapped, missing]
@@ -427,6 +502,9 @@ def _detail(s: Session, account_id: int, playbook_id: int) -> PlaybookDetail:
         limit_data_fields=lim_df,
         limit_connected_blueprints=lim_conn,
         version=pb.version,
+        disabled_integrations=_unique_names(
+            c.integration_name for c in connections if not c.integration_enabled
+        ),
     )
     return PlaybookDetail(
         playbook=info,
@@ -448,15 +526,19 @@ def completeness(store: Store, account_id: int, playbook_id: int) -> Completenes
     """Whether the playbook is complete, and exactly which required fields of
     its connected blueprints are not mapped (blueprint name and field name)."""
     with store.read() as s:
-        if (
-            s.exec(
-                select(Playbook.id).where(
-                    Playbook.id == playbook_id, Playbook.account_id == account_id
-                )
-            ).first()
-            is None
-        ):
+        # The playbook (it exists) with the disabled integrations it depends on.
+        found = s.exec(
+            select(Playbook.id, Integration.extension_key, Integration.enabled)
+            .outerjoin(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+            .outerjoin(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
+            .outerjoin(Integration, Integration.id == Blueprint.integration_id)
+            .where(Playbook.id == playbook_id, Playbook.account_id == account_id)
+        ).all()
+        if not found:
             raise NotFound("That playbook no longer exists.")
+        disabled = _unique_names(
+            catalog.extension(key).name for _, key, enabled in found if key and not enabled
+        )
         rows = s.exec(
             _mapping_rows_query(
                 playbook_id,
@@ -464,8 +546,38 @@ def completeness(store: Store, account_id: int, playbook_id: int) -> Completenes
                 col(Mapping.id).is_(None),
             )
         ).all()
-    missing = tuple(MissingMapping(r[0], r[1], r[2], r[3]) for r in rows)
-    return Completeness(not missing, missing)
+    missing = tuple(MissingMapping(r[0], r[1], r[2], r[3]) for r in _by_blueprint(rows))
+    return Completeness(not missing and not disabled, missing, disabled)
+
+
+def playbooks_made_incomplete(
+    store: Store, account_id: int, blueprint_id: int, field_id: int | None = None
+) -> tuple[str, ...]:
+    """The playbooks that would miss a mapping if a field of ``blueprint_id``
+    became *mapping required*: those connected to the blueprint where the field
+    is not mapped (every connected one for a field not created yet:
+    ``field_id`` None). Nothing when the field is required already. Names in
+    natural order. Screens ask for a confirmation naming them before a field
+    is created or edited as required."""
+    with store.read() as s:
+        if field_id is not None:
+            f = s.get(BlueprintField, field_id)
+            if f is None or f.blueprint_id != blueprint_id:
+                raise NotFound("That blueprint field no longer exists.")
+            if f.mapping_required:
+                return ()
+        q = (
+            select(Playbook.id, Playbook.name)
+            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+            .where(
+                PlaybookBlueprint.blueprint_id == blueprint_id, Playbook.account_id == account_id
+            )
+        )
+        if field_id is not None:
+            mapped = select(Mapping.playbook_id).where(Mapping.blueprint_field_id == field_id)
+            q = q.where(col(Playbook.id).not_in(mapped))
+        rows = s.exec(q).all()
+    return tuple(name for _, name in sorted(rows, key=lambda r: (natural_key(r[1]), r[0])))
 
 
 def mappings_count(store: Store, playbook_id: int, blueprint_id: int) -> int:
@@ -535,6 +647,14 @@ def _blueprint(s: Session, actor: Actor, blueprint_id: int) -> Blueprint:
     if bp is None or bp.account_id != actor.account_id:
         raise NotFound("That blueprint no longer exists.")
     return bp
+
+
+def _require_enabled(s: Session, bp: Blueprint) -> None:
+    """Mapping or unmapping a blueprint's fields needs its integration enabled:
+    a disabled one is paused, its mappings kept as they are."""
+    integ = s.get(Integration, bp.integration_id)
+    if integ is not None and not integ.enabled:
+        raise Conflict(disabled_message(bp.name, catalog.extension(integ.extension_key).name))
 
 
 def _connection(s: Session, playbook_id: int, blueprint_id: int) -> PlaybookBlueprint | None:
@@ -763,14 +883,13 @@ def add_data_field(
 
 def _sources(s: Session, data_field_id: int) -> tuple[str, ...]:
     rows = s.exec(
-        select(Blueprint.name, BlueprintField.name)
+        select(Blueprint.id, Blueprint.name, BlueprintField.name)
         .select_from(Mapping)
         .join(BlueprintField, BlueprintField.id == Mapping.blueprint_field_id)
         .join(Blueprint, Blueprint.id == BlueprintField.blueprint_id)
         .where(Mapping.data_field_id == data_field_id)
-        .order_by(func.lower(Blueprint.name), col(Blueprint.id))
     ).all()
-    return tuple(f"{b} / {f}" for b, f in rows)
+    return tuple(f"{b} / {f}" for _, b, f in _by_blueprint(rows))
 
 
 def update_data_field(
@@ -1023,6 +1142,7 @@ def set_mapping(
                     f"{bp.name!r} is not connected to {pb.name!r}: connect it before mapping "
                     "its fields."
                 )
+            _require_enabled(s, bp)
             current = s.exec(
                 select(Mapping).where(
                     Mapping.playbook_id == playbook_id,
@@ -1122,6 +1242,7 @@ def _plan_from_blueprint(
     bp = _blueprint(s, actor, blueprint_id)
     if _connection(s, playbook_id, blueprint_id) is None:
         raise Conflict(f"{bp.name!r} is not connected to {pb.name!r}: connect it first.")
+    _require_enabled(s, bp)
     bfields = s.exec(
         select(BlueprintField)
         .where(BlueprintField.blueprint_id == blueprint_id)

@@ -8,12 +8,27 @@ import. ``store.accounts`` and ``store.integrations`` re-export them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import catalog
 from .catalog import Extension
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[object, ...], str]:
+    """The sort key of a name as people read it: case aside, and numbers by
+    their value, so "Blueprint 2" comes before "Blueprint 10". Ties (names that
+    differ only by case or leading zeros) fall back to the name itself, so the
+    order is the same on every database."""
+    parts = _DIGITS.split(name.casefold())
+    # split() alternates text and digits, starting with text: at every
+    # position two keys compare str with str or int with int.
+    key = tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+    return key, name
 
 
 @dataclass(frozen=True)

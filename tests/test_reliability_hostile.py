@@ -438,6 +438,8 @@ def every(ctx):
         "before_id": None,
         "login": "bob",
         "name": "Valid name",
+        "blueprint_name": "Orders",
+        "integration_name": "HubSpot",
         "description": "",
         "default_value": "",
         "role": "member",

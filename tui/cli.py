@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from store import __version__
 from store.errors import DomainError
 from store.validate import not_unicode
+from tui.format import plural
 
 LIMIT_NAMES = ("custom_blueprints", "connected_blueprints", "data_fields", "playbooks")
 
@@ -173,7 +174,8 @@ def _screenshots(args) -> int:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 1
     shots = [p for p in written if p.suffix == ".svg"]
-    print(f"Wrote {len(shots)} screenshots to {args.dir} in {time.perf_counter() - started:.0f} s.")
+    took = time.perf_counter() - started
+    print(f"Wrote {plural(len(shots), 'screenshot')} to {args.dir} in {took:.0f} s.")
     return 0
 
 
@@ -345,7 +347,7 @@ def _audit(args) -> int:
     except OSError as exc:
         print(f"integrations-admin: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 2
-    print(f"Wrote {n} audit entries to {args.output}", file=sys.stderr)
+    print(f"Wrote {plural(n, 'audit entry', 'audit entries')} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -2,7 +2,8 @@
 name) is shortened with an ellipsis where it is only mentioned: a notification,
 a dialog's title or message. Where it is the subject (the webhook's page, the
 audit entry) it is shown whole. One-line titles in widgets (page breadcrumbs,
-dialog titles) are cut to their width by CSS (``text-overflow: ellipsis``)."""
+dialog titles) are cut to their width by CSS (``text-overflow: ellipsis``).
+And the words around numbers: ``plural``."""
 
 from __future__ import annotations
 
@@ -58,3 +59,10 @@ def toast_text(message: str) -> str:
         rf"\S{{{TOAST_WORD + 1},}}", lambda m: shorten(m.group(), TOAST_WORD, middle=True), message
     )
     return shorten(words, TOAST_CHARS)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the noun agreeing with it: ``1 user``, ``2 users``,
+    ``1 entry`` / ``3 entries`` (give ``many`` when adding "s" is wrong).
+    Thousands are grouped (``1,200 entries``)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"

@@ -19,6 +19,7 @@ from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.footer import Footer
@@ -41,8 +42,8 @@ def render_overview(
     out: list[Text | Table] = []
     head = Text()
     head.append(info.name, style="bold")
-    head.append(f" · {info.plan} plan · {ov.users} user{'s' if ov.users != 1 else ''}")
-    head.append(f" ({ov.owners} owner{'s' if ov.owners != 1 else ''}, press {keys['users']})")
+    head.append(f" · {info.plan} plan · {plural(ov.users, 'user')}")
+    head.append(f" ({plural(ov.owners, 'owner')}, press {keys['users']})")
     out.append(head)
 
     plan = _grid()

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from store import audit
 from store.audit import AuditRecord
 from store.errors import DomainError
+from tui.format import plural
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterInput, RowTable, literal
 from tui.widgets.footer import Footer
@@ -296,14 +297,18 @@ class AuditScreen(BaseScreen):
         title = Text("Audit log · ")
         if text:
             if self.matching is None:
-                title.append(f"{PAGE:,}+ of {self.total:,} entries match (counting) ")
+                title.append(
+                    f"{PAGE:,}+ of {plural(self.total, 'entry', 'entries')} match (counting) "
+                )
             elif self.matching:
-                title.append(f"{self.matching:,} of {self.total:,} entries match ")
+                verb = "matches" if self.matching == 1 else "match"
+                of = plural(self.total, "entry", "entries")
+                title.append(f"{self.matching:,} of {of} {verb} ")
             else:
                 title.append(f"no entry of {self.total:,} matches ")
             title.append(repr(text), style="bold")
         elif self.total:
-            title.append(f"{self.total:,} entries, newest first")
+            title.append(f"{plural(self.total, 'entry', 'entries')}, newest first")
         else:
             title.append("nothing recorded yet")
         if self.more:

@@ -5,20 +5,72 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from store import blueprints
+from store import blueprints, playbooks, validate
 from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.keys import key_for
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 from tui.widgets.tabs import TabbedPanes, TabPane
+
+
+class FieldForm(FormDialog):
+    """The blueprint field form: before a field is saved as *mapping required*
+    where that leaves playbooks with a missing mapping, it asks first, naming them."""
+
+    def __init__(self, admin, blueprint_id: int, f: FieldInfo | None, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin = admin
+        self.blueprint_id = blueprint_id
+        self.field = f
+
+    def action_confirm(self) -> None:
+        v = self.values()
+        if not v["mapping_required"] or (self.field is not None and self.field.mapping_required):
+            super().action_confirm()
+            return
+        self.clear_errors()
+        try:
+            name = validate.name(v["name"])  # a bad name is said first, before asking
+            names = playbooks.playbooks_made_incomplete(
+                self.admin.store,
+                self.admin.actor.account_id,
+                self.blueprint_id,
+                self.field.id if self.field else None,
+            )
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        if not names:
+            super().action_confirm()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                super(FieldForm, self).action_confirm()
+
+        listed = ", ".join(repr(n) for n in names)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Make {name} required?",
+                f"{name!r} is not mapped in {plural(len(names), 'playbook')} connected to this "
+                f"blueprint: {listed}. Once required, it leaves "
+                f"{'that playbook' if len(names) == 1 else 'them'} incomplete until it is "
+                "mapped there.",
+                yes="Make it required",
+                danger=False,
+            ),
+            answered,
+        )
 
 
 def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDialog:
@@ -42,7 +94,10 @@ def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDial
             version=f.version,
         )
 
-    return FormDialog(
+    return FieldForm(
+        admin,
+        blueprint_id,
+        f,
         "Add an integration blueprint field" if f is None else f"Edit field {f.name}",
         [
             FormField("name", "Name", value=f.name if f else "", placeholder="e.g. Order number"),
@@ -155,6 +210,8 @@ class FieldsTab(TabContent):
 
 
 class PlaybooksTab(TabContent):
+    """The playbooks the blueprint is connected to; `enter` opens one."""
+
     def compose(self) -> ComposeResult:
         yield Static("", id="playbooks-hint", classes="hint")
         yield FilterTable(("Connected playbook",), id="connected", empty="")
@@ -165,11 +222,23 @@ class PlaybooksTab(TabContent):
             Text(
                 "Not connected to any playbook yet."
                 if n == 0
-                else f"Connected to {n} playbook{'s' if n != 1 else ''}. A connected blueprint "
-                "cannot be deleted until it is disconnected."
+                else f"Connected to {plural(n, 'playbook')} (enter opens one). A connected "
+                "blueprint cannot be deleted until it is disconnected."
             )
         )
-        self.query_one(FilterTable).set_rows([Row(p, (p,)) for p in detail.playbooks])
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(str(pid), (name,))
+                for pid, name in zip(detail.playbook_ids, detail.playbooks, strict=True)
+            ]
+        )
+
+    @on(FilterTable.Opened, "#connected")
+    def open_playbook(self, event: FilterTable.Opened) -> None:
+        event.stop()
+        from tui.screens.playbook import PlaybookScreen
+
+        self.app.push_screen(PlaybookScreen(int(event.key)))
 
 
 class BlueprintScreen(TabbedScreen):
@@ -208,7 +277,7 @@ class BlueprintScreen(TabbedScreen):
         kind = "native, synced" if bp.native else "custom"
         summary = Text(f"{bp.description}\n" if bp.description else "")
         summary.append(
-            f"{bp.field_count} field{'' if bp.field_count == 1 else 's'} "
+            f"{plural(bp.field_count, 'field')} "
             f"({bp.required_count} mapping required) · {kind} · "
             f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
         )

@@ -15,6 +15,7 @@ from store.blueprints import BlueprintInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -185,7 +186,7 @@ class BlueprintsTab(TabContent):
         self.app.push_screen(
             ConfirmDialog(
                 f"Delete the blueprint {bp.name}?",
-                f"{bp.name!r} and its {bp.field_count} field(s) will be deleted. "
+                f"{bp.name!r} and its {plural(bp.field_count, 'field')} will be deleted. "
                 "This cannot be undone.",
                 yes="Delete",
             ),

@@ -54,6 +54,13 @@ def list_keys(app: App) -> list[tuple[str, str]]:
     prev, next_ = key_for(app, TabbedScreen, "tabs.prev"), key_for(app, TabbedScreen, "tabs.next")
     return [
         (f"up down / {down} {up}", "Move"),
+        (
+            " ".join(
+                key_for(app, RowTable, i)
+                for i in ("list.first", "list.last", "list.first_letter", "list.last_letter")
+            ),
+            "First / last row (the letters where the screen has no key of its own)",
+        ),
         ("enter", "Open the selected row"),
         (
             key_for(app, FilterTable, "list.filter"),

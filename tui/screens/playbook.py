@@ -27,7 +27,8 @@ from store.playbooks import (
 )
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.dialogs.picker import NONE, PickerDialog
+from tui.dialogs.picker import NONE, PickerDialog, best_match
+from tui.format import plural
 from tui.keys import key_for, tab_key
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -37,10 +38,6 @@ from tui.widgets.tabs import TabbedPanes, TabPane
 
 def missing_text() -> Text:
     return Text("missing (required)", style="bold red")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def data_field_form(admin, playbook_id: int, f: DataFieldInfo | None = None) -> FormDialog:
@@ -149,24 +146,28 @@ class DataFieldsTab(_PageTab):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="df-empty", classes="empty")
+        # The empty state is the table's own, said once.
         yield FilterTable(
-            ("Data field", "Mapped from", "Default value", "Description"), id="data-fields-table"
+            ("Data field", "Mapped from", "Default value", "Description"),
+            id="data-fields-table",
+            empty=Text.assemble(
+                "No data fields yet. Press ",
+                ("n", "bold reverse"),
+                " to add one, or connect a blueprint (tab 2) and press ",
+                ("f", "bold reverse"),
+                " to create data fields from its fields.",
+            ),
         )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
-        empty = self.query_one("#df-empty", Static)
-        empty.display = not detail.data_fields
-        if not detail.data_fields:
-            empty.update(
-                Text.assemble(
-                    "No data fields yet. Press ",
-                    (key_for(self.app, self, "data_fields.new"), "bold reverse"),
-                    f" to add one, or connect a blueprint (tab {tab_key(self.app, 2)}) and press ",
-                    (key_for(self.app, PlaybookScreen, "playbook.from_blueprint"), "bold reverse"),
-                    " to create data fields from its fields.",
-                )
-            )
+        # The keys in force (a user's keymap may remap them), said once by the table.
+        self.query_one(FilterTable).empty_text = Text.assemble(
+            "No data fields yet. Press ",
+            (key_for(self.app, self, "data_fields.new"), "bold reverse"),
+            f" to add one, or connect a blueprint (tab {tab_key(self.app, 2)}) and press ",
+            (key_for(self.app, PlaybookScreen, "playbook.from_blueprint"), "bold reverse"),
+            " to create data fields from its fields.",
+        )
         self.query_one(FilterTable).set_rows(
             [
                 Row(
@@ -219,7 +220,7 @@ class DataFieldsTab(_PageTab):
         n = len(f.sources)
         message = f"{f.name!r} will be deleted"
         if n:
-            message += f" with its {_plural(n, 'mapping')} ({', '.join(f.sources)})"
+            message += f" with its {plural(n, 'mapping')} ({', '.join(f.sources)})"
             message += "; those blueprint fields become unmapped"
         message += "."
 
@@ -259,17 +260,20 @@ class ConnectionsTab(_PageTab):
     def compose(self) -> ComposeResult:
         yield Static("", id="conn-usage", classes="usage")
         yield FilterTable(
-            ("Blueprint", "Integration", "Fields", "Mapped", "Required"), id="connections-table"
+            ("Blueprint", "Integration", "Fields", "Mapped", "Required"),
+            id="connections-table",
+            empty="No blueprint is connected yet: press n to connect one.",
         )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         info = detail.playbook
         usage = self.query_one("#conn-usage", Static)
         used, limit = info.connected_count, info.limit_connected_blueprints
-        text = f"Connected blueprints {used}/{limit}"
-        if not used:
-            text += f" · press {key_for(self.app, self, 'connections.new')} to connect one"
-        usage.update(Text(text))
+        usage.update(Text(f"Connected blueprints {used}/{limit}"))
+        new = key_for(self.app, self, "connections.new")
+        self.query_one(
+            FilterTable
+        ).empty_text = f"No blueprint is connected yet: press {new} to connect one."
         usage.set_class(used >= limit, "-full")
         self.query_one(FilterTable).set_rows(
             [
@@ -337,7 +341,7 @@ class ConnectionsTab(_PageTab):
                 self.admin.report(exc)
                 return
             extra = (
-                f"; {_plural(c.missing_required_count, 'required field')} to map"
+                f"; {plural(c.missing_required_count, 'required field')} to map"
                 if c.missing_required_count
                 else ""
             )
@@ -370,7 +374,7 @@ class ConnectionsTab(_PageTab):
             self.admin.report(exc)
             return
         message = (
-            f"{_plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
+            f"{plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
             f"will be removed."
             if n
             else f"{c.blueprint_name!r} has no mappings here."
@@ -394,13 +398,13 @@ class ConnectionsTab(_PageTab):
                 return
             self.notify(
                 f"Blueprint {c.blueprint_name!r} disconnected; "
-                f"{_plural(removed, 'mapping')} removed."
+                f"{plural(removed, 'mapping')} removed."
             )
             self.page.reload()
 
         self.app.push_screen(
             ConfirmDialog(
-                f"Disconnect {c.blueprint_name} and remove {_plural(n, 'mapping')}?",
+                f"Disconnect {c.blueprint_name} and remove {plural(n, 'mapping')}?",
                 message,
                 yes="Disconnect",
             ),
@@ -411,18 +415,33 @@ class ConnectionsTab(_PageTab):
 class MappingsTab(_PageTab):
     def compose(self) -> ComposeResult:
         yield Static("", id="map-hint", classes="hint")
-        yield FilterTable(("Blueprint", "Field", "Required", "Data field"), id="mappings-table")
+        yield FilterTable(
+            ("Blueprint", "Field", "Required", "Data field"),
+            id="mappings-table",
+            empty="No blueprint is connected: connect one on tab 2 (n).",
+        )
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         hint = self.query_one("#map-hint", Static)
-        if not detail.connections:
-            tab, new = tab_key(self.app, 2), key_for(self.app, ConnectionsTab, "connections.new")
-            hint.update(Text(f"No blueprint is connected: connect one on tab {tab} ({new})."))
+        hint.display = bool(detail.mappings)  # else the table's empty state says it
+        paused = [c for c in detail.connections if not c.integration_enabled]
+        if paused and len(paused) == len(detail.connections):
+            # Nothing here can change now: no key offered, the reason instead.
+            hint.update(Text(f"Read-only: {detail.completeness.summary}"))
         else:
-            hint.update(
-                Text("enter chooses the data field · / then 'missing' shows what is left to map")
-            )
-        self.query_one(FilterTable).set_rows(
+            text = "enter chooses the data field · / then 'missing' shows what is left to map"
+            if paused:
+                names = ", ".join(c.blueprint_name for c in paused)
+                text += f" · read-only (integration disabled): {names}"
+            hint.update(Text(text))
+        table = self.query_one(FilterTable)
+        tab, new = tab_key(self.app, 2), key_for(self.app, ConnectionsTab, "connections.new")
+        table.empty_text = (
+            "The connected blueprints have no fields yet."
+            if detail.connections
+            else f"No blueprint is connected: connect one on tab {tab} ({new})."
+        )
+        table.set_rows(
             [
                 Row(
                     str(r.field_id),
@@ -456,7 +475,14 @@ class MappingsTab(_PageTab):
     def pick_data_field(self, event: FilterTable.Opened) -> None:
         event.stop()
         row, detail = self.selected(), self.page.detail
-        if row is None or detail is None or not self.admin.may_manage("change mappings"):
+        if row is None or detail is None:
+            return
+        conn = next((c for c in detail.connections if c.blueprint_id == row.blueprint_id), None)
+        if conn is not None and conn.read_only_reason:
+            # Said before any picker opens: the store would refuse the change.
+            self.notify(conn.read_only_reason, title="Read-only", severity="warning")
+            return
+        if not self.admin.may_manage("change mappings"):
             return
         # Which data fields already take a field of this blueprint (one per blueprint).
         taken = {
@@ -501,6 +527,19 @@ class MappingsTab(_PageTab):
             self.page.reload(select=str(row.field_id))
             self.focus_main()
 
+        if not rows and row.data_field_id is None:
+            self.notify(
+                f"This playbook has no data fields yet: add one on tab {tab_key(self.app, 1)} "
+                f"({key_for(self.app, DataFieldsTab, 'data_fields.new')}), or press "
+                f"{key_for(self.app, PlaybookScreen, 'playbook.from_blueprint')} to create them "
+                "from the blueprint's fields.",
+                severity="warning",
+            )
+            return
+        # The cursor starts on the current data field, else on the likely one:
+        # the data field named like the blueprint field, else the first one free.
+        free = [r for r in rows if int(r.key) not in taken]
+        start = str(row.data_field_id) if row.data_field_id else best_match(free, row.field_name)
         self.app.push_screen(
             PickerDialog(
                 f"Map {row.blueprint_name} / {row.field_name} to a data field"
@@ -508,12 +547,7 @@ class MappingsTab(_PageTab):
                 ("Data field", "Receives"),
                 rows,
                 none_label="(none: not mapped)",
-                select=str(row.data_field_id) if row.data_field_id else NONE,
-                empty=(
-                    f"This playbook has no data fields yet: add one on tab {tab_key(self.app, 1)} "
-                    f"({key_for(self.app, DataFieldsTab, 'data_fields.new')}), or press "
-                    f"{key_for(self.app, PlaybookScreen, 'playbook.from_blueprint')}."
-                ),
+                select=start or NONE,
             ),
             picked,
         )
@@ -532,6 +566,7 @@ class PlaybookScreen(TabbedScreen):
     PlaybookScreen #status { height: auto; max-height: 2; padding: 0 1; }
     PlaybookScreen #status.-complete { color: $success; }
     PlaybookScreen #status.-incomplete { color: $error; text-style: bold; }
+    PlaybookScreen #status.-blocked { color: $warning; text-style: bold; }
     """
     BINDINGS = [
         Binding(
@@ -592,21 +627,14 @@ class PlaybookScreen(TabbedScreen):
             "-full",
         )
         status = self.query_one("#status", Static)
-        missing = d.missing
+        c = d.completeness  # the store's words: complete, what is missing, what it depends on
         if not d.connections:
             status.update(Text("Complete: no blueprint connected yet."))
-        elif not missing:
-            status.update(Text("Complete: every required blueprint field is mapped."))
         else:
-            names = ", ".join(m.label for m in missing)
-            status.update(
-                Text(
-                    f"Incomplete: {_plural(len(missing), 'required field')} not mapped: {names}",
-                    overflow="ellipsis",
-                )
-            )
-        status.set_class(not missing, "-complete")
-        status.set_class(bool(missing), "-incomplete")
+            status.update(Text(c.summary, overflow="ellipsis"))
+        status.set_class(c.complete, "-complete")
+        status.set_class(bool(c.missing) and not c.disabled, "-incomplete")
+        status.set_class(bool(c.disabled), "-blocked")
         # Only the visible tab is filled now; the others when they are shown.
         self.active_tab().present(d, select)
 
@@ -675,9 +703,14 @@ class PlaybookScreen(TabbedScreen):
                 severity="warning",
             )
             return
-        candidates = [c for c in d.connections if c.mapped_count < c.field_count]
+        unmapped = [c for c in d.connections if c.mapped_count < c.field_count]
+        candidates = [c for c in unmapped if c.read_only_reason is None]
         if not candidates:
-            self.notify("Every field of every connected blueprint is mapped already.")
+            if unmapped:  # only blueprints of disabled integrations have unmapped fields
+                reason = unmapped[0].read_only_reason or ""
+                self.notify(reason, title="Read-only", severity="warning")
+            else:
+                self.notify("Every field of every connected blueprint is mapped already.")
             return
         if len(candidates) == 1:
             self._preview(candidates[0].blueprint_id)
@@ -713,7 +746,7 @@ class PlaybookScreen(TabbedScreen):
             self.notify(
                 f"Nothing to create from {plan.blueprint_name!r}: "
                 + (
-                    f"{_plural(len(plan.skipped), 'field')} cannot be mapped automatically "
+                    f"{plural(len(plan.skipped), 'field')} cannot be mapped automatically "
                     f"({', '.join(plan.skipped)}): a data field of that name already receives "
                     "a field of this blueprint."
                     if plan.skipped
@@ -725,7 +758,7 @@ class PlaybookScreen(TabbedScreen):
         lines = []
         if plan.created:
             lines.append(
-                f"Creates {_plural(len(plan.created), 'data field')} and maps them: "
+                f"Creates {plural(len(plan.created), 'data field')} and maps them: "
                 + ", ".join(plan.created)
                 + "."
             )
@@ -764,7 +797,7 @@ class PlaybookScreen(TabbedScreen):
             self.admin.report(exc)
             self.reload()
             return
-        parts = [f"{_plural(len(res.created), 'data field')} created and mapped"]
+        parts = [f"{plural(len(res.created), 'data field')} created and mapped"]
         if res.mapped_to_existing:
             parts.append(f"{len(res.mapped_to_existing)} mapped to existing data fields")
         if res.skipped:

@@ -16,16 +16,20 @@ from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
 
-def status_text(missing: int) -> Text:
-    if missing == 0:
+def status_text(p: PlaybookInfo) -> Text:
+    if p.disabled_integrations:
+        # Not "complete": it depends on an integration that is paused.
+        return Text(f"{', '.join(p.disabled_integrations)} disabled", style="bold yellow")
+    if p.missing_required_count == 0:
         return Text("complete", style="green")
-    return Text(f"{missing} missing", style="bold red")
+    return Text(f"{p.missing_required_count} missing", style="bold red")
 
 
 def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
@@ -133,7 +137,7 @@ class PlaybooksScreen(BaseScreen):
                         p.name,
                         f"{p.data_field_count}/{p.limit_data_fields}",
                         f"{p.connected_count}/{p.limit_connected_blueprints}",
-                        status_text(p.missing_required_count),
+                        status_text(p),
                     ),
                     search=p.name.lower(),
                 )
@@ -197,8 +201,9 @@ class PlaybooksScreen(BaseScreen):
         self.app.push_screen(
             ConfirmDialog(
                 f"Delete the playbook {pb.name}?",
-                f"{pb.name!r} will be deleted with its {pb.data_field_count} data field(s) "
-                f"and its {pb.connected_count} blueprint connection(s) and their mappings. "
+                f"{pb.name!r} will be deleted with its {plural(pb.data_field_count, 'data field')} "
+                f"and its {plural(pb.connected_count, 'blueprint connection')} and their "
+                "mappings. "
                 "The blueprints themselves stay. This cannot be undone.",
                 yes="Delete",
             ),

@@ -133,12 +133,12 @@ class TokensTab(TabContent):
                 )
             )
             note.set_classes("-managed")  # several lines, not the one-line usage style
+            note.display = True
             return
         active = sum(1 for t in self.items if t.status == "active")
-        if self.items:
-            note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
-        else:
-            note.update(Text(self.empty_text()))
+        # An empty list says so once, in the table's own empty state.
+        note.display = bool(self.items)
+        note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
         table.empty_text = self.empty_text()
         now = clock.now()
         table.set_rows(

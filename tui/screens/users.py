@@ -20,6 +20,7 @@ from store.accounts import UserInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import plural
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -127,7 +128,7 @@ class UsersScreen(BaseScreen):
             admin.report(exc)
             return
         owners = sum(1 for u in self.items if u.role == "owner")
-        note = f"{len(self.items)} users, {owners} owner{'s' if owners != 1 else ''} · "
+        note = f"{plural(len(self.items), 'user')}, {plural(owners, 'owner')} · "
         if admin.actor.is_owner:
             note += "you are an owner: you manage users"
         else:

@@ -286,7 +286,21 @@ class WebhookScreen(BaseScreen):
     @on(FilterTable.Opened, "#delivery-list")
     def _open(self, event: FilterTable.Opened) -> None:
         event.stop()
-        self.app.push_screen(DeliveryScreen(int(event.key)))
+        self.app.push_screen(DeliveryScreen(int(event.key), self.info))
+
+
+def delivery_breadcrumb(w: WebhookInfo, d: DeliveryDetail, width: int = 80) -> str:
+    """Where a delivery is: its integration, its webhook (its URL shortened to
+    fit ``width``; the page shows it whole) and its number in that webhook's
+    log (not the account-wide id)."""
+    head, tail = f"{w.integration_name} › Webhooks › ", f" › Delivery {d.number} · {d.event_type}"
+    if width - 2 - len(head) - len(tail) < 16:
+        tail = f" › Delivery {d.number}"  # the event type is the page's first lines
+    room = max(16, width - 2 - len(head) - len(tail))
+    url = w.url.removeprefix("https://")
+    if len(url) > room:
+        url = url[: room - 1] + "…"
+    return head + url + tail
 
 
 def _pretty_body(body: str) -> str:
@@ -305,9 +319,10 @@ class DeliveryScreen(BaseScreen):
     """
     BINDINGS = [Binding("r", "resend", "Resend", id="delivery.resend")]
 
-    def __init__(self, delivery_id: int) -> None:
+    def __init__(self, delivery_id: int, webhook: WebhookInfo | None = None) -> None:
         super().__init__()
         self.delivery_id = delivery_id
+        self.webhook = webhook  # for the breadcrumb; loaded when not given
         self.detail: DeliveryDetail | None = None
         self.resending = False
 
@@ -330,7 +345,17 @@ class DeliveryScreen(BaseScreen):
             self.admin.report(exc)
             return
         self.detail = d
-        self.query_one("#title", Static).update(Text(f"Webhook › Delivery {d.id} · {d.event_type}"))
+        if self.webhook is None or self.webhook.id != d.webhook_id:
+            try:
+                self.webhook = webhooks.get(
+                    self.admin.store, self.admin.actor.account_id, d.webhook_id
+                )
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+        self.query_one("#title", Static).update(
+            Text(delivery_breadcrumb(self.webhook, d, self.app.size.width))
+        )
         result = _result(d)
         if d.error and d.status_code is None:
             result = Text(d.error, style="red")
@@ -343,7 +368,14 @@ class DeliveryScreen(BaseScreen):
             ("Latency", f"{d.latency_ms} ms" if d.latency_ms is not None else "none"),
         ]
         if d.resend_of_id:
-            rows.append(("Resend of", f"delivery {d.resend_of_id}"))
+            rows.append(
+                (
+                    "Resend of",
+                    f"delivery {d.resend_of_number}"
+                    if d.resend_of_number
+                    else "an attempt no longer in the log",
+                )
+            )
         if self.resending:
             rows.append(("Resend", Text("sending…", style="bold yellow")))
         headers = Text()

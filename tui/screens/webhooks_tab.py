@@ -21,7 +21,7 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
-from tui.format import DIALOG_VALUE, shorten
+from tui.format import DIALOG_VALUE, plural, shorten
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.screens.tokens_tab import _ago as ago
@@ -103,7 +103,7 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
         deleted()
 
     n = webhook.delivery_count
-    logged = f" and its {n} logged deliver{'y' if n == 1 else 'ies'}" if n else ""
+    logged = f" and its {plural(n, 'logged delivery', 'logged deliveries')}" if n else ""
     admin.push_screen(
         ConfirmDialog(
             "Delete this webhook?",
@@ -240,16 +240,12 @@ class WebhooksTab(TabContent):
             note.set_classes("-managed")
         else:
             n = len(self.items)
-            new = key_for(self.app, self, "webhooks.new")
-            count = (
-                f"{n} webhook{'s' if n != 1 else ''}"
-                if n
-                else f"No webhooks yet: {new} creates one"
-            )
+            # No count when there is none: the table's empty state says so, once.
+            count = f"{plural(n, 'webhook')} · " if n else ""
             private = "on" if prefs.allow_private else "off"
             s = key_for(self.app, self, "webhooks.settings")
             note.update(
-                Text(f"{count} · timeout {prefs.timeout_s} s · private networks {private} ({s})")
+                Text(f"{count}timeout {prefs.timeout_s} s · private networks {private} ({s})")
             )
         table = self.query_one(FilterTable)
         table.empty_text = EMPTY.format(new=key_for(self.app, self, "webhooks.new"))

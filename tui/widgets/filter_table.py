@@ -1,5 +1,13 @@
 """A DataTable with a filter box: `/` focuses the box, the table narrows as you
 type, `enter`/`down` go to the first match, `escape` clears and returns.
+`home`/`end` (and `g`/`G` where the screen has no key of its own for them) go
+to the first and last row. After a refill in which the selected row is gone
+(deleted, revoked, disconnected), the cursor stays where it was: on the row
+that took its place, or the last one.
+
+A picker's table (``typeahead=True``) shows its box from the start and keeps
+the focus there: typing filters at once, `up`/`down` move in the list and
+`enter` picks the row under the cursor.
 
 Rows are held as plain tuples and the table is refilled in one call, so a
 keystroke costs one pass over the rows and no widget per row.
@@ -13,7 +21,8 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.text import Text
-from textual import on
+from textual import events, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -57,18 +66,54 @@ class FilterInput(Input):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", id="filter.clear"),
         Binding("down", "to_table", "To the list", show=False, id="filter.down"),
+        Binding("up", "cursor_up", "Up", show=False, id="filter.up"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="filter.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="filter.page_down"),
     ]
 
+    @property
+    def typeahead(self) -> bool:
+        return bool(getattr(self.parent, "typeahead", False))
+
+    def _list(self) -> DataTable | None:
+        return self.parent.query_one(DataTable) if self.parent is not None else None
+
+    async def _on_key(self, event: events.Key) -> None:
+        # In a picker the box has the focus from the start; a `/` typed out of
+        # habit before anything else is not part of the filter.
+        if self.typeahead and event.key == "slash" and not self.value:
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
     def action_clear_filter(self) -> None:
+        if self.typeahead:
+            raise SkipAction()  # a picker's escape cancels the picker
         self.value = ""
-        table = self.parent.query_one(DataTable) if self.parent else None
+        table = self._list()
         self.display = False
         if table is not None:
             table.focus()
 
     def action_to_table(self) -> None:
-        if self.parent is not None:
-            self.parent.query_one(DataTable).focus()
+        table = self._list()
+        if table is None:
+            return
+        if self.typeahead:
+            table.action_cursor_down()
+        else:
+            table.focus()
+
+    def action_cursor_up(self) -> None:
+        table = self._list()
+        if self.typeahead and table is not None:
+            table.action_cursor_up()
+
+    def action_page(self, step: int) -> None:
+        table = self._list()
+        if self.typeahead and table is not None:
+            (table.action_page_down if step > 0 else table.action_page_up)()
 
 
 def measure_cell(
@@ -95,7 +140,40 @@ class RowTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("home", "scroll_top", "First row", show=False, id="list.first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="list.last"),
+        Binding("g", "letter_first", "First row", show=False, id="list.first_letter"),
+        Binding("G", "letter_last", "Last row", show=False, id="list.last_letter"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `g`/`G` are a screen's own key where it has one (Users: `g` grants the
+        # permission): then the key goes there, and home/end still move.
+        if action in ("letter_first", "letter_last"):
+            return not self._key_taken_above(f"list.{action.split('_')[1]}_letter")
+        return super().check_action(action, parameters)
+
+    def _key_taken_above(self, binding_id: str) -> bool:
+        try:
+            chain = self.screen._binding_chain  # the keys in force (keymap applied)
+        except NoScreen:
+            return False
+        mine = next((b for node, b in chain if node is self), None)
+        if mine is None:
+            return False
+        keys = [k for k, bs in mine.key_to_bindings.items() if any(b.id == binding_id for b in bs)]
+        return any(
+            key in bindings.key_to_bindings
+            for node, bindings in chain
+            if node is not self
+            for key in keys
+        )
+
+    def action_letter_first(self) -> None:
+        self.action_scroll_top()
+
+    def action_letter_last(self) -> None:
+        self.action_scroll_bottom()
 
     _ordered: tuple[object, int, list] | None = None
 
@@ -129,6 +207,12 @@ class FilterTable(Vertical):
     FilterTable > FilterInput { display: none; height: 1; margin: 0 1; background: $boost; }
     FilterTable > RowTable { height: 1fr; }
     FilterTable > .empty-rows { color: $text-muted; padding: 0 1; display: none; }
+    /* A picker types in its box: its cursor shows as bright as a focused list's. */
+    FilterTable.-typeahead > RowTable > .datatable--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
     """
     BINDINGS = [Binding("slash", "filter", "Filter", id="list.filter")]
 
@@ -148,28 +232,51 @@ class FilterTable(Vertical):
         self,
         columns: Sequence[str],
         *,
-        empty: str = "Nothing here yet.",
+        empty: str | Text = "Nothing here yet.",
         id: str | None = None,
         search: Callable[[str], None] | None = None,
+        typeahead: bool = False,
     ) -> None:
         """``search``: for lists too long to hold, called with the filter text
         on every change instead of narrowing the rows held; the owner finds
-        the matches (in SQL, in a worker) and gives them to ``set_rows``."""
+        the matches (in SQL, in a worker) and gives them to ``set_rows``.
+        ``typeahead``: a picker's list (see the module's docstring)."""
         super().__init__(id=id)
         self._columns = tuple(columns)
         self._rows: list[Row] = []
         self._shown: list[Row] = []
-        self.empty_text = empty
+        self.empty_text: str | Text = empty
         self._search = search
+        self.typeahead = typeahead
+        self._applied_filter = ""
+        if typeahead:
+            self.add_class("-typeahead")
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(
-            placeholder="/ Filter: type to narrow, enter to go to the list", compact=True
+        box = FilterInput(
+            placeholder="Type to narrow the list"
+            if self.typeahead
+            else "/ Filter: type to narrow, enter to go to the list",
+            compact=True,
         )
+        if self.typeahead:
+            box.display = True
+        yield box
         table = RowTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self._columns)
         yield Static("", classes="empty-rows")
         yield table
+
+    def set_columns(self, columns: Sequence[str]) -> None:
+        """Change the columns (a narrow screen shows fewer); give the rows again after."""
+        columns = tuple(columns)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        table = self.table
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        self._shown = []
 
     @property
     def table(self) -> DataTable:
@@ -180,13 +287,19 @@ class FilterTable(Vertical):
         return self.query_one(FilterInput).value
 
     def set_rows(self, rows: Sequence[Row], *, select: str | None = None) -> None:
-        """Replace the rows (keeps the filter and, if possible, the selection)."""
+        """Replace the rows (keeps the filter and, if possible, the selection;
+        when the selected row is gone, the cursor stays at its place)."""
         current = select or self.selected_key
+        # Where the cursor was, unless the filter changed since (a search's
+        # results arrive here: they start at their first row).
+        same_filter = self.filter_text.strip().lower() == self._applied_filter
+        place = self.table.cursor_row if self._shown and same_filter else 0
         self._rows = list(rows)
-        self._apply(current)
+        self._apply(current, place)
 
-    def _apply(self, select: str | None = None) -> None:
+    def _apply(self, select: str | None = None, place: int | None = None) -> None:
         needle = self.filter_text.strip().lower()
+        self._applied_filter = needle
         if needle and self._search is None:
             self._shown = [
                 r
@@ -203,13 +316,25 @@ class FilterTable(Vertical):
         table.show_cursor = bool(self._shown)
         empty = self.query_one(".empty-rows", Static)
         if not self._shown:
-            empty.update(Text(f"No match for {needle!r}." if needle else self.empty_text))
+            empty_text = self.empty_text
+            empty.update(
+                Text(f"No match for {needle!r}.")
+                if needle
+                else empty_text
+                if isinstance(empty_text, Text)
+                else Text(empty_text)
+            )
         empty.display = not self._shown
+        found = False
         if select is not None:
             for i, r in enumerate(self._shown):
                 if r.key == select:
                     table.move_cursor(row=i, animate=False)
+                    found = True
                     break
+        if not found and place and self._shown:
+            # The selected row went (deleted, revoked...): its neighbour takes its place.
+            table.move_cursor(row=min(place, len(self._shown) - 1), animate=False)
         self.border_subtitle = f"{len(self._shown)} of {len(self._rows)}" if needle else ""
 
     @property
@@ -226,9 +351,15 @@ class FilterTable(Vertical):
         return len(self._shown)
 
     def focus_table(self) -> None:
-        focus_now(self.table)
+        """Focus the list (a picker's: its filter box, where typing goes)."""
+        focus_now(self.query_one(FilterInput) if self.typeahead else self.table)
 
     def action_filter(self) -> None:
+        if not self.display or (not self._rows and not self.filter_text):
+            # Nothing to narrow: a box opened now would be hidden (or useless)
+            # and would swallow the keys typed next.
+            self.notify("Nothing to filter: this list is empty.", timeout=3)
+            return
         box = self.query_one(FilterInput)
         box.display = True
         # set_focus now, not focus() (which waits a refresh): keys typed straight
@@ -246,6 +377,11 @@ class FilterTable(Vertical):
     @on(Input.Submitted, "FilterInput")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.typeahead:
+            key = self.selected_key
+            if key is not None:
+                self.post_message(self.Opened(self, key))
+            return
         self.table.focus()
         if self._shown:
             self.table.move_cursor(row=0)

@@ -3,7 +3,10 @@ recording shows viewers what was typed.
 
 The overlay lives in a layer of its own (docked there, it takes no room from
 the screen's widgets), is invisible itself and shows only its small label:
-nothing else on screen moves or changes. Keys fade after a few idle seconds.
+nothing else on screen moves or changes. It sits on the line above the
+footer; over a dialog whose controls (buttons, inputs...) reach that line, on
+the last line, or else the first: it never covers a dialog's buttons.
+Keys fade after a few idle seconds.
 Text typed into an input shows as one chunk (``Order data``), as bullets in an
 input for a signing key, token or password; other keys as key caps
 (``ctrl+s``, ``enter``, ``2``). While presenting, such an input is itself
@@ -19,7 +22,8 @@ from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Container
-from textual.screen import Screen
+from textual.geometry import Region
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -130,6 +134,33 @@ class KeyCaster(Container):
             return
         self.query_one(Static).update(keys)
         self.add_class("-shown")
+        self.call_after_refresh(self.place)
+
+    # The widgets a person presses or types in: the overlay must leave them visible.
+    CONTROLS = "Button, Input, Checkbox, Select, SelectionList, DataTable, RadioSet, Switch"
+
+    def place(self) -> None:
+        """Where the overlay goes on its screen (see the module's docstring)."""
+        if not self.is_attached:
+            return
+        screen = self.screen
+        dock, margin = "bottom", 1  # above the footer line
+        if isinstance(screen, ModalScreen):
+            # Over a dialog: the first line of these that none of its controls is on.
+            width, height = screen.size
+            controls = [w.region for w in screen.query(self.CONTROLS) if w.display]
+            for where, space, row in (
+                ("bottom", 1, height - 2),
+                ("bottom", 0, height - 1),
+                ("top", 0, 0),
+            ):
+                strip = Region(0, row, width, 1)
+                if not any(strip.overlaps(r) for r in controls):
+                    dock, margin = where, space
+                    break
+        if self.styles.dock != dock or self.styles.margin.bottom != margin:
+            self.styles.dock = dock
+            self.styles.margin = (0, 0, margin, 0)
 
 
 class Presenter:

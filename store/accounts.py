@@ -445,3 +445,7 @@ def plan_change_effects(
                 f"They are kept; new ones are refused{until}."
             )
     return PlanChange(tuple(warnings), tuple(notes))
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

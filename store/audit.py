@@ -43,17 +43,20 @@ def record(
     object_name: str = "",
     detail: str = "",
 ) -> None:
-    """Add an audit entry inside the caller's transaction. Never pass a secret."""
+    """Add an audit entry inside the caller's transaction. Never pass a secret.
+
+    What it quotes (a name, a URL, a receiver's words) is kept with control and
+    invisible characters made visible (␛, ⟨U+202E⟩), as it will be shown."""
     s.add(
         AuditEntry(
             account_id=account_id,
             at=clock.now(),
-            actor=actor,
+            actor=validate.printable(actor),
             action=action,
             object_type=object_type,
             object_id=object_id,
-            object_name=object_name[:200],
-            detail=detail,
+            object_name=validate.printable(object_name)[:200],
+            detail=validate.printable(detail),
         )
     )
 
@@ -235,3 +238,7 @@ def parse_time(value: str, *, field: str) -> datetime:
     if at.utcoffset() is None:
         at = at.replace(tzinfo=UTC)
     return at
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

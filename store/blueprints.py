@@ -455,3 +455,7 @@ def delete_field(store: Store, actor: Actor, field_id: int) -> None:
             object_id=field_id,
             object_name=label,
         )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

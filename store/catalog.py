@@ -10,6 +10,12 @@ CUSTOM_KEY = "custom"
 
 
 def plan_rank(plan: str) -> int:
+    """0 for Free up to 3 for Enterprise; an unknown plan is refused in words."""
+    if plan not in PLANS:
+        from .errors import ValidationError
+
+        shown = plan if isinstance(plan, str) else type(plan).__name__
+        raise ValidationError("plan", f"Unknown plan {shown!r}; choose one of {', '.join(PLANS)}.")
     return PLANS.index(plan)
 
 

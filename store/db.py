@@ -7,6 +7,7 @@ PostgreSQL), so limits hold when two administrators hit them at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -27,11 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models
-from .errors import SchemaTooNew, StoreUnavailable
+from .errors import DatabaseDamaged, NoDatabase, SchemaTooNew, StoreUnavailable
 from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Store",
     "default_sqlite_path",
+    "describe_location",
     "resolve_url",
 ]
 
@@ -63,14 +65,49 @@ _OUR_TABLES = frozenset(SQLModel.metadata.tables)
 _SCHEMA_LOCK_KEY = 0x1A_5C_4E_3A  # pg_advisory_xact_lock key: "integrations-admin schema"
 
 
-def _schema_version(conn: Connection) -> int | None:
+def _schema_version(conn: Connection, where: str) -> int | None:
     """The schema version a database carries, None for a database without one."""
     if not inspect(conn).has_table("meta"):
         return None
     value = conn.execute(
         select(models.Meta.value).where(models.Meta.key == "schema_version")
     ).scalar()
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        shown = str(value)[:40].encode("unicode_escape").decode("ascii")
+        raise DatabaseDamaged(
+            f"The database at {where} carries the schema version '{shown}', which is not a "
+            "number: it was not made by integrations-admin, or it is damaged. Nothing was "
+            "changed."
+        ) from None
+
+
+# A new SQLite file, and the -wal and -shm files SQLite gives the same mode, can be
+# read only by their owner: they hold signing keys. So can the folder made for them.
+_NEW_FILE_MODE = 0o600
+_NEW_FOLDER_MODE = 0o700
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Make the folder (0700) and an empty database file (0600) before SQLite opens
+    it, so that SQLite never creates it with the umask's mode (often 0644). An
+    existing file or folder keeps its mode."""
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(mode=_NEW_FOLDER_MODE, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE)
+    except FileExistsError:  # another program made it meanwhile: theirs is as good
+        return
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"Cannot create the database file {path}: {exc.strerror or exc}. Check the path "
+            "and the permissions of its folder."
+        ) from None
+    os.close(fd)
 
 
 def _use_wal(cur, busy_ms: int) -> None:
@@ -116,14 +153,34 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def describe_location(url: str | None = None) -> tuple[str, Path | None]:
+    """Where ``url`` (as ``--db`` takes it) keeps the data, without any password,
+    and its SQLite file (None for a server). Touches nothing."""
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return str(Path(parsed.database)), Path(parsed.database)
+    return parsed.render_as_string(hide_password=True), None
+
+
 class Store:
     """An open database. Thread-safe: each call takes its own session."""
 
     def __init__(
-        self, url: str | None = None, *, echo: bool = False, lock_timeout_s: float = 15
+        self,
+        url: str | None = None,
+        *,
+        echo: bool = False,
+        lock_timeout_s: float = 15,
+        create: bool = True,
     ) -> None:
         """``lock_timeout_s``: how long a write waits for another administrator's
-        write to finish before saying the database is busy (both backends)."""
+        write to finish before saying the database is busy (both backends).
+
+        ``create=False`` opens only a database that exists: a SQLite file that is
+        missing is refused (NoDatabase) and nothing is created, neither file nor
+        folder. For the commands that only read or change an existing account,
+        where a mistyped path must not silently make an empty database."""
         self.url = resolve_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -132,7 +189,14 @@ class Store:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 self.path = Path(parsed.database)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not create and not self.path.is_file():
+                    raise NoDatabase(
+                        f"There is no database at {self.path}: check --db (or "
+                        f"${ENV_VAR}); `integrations-admin where` prints where the database "
+                        "is. Nothing was created."
+                    )
+                if create:
+                    _create_sqlite_file(self.path)
             engine = create_engine(
                 self.url,
                 echo=echo,
@@ -196,7 +260,7 @@ class Store:
             return
         with self._guard():
             with self.engine.connect() as conn:
-                version = _schema_version(conn)
+                version = _schema_version(conn, self.display_location)
             if version != SCHEMA_VERSION:
                 self._refuse_newer(version)
                 self._create_or_upgrade()
@@ -212,7 +276,9 @@ class Store:
 
     def _create_or_upgrade(self) -> None:
         with self._schema_transaction() as conn:
-            version = _schema_version(conn)  # again: another process may have done it
+            version = _schema_version(
+                conn, self.display_location
+            )  # again: another process may have done it
             self._refuse_newer(version)
             if version is None:
                 foreign = sorted(set(inspect(conn).get_table_names()) & _OUR_TABLES)
@@ -279,6 +345,12 @@ class Store:
 
         target = self.path.with_name(f"{self.path.name}.schema-{version}.bak")
         try:
+            # The copy holds what the database holds: it gets the database's own
+            # mode (0600 for one this program made), never the umask's.
+            mode = self.path.stat().st_mode & 0o777
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, mode)
+            os.close(fd)
+            os.chmod(target, mode)
             src = sqlite3.connect(self.path)
             try:
                 dst = sqlite3.connect(target)
@@ -306,6 +378,9 @@ class Store:
         except OperationalError as exc:
             raise StoreUnavailable(_explain(exc, self)) from None
         except DBAPIError as exc:
+            damage = _damage(exc, self) if isinstance(exc, DatabaseError) else None
+            if damage is not None:
+                raise DatabaseDamaged(damage) from None
             if exc.connection_invalidated:
                 raise StoreUnavailable(_explain(exc, self)) from None
             raise
@@ -350,6 +425,28 @@ class Store:
 _PG_BUSY = {"40001", "40P01", "55P03"}
 _PG_FULL = {"53100"}
 _PG_READONLY = {"25006"}
+
+
+def _damage(exc: DatabaseError, store: Store) -> str | None:
+    """The administrator's message when a SQLite file is not a database or is
+    damaged (SQLite's NOTADB and CORRUPT), else None."""
+    if not store.is_sqlite:
+        return None
+    orig = getattr(exc, "orig", exc)
+    name = str(getattr(orig, "sqlite_errorname", "") or "")
+    text = str(orig).lower()
+    where = store.display_location
+    if name == "SQLITE_NOTADB" or "not a database" in text:
+        return (
+            f"The file {where} is not an integrations-admin database (not a SQLite "
+            "database, or truncated): check --db. Nothing was changed."
+        )
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return (
+            f"The database file {where} is damaged (SQLite: {text.splitlines()[0]}): restore "
+            "it from a backup. Nothing was changed."
+        )
+    return None
 
 
 def _explain(exc: Exception, store: Store) -> str:

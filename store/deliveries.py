@@ -860,3 +860,7 @@ async def deliver_event(
 
 
 test_url.__test__ = False  # type: ignore[attr-defined]  # a store function, not a pytest test
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -58,6 +58,16 @@ class StoreUnavailable(DomainError):
     """The database cannot be reached or written (server down, read-only, disk full)."""
 
 
+class NoDatabase(StoreUnavailable):
+    """A command that needs an existing database was pointed at a SQLite file that
+    does not exist (nothing was created)."""
+
+
+class DatabaseDamaged(StoreUnavailable):
+    """The file is not a SQLite database, is truncated or damaged, or carries a
+    schema version that is not a number; the message names the file."""
+
+
 class SchemaTooNew(DomainError):
     pass
 

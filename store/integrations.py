@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from . import catalog
+from . import catalog, validate
 from .db import Store
 from .errors import Conflict, NotFound, PlanRequired
 from .models import Account, ApiToken, Blueprint, Integration, Webhook
@@ -100,3 +100,7 @@ def refuse_if_suspended(s: Session, integ: Integration) -> None:
     words = catalog.suspended_by_plan(integ.extension_key, account.plan)
     if words:
         raise PlanRequired(catalog.extension(integ.extension_key).plan, words)
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

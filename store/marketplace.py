@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from . import audit, catalog, clock, tokens_format
+from . import audit, catalog, clock, tokens_format, validate
 from .accounts import Actor, require_manage
 from .catalog import Extension, plan_refusal
 
@@ -185,3 +185,7 @@ def disable(store: Store, actor: Actor, key: str) -> None:
             object_name=ext.name,
             detail="paused; nothing deleted",
         )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

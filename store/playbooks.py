@@ -1373,3 +1373,7 @@ def create_data_fields_from_blueprint(
 
 def _names(names: Iterable[str]) -> str:
     return ", ".join(repr(n) for n in names)
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

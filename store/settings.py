@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from . import audit, catalog
+from . import audit, catalog, validate
 from .accounts import Actor, require_manage
 from .db import Store
 from .errors import NotFound, ValidationError
@@ -125,3 +125,8 @@ def set_allow_private_webhooks(store: Store, actor: Actor, allow: bool) -> Webho
                 detail=f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
             )
         return WebhookSettings(account.webhook_timeout_s, account.allow_private_webhooks)
+
+
+# Every public function above refuses wrong-typed arguments before it runs
+# (set_webhook_timeout checks seconds itself, naming the form's field).
+validate.check_public(globals(), own={"set_webhook_timeout": ["seconds"]})

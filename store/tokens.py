@@ -358,3 +358,9 @@ def verify(store: Store, token: str) -> VerifiedToken:
         token_name=row.name,
         account_id=row.account_id,
     )
+
+
+# Every public function above refuses wrong-typed arguments before it runs
+# (generate checks expires_in_days itself, naming the form's field; verify refuses
+# any token that is not one, whatever its type, as TokenRefused).
+validate.check_public(globals(), own={"generate": ["expires_in_days"], "verify": ["token"]})

@@ -45,6 +45,8 @@ def malformation(token: object) -> str | None:
     """
     if not isinstance(token, str):
         return "a token is text"
+    if not token:
+        return "no token given"
     if not token.startswith(PREFIX):
         return f"it does not start with {PREFIX}"
     if len(token) != LENGTH:

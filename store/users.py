@@ -76,7 +76,8 @@ def _require_owner(s: Session, by: By, doing: str) -> None:
 
 
 def _user(s: Session, account_id: int, login: str) -> User:
-    login = (login or "").strip()
+    validate.refuse_not_unicode(login, "login", "Login")  # no database can look it up
+    login = login.strip()
     u = s.exec(select(User).where(User.account_id == account_id, User.login == login)).first()
     if u is None:
         raise NotFound(f"No user with the login {login!r} in this account.")
@@ -110,8 +111,10 @@ def add(
     role: str = "member",
     can_manage: bool = False,
 ) -> UserInfo:
-    """Add a user by operating-system login. An owner always has the permission."""
-    login = validate.name(login, field="login", what="Login")
+    """Add a user by operating-system login (``validate.login``: letters, digits,
+    '.', '_', '-', '@', '\\'; no spaces or control characters). An owner always
+    has the permission."""
+    login = validate.login(login)
     if isinstance(name, str) and not name.strip():
         name = login
     else:
@@ -263,3 +266,7 @@ def owners(store: Store, account_id: int) -> list[str]:
                 .order_by(col(User.login))
             ).all()
         )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

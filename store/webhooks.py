@@ -660,3 +660,7 @@ def delete(store: Store, actor: Actor, webhook_id: int) -> None:
             object_name=label,
             detail=f"{n} logged deliver{'y' if n == 1 else 'ies'} deleted with it",
         )
+
+
+# Every public function above refuses wrong-typed arguments before it runs.
+validate.check_public(globals())

@@ -8,25 +8,36 @@ On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import io
+import unicodedata
+
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
 from store import (
     accounts,
     audit,
     blueprints,
+    catalog,
+    clock,
     deliveries,
+    integrations,
     marketplace,
     playbooks,
     settings,
     tokens,
     users,
+    validate,
     webhooks,
 )
 from store.catalog import CUSTOM_KEY
-from store.errors import DomainError, TokenRefused
+from store.errors import DomainError, TokenRefused, ValidationError
 
 from .reliability import dump
 
@@ -314,3 +325,422 @@ async def test_a_hostile_receivers_answer_is_stored_and_shown_harmless(store, ow
         else:
             # (the test server percent-encodes the Location; the header above is raw)
             assert not result.ok and "redirect to https://evil.example/" in result.reason
+
+
+# -- every public store function, with wrong-typed and hostile arguments (item 21) ----------
+
+MODULES = (
+    accounts,
+    audit,
+    blueprints,
+    deliveries,
+    integrations,
+    marketplace,
+    playbooks,
+    settings,
+    tokens,
+    users,
+    webhooks,
+)
+
+
+def _public_functions() -> dict[str, object]:
+    """Every public function of the domain modules that is an entry point (those
+    taking a Session run inside their caller's transaction)."""
+    found = {}
+    for module in MODULES:
+        short = module.__name__.rsplit(".", 1)[-1]
+        for name, fn in sorted(vars(module).items()):
+            if name.startswith("_") or not inspect.isfunction(fn):
+                continue
+            if fn.__module__ != module.__name__:
+                continue
+            if "s" in inspect.signature(fn).parameters:
+                continue
+            found[f"{short}.{name}"] = fn
+    return found
+
+
+FUNCTIONS = _public_functions()
+# Values of a wrong type for most annotations, and edges of the right type.
+WRONG = [
+    None,
+    True,
+    "yes",
+    "",
+    -1,
+    2**31,
+    2**63,
+    2**64,
+    -(2**63) - 1,
+    1.5,
+    float("nan"),
+    [5],
+    {"a": 1},
+    b"bytes",
+    object(),
+    "\udcff",
+]
+LIGHT = hypothesis_settings(PROPS, max_examples=60)
+
+
+def _counts(store) -> tuple[int, ...]:
+    """The number of rows of every table, in one query."""
+    tables = SQLModel.metadata.sorted_tables
+    with store.engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                select(*[select(func.count()).select_from(t).scalar_subquery() for t in tables])
+            ).one()
+        )
+
+
+@pytest.fixture
+def every(ctx):
+    """ctx, plus a valid value for every argument name of a public store function."""
+    store, owner = ctx["store"], ctx["owner"]
+    users.add(store, owner, "bob")
+    df = playbooks.add_data_field(store, owner, ctx["pb"].id, name="Target data field")
+    token, _ = tokens.generate(store, owner, ctx["iid"], name="Target token")
+    [record, *_] = audit.entries(store, owner.account_id)
+    attempt = deliveries.AttemptResult(
+        ok=False,
+        status_code=None,
+        latency_ms=None,
+        reason="Refused: a private address",
+        url="https://10.0.0.1/hook",
+        event_type="webhook:test",
+        callback_id="0" * 40,
+        attempted_at=clock.now(),
+        request_headers=(),
+        request_body="{}",
+        response_excerpt="",
+        response_bytes=0,
+        response_truncated=False,
+    )
+    valid = {
+        "store": store,
+        "actor": owner,
+        "by": owner,
+        "account_id": owner.account_id,
+        "integration_id": ctx["iid"],
+        "blueprint_id": ctx["bp"].id,
+        "field_id": ctx["field"].id,
+        "blueprint_field_id": ctx["field"].id,
+        "playbook_id": ctx["pb"].id,
+        "data_field_id": df.id,
+        "webhook_id": ctx["hook"].id,
+        "token_id": token.id,
+        "delivery_id": 1,
+        "entry_id": record.id,
+        "event_id": None,
+        "contract_id": 1,
+        "before_id": None,
+        "login": "bob",
+        "name": "Valid name",
+        "blueprint_name": "Orders",
+        "integration_name": "HubSpot",
+        "description": "",
+        "default_value": "",
+        "role": "member",
+        "can_manage": False,
+        "plan": "Business",
+        "limits": {"playbooks": 10_000},
+        "operator": "test",
+        "ext": catalog.extension(CUSTOM_KEY),
+        "account_plan": "Business",
+        "key": CUSTOM_KEY,
+        "version": None,
+        "mapping_required": False,
+        "expires_in_days": None,
+        "token": "iadm_not_a_token",
+        "error": None,
+        "url": "https://10.0.0.1/hook",
+        "allow_private": False,
+        "event_types": None,
+        "event_type": "contract:publish",
+        "sign_key": None,
+        "check_strength": True,
+        "verified": False,
+        "test": None,
+        "callback_id": "0" * 40,
+        "at": clock.now(),
+        "timestamp": 0,
+        "body": "{}",
+        "events": [],
+        "reason": "HTTP 500",
+        "attempt": attempt,
+        "limit": 10,
+        "batch": 10,
+        "text_filter": "",
+        "text": "",
+        "since": None,
+        "until": None,
+        "expected_mappings": 0,
+        "seconds": 10,
+        "allow": False,
+        "r": record,
+        "out": io.StringIO(),
+        "value": "2026-01-01",
+        "field": "since",
+    }
+    return {**ctx, "valid": valid}
+
+
+def _call(every, name: str, param: str, value: object):
+    """Call FUNCTIONS[name] with valid arguments but ``param`` = ``value``: it
+    returns, or refuses with a DomainError that changed nothing; nothing else."""
+    fn = FUNCTIONS[name]
+    store = every["store"]
+    args, kwargs = [], {}
+    for p in inspect.signature(fn).parameters.values():
+        if p.name != param and p.default is not p.empty:
+            continue  # optional: leave it to its default
+        given = value if p.name == param else every["valid"][p.name]
+        if p.kind == p.KEYWORD_ONLY:
+            kwargs[p.name] = given
+        else:
+            args.append(given)
+    before = _counts(store)
+    try:
+        result = fn(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return result
+    except DomainError as exc:
+        assert str(exc).strip(), "a refusal says why"
+        assert _counts(store) == before, f"{name}({param}={value!r}): the refusal changed rows"
+        return exc
+
+
+def test_every_public_store_function_is_covered_and_checks_its_arguments(every):
+    missing = {
+        f"{name}({p})"
+        for name, fn in FUNCTIONS.items()
+        for p in inspect.signature(fn).parameters
+        if p not in every["valid"]
+    }
+    assert not missing, f"give these arguments a valid value in the fixture: {sorted(missing)}"
+    unchecked = [name for name, fn in FUNCTIONS.items() if not getattr(fn, "__checked__", False)]
+    assert unchecked == []
+    assert len(FUNCTIONS) > 60
+
+
+def test_every_argument_of_every_function_refuses_wrong_types(every):
+    """Each argument of each entry point, in turn, gets each WRONG value."""
+    for name, fn in FUNCTIONS.items():
+        for param in inspect.signature(fn).parameters:
+            for value in WRONG:
+                if inspect.iscoroutinefunction(fn) and value is None:
+                    continue  # None is valid for some: the call would reach the network
+                _call(every, name, param, value)
+
+
+def test_wrong_types_are_refused_naming_the_argument(every):
+    store, owner, bp = every["store"], every["owner"], every["bp"]
+    before = dump(store)
+    cases = [
+        (blueprints.add_field, (store, owner, bp.id), {"name": "F", "mapping_required": "yes"}),
+        (blueprints.create, (store, owner, 2**63), {"name": "Too far"}),
+        (blueprints.detail, (store, owner.account_id, True), {}),
+        (
+            webhooks.create,
+            (store, owner, every["iid"]),
+            {"url": "https://x.example", "event_types": 5},
+        ),
+        (deliveries.deliveries, (store, every["hook"].id), {"limit": -1}),
+        (deliveries.deliveries, (store, every["hook"].id), {"limit": True}),
+        (audit.entries, (store, owner.account_id), {"limit": 2.5}),
+        (
+            accounts.set_plan_and_limits,
+            (store, owner.account_id),
+            {"operator": "t", "limits": {"playbooks": True}},
+        ),
+        (playbooks.create, (store, "alice"), {"name": "P"}),
+    ]
+    fields = []
+    for fn, args, kwargs in cases:
+        with pytest.raises(ValidationError) as refused:
+            fn(*args, **kwargs)
+        fields.append(refused.value.field)
+    assert fields == [
+        "mapping_required",
+        "integration_id",
+        "blueprint_id",
+        "event_types",
+        "limit",
+        "limit",
+        "limit",
+        "limits",
+        "actor",
+    ]
+    assert dump(store) == before
+
+
+@LIGHT
+@given(data=st.data())
+def test_any_function_any_argument_any_value(every, data):
+    """Random entry points, arguments and values: wrong types, hostile text, any
+    number; success or a DomainError that changed nothing, never anything else."""
+    taking = sorted(n for n, fn in FUNCTIONS.items() if inspect.signature(fn).parameters)
+    name = data.draw(st.sampled_from(taking), label="function")
+    fn = FUNCTIONS[name]
+    param = data.draw(st.sampled_from(list(inspect.signature(fn).parameters)), label="argument")
+    values = st.one_of(
+        st.sampled_from(WRONG),
+        st.integers(),
+        st.floats(),
+        st.lists(st.one_of(st.integers(), hostile), max_size=3),
+    )
+    if not inspect.iscoroutinefunction(fn):  # hostile text could make a real request
+        values = st.one_of(values, hostile)
+    else:
+        values = values.filter(lambda v: v is not None)
+    _call(every, name, param, data.draw(values, label="value"))
+
+
+# -- invisible characters in names and shown text (item 22) ----------------------------------
+
+INVISIBLE = [
+    "\u202e",
+    "\u202a",
+    "\u2066",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u200b",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+]
+SEPARATORS = ["\u2028", "\u2029"]
+
+
+def _names(every):
+    """Each function that takes a name, as (what, call taking the name)."""
+    store, owner = every["store"], every["owner"]
+    return [
+        ("blueprint", lambda n: blueprints.create(store, owner, every["iid"], name=n)),
+        ("blueprint field", lambda n: blueprints.add_field(store, owner, every["bp"].id, name=n)),
+        ("playbook", lambda n: playbooks.create(store, owner, name=n)),
+        ("data field", lambda n: playbooks.add_data_field(store, owner, every["pb"].id, name=n)),
+        ("token", lambda n: tokens.generate(store, owner, every["iid"], name=n)),
+        ("user name", lambda n: users.add(store, owner, "carol", name=n)),
+        ("login", lambda n: users.add(store, owner, n)),
+    ]
+
+
+@pytest.mark.parametrize("char", INVISIBLE + SEPARATORS, ids=lambda c: f"U+{ord(c):04X}")
+def test_names_refuse_invisible_characters_naming_them(every, char):
+    store = every["store"]
+    described = f"U+{ord(char):04X} {unicodedata.name(char)}"
+    before = dump(store)
+    for what, create in _names(every):
+        with pytest.raises(ValidationError) as refused:
+            create(f"Invoice{char}gnp.exe")
+        assert described in refused.value.message, what
+        assert refused.value.field in ("name", "login"), what
+    assert dump(store) == before
+
+
+def test_name_refusals_say_what_the_character_is(every):
+    with pytest.raises(ValidationError) as refused:
+        blueprints.create(every["store"], every["owner"], every["iid"], name="Orders\u202etxt.exe")
+    assert refused.value.message == (
+        "Name contains an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE): remove it."
+    )
+    with pytest.raises(ValidationError) as refused:
+        blueprints.create(every["store"], every["owner"], every["iid"], name="two\u2028lines")
+    assert refused.value.message == "Name cannot contain a line break (U+2028 LINE SEPARATOR)."
+
+
+@pytest.mark.parametrize(
+    "char", ["\u202e", "\u202d", "\u2067", "\u2028"], ids=lambda c: f"U+{ord(c):04X}"
+)
+def test_descriptions_refuse_reordering_characters_and_separators(every, char):
+    store, owner = every["store"], every["owner"]
+    before = dump(store)
+    with pytest.raises(ValidationError) as refused:
+        blueprints.create(store, owner, every["iid"], name="B", description=f"a{char}b")
+    assert refused.value.field == "description"
+    assert f"U+{ord(char):04X} {unicodedata.name(char)}" in refused.value.message
+    with pytest.raises(ValidationError):
+        playbooks.add_data_field(store, owner, every["pb"].id, name="D", default_value=f"x{char}y")
+    assert dump(store) == before
+
+
+def test_descriptions_keep_what_writing_needs(every):
+    """Zero-width joiners (emoji, Indic scripts) and direction marks (Arabic,
+    Hebrew) are part of real text: kept in descriptions."""
+    store, owner = every["store"], every["owner"]
+    text = "👩\u200d💻 team · \u05e9\u05dc\u05d5\u05dd\u200f · \u0915\u094d\u200d\u0937"
+    bp = blueprints.create(store, owner, every["iid"], name="Kept", description=text)
+    assert blueprints.detail(store, owner.account_id, bp.id).blueprint.description == text
+
+
+def test_audit_details_show_invisible_characters(every):
+    store, owner = every["store"], every["owner"]
+    with store.write(owner.account_id) as s:
+        audit.record(
+            s,
+            account_id=owner.account_id,
+            actor="test",
+            action="test.invisible",
+            object_type="test",
+            object_name="a\u202eb",
+            detail="said \u202egnp.exe\u200b and \u2028 \x1b[2J",
+        )
+    [entry] = audit.entries(store, owner.account_id, text="test.invisible")
+    assert entry.object_name == "a⟨U+202E⟩b"
+    assert entry.detail == "said ⟨U+202E⟩gnp.exe⟨U+200B⟩ and ⟨U+2028⟩ ␛[2J"
+
+
+def test_printable_makes_every_invisible_character_visible():
+    for char in INVISIBLE + SEPARATORS:
+        assert validate.printable(f"a{char}b") == f"a⟨U+{ord(char):04X}⟩b"
+    assert validate.printable("plain\ttext\n") == "plain\ttext\n"
+
+
+async def test_a_receivers_invisible_characters_are_shown(store, owner, httpserver):
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    settings.set_allow_private_webhooks(store, owner, True)
+    httpserver.expect_request("/ok").respond_with_data(
+        "ok \u202egnp.exe zero\u200bwidth line\u2028sep \u2066isolated\u2069".encode()
+    )
+    hook = webhooks.create(store, owner, iid, url=httpserver.url_for("/ok"))
+    await deliveries.send_test(store, owner, hook.id)
+    [logged] = deliveries.deliveries(store, hook.id)
+    excerpt = deliveries.delivery(store, logged.id).response_excerpt
+    assert "ok ⟨U+202E⟩gnp.exe zero⟨U+200B⟩width line⟨U+2028⟩sep" in excerpt
+    assert "⟨U+2066⟩isolated⟨U+2069⟩" in excerpt
+    assert not any(c in excerpt for c in INVISIBLE + SEPARATORS)
+
+
+# -- logins that an operating system can have (item 17) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "login", ["carol", "first.last", "o_k-1", "carol@example.com", "EXAMPLE\\carol", "josé", "李"]
+)
+def test_users_add_takes_os_logins(store, owner, login):
+    assert users.add(store, owner, login).login == login
+
+
+@pytest.mark.parametrize(
+    ("login", "words"),
+    [
+        ("carol smith", "A login cannot contain a space"),
+        ("carol\tsmith", "control characters"),
+        ("-rf", "A login cannot start with '-'"),
+        ("carol;rm", "A login cannot contain ';'"),
+        ("carol/x", "A login cannot contain '/'"),
+        ("a" * 65, "at most 64"),
+        ("caro\u200bl", "U+200B ZERO WIDTH SPACE"),
+    ],
+)
+def test_users_add_refuses_what_cannot_be_an_os_login(store, owner, login, words):
+    before = dump(store)
+    with pytest.raises(ValidationError) as refused:
+        users.add(store, owner, login)
+    assert refused.value.field == "login" and words in refused.value.message
+    assert dump(store) == before

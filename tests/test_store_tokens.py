@@ -61,7 +61,7 @@ def test_every_single_character_change_is_malformed():
         (lambda t: "ghp_" + t[4:], "does not start with iadm_"),
         (lambda t: t[:10] + "-" + t[11:], "other than letters and digits"),
         (lambda t: t[:10] + t[11] + t[10] + t[12:], "checksum does not match"),
-        (lambda t: "", "does not start with iadm_"),
+        (lambda t: "", "no token given"),  # issue 13, item 13
     ],
 )
 def test_malformation_explains_without_repeating(mangle, why):

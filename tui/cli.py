@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from store import __version__
 from store.errors import DomainError
+from store.validate import not_unicode
 from tui.format import plural
 
 LIMIT_NAMES = ("custom_blueprints", "connected_blueprints", "data_fields", "playbooks")
@@ -100,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="check a token read from standard input: exit 0 and name its integration "
         "when valid, exit 1 with the reason otherwise (a valid check counts as a use)",
+        description="Check an API token. The token is read from standard input, never "
+        "from the command line (where other users and the shell history would see it): "
+        "pipe it in (`integrations-admin tokens verify < token.txt`), or type or paste it "
+        "at the prompt, which does not echo it. Exit 0 and name its integration when "
+        "valid, 1 with the reason otherwise; a valid check counts as a use.",
     )
     demo = sub.add_parser(
         "demo",
@@ -173,10 +179,13 @@ def _screenshots(args) -> int:
     return 0
 
 
-def _open(db: str | None):
+def _open(db: str | None, *, create: bool = False):
+    """The store at ``db``. Only the program itself (``create``) makes a new
+    database: the operator's commands need an account, so a SQLite file that
+    does not exist (a mistyped --db) is refused and nothing is created."""
     from store.db import Store
 
-    store = Store(db)
+    store = Store(db, create=create)
     store.prepare()
     if store.upgrade_notice:
         print(f"integrations-admin: {store.upgrade_notice}", file=sys.stderr)
@@ -197,7 +206,7 @@ def _run_app(db: str | None, *, presenter: bool = False) -> int:
         return 0
     from store import accounts
 
-    store = _open(db)
+    store = _open(db, create=True)
     first_run = store.created
     actor = accounts.sign_in(store, login)
     IntegrationsAdmin(store, actor, first_run=first_run, presenter=presenter).run()
@@ -350,7 +359,10 @@ def _tokens(args) -> int:
     if sys.stdin.isatty():
         token = getpass.getpass("API token (not echoed): ")
     else:
-        token = sys.stdin.read(4096)  # a token is 40 characters; never read without bound
+        # A token is 40 characters: never read without bound. Bytes that are not
+        # UTF-8 make a token that is simply malformed, not a traceback.
+        raw = getattr(sys.stdin, "buffer", None)
+        token = raw.read(4096).decode("utf-8", "replace") if raw else sys.stdin.read(4096)
     try:
         ok = tokens.verify(store, token)
     except TokenRefused as exc:
@@ -360,16 +372,67 @@ def _tokens(args) -> int:
     return 0
 
 
+def _where(db: str | None) -> int:
+    """Print where the database is; create nothing."""
+    from store.db import describe_location
+
+    shown, path = describe_location(db)
+    print(shown)
+    if path is not None and not path.exists():
+        print(
+            "integrations-admin: there is no database there yet; the program creates it "
+            "when it first starts.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# Arguments taken as paths: any bytes the file system allows (Python keeps them).
+_PATH_ARGUMENTS = frozenset({"output", "play"})
+_SHOWN_AS = {
+    "db": "--db",
+    "name": "--name",
+    "since": "--since",
+    "until": "--until",
+    "login": "LOGIN",
+}
+
+
+def _undecodable(args: argparse.Namespace) -> str | None:
+    """The refusal for an argument that is not UTF-8 text (Python hands such
+    bytes over as lone surrogates, which no database stores), else None."""
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str) and dest not in _PATH_ARGUMENTS and not_unicode(item):
+                shown = item.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                return (
+                    f"the argument {_SHOWN_AS.get(dest, dest)} ('{shown}') is not valid UTF-8 "
+                    "text; retype it."
+                )
+    return None
+
+
+def _login_refusal() -> str | None:
+    """The refusal when the operating system's login is not text (LOGNAME, USER)."""
+    if not_unicode(getpass.getuser()):
+        return "your login (LOGNAME or USER) is not valid UTF-8 text; set it to your login."
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    refusal = _undecodable(args)
+    if refusal is None and args.command in (None, "account", "users"):
+        refusal = _login_refusal()
+    if refusal is not None:
+        print(f"integrations-admin: {refusal}", file=sys.stderr)
+        return 2
     try:
         if args.command is None:
             return _run_app(args.db, presenter=args.presenter)
         if args.command == "where":
-            from store.db import Store
-
-            print(Store(args.db).display_location)
-            return 0
+            return _where(args.db)
         if args.command == "account":
             return _account(args)
         if args.command == "users":

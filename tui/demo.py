@@ -20,8 +20,12 @@ a character at a time, so viewers can follow; ``--speed`` divides every pause.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
+import os
+import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -180,20 +184,120 @@ async def _wait_for(pilot, step: Step) -> None:
 # -- the demo command ---------------------------------------------------------------------
 
 
+# A demo's temporary folder is named with the process that made it, so that a
+# later demo can tell the folders of demos that died (SIGKILL, a crash, a power
+# cut) from those of demos still running: integrations-admin-demo-<pid>-<random>.
+FOLDER_PREFIX = "integrations-admin-demo-"
+_FOLDER_NAME = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OverflowError:  # not a pid at all
+        return False
+    return True
+
+
+def remove_leftovers(tempdir: Path | None = None) -> list[Path]:
+    """Remove the folders of earlier demos whose process is gone: only this
+    user's, only folders named by a demo. Returns what it removed."""
+    where = Path(tempdir or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(where.glob(FOLDER_PREFIX + "*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _FOLDER_NAME.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        pid = int(match.group(1))
+        if (
+            not entry.is_dir()
+            or entry.is_symlink()
+            or info.st_uid != os.getuid()
+            or pid == os.getpid()
+            or _alive(pid)
+        ):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
 @contextmanager
 def demo_store(variant: str = "full", *, receiver_url: str | None = None) -> Iterator:
-    """A temporary database holding the demo account, deleted on exit. Yields
-    (store, demo). Never the user's own database."""
+    """A temporary database holding the demo account, deleted on exit (and at
+    interpreter exit, should the exit skip this). Yields (store, demo). Never the
+    user's own database. Removes the folders earlier demos left behind."""
     from store.db import Store
 
-    folder = Path(tempfile.mkdtemp(prefix="integrations-admin-demo-"))
-    store = Store(f"sqlite:///{folder / 'demo.db'}")
-    try:
-        built = demo_data.build(store, variant=variant, receiver_url=receiver_url)
-        yield store, built
-    finally:
-        store.dispose()
+    remove_leftovers()
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+
+    def remove_folder() -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove_folder)
+    try:
+        store = Store(f"sqlite:///{folder / 'demo.db'}")
+        try:
+            built = demo_data.build(store, variant=variant, receiver_url=receiver_url)
+            yield store, built
+        finally:
+            store.dispose()
+    finally:
+        remove_folder()
+        atexit.unregister(remove_folder)
+
+
+class _EndOnSignal:
+    """SIGTERM and SIGHUP (an SSH connection dropped, the terminal closed) end the
+    demo as quitting does, so that its temporary database is removed: while the
+    app runs, by asking it to exit; before, by unwinding (SystemExit); once it is
+    closing, they are ignored so the clean-up finishes."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.app = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.closing = False
+        self._before: dict[int, object] = {}
+
+    def __enter__(self) -> _EndOnSignal:
+        for sig in self.SIGNALS:
+            self._before[sig] = signal.signal(sig, self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._before.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def running(self, app, loop: asyncio.AbstractEventLoop) -> None:
+        self.app, self.loop = app, loop
+
+    def stopped(self) -> None:
+        self.loop = None
+        self.closing = True
+
+    def __call__(self, signum: int, _frame) -> None:
+        if self.closing:
+            return
+        loop = self.loop
+        if loop is not None and self.app is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.app.exit, None, 128 + signum)
+            return
+        raise SystemExit(128 + signum)
 
 
 def run_demo(
@@ -222,6 +326,7 @@ def run_demo(
             return 2
     failure: list[BaseException] = []
     with (
+        _EndOnSignal() as on_signal,
         demo_data.DemoReceiver() as receiver,
         demo_data.deterministic(demo_data.RUNTIME_FIRST),
         demo_store(variant_of(steps), receiver_url=receiver.url) as (store, built),
@@ -237,6 +342,9 @@ def run_demo(
         app = IntegrationsAdmin(store, actor, presenter=presenter, user_keymap=not steps)
 
         async def auto_pilot(pilot) -> None:
+            on_signal.running(app, asyncio.get_running_loop())
+            if not steps:
+                return
             try:
                 await play(pilot, steps, speed=speed, receiver_url=receiver.url)
             except Exception as exc:  # reported after the app has closed
@@ -244,8 +352,9 @@ def run_demo(
                 app.exit(return_code=1)
 
         try:
-            app.run(auto_pilot=auto_pilot if steps else None, headless=headless)
+            app.run(auto_pilot=auto_pilot, headless=headless)
         finally:
+            on_signal.stopped()
             clock.fix(None)
     if failure:
         print(f"integrations-admin: the script stopped: {failure[0]}", file=sys.stderr)

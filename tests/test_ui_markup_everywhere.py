@@ -228,7 +228,7 @@ async def test_names_show_literally_in_dialogs_pages_header_toasts_and_audit(tmp
         await _close(pilot)
         shown = await _dialog(pilot, app, "d", ConfirmDialog)
         assert _title(f"Delete the blueprint {name}?") in shown
-        assert f"{name!r} and its 1 field(s) will be deleted." in shown
+        assert f"{name!r} and its 1 field will be deleted." in shown
         await _close(pilot, "n")
 
         # The blueprint's page, its field's form and confirmation, the help screen.
@@ -281,7 +281,7 @@ async def test_names_show_literally_in_dialogs_pages_header_toasts_and_audit(tmp
         await _close(pilot)
         shown = await _dialog(pilot, app, "d", ConfirmDialog)
         assert _title(f"Delete the playbook {name}?") in shown
-        assert f"{name!r} will be deleted with its 1 data field(s)" in shown
+        assert f"{name!r} will be deleted with its 1 data field" in shown
         await _close(pilot, "n")
         await pilot.press("enter")
         await pilot.pause()

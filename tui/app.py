@@ -211,13 +211,14 @@ class IntegrationsAdmin(App[None]):
             self.presenter.start()
         upgraded = self._store.upgrade_notice if self._store is not None else None
         if upgraded:
-            self.notify(upgraded, title="Database upgraded", timeout=12)
+            self.notify(upgraded, title="Database upgraded", timeout=12, whole=True)
         if self.first_run:
             self.notify(
                 f"Created a new database at {self.store.display_location}. "
                 f"You are its owner ({self.actor.login}).",
                 title="Welcome",
                 timeout=12,
+                whole=True,
             )
 
     def on_resize(self, event: events.Resize) -> None:
@@ -303,15 +304,19 @@ class IntegrationsAdmin(App[None]):
 
     # -- shared by screens -----------------------------------------------------------
 
-    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
+    def notify(  # type: ignore[override]
+        self, message: str, *, markup: bool = False, whole: bool = False, **kwargs
+    ) -> None:
         """Notifications always show text literally (widgets pass markup=True by
         default): a name like ``[bold]x`` must appear as typed. A long value in
-        them (a 1000-character URL) is shortened: a toast stays a few lines."""
+        them (a 1000-character URL) is shortened: a toast stays a few lines.
+        ``whole``: the value is the notice's subject (where the database and
+        its backup are), shown in full."""
         from tui.format import TOAST_TITLE, shorten, toast_text
 
         if kwargs.get("title"):
             kwargs["title"] = shorten(kwargs["title"], TOAST_TITLE)
-        super().notify(toast_text(message), markup=False, **kwargs)
+        super().notify(message if whole else toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
         """Show a domain error (or an unexpected one) without crashing."""

@@ -121,13 +121,17 @@ class Change:
         if refusal:
             raise LimitReached(what[:1].upper() + what[1:], limit, refusal)
 
-    def unchanged_since(self, obj: _Versioned, version: int | None, label: str) -> None:
+    def unchanged_since(
+        self, obj: _Versioned, version: int | None, label: str, *, bump: bool = True
+    ) -> None:
         """Refuse (Conflict) an edit of ``obj`` opened at ``version`` when it has
-        changed since (None: no check), then bump its version. ``label`` names it
+        changed since (None: no check), then bump its version (unless ``bump`` is
+        false: the caller bumps it only if something changes). ``label`` names it
         in the refusal, e.g. "The playbook 'Sales'"."""
         if version is not None and obj.version != version:
             raise Conflict(changed_meanwhile(label))
-        obj.version += 1
+        if bump:
+            obj.version += 1
 
     def unique(self, taken: bool, field: str, message: str, *, race: str | None = None) -> None:
         """Refuse (ValidationError on ``field``) a name already ``taken``. A name

@@ -79,12 +79,20 @@ def read_only_blueprint_refusal(name: str, native: bool) -> str | None:
     return f"{name!r} is synced from a native integration: its fields are read-only here."
 
 
-def managed_webhook_refusal(integration_name: str, managed: bool) -> str | None:
-    """Why a webhook cannot be changed, tested or deleted: a native integration's
-    webhook is managed by the platform. None for the admin's own webhooks."""
+def managed_webhook_refusal(
+    integration_name: str, managed: bool, *, sending: bool = False
+) -> str | None:
+    """Why a webhook cannot be changed or deleted (or, ``sending``, tested or
+    resent): a native integration's webhook is managed by the platform. None
+    for the administrator's own webhooks."""
     if not managed:
         return None
-    return f"This webhook is managed by {integration_name}: the platform sends to it."
+    if sending:
+        return f"This webhook is managed by {integration_name}: the platform sends to it."
+    return (
+        f"This webhook is managed by {integration_name}: it is read-only here. "
+        f"Disable {integration_name} in the Marketplace to stop it."
+    )
 
 
 def blueprint_delete_refusal(name: str, playbooks: Sequence[str]) -> str | None:

@@ -146,16 +146,16 @@ def set_allow_private_webhooks(store: Store, actor: Actor, allow: bool) -> Webho
 
 
 def update_webhook_settings(
-    store: Store, actor: Actor, *, timeout_s: int, allow_private: bool
+    store: Store, actor: Actor, *, seconds: int, allow_private: bool
 ) -> WebhookSettings:
     """Save the account settings form: the webhook timeout and *Allow webhooks
     to private networks*, in one transaction (each change audit-logged as by
     ``set_webhook_timeout`` and ``set_allow_private_webhooks``). A refusal of
     either changes neither."""
-    _check_timeout(timeout_s)
+    _check_timeout(seconds)
     _check_allow(allow_private)
     with change(store, actor, "change the webhook timeout") as c:
-        _set_timeout(c, timeout_s)
+        _set_timeout(c, seconds)
         _set_allow(c, allow_private)
         return _settings(c)
 
@@ -164,5 +164,5 @@ def update_webhook_settings(
 # (set_webhook_timeout checks seconds itself, naming the form's field).
 validate.check_public(
     globals(),
-    own={"set_webhook_timeout": ["seconds"], "update_webhook_settings": ["timeout_s"]},
+    own={"set_webhook_timeout": ["seconds"], "update_webhook_settings": ["seconds"]},
 )

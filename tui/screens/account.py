@@ -116,7 +116,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
         settings.update_webhook_settings(
             admin.store,
             admin.actor,
-            timeout_s=int(raw),
+            seconds=int(raw),
             allow_private=bool(v["allow_private"]),
         )
         return True

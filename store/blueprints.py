@@ -192,15 +192,6 @@ def _editable(s: Session, actor: Actor, blueprint_id: int) -> Blueprint:
     return bp
 
 
-def _name_taken(s: Session, account_id: int, name: str, except_id: int | None = None) -> bool:
-    q = select(Blueprint.id).where(
-        Blueprint.account_id == account_id, func.lower(Blueprint.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(Blueprint.id != except_id)
-    return s.exec(q).first() is not None
-
-
 def create(
     store: Store, actor: Actor, integration_id: int, *, name: str, description: str = ""
 ) -> BlueprintInfo:
@@ -217,7 +208,7 @@ def create(
             .where(Blueprint.account_id == actor.account_id, col(Blueprint.native).is_(False))
         ).one()
         c.within_limit(used, c.account.limit_custom_blueprints, "custom blueprints")
-        c.unique(_name_taken(s, actor.account_id, name), "name", _taken(name))
+        c.unique_name(Blueprint, Blueprint.account_id == actor.account_id, name, _taken(name))
         bp = Blueprint(
             account_id=actor.account_id,
             integration_id=integration_id,
@@ -254,7 +245,9 @@ def update(
         s = c.s
         bp = _editable(s, actor, blueprint_id)
         c.unchanged_since(bp, version, repr(bp.name))
-        c.unique(_name_taken(s, actor.account_id, name, except_id=bp.id), "name", _taken(name))
+        c.unique_name(
+            Blueprint, Blueprint.account_id == actor.account_id, name, _taken(name), except_id=bp.id
+        )
         before = bp.name
         bp.name, bp.description = name, description
         s.add(bp)
@@ -297,21 +290,13 @@ def delete(store: Store, actor: Actor, blueprint_id: int) -> None:
 # -- fields --------------------------------------------------------------------
 
 
-def _field_name_taken(s: Session, blueprint_id: int, name: str, except_id: int | None = None):
-    q = select(BlueprintField.id).where(
-        BlueprintField.blueprint_id == blueprint_id,
-        func.lower(BlueprintField.name) == name.lower(),
-    )
-    if except_id is not None:
-        q = q.where(BlueprintField.id != except_id)
-    return s.exec(q).first() is not None
-
-
 def _field_unique(c: Change, bp: Blueprint, name: str, except_id: int | None = None) -> None:
-    c.unique(
-        _field_name_taken(c.s, bp.id or 0, name, except_id=except_id),
-        "name",
+    c.unique_name(
+        BlueprintField,
+        BlueprintField.blueprint_id == bp.id,
+        name,
         f"{bp.name!r} already has a field named {name!r}.",
+        except_id=except_id,
         race=f"A field named {name!r} already exists here.",
     )
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from . import audit
 from .errors import (
@@ -140,6 +140,24 @@ class Change:
         if taken:
             raise ValidationError(field, message)
         self.on_duplicate(ValidationError(field, race or message))
+
+    def unique_name(
+        self,
+        model: Any,
+        scope: Any,
+        name: str,
+        message: str,
+        *,
+        except_id: int | None = None,
+        race: str | None = None,
+    ) -> None:
+        """``unique`` for a name column: refuse ``name`` when another row of
+        ``model`` within ``scope`` (a condition, e.g. ``Blueprint.account_id ==
+        1``) has it, case aside; ``except_id`` is the row being renamed."""
+        q = select(model.id).where(scope, func.lower(model.name) == name.lower())
+        if except_id is not None:
+            q = q.where(model.id != except_id)
+        self.unique(self.s.exec(q).first() is not None, "name", message, race=race)
 
     def on_duplicate(self, error: DomainError) -> None:
         """What a uniqueness refusal of the database (IntegrityError) in this

@@ -647,10 +647,12 @@ def _taken(name: str) -> str:
 
 
 def _field_unique(c: Change, pb: Playbook, name: str, except_id: int | None = None) -> None:
-    c.unique(
-        _field_name_taken(c.s, pb.id or 0, name, except_id=except_id),
-        "name",
+    c.unique_name(
+        DataField,
+        DataField.playbook_id == pb.id,
+        name,
         f"{pb.name!r} already has a data field named {name!r}.",
+        except_id=except_id,
         race=f"A data field named {name!r} already exists here.",
     )
 
@@ -693,24 +695,6 @@ def _connection(s: Session, playbook_id: int, blueprint_id: int) -> PlaybookBlue
     ).first()
 
 
-def _name_taken(s: Session, account_id: int, name: str, except_id: int | None = None) -> bool:
-    q = select(Playbook.id).where(
-        Playbook.account_id == account_id, func.lower(Playbook.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(Playbook.id != except_id)
-    return s.exec(q).first() is not None
-
-
-def _field_name_taken(s: Session, playbook_id: int, name: str, except_id: int | None = None):
-    q = select(DataField.id).where(
-        DataField.playbook_id == playbook_id, func.lower(DataField.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(DataField.id != except_id)
-    return s.exec(q).first() is not None
-
-
 def _count_data_fields(s: Session, playbook_id: int) -> int:
     return int(
         s.exec(
@@ -741,7 +725,7 @@ def create(store: Store, actor: Actor, *, name: str, description: str = "") -> P
             ).one()
         )
         c.within_limit(used, c.account.limit_playbooks, "playbooks")
-        c.unique(_name_taken(s, actor.account_id, name), "name", _taken(name))
+        c.unique_name(Playbook, Playbook.account_id == actor.account_id, name, _taken(name))
         pb = Playbook(
             account_id=actor.account_id,
             name=name,
@@ -772,7 +756,9 @@ def update(
         s = c.s
         pb = _playbook(s, actor, playbook_id)
         c.unchanged_since(pb, version, f"The playbook {pb.name!r}")
-        c.unique(_name_taken(s, actor.account_id, name, except_id=pb.id), "name", _taken(name))
+        c.unique_name(
+            Playbook, Playbook.account_id == actor.account_id, name, _taken(name), except_id=pb.id
+        )
         before = pb.name
         pb.name, pb.description = name, description
         s.add(pb)

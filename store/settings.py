@@ -92,33 +92,27 @@ def _allow_doing(allow: bool) -> str:
     return "allow webhooks to private networks" if allow else "change the webhook settings"
 
 
-def _set_timeout(c: Change, seconds: int) -> None:
+def _set_account(c: Change, attr: str, value: object, detail: str) -> None:
+    """Set one setting of the account, with its audit entry when it changes."""
     account = c.account
-    before = account.webhook_timeout_s
-    if before != seconds:
-        account.webhook_timeout_s = seconds
+    if getattr(account, attr) != value:
+        setattr(account, attr, value)
         c.s.add(account)
-        c.log(
-            "account.settings",
-            "account",
-            account.id,
-            account.name,
-            f"webhook timeout {before} s -> {seconds} s",
-        )
+        c.log("account.settings", "account", account.id, account.name, detail)
+
+
+def _set_timeout(c: Change, seconds: int) -> None:
+    before = c.account.webhook_timeout_s
+    _set_account(c, "webhook_timeout_s", seconds, f"webhook timeout {before} s -> {seconds} s")
 
 
 def _set_allow(c: Change, allow: bool) -> None:
-    account = c.account
-    if account.allow_private_webhooks != allow:
-        account.allow_private_webhooks = allow
-        c.s.add(account)
-        c.log(
-            "account.settings",
-            "account",
-            account.id,
-            account.name,
-            f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
-        )
+    _set_account(
+        c,
+        "allow_private_webhooks",
+        allow,
+        f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
+    )
 
 
 def _settings(c: Change) -> WebhookSettings:

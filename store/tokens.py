@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from . import catalog, clock, integrations, tokens_format, validate
 from .accounts import Actor
@@ -112,13 +112,6 @@ def _expiry_days(value: object) -> int | None:
     return value
 
 
-def _name_taken(s: Session, integration_id: int, name: str) -> bool:
-    q = select(ApiToken.id).where(
-        ApiToken.integration_id == integration_id, func.lower(ApiToken.name) == name.lower()
-    )
-    return s.exec(q).first() is not None
-
-
 def _token_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
     return integrations.custom_for_change(
         s,
@@ -149,9 +142,10 @@ def generate(
     with change(store, actor, "generate API tokens") as c:
         s = c.s
         _token_integration(s, actor, integration_id)
-        c.unique(
-            _name_taken(s, integration_id, name),
-            "name",
+        c.unique_name(
+            ApiToken,
+            ApiToken.integration_id == integration_id,
+            name,
             f"This integration already has a token named {name!r}.",
         )
         now = clock.now()

@@ -2,7 +2,7 @@
 connected to integration blueprints whose fields flow into those data fields.
 
 The rules (DOMAIN.md, *Playbooks*), all held here under the account's write
-lock (``store.write(account_id)``), so they hold when two administrators race:
+lock (each change is a ``store.change``), so they hold when two administrators race:
 
 - playbook names are unique in the account (case-insensitive, 1-100
   characters); at most ``account.limit_playbooks`` per account (default 100);

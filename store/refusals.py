@@ -95,6 +95,26 @@ def managed_webhook_refusal(
     )
 
 
+def native_integration_refusal(extension_name: str, native: bool, what_instead: str) -> str | None:
+    """Why something cannot be created under a native integration (blueprints,
+    tokens, webhooks belong to the Custom integration); ``what_instead`` says
+    what the native integration does instead. None for the Custom integration."""
+    if not native:
+        return None
+    return f"{extension_name} is a native integration: {what_instead}"
+
+
+def managed_token_refusal(token_name: str, managed: bool) -> str | None:
+    """Why a token cannot be revoked here: a native integration manages it.
+    None for the tokens an administrator generated."""
+    if not managed:
+        return None
+    return (
+        f"{token_name!r} is managed automatically by its native integration; "
+        "it cannot be revoked here."
+    )
+
+
 def blueprint_delete_refusal(name: str, playbooks: Sequence[str]) -> str | None:
     """Why the blueprint ``name`` cannot be deleted: it is connected to
     ``playbooks`` (their names, in the order to show). None when it is not."""

@@ -26,6 +26,7 @@ from .change import anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
 from .models import Account, ApiToken, Integration
+from .refusals import managed_token_refusal
 
 EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
 """Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
@@ -228,11 +229,9 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
         if row is None:
             raise NotFound("That API token no longer exists.")
         tok, integ = row
-        if tok.managed:
-            raise Conflict(
-                f"{tok.name!r} is managed automatically by its native integration; "
-                "it cannot be revoked here."
-            )
+        refusal = managed_token_refusal(tok.name, tok.managed)
+        if refusal:
+            raise Conflict(refusal)
         if tok.revoked_at is not None:
             raise Conflict(
                 f"The token {tok.name!r} was already revoked on "

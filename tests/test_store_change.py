@@ -389,3 +389,34 @@ def test_user_form_refusal_names_what_it_would_change_first(store, owner, member
     with pytest.raises(PermissionDenied) as err:
         users.update(store, member, "bob", role="owner", can_manage=True)
     assert str(err.value) == refusals.owner_refusal(member, "promote users")
+
+
+def test_the_refusals_load_without_the_database_libraries():
+    """A screen may ask them before the store is open (no SQLAlchemy)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, store.refusals; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_token_and_native_refusals_say_what_the_store_says(store, owner):
+    from store import tokens
+
+    hub = marketplace.enable(store, owner, "hubspot")
+    with pytest.raises(Conflict) as err:
+        blueprints.create(store, owner, hub, name="Mine")
+    assert str(err.value) == refusals.native_integration_refusal(
+        "HubSpot",
+        True,
+        "its blueprint is created and synced automatically. "
+        "Custom blueprints belong to the Custom integration.",
+    )
+    assert refusals.native_integration_refusal("Custom integration", False, "") is None
+    assert refusals.managed_token_refusal("HubSpot (managed)", False) is None
+    assert "cannot be revoked here" in (refusals.managed_token_refusal("x", True) or "")
+    assert tokens.list_for_integration(store, owner.account_id, hub) == []

@@ -31,6 +31,7 @@ from .errors import (
     Conflict,
     DomainError,
     LimitReached,
+    NotFound,
     PermissionDenied,
     PlanRequired,
     UnknownUser,
@@ -94,8 +95,6 @@ class Change:
         if self._account is None:
             account = self.s.get(Account, self.account_id)
             if account is None:
-                from .errors import NotFound
-
                 raise NotFound("The account no longer exists.")
             self._account = account
         return self._account

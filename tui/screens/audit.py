@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from store import audit
 from store.audit import AuditRecord
 from store.errors import DomainError
-from tui.format import plural
+from tui.format import minute, plural, second
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterInput, RowTable, literal
 from tui.widgets.footer import Footer
@@ -40,9 +40,7 @@ def _object(r: AuditRecord) -> str:
 
 def _cells(r: AuditRecord) -> tuple[object, ...]:
     detail = " ".join(r.detail.split())  # one line in the table; `enter` shows it whole
-    return tuple(
-        literal(c) for c in (f"{r.at:%Y-%m-%d %H:%M}", r.actor, r.action, _object(r), detail)
-    )
+    return tuple(literal(c) for c in (minute(r.at), r.actor, r.action, _object(r), detail))
 
 
 class AuditTable(RowTable):
@@ -78,7 +76,7 @@ class AuditEntryScreen(ModalScreen[None]):
         body = Text()
         rows = [
             ("Entry", f"#{r.id}"),
-            ("When", f"{r.at:%Y-%m-%d %H:%M:%S} UTC"),
+            ("When", second(r.at, utc=True)),
             ("Who", r.actor),
             ("What", r.action),
             ("Object", r.object_type + (f" #{r.object_id}" if r.object_id is not None else "")),

@@ -15,7 +15,7 @@ from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import day, plural
 from tui.keys import key_for
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -279,7 +279,7 @@ class BlueprintScreen(TabbedScreen):
         summary.append(
             f"{plural(bp.field_count, 'field')} "
             f"({bp.required_count} mapping required) · {kind} · "
-            f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
+            f"created {day(bp.created_at)} by {bp.created_by}"
         )
         self.query_one("#summary", Static).update(summary)
         self.query_one(FieldsTab).show(self.detail, select)

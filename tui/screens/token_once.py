@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 
 from store.tokens import TokenInfo
+from tui.format import minute
 from tui.keys import key_for
 from tui.widgets.footer import Footer
 
@@ -30,7 +31,7 @@ from tui.widgets.footer import Footer
 def _expiry(info: TokenInfo) -> str:
     if info.expires_at is None:
         return "never expires"
-    return f"expires on {info.expires_at:%Y-%m-%d %H:%M} UTC"
+    return f"expires on {minute(info.expires_at, utc=True)}"
 
 
 class TokenOnceScreen(Screen[None]):

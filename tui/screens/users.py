@@ -20,16 +20,12 @@ from store.accounts import UserInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import minute, plural
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
 ROLE_OPTIONS = (("Member", "member"), ("Owner", "owner"))
-
-
-def _seen(u: UserInfo) -> str:
-    return f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
 
 
 def add_form(admin) -> FormDialog:
@@ -91,7 +87,7 @@ def edit_form(admin, u: UserInfo) -> FormDialog:
         ],
         submit,
         confirm_label="Save",
-        intro=f"{u.name} · last seen {_seen(u)}",
+        intro=f"{u.name} · last seen {minute(u.last_seen_at)}",
     )
 
 
@@ -143,7 +139,7 @@ class UsersScreen(BaseScreen):
                         u.name,
                         u.role,
                         Text("yes", style="green") if u.can_manage else Text("no"),
-                        _seen(u),
+                        minute(u.last_seen_at),
                     ),
                     search=f"{u.login} {u.name} {u.role}".lower(),
                 )

@@ -26,14 +26,11 @@ from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
+from tui.format import second
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, start_test
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
-
-
-def _when(dt) -> str:
-    return f"{dt:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _grid(rows: list[tuple[str, Text | str]]) -> Table:
@@ -171,7 +168,7 @@ class WebhookScreen(BaseScreen):
                     *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
                     ("Status", "testing…" if self.testing else state),
-                    ("Created", f"{_when(w.created_at)} by {w.created_by}"),
+                    ("Created", f"{second(w.created_at, utc=True)} by {w.created_by}"),
                 ]
             )
         )
@@ -205,7 +202,7 @@ class WebhookScreen(BaseScreen):
                 Row(
                     str(d.id),
                     (
-                        f"{d.attempted_at:%Y-%m-%d %H:%M:%S}",
+                        second(d.attempted_at),
                         d.event_type,
                         _result(d),
                         f"{d.latency_ms} ms" if d.latency_ms is not None else "",
@@ -360,7 +357,7 @@ class DeliveryScreen(BaseScreen):
         if d.error and d.status_code is None:
             result = Text(d.error, style="red")
         rows: list[tuple[str, Text | str]] = [
-            ("Time", _when(d.attempted_at)),
+            ("Time", second(d.attempted_at, utc=True)),
             ("Event", d.event_type),
             ("Callback id", d.callback_id),
             ("URL", d.url),

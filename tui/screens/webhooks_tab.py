@@ -21,10 +21,9 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
-from tui.format import DIALOG_VALUE, plural, shorten
+from tui.format import DIALOG_VALUE, ago, plural, shorten
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
-from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
 EMPTY = "No webhooks yet: press {new} to create one."

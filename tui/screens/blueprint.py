@@ -136,18 +136,18 @@ class FieldsTab(TabContent):
     def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
         self.query_one(FilterTable).set_rows(
             [
-                Row(str(f.id), (f.name, "yes" if f.mapping_required else "no", f.description))
+                Row(
+                    str(f.id),
+                    (f.name, "yes" if f.mapping_required else "no", f.description),
+                    item=f,
+                )
                 for f in detail.fields
             ],
             select=select,
         )
 
     def selected(self) -> FieldInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        detail = self.page.detail
-        if detail is None:
-            return None
-        return next((f for f in detail.fields if str(f.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         detail = self.page.detail

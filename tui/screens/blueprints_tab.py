@@ -118,6 +118,7 @@ class BlueprintsTab(TabContent):
                         str(b.playbook_count),
                         f"{day(b.created_at)} by {b.created_by}",
                     ),
+                    item=b,
                 )
                 for b in self.items
             ],
@@ -125,8 +126,7 @@ class BlueprintsTab(TabContent):
         )
 
     def selected(self) -> BlueprintInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((b for b in self.items if str(b.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     def open_blueprint(self, event: FilterTable.Opened) -> None:

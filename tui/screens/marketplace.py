@@ -133,14 +133,14 @@ class MarketplaceScreen(BaseScreen):
                 Row(
                     st.extension.key,
                     (st.extension.name, st.extension.category, st.extension.plan, status_text(st)),
+                    item=st,
                 )
                 for st in ordered
             ]
         )
 
     def _selected(self) -> ExtensionState | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((s for s in self.states if s.extension.key == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     def open_card(self, event: FilterTable.Opened) -> None:

@@ -134,9 +134,6 @@ class _PageTab(TabContent):
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
         raise NotImplementedError
 
-    def selected_key(self) -> str | None:
-        return self.query_one(FilterTable).selected_key
-
 
 class DataFieldsTab(_PageTab):
     BINDINGS = [
@@ -178,6 +175,7 @@ class DataFieldsTab(_PageTab):
                         f.default_value,
                         f.description,
                     ),
+                    item=f,
                 )
                 for f in detail.data_fields
             ],
@@ -185,10 +183,7 @@ class DataFieldsTab(_PageTab):
         )
 
     def selected(self) -> DataFieldInfo | None:
-        key, detail = self.selected_key(), self.page.detail
-        if detail is None or key is None:
-            return None
-        return next((f for f in detail.data_fields if str(f.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def action_new(self) -> None:
         if not self.admin.may_change_playbooks("add data fields"):
@@ -286,6 +281,7 @@ class ConnectionsTab(_PageTab):
                         f"{c.mapped_count}/{c.field_count}",
                         _connection_status(c),
                     ),
+                    item=c,
                 )
                 for c in detail.connections
             ],
@@ -293,10 +289,7 @@ class ConnectionsTab(_PageTab):
         )
 
     def selected(self) -> ConnectionInfo | None:
-        key, detail = self.selected_key(), self.page.detail
-        if detail is None or key is None:
-            return None
-        return next((c for c in detail.connections if str(c.blueprint_id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     async def open_mappings(self, event: FilterTable.Opened) -> None:
@@ -459,6 +452,7 @@ class MappingsTab(_PageTab):
                             "missing" if r.missing else (r.data_field_name or ""),
                         )
                     ).lower(),
+                    item=r,
                 )
                 for r in detail.mappings
             ],
@@ -466,10 +460,7 @@ class MappingsTab(_PageTab):
         )
 
     def selected(self) -> MappingRow | None:
-        key, detail = self.selected_key(), self.page.detail
-        if detail is None or key is None:
-            return None
-        return next((r for r in detail.mappings if str(r.field_id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     def pick_data_field(self, event: FilterTable.Opened) -> None:

@@ -135,6 +135,7 @@ class TokensTab(TabContent):
                         Text(t.status, style=STATUS_STYLE.get(t.status, "")),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
+                    item=t,
                 )
                 for t in self.items
             ],
@@ -145,8 +146,7 @@ class TokensTab(TabContent):
         return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."
 
     def selected(self) -> TokenInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((t for t in self.items if str(t.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         if self.native:

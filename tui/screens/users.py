@@ -142,6 +142,7 @@ class UsersScreen(BaseScreen):
                         minute(u.last_seen_at),
                     ),
                     search=f"{u.login} {u.name} {u.role}".lower(),
+                    item=u,
                 )
                 for u in self.items
             ],
@@ -150,8 +151,7 @@ class UsersScreen(BaseScreen):
         admin.refresh_title()
 
     def selected(self) -> UserInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((u for u in self.items if u.login == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         """True for an owner (as the database knows them now); otherwise says why."""

@@ -260,6 +260,7 @@ class WebhooksTab(TabContent):
                         last_delivery(w, now, testing=w.id in self.testing),
                     ),
                     search=f"{w.url} {w.events_label} {w.last_result_label}".lower(),
+                    item=w,
                 )
                 for w in self.items
             ],
@@ -267,8 +268,7 @@ class WebhooksTab(TabContent):
         )
 
     def selected(self) -> WebhookInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((w for w in self.items if str(w.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str, w: WebhookInfo | None = None) -> bool:
         if self.native or (w is not None and w.managed):

@@ -10,13 +10,15 @@ the focus there: typing filters at once, `up`/`down` move in the list and
 `enter` picks the row under the cursor.
 
 Rows are held as plain tuples and the table is refilled in one call, so a
-keystroke costs one pass over the rows and no widget per row.
+keystroke costs one pass over the rows and no widget per row. A row carries the
+value it shows (``Row.item``): ``selected_item`` is the one under the cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
@@ -38,6 +40,7 @@ class Row:
     key: str
     cells: tuple[object, ...]
     search: str = ""  # lower-case text the filter matches; defaults to the cells
+    item: Any = None  # the value the row shows (``FilterTable.selected_item``)
 
 
 def literal(value: object) -> Text | object:
@@ -338,13 +341,25 @@ class FilterTable(Vertical):
         self.border_subtitle = f"{len(self._shown)} of {len(self._rows)}" if needle else ""
 
     @property
-    def selected_key(self) -> str | None:
+    def selected_row(self) -> Row | None:
+        """The row under the cursor, if any."""
         if not self._shown:
             return None
         row = self.table.cursor_row
         if 0 <= row < len(self._shown):
-            return self._shown[row].key
+            return self._shown[row]
         return None
+
+    @property
+    def selected_key(self) -> str | None:
+        row = self.selected_row
+        return row.key if row is not None else None
+
+    @property
+    def selected_item(self) -> Any:
+        """The item of the row under the cursor (``Row.item``), or None."""
+        row = self.selected_row
+        return row.item if row is not None else None
 
     @property
     def row_count(self) -> int:

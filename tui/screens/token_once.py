@@ -25,6 +25,7 @@ from textual.widgets import Button, Header, Static
 from store.tokens import TokenInfo
 from tui.format import minute
 from tui.keys import key_for
+from tui.textual_compat import clear_local_clipboard, notifications
 from tui.widgets.footer import Footer
 
 
@@ -120,7 +121,7 @@ class TokenOnceScreen(Screen[None]):
         token, self._token = self._token, None
         if token is not None and self.app.clipboard == token:
             # Textual's in-app clipboard (used by ctrl+v in inputs) would show it again.
-            self.app._clipboard = ""
+            clear_local_clipboard(self.app)
         for shown in self.query("#token"):
             shown.update("")  # type: ignore[attr-defined]
         if self._palette_was is not None:
@@ -155,7 +156,7 @@ class TokenOnceScreen(Screen[None]):
             f"Copy the token ({copy}) and close this screen ({done}) first: it is shown only once."
         )
         # One on screen at a time: a pile of them would cover the token.
-        if not any(n.message == message for n in self.app._notifications):
+        if not any(n.message == message for n in notifications(self.app)):
             self.notify(message, severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -29,6 +29,7 @@ from store.webhooks import WebhookInfo
 from tui.format import second
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, start_test
+from tui.textual_compat import node_bindings
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
@@ -103,7 +104,7 @@ class WebhookScreen(BaseScreen):
         label = self.REVEAL_LABEL if key is None else self.HIDE_LABEL
         # The binding keeps its id and key (a remapped key stays remapped: the
         # keymap is applied to these bindings when the footer reads them).
-        for bindings in self._bindings.key_to_bindings.values():
+        for bindings in node_bindings(self).key_to_bindings.values():
             for i, b in enumerate(bindings):
                 if b.id == "webhook.reveal" and b.description != label:
                     bindings[i] = replace(b, description=label)

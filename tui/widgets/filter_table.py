@@ -32,7 +32,9 @@ from textual.dom import NoScreen
 from textual.message import Message
 from textual.render import measure
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static, _data_table
+from textual.widgets import DataTable, Input, Static
+
+from tui.textual_compat import QuickDataTable, binding_chain
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,13 @@ class FilterInput(Input):
     def _list(self) -> DataTable | None:
         return self.parent.query_one(DataTable) if self.parent is not None else None
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         # In a picker the box has the focus from the start; a `/` typed out of
-        # habit before anything else is not part of the filter.
+        # habit before anything else is not part of the filter (prevent_default:
+        # Input's own key handler, which types it, does not run).
         if self.typeahead and event.key == "slash" and not self.value:
             event.stop()
             event.prevent_default()
-            return
-        await super()._on_key(event)
 
     def action_clear_filter(self) -> None:
         if self.typeahead:
@@ -139,7 +140,7 @@ def measure_cell(
     return measure(console, renderable, default, container_width=container_width)
 
 
-class RowTable(DataTable):
+class RowTable(QuickDataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("k", "cursor_up", "Up", show=False, id="list.up"),
@@ -158,7 +159,7 @@ class RowTable(DataTable):
 
     def _key_taken_above(self, binding_id: str) -> bool:
         try:
-            chain = self.screen._binding_chain  # the keys in force (keymap applied)
+            chain = binding_chain(self.screen)  # the keys in force (keymap applied)
         except NoScreen:
             return False
         mine = next((b for node, b in chain if node is self), None)
@@ -178,28 +179,8 @@ class RowTable(DataTable):
     def action_letter_last(self) -> None:
         self.action_scroll_bottom()
 
-    _ordered: tuple[object, int, list] | None = None
-
-    @property
-    def ordered_columns(self) -> list:  # type: ignore[override]
-        # DataTable rebuilds this list for every cell it measures or draws
-        # (3,500 times to open a playbook with its Mappings tab); the columns of
-        # these tables only change through add/remove/clear, which replace or
-        # grow the locations dict that this cache is keyed on.
-        locations, n = self._column_locations, len(self.columns)
-        cached = self._ordered
-        if cached is None or cached[0] is not locations or cached[1] != n:
-            cached = (locations, n, super().ordered_columns)
-            self._ordered = cached
-        return cached[2]
-
-    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
-        # DataTable measures every new cell here, through the module's ``measure``.
-        _data_table.measure = measure_cell
-        try:
-            super()._update_dimensions(new_rows)
-        finally:
-            _data_table.measure = measure
+    # Cells measured by the short cut (QuickDataTable); widths stay Textual's.
+    cell_measure = staticmethod(measure_cell)
 
 
 class FilterTable(Vertical):

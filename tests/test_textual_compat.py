@@ -209,3 +209,23 @@ async def test_a_key_handler_that_prevents_default_stops_inputs_own():
         await pilot.pause()
         await pilot.press("slash", "a", "slash")
         assert box.value == "a/"
+
+
+def test_no_private_name_of_another_object_outside_this_module():
+    """Only tui/textual_compat.py reaches into another object's ``_`` names or
+    Textual's private modules (the program's own ``self._x`` are its own)."""
+    import re
+    from pathlib import Path
+
+    root = Path(compat.__file__).parent
+    other = re.compile(r"\b(?!self\b)[A-Za-z_]\w*(?:\(\))?\._[a-z]\w*")
+    private_module = re.compile(r"textual(\.\w+)*\._\w+|from textual\.\w+ import [^#\n]*\b_\w+")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "textual_compat.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if other.search(code) or private_module.search(code):
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert found == []

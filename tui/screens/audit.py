@@ -15,13 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from store import audit
 from store.audit import AuditRecord
 from store.errors import DomainError
+from tui.dialogs.base import Dialog
 from tui.format import minute, plural, second
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterInput, RowTable, literal
@@ -53,15 +53,11 @@ class AuditTable(RowTable):
     ]
 
 
-class AuditEntryScreen(ModalScreen[None]):
+class AuditEntryScreen(Dialog[None]):
     """One audit entry, whole."""
 
     DEFAULT_CSS = """
-    AuditEntryScreen { align: center middle; }
-    AuditEntryScreen > VerticalScroll {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary 70%; background: $surface; padding: 0 1;
-    }
+    AuditEntryScreen > .dialog { width: 76; max-height: 100%; padding: 0 1; }
     AuditEntryScreen .entry-title { text-style: bold; margin: 1 0; }
     AuditEntryScreen .entry-hint { color: $text-muted; margin: 1 0 0 0; }
     """
@@ -87,13 +83,10 @@ class AuditEntryScreen(ModalScreen[None]):
             body.append(f"{value}\n")
         body.append("Detail\n", style="bold")
         body.append(r.detail or "-")
-        with VerticalScroll():
+        with VerticalScroll(classes="dialog"):
             yield Static(Text(f"Audit entry: {r.action}"), classes="entry-title")
             yield Static(body, id="entry-body")
             yield Static("escape or enter closes", classes="entry-hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 class AuditScreen(BaseScreen):

@@ -232,3 +232,34 @@ async def test_a_row_carries_its_item_through_filtering_and_refills():
         assert table.selected_item is things[2]
         table.set_rows([])
         assert table.selected_item is None
+
+
+async def test_rows_added_after_keep_the_cursor_and_the_filter():
+    """``add_rows`` (the next page of a long list): nothing is refilled, the
+    cursor stays, and while the list is narrowed only the new matches show."""
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FilterTable(("Name",))
+
+    app = One()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows([Row("1", ("alpha",), item=1), Row("2", ("beta",), item=2)])
+        table.table.move_cursor(row=1)
+        table.add_rows([Row("3", ("alphabet",), item=3), Row("4", ("gamma",), item=4)])
+        assert table.row_count == 4 and table.selected_item == 2
+        table.focus_table()
+        await pilot.press("slash", "a", "l")
+        await pilot.pause()
+        assert table.row_count == 2  # alpha, alphabet
+        table.add_rows([Row("5", ("alps",), item=5), Row("6", ("delta",), item=6)])
+        assert table.row_count == 3
+        assert [table.table.get_row_at(i)[0].plain for i in range(3)] == [
+            "alpha",
+            "alphabet",
+            "alps",
+        ]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 6

@@ -220,11 +220,15 @@ class FilterTable(Vertical):
         id: str | None = None,
         search: Callable[[str], None] | None = None,
         typeahead: bool = False,
+        table_class: type[RowTable] | None = None,
+        placeholder: str = "/ Filter: type to narrow, enter to go to the list",
     ) -> None:
         """``search``: for lists too long to hold, called with the filter text
         on every change instead of narrowing the rows held; the owner finds
-        the matches (in SQL, in a worker) and gives them to ``set_rows``.
-        ``typeahead``: a picker's list (see the module's docstring)."""
+        the matches (in SQL, in a worker) and gives them to ``set_rows``, and
+        the pages after the first to ``add_rows``.
+        ``typeahead``: a picker's list (see the module's docstring).
+        ``table_class``: a RowTable with keys of its own (the audit log's)."""
         super().__init__(id=id)
         self._columns = tuple(columns)
         self._rows: list[Row] = []
@@ -233,20 +237,20 @@ class FilterTable(Vertical):
         self._search = search
         self.typeahead = typeahead
         self._applied_filter = ""
+        self._table_class = table_class or RowTable
+        self._placeholder = placeholder
         if typeahead:
             self.add_class("-typeahead")
 
     def compose(self) -> ComposeResult:
         box = FilterInput(
-            placeholder="Type to narrow the list"
-            if self.typeahead
-            else "/ Filter: type to narrow, enter to go to the list",
+            placeholder="Type to narrow the list" if self.typeahead else self._placeholder,
             compact=True,
         )
         if self.typeahead:
             box.display = True
         yield box
-        table = RowTable(cursor_type="row", zebra_stripes=True)
+        table = self._table_class(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self._columns)
         yield Static("", classes="empty-rows")
         yield table
@@ -281,15 +285,28 @@ class FilterTable(Vertical):
         self._rows = list(rows)
         self._apply(current, place)
 
+    def add_rows(self, rows: Sequence[Row]) -> None:
+        """Add rows after those held (the next page of a long list), keeping
+        the cursor and the filter; nothing is refilled."""
+        rows = list(rows)
+        self._rows.extend(rows)
+        if self._shown is not self._rows:  # narrowed here: only the new matches show
+            rows = self._matching(rows, self._applied_filter)
+            self._shown.extend(rows)
+        if rows:
+            self.table.add_rows([tuple(literal(c) for c in r.cells) for r in rows])
+            self._show_empty(self._applied_filter)
+
+    def _matching(self, rows: Sequence[Row], needle: str) -> list[Row]:
+        return [
+            r for r in rows if needle in (r.search or " ".join(str(c) for c in r.cells).lower())
+        ]
+
     def _apply(self, select: str | None = None, place: int | None = None) -> None:
         needle = self.filter_text.strip().lower()
         self._applied_filter = needle
         if needle and self._search is None:
-            self._shown = [
-                r
-                for r in self._rows
-                if needle in (r.search or " ".join(str(c) for c in r.cells).lower())
-            ]
+            self._shown = self._matching(self._rows, needle)
         else:
             self._shown = self._rows
         table = self.table
@@ -297,18 +314,7 @@ class FilterTable(Vertical):
         table.add_rows(
             [tuple(literal(c) for c in r.cells) for r in self._shown],
         )
-        table.show_cursor = bool(self._shown)
-        empty = self.query_one(".empty-rows", Static)
-        if not self._shown:
-            empty_text = self.empty_text
-            empty.update(
-                Text(f"No match for {needle!r}.")
-                if needle
-                else empty_text
-                if isinstance(empty_text, Text)
-                else Text(empty_text)
-            )
-        empty.display = not self._shown
+        self._show_empty(needle)
         found = False
         if select is not None:
             for i, r in enumerate(self._shown):
@@ -320,6 +326,21 @@ class FilterTable(Vertical):
             # The selected row went (deleted, revoked...): its neighbour takes its place.
             table.move_cursor(row=min(place, len(self._shown) - 1), animate=False)
         self.border_subtitle = f"{len(self._shown)} of {len(self._rows)}" if needle else ""
+
+    def _show_empty(self, needle: str) -> None:
+        """The cursor only on rows; the empty state when there are none."""
+        self.table.show_cursor = bool(self._shown)
+        empty = self.query_one(".empty-rows", Static)
+        if not self._shown:
+            empty_text = self.empty_text
+            empty.update(
+                Text(f"No match for {needle!r}.")
+                if needle
+                else empty_text
+                if isinstance(empty_text, Text)
+                else Text(empty_text)
+            )
+        empty.display = not self._shown
 
     @property
     def selected_row(self) -> Row | None:

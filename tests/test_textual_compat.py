@@ -19,9 +19,10 @@ from tui.widgets.filter_table import FilterInput
 
 
 class _Keys(Widget, can_focus=True):
+    # Ids without a dot: not the program's (the README lists those, tests/test_ui_keys.py).
     BINDINGS = [
-        Binding("x", "noop", "Do x", id="compat.x"),
-        Binding("y", "noop", "Do y", id="compat.y"),
+        Binding("x", "noop", "Do x", id="compat_x"),
+        Binding("y", "noop", "Do y", id="compat_y"),
     ]
 
     def action_noop(self) -> None:
@@ -29,7 +30,7 @@ class _Keys(Widget, can_focus=True):
 
 
 class _App(App[None]):
-    BINDINGS = [Binding("z", "noop", "Do z", id="compat.z")]
+    BINDINGS = [Binding("z", "noop", "Do z", id="compat_z")]
 
     def compose(self) -> ComposeResult:
         yield Static("under the dialog", id="text")
@@ -90,23 +91,23 @@ async def test_keymap_is_the_one_set():
     app = _App()
     async with app.run_test():
         assert dict(compat.keymap(app)) == {}
-        app.set_keymap({"compat.x": "q"})
-        assert compat.keymap(app)["compat.x"] == "q"
+        app.set_keymap({"compat_x": "q"})
+        assert compat.keymap(app)["compat_x"] == "q"
 
 
 async def test_bindings_of_a_class_and_of_a_node_and_the_chain_in_force():
-    assert [b.id for b in compat.bindings_of(_Keys)] == ["compat.x", "compat.y"]
+    assert [b.id for b in compat.bindings_of(_Keys)] == ["compat_x", "compat_y"]
     app = _App()
     async with app.run_test() as pilot:
-        app.set_keymap({"compat.x": "q"})
+        app.set_keymap({"compat_x": "q"})
         keys = app.query_one(_Keys)
         keys.focus()
         await pilot.pause()
         # A node's own bindings: as declared, in their order (the keymap is
         # applied to them when the chain in force is built).
         assert [(b.id, b.key) for b in compat.bindings_of(keys)] == [
-            ("compat.x", "x"),
-            ("compat.y", "y"),
+            ("compat_x", "x"),
+            ("compat_y", "y"),
         ]
         own = compat.node_bindings(keys)
         assert isinstance(own, BindingsMap) and "x" in own.key_to_bindings

@@ -8,14 +8,15 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from . import audit, clock, validate
+from . import clock, validate
 from .catalog import PLANS
+from .change import anyone, change, may_manage
 from .db import Store
-from .errors import NotFound, PermissionDenied, UnknownUser, ValidationError
+from .errors import NotFound, UnknownUser, ValidationError
 from .models import Account, Blueprint, Playbook, User
+from .refusals import PERMISSION as PERMISSION
 from .values import AccountInfo, Actor  # defined without SQLAlchemy, for the first screen
 
-PERMISSION = "Manage add-ons and integrations"
 LIMIT_FIELDS = {
     "custom_blueprints": "limit_custom_blueprints",
     "connected_blueprints": "limit_connected_blueprints",
@@ -58,7 +59,8 @@ def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
         raise ValidationError("login", "A login cannot start or end with spaces.")
     store.prepare()
     # The whole database: two first sign-ins at once must not make two accounts.
-    with store.write(whole_database=True) as s:
+    with change(store, None, "sign in", check=anyone, whole_database=True) as c:
+        s = c.s
         user = s.exec(select(User).where(User.login == login)).first()
         if user is None:
             has_account = s.exec(select(Account.id).limit(1)).first() is not None
@@ -81,15 +83,13 @@ def sign_in(store: Store, login: str, *, name: str = "") -> Actor:
             )
             s.add(user)
             s.flush()
-            audit.record(
-                s,
-                account_id=account.id or 0,
-                actor=login,
-                action="account.create",
-                object_type="account",
-                object_id=account.id,
-                object_name=account.name,
-                detail="plan Business; first user became owner",
+            c.account_id, c.actor_label = account.id, login
+            c.log(
+                "account.create",
+                "account",
+                account.id,
+                account.name,
+                "plan Business; first user became owner",
             )
         user.last_seen_at = clock.now()
         s.add(user)
@@ -107,16 +107,10 @@ def refresh_actor(store: Store, actor: Actor) -> Actor:
 
 
 def require_manage(s: Session, actor: Actor, doing: str) -> Account:
-    """Check, inside a write transaction, that the actor may manage integrations."""
-    user = s.get(User, actor.user_id)
-    if user is None:
-        raise UnknownUser(f"The user {actor.login!r} was removed from this account.")
-    if not user.can_manage:
-        raise PermissionDenied(
-            f"You cannot {doing}: it needs the permission '{PERMISSION}'. "
-            "Ask an owner of the account to grant it."
-        )
-    account = s.get(Account, user.account_id)
+    """Check, inside a write transaction, that the actor may manage integrations
+    (``change.may_manage``); returns their account. ``change`` runs it itself."""
+    may_manage(s, actor, doing)
+    account = s.get(Account, actor.account_id)
     assert account is not None
     return account
 
@@ -181,15 +175,14 @@ def set_plan_and_limits(
     if plan is not None and plan not in PLANS:
         raise ValidationError("plan", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
     changes: list[str] = []
-    with store.write(account_id) as s:
-        a = s.get(Account, account_id)
-        if a is None:
-            raise NotFound("The account no longer exists.")
+    with change(store, None, "change the plan", check=anyone, account_id=account_id) as c:
+        s, a = c.s, c.account
+        c.actor_label = operator
         if plan is not None and plan != a.plan:
             from . import catalog
             from .models import Integration
 
-            change = f"plan {a.plan} -> {plan}"
+            what = f"plan {a.plan} -> {plan}"
             keys = s.exec(
                 select(Integration.extension_key).where(
                     Integration.account_id == account_id, col(Integration.enabled).is_(True)
@@ -202,8 +195,8 @@ def set_plan_and_limits(
                 if catalog.suspended_by_plan(k, plan) and not catalog.suspended_by_plan(k, a.plan)
             ]
             if suspended:
-                change += f" (suspends {', '.join(suspended)}; nothing deleted)"
-            changes.append(change)
+                what += f" (suspends {', '.join(suspended)}; nothing deleted)"
+            changes.append(what)
             a.plan = plan
         for key, value in (limits or {}).items():
             if key not in LIMIT_FIELDS:
@@ -216,16 +209,7 @@ def set_plan_and_limits(
                 setattr(a, attr, value)
         if changes:
             s.add(a)
-            audit.record(
-                s,
-                account_id=account_id,
-                actor=operator,
-                action="account.update",
-                object_type="account",
-                object_id=account_id,
-                object_name=a.name,
-                detail="; ".join(changes),
-            )
+            c.log("account.update", "account", account_id, a.name, "; ".join(changes))
     return account_info(store, account_id)
 
 

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, catalog, clock, integrations, validate
-from .accounts import Actor, require_manage
+from . import catalog, clock, integrations, validate
+from .accounts import Actor
+from .change import Change, change
 from .db import Store
-from .errors import Conflict, LimitReached, NotFound, ValidationError
+from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Blueprint, BlueprintField, Integration, Playbook, PlaybookBlueprint
+from .refusals import blueprint_delete_refusal, read_only_blueprint_refusal
 from .values import natural_key
 
 
@@ -180,25 +181,15 @@ def _editable(s: Session, actor: Actor, blueprint_id: int) -> Blueprint:
     bp = s.get(Blueprint, blueprint_id)
     if bp is None or bp.account_id != actor.account_id:
         raise NotFound("That blueprint no longer exists.")
-    if bp.native:
-        raise Conflict(
-            f"{bp.name!r} is synced from a native integration: its fields are read-only here."
-        )
+    refusal = read_only_blueprint_refusal(bp.name, bp.native)
+    if refusal:
+        raise Conflict(refusal)
     integ = s.get(Integration, bp.integration_id)
     if integ is not None and not integ.enabled:
         raise Conflict("The integration is disabled: enable it in the Marketplace first.")
     if integ is not None:
         integrations.refuse_if_suspended(s, integ)
     return bp
-
-
-def _name_taken(s: Session, account_id: int, name: str, except_id: int | None = None) -> bool:
-    q = select(Blueprint.id).where(
-        Blueprint.account_id == account_id, func.lower(Blueprint.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(Blueprint.id != except_id)
-    return s.exec(q).first() is not None
 
 
 def create(
@@ -208,47 +199,33 @@ def create(
     1-100 characters; the account's limit of custom blueprints holds."""
     name = validate.name(name)
     description = validate.text(description)
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "create blueprints")
-            _custom_integration(s, actor, integration_id)
-            used = s.exec(
-                select(func.count())
-                .select_from(Blueprint)
-                .where(Blueprint.account_id == actor.account_id, col(Blueprint.native).is_(False))
-            ).one()
-            if used >= account.limit_custom_blueprints:
-                raise LimitReached(
-                    "Custom blueprints",
-                    account.limit_custom_blueprints,
-                    f"This account already has {used} of {account.limit_custom_blueprints} "
-                    "custom blueprints: delete one or ask your operator to raise the limit.",
-                )
-            if _name_taken(s, actor.account_id, name):
-                raise ValidationError("name", f"A blueprint named {name!r} already exists.")
-            bp = Blueprint(
-                account_id=actor.account_id,
-                integration_id=integration_id,
-                name=name,
-                description=description,
-                native=False,
-                created_at=clock.now(),
-                created_by=actor.login,
-            )
-            s.add(bp)
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="blueprint.create",
-                object_type="blueprint",
-                object_id=bp.id,
-                object_name=name,
-            )
-            return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
-    except IntegrityError:
-        raise ValidationError("name", f"A blueprint named {name!r} already exists.") from None
+    with change(store, actor, "create blueprints") as c:
+        s = c.s
+        _custom_integration(s, actor, integration_id)
+        used = s.exec(
+            select(func.count())
+            .select_from(Blueprint)
+            .where(Blueprint.account_id == actor.account_id, col(Blueprint.native).is_(False))
+        ).one()
+        c.within_limit(used, c.account.limit_custom_blueprints, "custom blueprints")
+        c.unique_name(Blueprint, Blueprint.account_id == actor.account_id, name, _taken(name))
+        bp = Blueprint(
+            account_id=actor.account_id,
+            integration_id=integration_id,
+            name=name,
+            description=description,
+            native=False,
+            created_at=clock.now(),
+            created_by=actor.login,
+        )
+        s.add(bp)
+        s.flush()
+        c.log("blueprint.create", "blueprint", bp.id, name)
+        return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
+
+
+def _taken(name: str) -> str:
+    return f"A blueprint named {name!r} already exists."
 
 
 def update(
@@ -264,80 +241,64 @@ def update(
     meanwhile by someone else is refused (Conflict) instead of overwritten."""
     name = validate.name(name)
     description = validate.text(description)
-    try:
-        with store.write(actor.account_id) as s:
-            require_manage(s, actor, "change blueprints")
-            bp = _editable(s, actor, blueprint_id)
-            if version is not None and bp.version != version:
-                raise Conflict(
-                    f"{bp.name!r} was changed by someone else meanwhile; reopen it to see "
-                    "the latest version."
-                )
-            if _name_taken(s, actor.account_id, name, except_id=bp.id):
-                raise ValidationError("name", f"A blueprint named {name!r} already exists.")
-            before = bp.name
-            bp.name, bp.description, bp.version = name, description, bp.version + 1
-            s.add(bp)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="blueprint.update",
-                object_type="blueprint",
-                object_id=bp.id,
-                object_name=name,
-                detail=f"renamed from {before!r}" if before != name else "description changed",
-            )
-            s.flush()
-            return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
-    except IntegrityError:
-        raise ValidationError("name", f"A blueprint named {name!r} already exists.") from None
+    with change(store, actor, "change blueprints") as c:
+        s = c.s
+        bp = _editable(s, actor, blueprint_id)
+        c.unchanged_since(bp, version, repr(bp.name))
+        c.unique_name(
+            Blueprint, Blueprint.account_id == actor.account_id, name, _taken(name), except_id=bp.id
+        )
+        before = bp.name
+        bp.name, bp.description = name, description
+        s.add(bp)
+        c.log(
+            "blueprint.update",
+            "blueprint",
+            bp.id,
+            name,
+            f"renamed from {before!r}" if before != name else "description changed",
+        )
+        s.flush()
+        return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
+
+
+def _connected_playbooks(s: Session, blueprint_id: int) -> list[str]:
+    return sorted(
+        s.exec(
+            select(Playbook.name)
+            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+            .where(PlaybookBlueprint.blueprint_id == blueprint_id)
+        ).all(),
+        key=natural_key,
+    )
 
 
 def delete(store: Store, actor: Actor, blueprint_id: int) -> None:
-    """Delete a custom blueprint and its fields; refused while connected to playbooks."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "delete blueprints")
-        bp = _editable(s, actor, blueprint_id)
-        playbooks = sorted(
-            s.exec(
-                select(Playbook.name)
-                .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
-                .where(PlaybookBlueprint.blueprint_id == blueprint_id)
-            ).all(),
-            key=natural_key,
-        )
-        if playbooks:
-            names = ", ".join(repr(p) for p in playbooks)
-            raise Conflict(
-                f"{bp.name!r} is connected to {len(playbooks)} playbook"
-                f"{'s' if len(playbooks) != 1 else ''}: {names}. Disconnect it first."
-            )
+    """Delete a custom blueprint and its fields; refused while connected to playbooks
+    (``refusals.blueprint_delete_refusal``)."""
+    with change(store, actor, "delete blueprints") as c:
+        bp = _editable(c.s, actor, blueprint_id)
+        refusal = blueprint_delete_refusal(bp.name, _connected_playbooks(c.s, blueprint_id))
+        if refusal:
+            raise Conflict(refusal)
         name = bp.name
         # Its fields (and their mappings) go with it: ON DELETE CASCADE.
-        s.delete(bp)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="blueprint.delete",
-            object_type="blueprint",
-            object_id=blueprint_id,
-            object_name=name,
-        )
+        c.s.delete(bp)
+        c.log("blueprint.delete", "blueprint", blueprint_id, name)
 
 
 # -- fields --------------------------------------------------------------------
 
 
-def _field_name_taken(s: Session, blueprint_id: int, name: str, except_id: int | None = None):
-    q = select(BlueprintField.id).where(
-        BlueprintField.blueprint_id == blueprint_id,
-        func.lower(BlueprintField.name) == name.lower(),
+def _field_unique(c: Change, bp: Blueprint, name: str, except_id: int | None = None) -> None:
+    c.unique_name(
+        BlueprintField,
+        BlueprintField.blueprint_id == bp.id,
+        name,
+        f"{bp.name!r} already has a field named {name!r}.",
+        except_id=except_id,
+        race=f"A field named {name!r} already exists here.",
     )
-    if except_id is not None:
-        q = q.where(BlueprintField.id != except_id)
-    return s.exec(q).first() is not None
 
 
 def add_field(
@@ -354,40 +315,40 @@ def add_field(
     description = validate.text(description)
     if not isinstance(mapping_required, bool):
         raise ValidationError("mapping_required", "Mapping required must be yes or no.")
-    try:
-        with store.write(actor.account_id) as s:
-            require_manage(s, actor, "add blueprint fields")
-            bp = _editable(s, actor, blueprint_id)
-            if _field_name_taken(s, blueprint_id, name):
-                raise ValidationError("name", f"{bp.name!r} already has a field named {name!r}.")
-            last = s.exec(
-                select(func.max(BlueprintField.position)).where(
-                    BlueprintField.blueprint_id == blueprint_id
-                )
-            ).one()
-            f = BlueprintField(
-                blueprint_id=blueprint_id,
-                name=name,
-                description=description,
-                mapping_required=mapping_required,
-                position=(last or 0) + 1,
-                created_at=clock.now(),
+    with change(store, actor, "add blueprint fields") as c:
+        s = c.s
+        bp = _editable(s, actor, blueprint_id)
+        _field_unique(c, bp, name)
+        last = s.exec(
+            select(func.max(BlueprintField.position)).where(
+                BlueprintField.blueprint_id == blueprint_id
             )
-            s.add(f)
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="field.create",
-                object_type="blueprint_field",
-                object_id=f.id,
-                object_name=f"{bp.name} / {name}",
-                detail="mapping required" if mapping_required else "",
-            )
-            return _field(f)
-    except IntegrityError:
-        raise ValidationError("name", f"A field named {name!r} already exists here.") from None
+        ).one()
+        f = BlueprintField(
+            blueprint_id=blueprint_id,
+            name=name,
+            description=description,
+            mapping_required=mapping_required,
+            position=(last or 0) + 1,
+            created_at=clock.now(),
+        )
+        s.add(f)
+        s.flush()
+        c.log(
+            "field.create",
+            "blueprint_field",
+            f.id,
+            f"{bp.name} / {name}",
+            "mapping required" if mapping_required else "",
+        )
+        return _field(f)
+
+
+def _get_field(c: Change, actor: Actor, field_id: int) -> tuple[BlueprintField, Blueprint]:
+    f = c.s.get(BlueprintField, field_id)
+    if f is None:
+        raise NotFound("That field no longer exists.")
+    return f, _editable(c.s, actor, f.blueprint_id or 0)
 
 
 def update_field(
@@ -403,58 +364,30 @@ def update_field(
     """Change a field. With ``version``, a concurrent change is refused (Conflict)."""
     name = validate.name(name)
     description = validate.text(description)
-    try:
-        with store.write(actor.account_id) as s:
-            require_manage(s, actor, "change blueprint fields")
-            f = s.get(BlueprintField, field_id)
-            if f is None:
-                raise NotFound("That field no longer exists.")
-            bp = _editable(s, actor, f.blueprint_id or 0)
-            if version is not None and f.version != version:
-                raise Conflict(
-                    f"The field {f.name!r} was changed by someone else meanwhile; reopen it "
-                    "to see the latest version."
-                )
-            if _field_name_taken(s, bp.id or 0, name, except_id=f.id):
-                raise ValidationError("name", f"{bp.name!r} already has a field named {name!r}.")
-            f.name, f.description = name, description
-            f.mapping_required, f.version = mapping_required, f.version + 1
-            s.add(f)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="field.update",
-                object_type="blueprint_field",
-                object_id=f.id,
-                object_name=f"{bp.name} / {name}",
-                detail=f"mapping required: {'yes' if mapping_required else 'no'}",
-            )
-            s.flush()
-            return _field(f)
-    except IntegrityError:
-        raise ValidationError("name", f"A field named {name!r} already exists here.") from None
+    with change(store, actor, "change blueprint fields") as c:
+        f, bp = _get_field(c, actor, field_id)
+        c.unchanged_since(f, version, f"The field {f.name!r}")
+        _field_unique(c, bp, name, except_id=f.id)
+        f.name, f.description, f.mapping_required = name, description, mapping_required
+        c.s.add(f)
+        c.log(
+            "field.update",
+            "blueprint_field",
+            f.id,
+            f"{bp.name} / {name}",
+            f"mapping required: {'yes' if mapping_required else 'no'}",
+        )
+        c.s.flush()
+        return _field(f)
 
 
 def delete_field(store: Store, actor: Actor, field_id: int) -> None:
     """Delete a field; its mappings in playbooks go with it."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "delete blueprint fields")
-        f = s.get(BlueprintField, field_id)
-        if f is None:
-            raise NotFound("That field no longer exists.")
-        bp = _editable(s, actor, f.blueprint_id or 0)
+    with change(store, actor, "delete blueprint fields") as c:
+        f, bp = _get_field(c, actor, field_id)
         label = f"{bp.name} / {f.name}"
-        s.delete(f)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="field.delete",
-            object_type="blueprint_field",
-            object_id=field_id,
-            object_name=label,
-        )
+        c.s.delete(f)
+        c.log("field.delete", "blueprint_field", field_id, label)
 
 
 # Every public function above refuses wrong-typed arguments before it runs.

@@ -44,10 +44,12 @@ from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, func, select
 
 from . import __version__, catalog, clock, integrations, validate
-from .accounts import Actor, require_manage
+from .accounts import Actor
+from .change import anyone, change, may_manage
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
+from .refusals import managed_webhook_refusal
 from .textmatch import contains, like_pattern
 from .webhooks import (
     TEST_EVENT,
@@ -550,10 +552,11 @@ def _log(
     attempt: AttemptResult,
     resend_of_id: int | None = None,
 ) -> AttemptResult:
-    with store.write(account_id) as s:
-        if s.get(Webhook, webhook_id) is None:
+    # The program logs what it sent: no permission check, no audit entry.
+    with change(store, None, "log deliveries", check=anyone, account_id=account_id) as c:
+        if c.s.get(Webhook, webhook_id) is None:
             return attempt  # deleted while the request was in flight: nothing to attach to
-        return replace(attempt, delivery_id=log_attempt(s, webhook_id, attempt, resend_of_id))
+        return replace(attempt, delivery_id=log_attempt(c.s, webhook_id, attempt, resend_of_id))
 
 
 def attempt_matches(attempt: AttemptResult, url: str, key: str | None) -> bool:
@@ -672,14 +675,15 @@ class _Target:
 
 def _load_target(store: Store, actor: Actor, webhook_id: int, doing: str) -> _Target:
     with store.read() as s:
-        require_manage(s, actor, doing)
+        may_manage(s, actor, doing)
         w = s.get(Webhook, webhook_id)
         integ = s.get(Integration, w.integration_id) if w else None
         if w is None or integ is None or integ.account_id != actor.account_id:
             raise NotFound("That webhook no longer exists.")
         name = catalog.extension(integ.extension_key).name
-        if w.managed:
-            raise Conflict(f"This webhook is managed by {name}: the platform sends to it.")
+        refusal = managed_webhook_refusal(name, w.managed, sending=True)
+        if refusal:
+            raise Conflict(refusal)
         if not integ.enabled:
             raise Conflict(
                 f"{name} is disabled: its webhooks do not send while it is paused. "
@@ -742,7 +746,7 @@ async def test_url(
 
     def check() -> tuple[str, int, bool]:
         with store.read() as s:
-            require_manage(s, actor, "test webhooks")
+            may_manage(s, actor, "test webhooks")
             _custom_integration(s, actor, integration_id)
             account = s.get(Account, actor.account_id)
             assert account is not None

@@ -45,7 +45,6 @@ from sqlmodel import select
 
 from . import (
     accounts,
-    audit,
     blueprints,
     catalog,
     clock,
@@ -58,6 +57,7 @@ from . import (
     users,
     webhooks,
 )
+from .change import anyone, change
 from .db import Store
 from .models import Account, User
 
@@ -249,7 +249,8 @@ def _create_account(store: Store) -> accounts.Actor:
     """The account and its owner, as ``accounts.sign_in`` makes them on a new
     database, with the demo's company name."""
     store.prepare()
-    with store.write() as s:
+    with change(store, None, "build the demo", check=anyone) as c:
+        s = c.s
         if s.exec(select(Account.id)).first() is not None:
             raise ValueError("The demo is built only into an empty database.")
         login, name, _, _ = PEOPLE[0]
@@ -266,15 +267,13 @@ def _create_account(store: Store) -> accounts.Actor:
                 created_at=clock.now(),
             )
         )
-        audit.record(
-            s,
-            account_id=account.id or 0,
-            actor=login,
-            action="account.create",
-            object_type="account",
-            object_id=account.id,
-            object_name=account.name,
-            detail="plan Business; first user became owner",
+        c.account_id, c.actor_label = account.id, login
+        c.log(
+            "account.create",
+            "account",
+            account.id,
+            account.name,
+            "plan Business; first user became owner",
         )
     return accounts.sign_in(store, login)
 
@@ -552,7 +551,8 @@ class _Builder:
             (erp, ERP_URL, ERP_KEY, 6, "contract:decline", at(24, 16, 20, 20), 200, 231, ""),
             (erp, ERP_URL, ERP_KEY, 7, "contract:publish", at(27, 13, 44, 52), 200, 168, ""),
         ]
-        with self.store.write(aid) as s:
+        with change(self.store, None, "build the demo", check=anyone, account_id=aid) as c:
+            s = c.s
             for hook, url, key, n, event, when, status, latency, error in rows:
                 # A retry keeps its callback id (receivers deduplicate on it).
                 cid = fake_callback_id(1000 + n + (100 if hook == old else 0))

@@ -8,6 +8,7 @@ from . import catalog, validate
 from .db import Store
 from .errors import Conflict, NotFound, PlanRequired
 from .models import Account, ApiToken, Blueprint, Integration, Webhook
+from .refusals import native_integration_refusal
 from .values import IntegrationInfo, integration_infos
 
 
@@ -77,8 +78,9 @@ def custom_for_change(s: Session, account_id: int, integration_id: int, native_r
     if integ is None or integ.account_id != account_id:
         raise NotFound("That integration does not exist.")
     ext = catalog.extension(integ.extension_key)
-    if ext.native:
-        raise Conflict(f"{ext.name} is a native integration: {native_reason}")
+    refusal = native_integration_refusal(ext.name, ext.native, native_reason)
+    if refusal:
+        raise Conflict(refusal)
     if not integ.enabled:
         raise Conflict(f"{ext.name} is disabled: enable it in the Marketplace first.")
     refuse_if_suspended(s, integ)

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from . import audit, catalog, clock, tokens_format, validate
-from .accounts import Actor, require_manage
+from . import catalog, clock, tokens_format, validate
+from .accounts import Actor
 from .catalog import Extension, plan_refusal
 
 # The plan rules live in the catalog (importable without SQLAlchemy); re-exported here.
 from .catalog import suspended_by_plan as suspended_by_plan
+from .change import change
 from .db import Store
-from .errors import NotFound, PlanRequired
+from .errors import NotFound
 from .models import Account, ApiToken, Blueprint, BlueprintField, Integration, Webhook
 
 
@@ -63,11 +64,9 @@ def enable(store: Store, actor: Actor, key: str) -> int:
     if not catalog.has_extension(key):
         raise NotFound(f"There is no extension {key!r} in the Marketplace.")
     ext = catalog.extension(key)
-    with store.write(actor.account_id) as s:
-        account = require_manage(s, actor, f"enable {ext.name}")
-        refusal = plan_refusal(ext, account.plan)
-        if refusal:
-            raise PlanRequired(ext.plan, refusal)
+    with change(store, actor, f"enable {ext.name}") as c:
+        s = c.s
+        c.require_plan(ext.plan, plan_refusal(ext, c.account.plan))
         now = clock.now()
         integ = s.exec(
             select(Integration).where(
@@ -94,15 +93,12 @@ def enable(store: Store, actor: Actor, key: str) -> int:
         s.flush()
         if first_time and ext.native:
             _provision_native(s, actor, ext, integ)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="extension.enable",
-            object_type="integration",
-            object_id=integ.id,
-            object_name=ext.name,
-            detail="first enable" if first_time else "re-enabled; everything restored",
+        c.log(
+            "extension.enable",
+            "integration",
+            integ.id,
+            ext.name,
+            "first enable" if first_time else "re-enabled; everything restored",
         )
         return integ.id or 0
 
@@ -164,8 +160,8 @@ def disable(store: Store, actor: Actor, key: str) -> None:
     if not catalog.has_extension(key):
         raise NotFound(f"There is no extension {key!r} in the Marketplace.")
     ext = catalog.extension(key)
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, f"disable {ext.name}")
+    with change(store, actor, f"disable {ext.name}") as c:
+        s = c.s
         integ = s.exec(
             select(Integration).where(
                 Integration.account_id == actor.account_id, Integration.extension_key == key
@@ -175,16 +171,7 @@ def disable(store: Store, actor: Actor, key: str) -> None:
             return
         integ.enabled = False
         s.add(integ)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="extension.disable",
-            object_type="integration",
-            object_id=integ.id,
-            object_name=ext.name,
-            detail="paused; nothing deleted",
-        )
+        c.log("extension.disable", "integration", integ.id, ext.name, "paused; nothing deleted")
 
 
 # Every public function above refuses wrong-typed arguments before it runs.

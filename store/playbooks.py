@@ -2,7 +2,7 @@
 connected to integration blueprints whose fields flow into those data fields.
 
 The rules (DOMAIN.md, *Playbooks*), all held here under the account's write
-lock (``store.write(account_id)``), so they hold when two administrators race:
+lock (each change is a ``store.change``), so they hold when two administrators race:
 
 - playbook names are unique in the account (case-insensitive, 1-100
   characters); at most ``account.limit_playbooks`` per account (default 100);
@@ -28,21 +28,22 @@ writes an audit entry in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_
 from sqlalchemy import delete as sql_delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, catalog, clock, integrations, validate
-from .accounts import Actor, require_manage
+from . import catalog, clock, integrations, validate
+from .accounts import Actor
 from .blueprints import BlueprintInfo
 from .blueprints import _infos as _blueprint_infos
+from .change import Change, change
 from .db import Store
-from .errors import Conflict, LimitReached, NotFound, PlanRequired, ValidationError
+from .errors import Conflict, LimitReached, NotFound
 from .models import (
     Account,
     Blueprint,
@@ -629,10 +630,38 @@ def _blueprint_mappings(s: Session, playbook_id: int, blueprint_id: int) -> int:
 # -- checks shared by the changes ------------------------------------------------
 
 
-def _require_plan(account: Account, doing: str) -> None:
-    refusal = catalog.playbooks_refusal(account.plan, doing)
-    if refusal:
-        raise PlanRequired(PLAN, refusal)
+def _require_plan(c: Change, doing: str) -> None:
+    c.require_plan(PLAN, catalog.playbooks_refusal(c.account.plan, doing))
+
+
+@contextmanager
+def _change(store: Store, actor: Actor, doing: str) -> Iterator[Change]:
+    """A change that playbooks' plan must allow: the permission, then the plan."""
+    with change(store, actor, doing) as c:
+        _require_plan(c, doing)
+        yield c
+
+
+def _taken(name: str) -> str:
+    return f"A playbook named {name!r} already exists."
+
+
+def _field_unique(c: Change, pb: Playbook, name: str, except_id: int | None = None) -> None:
+    c.unique_name(
+        DataField,
+        DataField.playbook_id == pb.id,
+        name,
+        f"{pb.name!r} already has a data field named {name!r}.",
+        except_id=except_id,
+        race=f"A data field named {name!r} already exists here.",
+    )
+
+
+def _get_data_field(c: Change, actor: Actor, data_field_id: int) -> tuple[DataField, Playbook]:
+    f = c.s.get(DataField, data_field_id)
+    if f is None:
+        raise NotFound("That data field no longer exists.")
+    return f, _playbook(c.s, actor, f.playbook_id or 0)
 
 
 def _playbook(s: Session, actor: Actor, playbook_id: int) -> Playbook:
@@ -666,24 +695,6 @@ def _connection(s: Session, playbook_id: int, blueprint_id: int) -> PlaybookBlue
     ).first()
 
 
-def _name_taken(s: Session, account_id: int, name: str, except_id: int | None = None) -> bool:
-    q = select(Playbook.id).where(
-        Playbook.account_id == account_id, func.lower(Playbook.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(Playbook.id != except_id)
-    return s.exec(q).first() is not None
-
-
-def _field_name_taken(s: Session, playbook_id: int, name: str, except_id: int | None = None):
-    q = select(DataField.id).where(
-        DataField.playbook_id == playbook_id, func.lower(DataField.name) == name.lower()
-    )
-    if except_id is not None:
-        q = q.where(DataField.id != except_id)
-    return s.exec(q).first() is not None
-
-
 def _count_data_fields(s: Session, playbook_id: int) -> int:
     return int(
         s.exec(
@@ -704,47 +715,28 @@ def create(store: Store, actor: Actor, *, name: str, description: str = "") -> P
     the account's limit of playbooks holds; needs the Essentials plan or higher."""
     name = validate.name(name)
     description = validate.text(description)
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "create playbooks")
-            _require_plan(account, "create playbooks")
-            used = int(
-                s.exec(
-                    select(func.count())
-                    .select_from(Playbook)
-                    .where(Playbook.account_id == actor.account_id)
-                ).one()
-            )
-            if used >= account.limit_playbooks:
-                raise LimitReached(
-                    "Playbooks",
-                    account.limit_playbooks,
-                    f"This account already has {used} of {account.limit_playbooks} playbooks: "
-                    "delete one or ask your operator to raise the limit.",
-                )
-            if _name_taken(s, actor.account_id, name):
-                raise ValidationError("name", f"A playbook named {name!r} already exists.")
-            pb = Playbook(
-                account_id=actor.account_id,
-                name=name,
-                description=description,
-                created_at=clock.now(),
-                created_by=actor.login,
-            )
-            s.add(pb)
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="playbook.create",
-                object_type="playbook",
-                object_id=pb.id,
-                object_name=name,
-            )
-            return _infos(s, actor.account_id, pb.id)[0]
-    except IntegrityError:
-        raise ValidationError("name", f"A playbook named {name!r} already exists.") from None
+    with _change(store, actor, "create playbooks") as c:
+        s = c.s
+        used = int(
+            s.exec(
+                select(func.count())
+                .select_from(Playbook)
+                .where(Playbook.account_id == actor.account_id)
+            ).one()
+        )
+        c.within_limit(used, c.account.limit_playbooks, "playbooks")
+        c.unique_name(Playbook, Playbook.account_id == actor.account_id, name, _taken(name))
+        pb = Playbook(
+            account_id=actor.account_id,
+            name=name,
+            description=description,
+            created_at=clock.now(),
+            created_by=actor.login,
+        )
+        s.add(pb)
+        s.flush()
+        c.log("playbook.create", "playbook", pb.id, name)
+        return _infos(s, actor.account_id, pb.id)[0]
 
 
 def update(
@@ -760,41 +752,31 @@ def update(
     started from), a change made meanwhile by someone else is refused (Conflict)."""
     name = validate.name(name)
     description = validate.text(description)
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "change playbooks")
-            _require_plan(account, "change playbooks")
-            pb = _playbook(s, actor, playbook_id)
-            if version is not None and pb.version != version:
-                raise Conflict(
-                    f"The playbook {pb.name!r} was changed by someone else meanwhile; reopen "
-                    "it to see the latest version."
-                )
-            if _name_taken(s, actor.account_id, name, except_id=pb.id):
-                raise ValidationError("name", f"A playbook named {name!r} already exists.")
-            before = pb.name
-            pb.name, pb.description, pb.version = name, description, pb.version + 1
-            s.add(pb)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="playbook.update",
-                object_type="playbook",
-                object_id=pb.id,
-                object_name=name,
-                detail=f"renamed from {before!r}" if before != name else "description changed",
-            )
-            s.flush()
-            return _infos(s, actor.account_id, pb.id)[0]
-    except IntegrityError:
-        raise ValidationError("name", f"A playbook named {name!r} already exists.") from None
+    with _change(store, actor, "change playbooks") as c:
+        s = c.s
+        pb = _playbook(s, actor, playbook_id)
+        c.unchanged_since(pb, version, f"The playbook {pb.name!r}")
+        c.unique_name(
+            Playbook, Playbook.account_id == actor.account_id, name, _taken(name), except_id=pb.id
+        )
+        before = pb.name
+        pb.name, pb.description = name, description
+        s.add(pb)
+        c.log(
+            "playbook.update",
+            "playbook",
+            pb.id,
+            name,
+            f"renamed from {before!r}" if before != name else "description changed",
+        )
+        s.flush()
+        return _infos(s, actor.account_id, pb.id)[0]
 
 
 def delete(store: Store, actor: Actor, playbook_id: int) -> None:
     """Delete a playbook with its data fields, connections and mappings."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "delete playbooks")
+    with change(store, actor, "delete playbooks") as c:
+        s = c.s
         pb = _playbook(s, actor, playbook_id)
         name = pb.name
         n_maps = s.exec(sql_delete(Mapping).where(col(Mapping.playbook_id) == playbook_id)).rowcount
@@ -805,18 +787,13 @@ def delete(store: Store, actor: Actor, playbook_id: int) -> None:
             sql_delete(DataField).where(col(DataField.playbook_id) == playbook_id)
         ).rowcount
         s.delete(pb)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="playbook.delete",
-            object_type="playbook",
-            object_id=playbook_id,
-            object_name=name,
-            detail=(
-                f"with {_plural(n_df, 'data field')}, {_plural(n_conn, 'connected blueprint')} "
-                f"and {_plural(n_maps, 'mapping')}"
-            ),
+        c.log(
+            "playbook.delete",
+            "playbook",
+            playbook_id,
+            name,
+            f"with {_plural(n_df, 'data field')}, {_plural(n_conn, 'connected blueprint')} "
+            f"and {_plural(n_maps, 'mapping')}",
         )
 
 
@@ -837,48 +814,27 @@ def add_data_field(
     name = validate.name(name)
     description = validate.text(description)
     default_value = validate.text(default_value, field="default_value", what="Default value")
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "add data fields")
-            _require_plan(account, "add data fields")
-            pb = _playbook(s, actor, playbook_id)
-            used = _count_data_fields(s, playbook_id)
-            if used >= account.limit_data_fields:
-                raise LimitReached(
-                    "Data fields",
-                    account.limit_data_fields,
-                    f"{pb.name!r} already has {used} of {account.limit_data_fields} data "
-                    "fields: delete one or ask your operator to raise the limit.",
-                )
-            if _field_name_taken(s, playbook_id, name):
-                raise ValidationError(
-                    "name", f"{pb.name!r} already has a data field named {name!r}."
-                )
-            last = s.exec(
-                select(func.max(DataField.position)).where(DataField.playbook_id == playbook_id)
-            ).one()
-            f = DataField(
-                playbook_id=playbook_id,
-                name=name,
-                description=description,
-                default_value=default_value,
-                position=(last or 0) + 1,
-                created_at=clock.now(),
-            )
-            s.add(f)
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="data_field.create",
-                object_type="data_field",
-                object_id=f.id,
-                object_name=f"{pb.name} / {name}",
-            )
-            return _data_field(f)
-    except IntegrityError:
-        raise ValidationError("name", f"A data field named {name!r} already exists here.") from None
+    with _change(store, actor, "add data fields") as c:
+        s = c.s
+        pb = _playbook(s, actor, playbook_id)
+        used = _count_data_fields(s, playbook_id)
+        c.within_limit(used, c.account.limit_data_fields, "data fields", holder=repr(pb.name))
+        _field_unique(c, pb, name)
+        last = s.exec(
+            select(func.max(DataField.position)).where(DataField.playbook_id == playbook_id)
+        ).one()
+        f = DataField(
+            playbook_id=playbook_id,
+            name=name,
+            description=description,
+            default_value=default_value,
+            position=(last or 0) + 1,
+            created_at=clock.now(),
+        )
+        s.add(f)
+        s.flush()
+        c.log("data_field.create", "data_field", f.id, f"{pb.name} / {name}")
+        return _data_field(f)
 
 
 def _sources(s: Session, data_field_id: int) -> tuple[str, ...]:
@@ -907,41 +863,23 @@ def update_data_field(
     name = validate.name(name)
     description = validate.text(description)
     default_value = validate.text(default_value, field="default_value", what="Default value")
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "change data fields")
-            _require_plan(account, "change data fields")
-            f = s.get(DataField, data_field_id)
-            if f is None:
-                raise NotFound("That data field no longer exists.")
-            pb = _playbook(s, actor, f.playbook_id or 0)
-            if version is not None and f.version != version:
-                raise Conflict(
-                    f"The data field {f.name!r} was changed by someone else meanwhile; "
-                    "reopen it to see the latest version."
-                )
-            if _field_name_taken(s, pb.id or 0, name, except_id=f.id):
-                raise ValidationError(
-                    "name", f"{pb.name!r} already has a data field named {name!r}."
-                )
-            before = f.name
-            f.name, f.description, f.default_value = name, description, default_value
-            f.version += 1
-            s.add(f)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="data_field.update",
-                object_type="data_field",
-                object_id=f.id,
-                object_name=f"{pb.name} / {name}",
-                detail=f"renamed from {before!r}" if before != name else "changed",
-            )
-            s.flush()
-            return _data_field(f, _sources(s, f.id or 0))
-    except IntegrityError:
-        raise ValidationError("name", f"A data field named {name!r} already exists here.") from None
+    with _change(store, actor, "change data fields") as c:
+        s = c.s
+        f, pb = _get_data_field(c, actor, data_field_id)
+        c.unchanged_since(f, version, f"The data field {f.name!r}")
+        _field_unique(c, pb, name, except_id=f.id)
+        before = f.name
+        f.name, f.description, f.default_value = name, description, default_value
+        s.add(f)
+        c.log(
+            "data_field.update",
+            "data_field",
+            f.id,
+            f"{pb.name} / {name}",
+            f"renamed from {before!r}" if before != name else "changed",
+        )
+        s.flush()
+        return _data_field(f, _sources(s, f.id or 0))
 
 
 def delete_data_field(
@@ -950,12 +888,9 @@ def delete_data_field(
     """Delete a data field and the mappings into it; returns how many mappings
     went. With ``expected_mappings`` (the count the administrator confirmed),
     a different count now is refused (Conflict) rather than removing more."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "delete data fields")
-        f = s.get(DataField, data_field_id)
-        if f is None:
-            raise NotFound("That data field no longer exists.")
-        pb = _playbook(s, actor, f.playbook_id or 0)
+    with change(store, actor, "delete data fields") as c:
+        s = c.s
+        f, pb = _get_data_field(c, actor, data_field_id)
         n = int(
             s.exec(
                 select(func.count())
@@ -971,15 +906,12 @@ def delete_data_field(
         s.exec(sql_delete(Mapping).where(col(Mapping.data_field_id) == data_field_id))
         label = f"{pb.name} / {f.name}"
         s.delete(f)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="data_field.delete",
-            object_type="data_field",
-            object_id=data_field_id,
-            object_name=label,
-            detail=f"{_plural(n, 'mapping')} removed",
+        c.log(
+            "data_field.delete",
+            "data_field",
+            data_field_id,
+            label,
+            f"{_plural(n, 'mapping')} removed",
         )
         return n
 
@@ -990,57 +922,44 @@ def delete_data_field(
 def connect(store: Store, actor: Actor, playbook_id: int, blueprint_id: int) -> ConnectionInfo:
     """Connect one of the account's blueprints (of an enabled integration) to
     the playbook, within the limit of connected blueprints."""
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "connect blueprints to playbooks")
-            _require_plan(account, "connect blueprints to playbooks")
-            pb = _playbook(s, actor, playbook_id)
-            bp = _blueprint(s, actor, blueprint_id)
-            integ = s.get(Integration, bp.integration_id)
-            if integ is not None and not integ.enabled:
-                raise Conflict(
-                    f"{bp.name!r} belongs to {catalog.extension(integ.extension_key).name}, "
-                    "which is disabled: enable it in the Marketplace first."
-                )
-            if integ is not None:
-                integrations.refuse_if_suspended(s, integ)
-            if _connection(s, playbook_id, blueprint_id) is not None:
-                raise Conflict(f"{bp.name!r} is already connected to {pb.name!r}.")
-            used = int(
-                s.exec(
-                    select(func.count())
-                    .select_from(PlaybookBlueprint)
-                    .where(PlaybookBlueprint.playbook_id == playbook_id)
-                ).one()
+    with _change(store, actor, "connect blueprints to playbooks") as c:
+        s = c.s
+        c.on_duplicate(Conflict("That blueprint is already connected to this playbook."))
+        pb = _playbook(s, actor, playbook_id)
+        bp = _blueprint(s, actor, blueprint_id)
+        integ = s.get(Integration, bp.integration_id)
+        if integ is not None and not integ.enabled:
+            raise Conflict(
+                f"{bp.name!r} belongs to {catalog.extension(integ.extension_key).name}, "
+                "which is disabled: enable it in the Marketplace first."
             )
-            limit = account.limit_connected_blueprints
-            if used >= limit:
-                raise LimitReached(
-                    "Connected blueprints",
-                    limit,
-                    f"{pb.name!r} already has {used} of {limit} connected blueprints: "
-                    "disconnect one or ask your operator to raise the limit.",
-                )
-            s.add(
-                PlaybookBlueprint(
-                    playbook_id=playbook_id, blueprint_id=blueprint_id, connected_at=clock.now()
-                )
+        if integ is not None:
+            integrations.refuse_if_suspended(s, integ)
+        if _connection(s, playbook_id, blueprint_id) is not None:
+            raise Conflict(f"{bp.name!r} is already connected to {pb.name!r}.")
+        used = int(
+            s.exec(
+                select(func.count())
+                .select_from(PlaybookBlueprint)
+                .where(PlaybookBlueprint.playbook_id == playbook_id)
+            ).one()
+        )
+        c.within_limit(
+            used,
+            c.account.limit_connected_blueprints,
+            "connected blueprints",
+            holder=repr(pb.name),
+            remedy="disconnect one",
+        )
+        s.add(
+            PlaybookBlueprint(
+                playbook_id=playbook_id, blueprint_id=blueprint_id, connected_at=clock.now()
             )
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="playbook.connect",
-                object_type="playbook",
-                object_id=pb.id,
-                object_name=pb.name,
-                detail=f"connected blueprint {bp.name!r}",
-            )
-            d = _detail(s, actor.account_id, playbook_id)
-            return next(c for c in d.connections if c.blueprint_id == blueprint_id)
-    except IntegrityError:
-        raise Conflict("That blueprint is already connected to this playbook.") from None
+        )
+        s.flush()
+        c.log("playbook.connect", "playbook", pb.id, pb.name, f"connected blueprint {bp.name!r}")
+        d = _detail(s, actor.account_id, playbook_id)
+        return next(x for x in d.connections if x.blueprint_id == blueprint_id)
 
 
 def disconnect(
@@ -1054,8 +973,8 @@ def disconnect(
     """Disconnect a blueprint; its mappings in this playbook go with it.
     Returns how many mappings were removed. With ``expected_mappings`` (the
     count the administrator confirmed), a different count is refused (Conflict)."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "disconnect blueprints from playbooks")
+    with change(store, actor, "disconnect blueprints from playbooks") as c:
+        s = c.s
         pb = _playbook(s, actor, playbook_id)
         bp = _blueprint(s, actor, blueprint_id)
         conn = _connection(s, playbook_id, blueprint_id)
@@ -1075,15 +994,12 @@ def disconnect(
             )
         )
         s.delete(conn)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="playbook.disconnect",
-            object_type="playbook",
-            object_id=pb.id,
-            object_name=pb.name,
-            detail=f"disconnected blueprint {bp.name!r}; {_plural(n, 'mapping')} removed",
+        c.log(
+            "playbook.disconnect",
+            "playbook",
+            pb.id,
+            pb.name,
+            f"disconnected blueprint {bp.name!r}; {_plural(n, 'mapping')} removed",
         )
         return n
 
@@ -1129,89 +1045,73 @@ def set_mapping(
 
     Refused when the blueprint is not connected, or when the data field
     already receives another field of the same blueprint."""
-    try:
-        with store.write(actor.account_id) as s:
-            account = require_manage(s, actor, "change mappings")
-            pb = _playbook(s, actor, playbook_id)
-            bf = s.get(BlueprintField, blueprint_field_id)
-            if bf is None:
-                raise NotFound("That blueprint field no longer exists.")
-            bp = _blueprint(s, actor, bf.blueprint_id or 0)
-            if _connection(s, playbook_id, bp.id or 0) is None:
-                raise Conflict(
-                    f"{bp.name!r} is not connected to {pb.name!r}: connect it before mapping "
-                    "its fields."
-                )
-            _require_enabled(s, bp)
-            current = s.exec(
-                select(Mapping).where(
-                    Mapping.playbook_id == playbook_id,
-                    Mapping.blueprint_field_id == blueprint_field_id,
-                )
-            ).first()
-            before = s.get(DataField, current.data_field_id) if current else None
-            label = f"{pb.name}: {bp.name} / {bf.name}"
-            if data_field_id is None:
-                if current is not None:
-                    s.delete(current)
-                    audit.record(
-                        s,
-                        account_id=actor.account_id,
-                        actor=actor.login,
-                        action="mapping.delete",
-                        object_type="mapping",
-                        object_id=current.id,
-                        object_name=label,
-                        detail=f"was mapped to {before.name!r}" if before else "",
-                    )
-                return _row(bp, bf, None)
-            _require_plan(account, "change mappings")
-            df = s.get(DataField, data_field_id)
-            if df is None or df.playbook_id != playbook_id:
-                raise NotFound("That data field no longer exists.")
-            if current is not None and current.data_field_id == df.id:
-                return _row(bp, bf, df)
-            other = _receives_from(s, playbook_id, df.id or 0, bp.id or 0)
-            if other is not None:
-                raise Conflict(
-                    f"The data field {df.name!r} already receives {other[1]!r} from "
-                    f"{bp.name!r}; a data field takes at most one field from each blueprint. "
-                    f"Map {bf.name!r} to another data field, or clear that mapping first."
-                )
+    with change(store, actor, "change mappings") as c:
+        s = c.s
+        c.on_duplicate(
+            Conflict(
+                "That blueprint field was mapped by someone else meanwhile; look again and retry."
+            )
+        )
+        pb = _playbook(s, actor, playbook_id)
+        bf = s.get(BlueprintField, blueprint_field_id)
+        if bf is None:
+            raise NotFound("That blueprint field no longer exists.")
+        bp = _blueprint(s, actor, bf.blueprint_id or 0)
+        if _connection(s, playbook_id, bp.id or 0) is None:
+            raise Conflict(
+                f"{bp.name!r} is not connected to {pb.name!r}: connect it before mapping "
+                "its fields."
+            )
+        _require_enabled(s, bp)
+        current = s.exec(
+            select(Mapping).where(
+                Mapping.playbook_id == playbook_id,
+                Mapping.blueprint_field_id == blueprint_field_id,
+            )
+        ).first()
+        before = s.get(DataField, current.data_field_id) if current else None
+        label = f"{pb.name}: {bp.name} / {bf.name}"
+        if data_field_id is None:
             if current is not None:
-                current.data_field_id = df.id
-                s.add(current)
-                s.flush()
-                audit.record(
-                    s,
-                    account_id=actor.account_id,
-                    actor=actor.login,
-                    action="mapping.update",
-                    object_type="mapping",
-                    object_id=current.id,
-                    object_name=label,
-                    detail=f"now mapped to {df.name!r}"
-                    + (f" (was {before.name!r})" if before else ""),
+                s.delete(current)
+                c.log(
+                    "mapping.delete",
+                    "mapping",
+                    current.id,
+                    label,
+                    f"was mapped to {before.name!r}" if before else "",
                 )
-            else:
-                m = Mapping(playbook_id=playbook_id, blueprint_field_id=bf.id, data_field_id=df.id)
-                s.add(m)
-                s.flush()
-                audit.record(
-                    s,
-                    account_id=actor.account_id,
-                    actor=actor.login,
-                    action="mapping.create",
-                    object_type="mapping",
-                    object_id=m.id,
-                    object_name=label,
-                    detail=f"mapped to {df.name!r}",
-                )
+            return _row(bp, bf, None)
+        _require_plan(c, "change mappings")
+        df = s.get(DataField, data_field_id)
+        if df is None or df.playbook_id != playbook_id:
+            raise NotFound("That data field no longer exists.")
+        if current is not None and current.data_field_id == df.id:
             return _row(bp, bf, df)
-    except IntegrityError:
-        raise Conflict(
-            "That blueprint field was mapped by someone else meanwhile; look again and retry."
-        ) from None
+        other = _receives_from(s, playbook_id, df.id or 0, bp.id or 0)
+        if other is not None:
+            raise Conflict(
+                f"The data field {df.name!r} already receives {other[1]!r} from "
+                f"{bp.name!r}; a data field takes at most one field from each blueprint. "
+                f"Map {bf.name!r} to another data field, or clear that mapping first."
+            )
+        if current is not None:
+            current.data_field_id = df.id
+            s.add(current)
+            s.flush()
+            c.log(
+                "mapping.update",
+                "mapping",
+                current.id,
+                label,
+                f"now mapped to {df.name!r}" + (f" (was {before.name!r})" if before else ""),
+            )
+        else:
+            m = Mapping(playbook_id=playbook_id, blueprint_field_id=bf.id, data_field_id=df.id)
+            s.add(m)
+            s.flush()
+            c.log("mapping.create", "mapping", m.id, label, f"mapped to {df.name!r}")
+        return _row(bp, bf, df)
 
 
 @dataclass
@@ -1315,10 +1215,9 @@ def create_data_fields_from_blueprint(
     ``FromBlueprintResult``). If the new data fields would not all fit within
     the account's limit of data fields, nothing is done and LimitReached says
     how many would not fit."""
-    with store.write(actor.account_id) as s:
-        account = require_manage(s, actor, "create data fields")
-        _require_plan(account, "create data fields")
-        plan = _plan_from_blueprint(s, actor, account, playbook_id, blueprint_id)
+    with _change(store, actor, "create data fields") as c:
+        s = c.s
+        plan = _plan_from_blueprint(s, actor, c.account, playbook_id, blueprint_id)
         pb, bp, existing = plan.pb, plan.bp, plan.existing
         to_create, to_existing, skipped = plan.to_create, plan.to_existing, plan.skipped
         if not to_create and not to_existing:
@@ -1358,16 +1257,7 @@ def create_data_fields_from_blueprint(
                 f"{len(skipped)} skipped: a data field of that name already receives a field "
                 f"of this blueprint ({_names(skipped)})"
             )
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="playbook.fields_from_blueprint",
-            object_type="playbook",
-            object_id=pb.id,
-            object_name=pb.name,
-            detail="; ".join(detail),
-        )
+        c.log("playbook.fields_from_blueprint", "playbook", pb.id, pb.name, "; ".join(detail))
         return plan.result(new_fields)
 
 

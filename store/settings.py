@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from . import audit, catalog, validate
-from .accounts import Actor, require_manage
+from . import catalog, validate
+from .accounts import Actor
+from .change import Change, change
 from .db import Store
 from .errors import NotFound, ValidationError
 from .models import Account, Integration, Webhook
@@ -71,8 +72,7 @@ def webhooks_needing_private_networks(store: Store, account_id: int) -> list[Pri
     return found
 
 
-def set_webhook_timeout(store: Store, actor: Actor, seconds: int) -> WebhookSettings:
-    """How long a receiver has to answer a delivery: a whole number of 1-30 seconds."""
+def _check_timeout(seconds: int) -> None:
     if isinstance(seconds, bool) or not isinstance(seconds, int):
         raise ValidationError("webhook_timeout_s", "The webhook timeout must be whole seconds.")
     if not TIMEOUT_MIN_S <= seconds <= TIMEOUT_MAX_S:
@@ -81,23 +81,50 @@ def set_webhook_timeout(store: Store, actor: Actor, seconds: int) -> WebhookSett
             f"The webhook timeout must be {TIMEOUT_MIN_S}-{TIMEOUT_MAX_S} seconds; "
             f"{seconds} is outside that range.",
         )
-    with store.write(actor.account_id) as s:
-        account = require_manage(s, actor, "change the webhook timeout")
-        before = account.webhook_timeout_s
-        if before != seconds:
-            account.webhook_timeout_s = seconds
-            s.add(account)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="account.settings",
-                object_type="account",
-                object_id=account.id,
-                object_name=account.name,
-                detail=f"webhook timeout {before} s -> {seconds} s",
-            )
-        return WebhookSettings(account.webhook_timeout_s, account.allow_private_webhooks)
+
+
+def _check_allow(allow: bool) -> None:
+    if not isinstance(allow, bool):
+        raise ValidationError("allow_private_webhooks", f"{ALLOW_PRIVATE_LABEL} is yes or no.")
+
+
+def _allow_doing(allow: bool) -> str:
+    return "allow webhooks to private networks" if allow else "change the webhook settings"
+
+
+def _set_account(c: Change, attr: str, value: object, detail: str) -> None:
+    """Set one setting of the account, with its audit entry when it changes."""
+    account = c.account
+    if getattr(account, attr) != value:
+        setattr(account, attr, value)
+        c.s.add(account)
+        c.log("account.settings", "account", account.id, account.name, detail)
+
+
+def _set_timeout(c: Change, seconds: int) -> None:
+    before = c.account.webhook_timeout_s
+    _set_account(c, "webhook_timeout_s", seconds, f"webhook timeout {before} s -> {seconds} s")
+
+
+def _set_allow(c: Change, allow: bool) -> None:
+    _set_account(
+        c,
+        "allow_private_webhooks",
+        allow,
+        f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
+    )
+
+
+def _settings(c: Change) -> WebhookSettings:
+    return WebhookSettings(c.account.webhook_timeout_s, c.account.allow_private_webhooks)
+
+
+def set_webhook_timeout(store: Store, actor: Actor, seconds: int) -> WebhookSettings:
+    """How long a receiver has to answer a delivery: a whole number of 1-30 seconds."""
+    _check_timeout(seconds)
+    with change(store, actor, "change the webhook timeout") as c:
+        _set_timeout(c, seconds)
+        return _settings(c)
 
 
 def set_allow_private_webhooks(store: Store, actor: Actor, allow: bool) -> WebhookSettings:
@@ -106,27 +133,30 @@ def set_allow_private_webhooks(store: Store, actor: Actor, allow: bool) -> Webho
     On, webhooks may target loopback, private, link-local and other internal
     addresses, and plain ``http`` URLs are accepted: for intranet receivers and tests.
     """
-    if not isinstance(allow, bool):
-        raise ValidationError("allow_private_webhooks", f"{ALLOW_PRIVATE_LABEL} is yes or no.")
-    doing = "allow webhooks to private networks" if allow else "change the webhook settings"
-    with store.write(actor.account_id) as s:
-        account = require_manage(s, actor, doing)
-        if account.allow_private_webhooks != allow:
-            account.allow_private_webhooks = allow
-            s.add(account)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="account.settings",
-                object_type="account",
-                object_id=account.id,
-                object_name=account.name,
-                detail=f"{ALLOW_PRIVATE_LABEL}: {'off -> on' if allow else 'on -> off'}",
-            )
-        return WebhookSettings(account.webhook_timeout_s, account.allow_private_webhooks)
+    _check_allow(allow)
+    with change(store, actor, _allow_doing(allow)) as c:
+        _set_allow(c, allow)
+        return _settings(c)
+
+
+def update_webhook_settings(
+    store: Store, actor: Actor, *, seconds: int, allow_private: bool
+) -> WebhookSettings:
+    """Save the account settings form: the webhook timeout and *Allow webhooks
+    to private networks*, in one transaction (each change audit-logged as by
+    ``set_webhook_timeout`` and ``set_allow_private_webhooks``). A refusal of
+    either changes neither."""
+    _check_timeout(seconds)
+    _check_allow(allow_private)
+    with change(store, actor, "change the webhook timeout") as c:
+        _set_timeout(c, seconds)
+        _set_allow(c, allow_private)
+        return _settings(c)
 
 
 # Every public function above refuses wrong-typed arguments before it runs
 # (set_webhook_timeout checks seconds itself, naming the form's field).
-validate.check_public(globals(), own={"set_webhook_timeout": ["seconds"]})
+validate.check_public(
+    globals(),
+    own={"set_webhook_timeout": ["seconds"], "update_webhook_settings": ["seconds"]},
+)

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from . import audit, catalog, clock, integrations, tokens_format, validate
-from .accounts import Actor, require_manage
+from . import catalog, clock, integrations, tokens_format, validate
+from .accounts import Actor
+from .change import anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
 from .models import Account, ApiToken, Integration
+from .refusals import managed_token_refusal
 
 EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
 """Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
@@ -112,13 +113,6 @@ def _expiry_days(value: object) -> int | None:
     return value
 
 
-def _name_taken(s: Session, integration_id: int, name: str) -> bool:
-    q = select(ApiToken.id).where(
-        ApiToken.integration_id == integration_id, func.lower(ApiToken.name) == name.lower()
-    )
-    return s.exec(q).first() is not None
-
-
 def _token_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
     return integrations.custom_for_change(
         s,
@@ -146,44 +140,38 @@ def generate(
     """
     name = validate.name(name)
     days = _expiry_days(expires_in_days)
-    try:
-        with store.write(actor.account_id) as s:
-            require_manage(s, actor, "generate API tokens")
-            _token_integration(s, actor, integration_id)
-            if _name_taken(s, integration_id, name):
-                raise ValidationError(
-                    "name", f"This integration already has a token named {name!r}."
-                )
-            now = clock.now()
-            token = tokens_format.new_token()
-            row = ApiToken(
-                integration_id=integration_id,
-                name=name,
-                token_hash=tokens_format.token_hash(token),
-                hint=tokens_format.hint(token),
-                managed=False,
-                created_at=now,
-                created_by=actor.login,
-                expires_at=now + timedelta(days=days) if days is not None else None,
-            )
-            s.add(row)
-            s.flush()
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="token.generate",
-                object_type="api_token",
-                object_id=row.id,
-                object_name=name,
-                detail=f"hint {row.hint}; "
-                + (f"expires in {days} days" if days is not None else "never expires"),
-            )
-            info = _info(row, True, now)
-    except IntegrityError:
-        raise ValidationError(
-            "name", f"This integration already has a token named {name!r}."
-        ) from None
+    with change(store, actor, "generate API tokens") as c:
+        s = c.s
+        _token_integration(s, actor, integration_id)
+        c.unique_name(
+            ApiToken,
+            ApiToken.integration_id == integration_id,
+            name,
+            f"This integration already has a token named {name!r}.",
+        )
+        now = clock.now()
+        token = tokens_format.new_token()
+        row = ApiToken(
+            integration_id=integration_id,
+            name=name,
+            token_hash=tokens_format.token_hash(token),
+            hint=tokens_format.hint(token),
+            managed=False,
+            created_at=now,
+            created_by=actor.login,
+            expires_at=now + timedelta(days=days) if days is not None else None,
+        )
+        s.add(row)
+        s.flush()
+        c.log(
+            "token.generate",
+            "api_token",
+            row.id,
+            name,
+            f"hint {row.hint}; "
+            + (f"expires in {days} days" if days is not None else "never expires"),
+        )
+        info = _info(row, True, now)
     return info, token
 
 
@@ -231,8 +219,8 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
     """Revoke a token, permanently. Works on a paused or suspended integration
     too (a leaked token can always be revoked, before an upgrade would make it
     verify again). Managed tokens cannot be revoked here."""
-    with store.write(actor.account_id) as s:
-        account = require_manage(s, actor, "revoke API tokens")
+    with change(store, actor, "revoke API tokens") as c:
+        s = c.s
         row = s.exec(
             select(ApiToken, Integration)
             .join(Integration, Integration.id == ApiToken.integration_id)
@@ -241,11 +229,9 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
         if row is None:
             raise NotFound("That API token no longer exists.")
         tok, integ = row
-        if tok.managed:
-            raise Conflict(
-                f"{tok.name!r} is managed automatically by its native integration; "
-                "it cannot be revoked here."
-            )
+        refusal = managed_token_refusal(tok.name, tok.managed)
+        if refusal:
+            raise Conflict(refusal)
         if tok.revoked_at is not None:
             raise Conflict(
                 f"The token {tok.name!r} was already revoked on "
@@ -254,18 +240,15 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
         now = clock.now()
         tok.revoked_at = now
         s.add(tok)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="token.revoke",
-            object_type="api_token",
-            object_id=tok.id,
-            object_name=tok.name,
-            detail=f"hint {tok.hint}; integration {catalog.extension(integ.extension_key).name}",
+        c.log(
+            "token.revoke",
+            "api_token",
+            tok.id,
+            tok.name,
+            f"hint {tok.hint}; integration {catalog.extension(integ.extension_key).name}",
         )
         s.flush()
-        return _info(tok, integ.enabled, now, _suspended(integ, account.plan))
+        return _info(tok, integ.enabled, now, _suspended(integ, c.account.plan))
 
 
 _REFUSALS = {
@@ -324,8 +307,9 @@ def verify(store: Store, token: str) -> VerifiedToken:
     if problem is not None:
         raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
     digest = tokens_format.token_hash(token)
-    with store.write() as s:
-        conn = s.connection()
+    # The program itself records the use: no permission, no audit entry, no lock.
+    with change(store, None, "verify API tokens", check=anyone) as c:
+        conn = c.s.connection()
         row = conn.execute(_LOOKUP, {"digest": digest}).first()
         if row is None or not secrets.compare_digest(row.token_hash, digest):
             raise TokenRefused("unknown", _REFUSALS["unknown"])

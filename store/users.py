@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import audit, clock, validate
+from . import clock, validate
 from .accounts import PERMISSION, Actor, UserInfo, list_users
+from .change import Change, anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, PermissionDenied, UnknownUser, ValidationError
 from .models import User
+from .refusals import owner_refusal, user_demote_refusal, user_remove_refusal
 
 ROLES = ("owner", "member")
 
@@ -39,6 +40,7 @@ __all__ = [
     "remove",
     "set_permission",
     "set_role",
+    "update",
 ]
 
 
@@ -62,17 +64,16 @@ def _label(by: By) -> str:
 
 
 def _require_owner(s: Session, by: By, doing: str) -> None:
-    """Refuse unless ``by`` is an operator or, now, an owner of the account."""
+    """Refuse unless ``by`` is an operator or, now, an owner of the account
+    (``refusals.owner_refusal``'s words). The check of every change here."""
     if isinstance(by, Operator):
         return
     me = s.get(User, by.user_id)
     if me is None or me.account_id != by.account_id:
         raise UnknownUser(f"The user {by.login!r} was removed from this account.")
-    if me.role != "owner":
-        raise PermissionDenied(
-            f"You cannot {doing}: only an owner of the account manages users. "
-            "Ask an owner to do it."
-        )
+    refusal = owner_refusal(me, doing)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def _user(s: Session, account_id: int, login: str) -> User:
@@ -119,136 +120,139 @@ def add(
         name = login
     else:
         name = validate.name(name, field="name", what="Name", max_len=200)
+    _check_role(role)
+    taken = f"A user with the login {login!r} already exists."
+    with change(store, by, "add users", check=_require_owner) as c:
+        s = c.s
+        c.unique(
+            s.exec(select(User.id).where(User.login == login)).first() is not None, "login", taken
+        )
+        u = User(
+            account_id=by.account_id,
+            login=login,
+            name=name,
+            role=role,
+            can_manage=can_manage or role == "owner",
+            created_at=clock.now(),
+        )
+        s.add(u)
+        s.flush()
+        c.log("user.add", "user", u.id, login, f"role {u.role}; permission {_yes(u.can_manage)}")
+        return _info(u)
+
+
+def _permission_doing(can_manage: bool) -> str:
+    return "grant permissions" if can_manage else "withdraw permissions"
+
+
+def _role_doing(role: str) -> str:
+    return "promote users" if role == "owner" else "demote users"
+
+
+def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ValidationError("role", "Role must be owner or member.")
-    taken = f"A user with the login {login!r} already exists."
-    try:
-        with store.write(by.account_id) as s:
-            _require_owner(s, by, "add users")
-            if s.exec(select(User.id).where(User.login == login)).first() is not None:
-                raise ValidationError("login", taken)
-            u = User(
-                account_id=by.account_id,
-                login=login,
-                name=name,
-                role=role,
-                can_manage=can_manage or role == "owner",
-                created_at=clock.now(),
-            )
-            s.add(u)
-            s.flush()
-            audit.record(
-                s,
-                account_id=by.account_id,
-                actor=_label(by),
-                action="user.add",
-                object_type="user",
-                object_id=u.id,
-                object_name=login,
-                detail=f"role {u.role}; permission {_yes(u.can_manage)}",
-            )
-            return _info(u)
-    except IntegrityError:
-        raise ValidationError("login", taken) from None
+
+
+def _set_permission(c: Change, u: User, can_manage: bool) -> None:
+    if u.role == "owner" and not can_manage:
+        raise Conflict(
+            f"{u.login} is an owner, and an owner always has the permission: "
+            "demote them to member first."
+        )
+    if u.can_manage != can_manage:
+        u.can_manage = can_manage
+        c.s.add(u)
+        c.log("user.grant" if can_manage else "user.withdraw", "user", u.id, u.login, PERMISSION)
+
+
+def _set_role(c: Change, u: User, role: str) -> None:
+    if u.role == role:
+        return
+    refusal = user_demote_refusal(
+        u.login,
+        is_owner=u.role == "owner",
+        owners=_owners(c.s, c.who.account_id) if u.role == "owner" else 0,
+    )
+    if refusal:
+        raise Conflict(refusal)
+    before = u.role
+    u.role = role
+    if role == "owner":
+        u.can_manage = True
+    c.s.add(u)
+    c.log(
+        "user.promote" if role == "owner" else "user.demote",
+        "user",
+        u.id,
+        u.login,
+        f"role {before} -> {role}; permission {_yes(u.can_manage)}",
+    )
 
 
 def set_permission(store: Store, by: By, login: str, can_manage: bool) -> UserInfo:
     """Grant or withdraw *Manage add-ons and integrations*. Owners always have it."""
-    doing = "grant permissions" if can_manage else "withdraw permissions"
-    with store.write(by.account_id) as s:
-        _require_owner(s, by, doing)
-        u = _user(s, by.account_id, login)
-        if u.role == "owner" and not can_manage:
-            raise Conflict(
-                f"{u.login} is an owner, and an owner always has the permission: "
-                "demote them to member first."
-            )
-        if u.can_manage != can_manage:
-            u.can_manage = can_manage
-            s.add(u)
-            audit.record(
-                s,
-                account_id=by.account_id,
-                actor=_label(by),
-                action="user.grant" if can_manage else "user.withdraw",
-                object_type="user",
-                object_id=u.id,
-                object_name=u.login,
-                detail=PERMISSION,
-            )
+    with change(store, by, _permission_doing(can_manage), check=_require_owner) as c:
+        u = _user(c.s, by.account_id, login)
+        _set_permission(c, u, can_manage)
         return _info(u)
 
 
 def set_role(store: Store, by: By, login: str, role: str) -> UserInfo:
     """Make a user an owner (with the permission) or a member (keeping the
     permission they have). The last owner cannot be demoted."""
-    if role not in ROLES:
-        raise ValidationError("role", "Role must be owner or member.")
-    doing = "promote users" if role == "owner" else "demote users"
-    with store.write(by.account_id) as s:
-        _require_owner(s, by, doing)
-        u = _user(s, by.account_id, login)
-        if u.role == role:
-            return _info(u)
-        if u.role == "owner" and _owners(s, by.account_id) <= 1:
-            raise Conflict(
-                f"{u.login} is the last owner of the account and cannot be demoted: "
-                "promote another user to owner first."
-            )
-        before = u.role
-        u.role = role
-        if role == "owner":
-            u.can_manage = True
-        s.add(u)
-        audit.record(
-            s,
-            account_id=by.account_id,
-            actor=_label(by),
-            action="user.promote" if role == "owner" else "user.demote",
-            object_type="user",
-            object_id=u.id,
-            object_name=u.login,
-            detail=f"role {before} -> {role}; permission {_yes(u.can_manage)}",
+    _check_role(role)
+    with change(store, by, _role_doing(role), check=_require_owner) as c:
+        u = _user(c.s, by.account_id, login)
+        _set_role(c, u, role)
+        return _info(u)
+
+
+def update(store: Store, by: By, login: str, *, role: str, can_manage: bool) -> UserInfo:
+    """Save the user form: the role, then (for a member) the permission, in one
+    transaction, each change audit-logged as by ``set_role`` and
+    ``set_permission``. A refusal of either (the last owner demoted) changes
+    neither."""
+    _check_role(role)
+    with change(store, by, "change users", check=anyone) as c:
+        u = _user(c.s, by.account_id, login)
+        # The refusal names what the form would change first, as the two calls did.
+        _require_owner(
+            c.s, by, _role_doing(role) if role != u.role else _permission_doing(can_manage)
         )
+        _set_role(c, u, role)
+        if role == "member" and can_manage != u.can_manage:
+            _set_permission(c, u, can_manage)
         return _info(u)
 
 
 def promote(store: Store, by: By, login: str) -> UserInfo:
+    """Make ``login`` an owner (``set_role``)."""
     return set_role(store, by, login, "owner")
 
 
 def demote(store: Store, by: By, login: str) -> UserInfo:
+    """Make ``login`` a member (``set_role``); never the last owner."""
     return set_role(store, by, login, "member")
 
 
 def remove(store: Store, by: By, login: str) -> None:
     """Remove a user from the account. Never the last owner; an owner cannot
     remove themselves from the program (another owner, or the operator, can)."""
-    with store.write(by.account_id) as s:
-        _require_owner(s, by, "remove users")
-        u = _user(s, by.account_id, login)
-        if isinstance(by, Actor) and u.id == by.user_id:
-            raise Conflict(
-                "You cannot remove yourself: ask another owner, or use the command line."
-            )
-        if u.role == "owner" and _owners(s, by.account_id) <= 1:
-            raise Conflict(
-                f"{u.login} is the last owner of the account and cannot be removed: "
-                "promote another user to owner first."
-            )
+    with change(store, by, "remove users", check=_require_owner) as c:
+        u = _user(c.s, by.account_id, login)
+        refusal = user_remove_refusal(
+            u.login,
+            is_yourself=isinstance(by, Actor) and u.id == by.user_id,
+            is_owner=u.role == "owner",
+            owners=_owners(c.s, by.account_id) if u.role == "owner" else 0,
+        )
+        if refusal:
+            raise Conflict(refusal)
         detail = f"was {u.role}; permission {_yes(u.can_manage)}"
         uid, ulogin = u.id, u.login
-        s.delete(u)
-        audit.record(
-            s,
-            account_id=by.account_id,
-            actor=_label(by),
-            action="user.remove",
-            object_type="user",
-            object_id=uid,
-            object_name=ulogin,
-            detail=detail,
-        )
+        c.s.delete(u)
+        c.log("user.remove", "user", uid, ulogin, detail)
 
 
 def get(store: Store, account_id: int, login: str) -> UserInfo:

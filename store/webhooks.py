@@ -25,11 +25,13 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from . import audit, catalog, clock, integrations, validate
-from .accounts import Actor, require_manage
+from . import catalog, clock, integrations, validate
+from .accounts import Actor
+from .change import change
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
+from .refusals import managed_webhook_refusal
 
 if TYPE_CHECKING:
     from .deliveries import AttemptResult
@@ -429,19 +431,10 @@ def get(store: Store, account_id: int, webhook_id: int) -> WebhookInfo:
 def reveal_key(store: Store, actor: Actor, webhook_id: int) -> str | None:
     """The signing key itself, for an explicit reveal on screen (permission needed;
     the audit log records that it was revealed, never the key)."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "reveal signing keys")
-        w = _owned(s, actor, webhook_id)
+    with change(store, actor, "reveal signing keys") as c:
+        w = _owned(c.s, actor, webhook_id)
         if w.sign_key:
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="webhook.reveal_key",
-                object_type="webhook",
-                object_id=w.id,
-                object_name=_audit_url(w.url),
-            )
+            c.log("webhook.reveal_key", "webhook", w.id, _audit_url(w.url))
         return w.sign_key
 
 
@@ -461,11 +454,9 @@ def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Int
     integ = s.get(Integration, w.integration_id)
     assert integ is not None
     name = catalog.extension(integ.extension_key).name
-    if w.managed:
-        raise Conflict(
-            f"This webhook is managed by {name}: it is read-only here. "
-            f"Disable {name} in the Marketplace to stop it."
-        )
+    refusal = managed_webhook_refusal(name, w.managed)
+    if refusal:
+        raise Conflict(refusal)
     if not integ.enabled:
         raise Conflict(f"{name} is disabled: enable it in the Marketplace first.")
     integrations.refuse_if_suspended(s, integ)
@@ -520,14 +511,11 @@ def create(
     """
     key = validate_sign_key(sign_key)
     events = validate_event_types(event_types)
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "create webhooks")
-        account = s.get(Account, actor.account_id)
-        assert account is not None
-        url = validate_url(url, allow_private=account.allow_private_webhooks)
+    with change(store, actor, "create webhooks") as c:
+        s = c.s
+        url = validate_url(url, allow_private=c.account.allow_private_webhooks)
         _custom_integration(s, actor, integration_id)
-        if _url_taken(s, integration_id, url):
-            raise ValidationError("url", "This integration already has a webhook for this URL.")
+        c.unique(_url_taken(s, integration_id, url), "url", _URL_TAKEN)
         if test is not None:
             from .deliveries import attempt_matches
 
@@ -548,21 +536,15 @@ def create(
             from .deliveries import log_attempt
 
             log_attempt(s, w.id or 0, test)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="webhook.create",
-            object_type="webhook",
-            object_id=w.id,
-            object_name=_audit_url(url),
-            detail=_describe(events, key, w.verified),
+        c.log(
+            "webhook.create", "webhook", w.id, _audit_url(url), _describe(events, key, w.verified)
         )
         s.flush()
         return _infos(s, actor.account_id, Webhook.id == w.id)[0]
 
 
 _KEEP: Final = object()
+_URL_TAKEN = "This integration already has a webhook for this URL."
 
 
 def update(
@@ -589,24 +571,17 @@ def update(
         else None
     )
     events = validate_event_types(event_types) if event_types is not _KEEP else ()  # type: ignore[arg-type]
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "change webhooks")
+    with change(store, actor, "change webhooks") as c:
+        s, account = c.s, c.account
         w, _integ = _changeable(s, actor, webhook_id)
-        if version is not None and w.version != version:
-            raise Conflict(
-                f"The webhook {_audit_url(w.url)} was changed by someone else meanwhile; "
-                "reopen it to see the latest version."
-            )
-        account = s.get(Account, actor.account_id)
-        assert account is not None
+        c.unchanged_since(w, version, f"The webhook {_audit_url(w.url)}", bump=False)
         changes: list[str] = []
         if url is not None:
             url = validate_url(url, allow_private=account.allow_private_webhooks)
             if url != w.url:
-                if _url_taken(s, w.integration_id or 0, url, except_id=w.id):
-                    raise ValidationError(
-                        "url", "This integration already has a webhook for this URL."
-                    )
+                c.unique(
+                    _url_taken(s, w.integration_id or 0, url, except_id=w.id), "url", _URL_TAKEN
+                )
                 changes.append(f"URL {_audit_url(w.url)} -> {_audit_url(url)}")
                 w.url = url
                 w.verified = False
@@ -624,16 +599,7 @@ def update(
         if changes:
             w.version += 1
             s.add(w)
-            audit.record(
-                s,
-                account_id=actor.account_id,
-                actor=actor.login,
-                action="webhook.update",
-                object_type="webhook",
-                object_id=w.id,
-                object_name=_audit_url(w.url),
-                detail="; ".join(changes),
-            )
+            c.log("webhook.update", "webhook", w.id, _audit_url(w.url), "; ".join(changes))
         s.flush()
         return _infos(s, actor.account_id, Webhook.id == w.id)[0]
 
@@ -641,8 +607,8 @@ def update(
 def delete(store: Store, actor: Actor, webhook_id: int) -> None:
     """Delete a custom webhook and its delivery log (confirmed by the screen first).
     Managed webhooks cannot be deleted (Conflict)."""
-    with store.write(actor.account_id) as s:
-        require_manage(s, actor, "delete webhooks")
+    with change(store, actor, "delete webhooks") as c:
+        s = c.s
         w, _integ = _changeable(s, actor, webhook_id)
         n = s.exec(
             select(func.count()).select_from(Delivery).where(Delivery.webhook_id == w.id)
@@ -650,15 +616,12 @@ def delete(store: Store, actor: Actor, webhook_id: int) -> None:
         s.exec(sql_delete(Delivery).where(col(Delivery.webhook_id) == w.id))
         label = _audit_url(w.url)
         s.delete(w)
-        audit.record(
-            s,
-            account_id=actor.account_id,
-            actor=actor.login,
-            action="webhook.delete",
-            object_type="webhook",
-            object_id=webhook_id,
-            object_name=label,
-            detail=f"{n} logged deliver{'y' if n == 1 else 'ies'} deleted with it",
+        c.log(
+            "webhook.delete",
+            "webhook",
+            webhook_id,
+            label,
+            f"{n} logged deliver{'y' if n == 1 else 'ies'} deleted with it",
         )
 
 

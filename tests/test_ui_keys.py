@@ -403,3 +403,25 @@ async def test_private_networks_off_from_the_palette_names_the_webhooks_first(st
         assert not isinstance(app.screen, ConfirmDialog)  # one question, not two
         assert "Allow webhooks to private networks: off." in flat(app)
     assert not settings.webhook_settings(store, owner.account_id).allow_private
+
+
+async def test_the_webhook_page_names_its_remapped_keys(store, owner, keymap):
+    keymap('"webhook.reveal" = "ctrl+r"\n"webhook.copy_key" = "K"\n')
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    webhooks.create(
+        store,
+        owner,
+        iid,
+        url="https://hooks.example.com/in",
+        sign_key=webhooks.generate_signing_key(),
+    )
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("enter", "4")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "(generated;" in screen_text(app))
+        assert "(generated; ctrl+r reveals, K copies)" in screen_text(app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "hides)" in screen_text(app))
+        assert "(ctrl+r hides)" in screen_text(app)

@@ -325,25 +325,56 @@ async def test_footer_says_hide_key_while_the_key_is_revealed(store, owner):
         url="https://hooks.example.com/a",
         sign_key=webhooks.generate_signing_key(),
     )
+
+    async def footer_says(pilot, shown: str, not_shown: str) -> None:
+        # The reveal is read in a worker: wait for the footer to follow (or fail).
+        for _ in range(100):
+            if shown in footer_labels(app) and not_shown not in footer_labels(app):
+                return
+            await pilot.pause(0.02)
+        assert shown in footer_labels(app) and not_shown not in footer_labels(app)
+
     app = IntegrationsAdmin(store, owner)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await open_webhooks_tab(pilot)
         await pilot.press("enter")
-        await pilot.pause()
-        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await footer_says(pilot, "r Reveal key", "r Hide key")
         await pilot.press("r")
-        await pilot.pause()
-        assert "r Hide key" in footer_labels(app) and "r Reveal key" not in footer_labels(app)
+        await footer_says(pilot, "r Hide key", "r Reveal key")
         await pilot.press("r")
-        await pilot.pause()
-        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+        await footer_says(pilot, "r Reveal key", "r Hide key")
         await pilot.press("r")
-        await pilot.pause()
-        assert "r Hide key" in footer_labels(app)
+        await footer_says(pilot, "r Hide key", "r Reveal key")
         await pilot.press("escape", "enter")  # leaving the page hides the key
-        await pilot.pause()
+        await footer_says(pilot, "r Reveal key", "r Hide key")
         assert isinstance(app.screen, WebhookScreen)
-        assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+
+
+async def test_a_key_revealed_in_one_session_is_not_hide_key_in_the_next(store, owner):
+    # The footer's label is set per screen: it must not stick to the class (Textual's
+    # copy of a class's bindings shares its lists), or every later page says "Hide".
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    webhooks.create(
+        store,
+        owner,
+        iid,
+        url="https://hooks.example.com/a",
+        sign_key=webhooks.generate_signing_key(),
+    )
+    for _ in range(2):
+        app = IntegrationsAdmin(store, owner)
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await open_webhooks_tab(pilot)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, WebhookScreen)
+            assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
+            await pilot.press("r")  # and the session ends with the key revealed
+            for _ in range(100):
+                if "r Hide key" in footer_labels(app):
+                    break
+                await pilot.pause(0.02)
+            assert "r Hide key" in footer_labels(app)
 
 
 async def test_a_typed_key_shows_its_receiver_secret_masked_revealed_copied(

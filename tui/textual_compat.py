@@ -79,8 +79,9 @@ def bindings_of(node: DOMNode | type[DOMNode]) -> Iterable[Binding]:
 
 
 def node_bindings(node: DOMNode) -> BindingsMap:
-    """A node's own bindings map, as declared (to change a binding's
-    description in place, keeping its id and key)."""
+    """A node's own bindings map, as declared (to give a binding another
+    description, keeping its id and key). Its lists may be shared with the
+    class's: replace a list, never edit one in place."""
     return node._bindings
 
 

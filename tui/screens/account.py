@@ -112,10 +112,13 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
                 f"The webhook timeout is a whole number of seconds "
                 f"({settings.TIMEOUT_MIN_S}-{settings.TIMEOUT_MAX_S}).",
             )
-        # The timeout goes first: the store checks its range before writing
-        # anything, so a refused form has changed nothing.
-        settings.set_webhook_timeout(admin.store, admin.actor, int(raw))
-        settings.set_allow_private_webhooks(admin.store, admin.actor, bool(v["allow_private"]))
+        # One store call, one transaction: a refused form has changed nothing.
+        settings.update_webhook_settings(
+            admin.store,
+            admin.actor,
+            seconds=int(raw),
+            allow_private=bool(v["allow_private"]),
+        )
         return True
 
     return SettingsForm(

@@ -64,14 +64,10 @@ def add_form(admin) -> FormDialog:
 
 def edit_form(admin, u: UserInfo) -> FormDialog:
     def submit(v: dict[str, Any]) -> UserInfo:
-        role, can_manage = v["role"], bool(v["can_manage"])
-        result = u
-        # Role first: demoting the last owner is refused before anything changes.
-        if role != u.role:
-            result = users.set_role(admin.store, admin.actor, u.login, role)
-        if role == "member" and can_manage != result.can_manage:
-            result = users.set_permission(admin.store, admin.actor, u.login, can_manage)
-        return result
+        # One store call, one transaction: a refusal changes neither.
+        return users.update(
+            admin.store, admin.actor, u.login, role=v["role"], can_manage=bool(v["can_manage"])
+        )
 
     return FormDialog(
         f"Edit user {u.login}",

@@ -27,6 +27,7 @@ from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.format import second
+from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, start_test
 from tui.textual_compat import node_bindings
@@ -104,10 +105,15 @@ class WebhookScreen(BaseScreen):
         label = self.REVEAL_LABEL if key is None else self.HIDE_LABEL
         # The binding keeps its id and key (a remapped key stays remapped: the
         # keymap is applied to these bindings when the footer reads them).
-        for bindings in node_bindings(self).key_to_bindings.values():
-            for i, b in enumerate(bindings):
-                if b.id == "webhook.reveal" and b.description != label:
-                    bindings[i] = replace(b, description=label)
+        # New lists, never edited in place: Textual's copy of a class's bindings
+        # shares them with the class (an edit would reach every later screen).
+        by_key = node_bindings(self).key_to_bindings
+        for key, bindings in list(by_key.items()):
+            if any(b.id == "webhook.reveal" and b.description != label for b in bindings):
+                by_key[key] = [
+                    replace(b, description=label) if b.id == "webhook.reveal" else b
+                    for b in bindings
+                ]
         self.refresh_bindings()
         self._show_settings()
 
@@ -140,20 +146,27 @@ class WebhookScreen(BaseScreen):
             Text(f"Integrations › {w.integration_name} › Webhook")
         )
         secret: Text | None = None
+        reveal, copy_key, copy_secret = (
+            key_for(self.app, self, i)
+            for i in ("webhook.reveal", "webhook.copy_key", "webhook.copy_secret")
+        )
         if not w.signed:
             key = Text("none (deliveries are not signed)")
         elif self._revealed is not None:
             key = Text(self._revealed, style="bold yellow")
-            key.append("  (r hides)", style="dim")
+            key.append(f"  ({reveal} hides)", style="dim")
             if w.receiver_secret_masked:
                 secret = Text(webhooks.receiver_secret(self._revealed), style="bold yellow")
         else:
             kind = "generated" if w.key_generated else "typed"
-            key = Text(f"{w.key_masked}  ({kind}; r reveals, c copies)")
+            key = Text(f"{w.key_masked}  ({kind}; {reveal} reveals, {copy_key} copies)")
             if w.receiver_secret_masked:
                 secret = Text(w.receiver_secret_masked)
         if secret is not None:
-            secret.append("  (paste this into a Standard Webhooks library; w copies)", style="dim")
+            secret.append(
+                f"  (paste this into a Standard Webhooks library; {copy_secret} copies)",
+                style="dim",
+            )
         if w.suspended:
             state = "suspended by the plan: " + w.suspended
         else:

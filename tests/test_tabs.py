@@ -4,12 +4,11 @@ focus (its keys would go there)."""
 
 from __future__ import annotations
 
-from textual.widgets._tabs import Underline
-
 from store import marketplace
 from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.screens.integration import IntegrationScreen
+from tui.textual_compat import Underline
 from tui.widgets.tabs import TabBar, TabbedPanes
 
 from .ui import screen_text

@@ -324,6 +324,37 @@ async def test_audit_pages_by_key_as_the_cursor_goes_down(store, owner):
         assert not screen.more
 
 
+async def test_audit_uses_the_filter_box_of_every_list_with_its_pages(store, owner):
+    """The audit log is a FilterTable (the box, `/`, escape, enter of every list)
+    whose search runs in SQL; the next page is added under the cursor, not refilled."""
+    bulk_insert(store, owner.account_id, 300)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        listing = screen.query_one("#audit-list")
+        assert isinstance(listing, FilterTable) and listing.table is screen.table
+        await pilot.press("end")  # the last loaded entry: the next page comes
+        await settle(pilot)
+        assert screen.table.row_count == 301 == listing.row_count
+        assert screen.table.cursor_row == PAGE - 1
+        last = screen.records[PAGE - 1]
+        assert screen.selected() is last and listing.selected_item is last
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditEntryScreen) and app.screen.record is last
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "admin3")
+        await settle(pilot)
+        assert listing.filter_text == "admin3" and listing.row_count == 43  # i % 7 == 3
+        assert {r.actor for r in screen.records} == {"admin3"}
+        assert screen.selected() is screen.records[0]  # a search starts at its first row
+        await pilot.press("escape")
+        await settle(pilot)
+        assert listing.row_count == PAGE and app.focused is screen.table
+
+
 async def test_audit_enter_shows_an_entry_whole(store, owner):
     long_detail = "step " + " ".join(f"w{n}" for n in range(60)) + "\nsecond line [bold]x"
     with store.write(owner.account_id) as s:

@@ -12,9 +12,11 @@ from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
 from tui.dialogs.picker import PickerDialog
-from tui.screens.playbook import MappingsTab, PlaybookScreen
+from tui.screens.playbook import DataFieldsTab, MappingsTab, PlaybookScreen
+from tui.screens.playbook.tab import PlaybookTab
 from tui.screens.playbooks import PlaybooksScreen
 from tui.widgets.filter_table import FilterTable
+from tui.widgets.tabs import TabBar, TabbedPanes
 
 from .test_store_playbooks import bulk_blueprint
 from .ui import flat, screen_text, type_text
@@ -405,3 +407,68 @@ async def test_rename_playbook_by_keys(store, owner):
         assert "Sales agreement" in await without_toasts(pilot)
     info = playbooks.get(store, owner.account_id, pb.id)
     assert (info.name, info.description, info.version) == ("Sales agreement", "kept", 2)
+
+
+async def test_a_tab_is_built_when_first_shown_by_key_click_or_code(store, owner, monkeypatch):
+    """One way to build a tab: the page shows only its first tab's table; any
+    other is built the first time it is shown (a key, a click on its title, enter
+    on a connection, creating data fields from a blueprint) and filled from what
+    the page loaded, without a second read of the store."""
+    bp_id = order_blueprint(store, owner)
+    pb = playbooks.create(store, owner, name="P")
+    playbooks.add_data_field(store, owner, pb.id, name="Ref")
+    playbooks.connect(store, owner, pb.id, bp_id)
+    reads = []
+    detail = playbooks.detail
+    monkeypatch.setattr(playbooks, "detail", lambda *a, **kw: reads.append(1) or detail(*a, **kw))
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("p", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlaybookScreen)
+
+        def built() -> list[str]:
+            return [type(t).__name__ for t in screen.query(PlaybookTab)]
+
+        assert built() == ["DataFieldsTab"] and len(reads) == 1
+        # A key: built and filled from the page's playbook, no read again.
+        await pilot.press("2")
+        await pilot.pause()
+        assert built() == ["DataFieldsTab", "ConnectionsTab"] and len(reads) == 1
+        assert "Order data" in screen_text(app) and "1 missing" in screen_text(app)
+        # Back to a tab already built: read again (someone may have changed it).
+        await pilot.press("1")
+        await pilot.pause()
+        assert len(reads) == 2
+        # A click on a title: built and filled.
+        span = screen.query_one(TabBar).span("mappings")
+        await pilot.click(TabBar, offset=(span.start + 2, 0))
+        await pilot.pause()
+        assert screen.query_one(TabbedPanes).active == "mappings"
+        assert built() == ["DataFieldsTab", "ConnectionsTab", "MappingsTab"]
+        assert "Order number" in screen_text(app) and len(reads) == 2
+        assert screen.query_one(MappingsTab).query_one(FilterTable).row_count == 2
+    # Opened on its Connected blueprints tab: enter builds Mappings on the
+    # blueprint's first field; creating data fields builds Data fields on them.
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.pause()
+        app.switch_mode("playbooks")
+        await pilot.pause()
+        await app.push_screen(PlaybookScreen(pb.id, tab="connections"))
+        await pilot.pause()
+        screen = app.screen
+        assert [type(t).__name__ for t in screen.query(PlaybookTab)] == ["ConnectionsTab"]
+        await pilot.press("enter")
+        await pilot.pause()
+        mappings = screen.query_one(MappingsTab)
+        assert screen.query_one(TabbedPanes).active == "mappings"
+        assert mappings.query_one(FilterTable).selected_item.field_name == "Order number"
+        assert mappings.query_one(FilterTable).has_focus_within
+        await pilot.press("f", "y")
+        await pilot.pause()
+        assert screen.query_one(TabbedPanes).active == "data-fields"
+        table = screen.query_one(DataFieldsTab).query_one(FilterTable)
+        assert table.row_count == 3 and table.selected_item.name == "Order number"
+        assert table.has_focus_within

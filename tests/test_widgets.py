@@ -6,6 +6,8 @@ widths and column order, whatever the columns went through."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -18,7 +20,7 @@ from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.screens.integration import IntegrationScreen
 from tui.screens.marketplace import MarketplaceScreen
-from tui.widgets.filter_table import RowTable, measure_cell
+from tui.widgets.filter_table import FilterTable, Row, RowTable, measure_cell
 from tui.widgets.footer import Footer
 
 from .ui import screen_text
@@ -197,3 +199,67 @@ async def test_the_key_under_the_mouse_shows_its_tooltip():
         await pilot.hover(Footer, offset=(palette.start + 1, 0))
         await pilot.pause()
         assert footer.tooltip != "Create data fields from it"
+
+
+async def test_a_row_carries_its_item_through_filtering_and_refills():
+    """``selected_item`` is the value of the row under the cursor: the screens
+    need no lookup by key (and two items with the same text stay apart)."""
+
+    @dataclass(frozen=True)
+    class Thing:
+        id: int
+        name: str
+
+    things = [Thing(1, "Alpha"), Thing(2, "Beta"), Thing(3, "Beta")]
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FilterTable(("Name",))
+
+    app = One()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FilterTable)
+        assert table.selected_item is None  # no rows yet
+        table.set_rows([Row(str(t.id), (t.name,), item=t) for t in things])
+        assert table.selected_item is things[0]
+        table.set_rows([Row(str(t.id), (t.name,), item=t) for t in things], select="3")
+        assert table.selected_item is things[2]
+        table.focus_table()
+        await pilot.press("slash", "b", "e", "t", "enter")
+        await pilot.pause()
+        assert table.row_count == 2 and table.selected_item is things[1]
+        await pilot.press("down")
+        assert table.selected_item is things[2]
+        table.set_rows([])
+        assert table.selected_item is None
+
+
+async def test_rows_added_after_keep_the_cursor_and_the_filter():
+    """``add_rows`` (the next page of a long list): nothing is refilled, the
+    cursor stays, and while the list is narrowed only the new matches show."""
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FilterTable(("Name",))
+
+    app = One()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows([Row("1", ("alpha",), item=1), Row("2", ("beta",), item=2)])
+        table.table.move_cursor(row=1)
+        table.add_rows([Row("3", ("alphabet",), item=3), Row("4", ("gamma",), item=4)])
+        assert table.row_count == 4 and table.selected_item == 2
+        table.focus_table()
+        await pilot.press("slash", "a", "l")
+        await pilot.pause()
+        assert table.row_count == 2  # alpha, alphabet
+        table.add_rows([Row("5", ("alps",), item=5), Row("6", ("delta",), item=6)])
+        assert table.row_count == 3
+        assert [table.table.get_row_at(i)[0].plain for i in range(3)] == [
+            "alpha",
+            "alphabet",
+            "alps",
+        ]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 6

@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from store.errors import DomainError
 from store.values import Actor
+from tui.textual_compat import is_exiting, keymap
 
 if TYPE_CHECKING:
     from store.db import Store
@@ -186,7 +187,7 @@ class IntegrationsAdmin(App[None]):
         Runs in a thread: knowing every id imports every screen."""
         from tui import keys
 
-        unknown = keys.unknown_ids(self._keymap, keys.all_binding_ids())
+        unknown = keys.unknown_ids(keymap(self), keys.all_binding_ids())
         if unknown:
             self.call_from_thread(
                 self.notify,
@@ -202,7 +203,7 @@ class IntegrationsAdmin(App[None]):
         self._size_console(self.size.width, self.size.height)
         for problem in self._keymap_problems:
             self.notify(problem, title="Keymap", severity="warning", timeout=12)
-        if self._keymap:
+        if keymap(self):
             self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
@@ -429,7 +430,7 @@ class IntegrationsAdmin(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            if self._exit:
+            if is_exiting(self):
                 # Quitting: keys typed after q (a fast "qu") must not open a
                 # screen while the app is being taken down (it crashed).
                 return

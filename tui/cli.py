@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from store import __version__
 from store.errors import DomainError
 from store.validate import not_unicode
-from tui.format import plural
+from tui.format import minute, plural
 
 LIMIT_NAMES = ("custom_blueprints", "connected_blueprints", "data_fields", "playbooks")
 
@@ -319,7 +319,7 @@ def _users(args) -> int:
         print(f"Removed {args.login}")
         return 0
     for u in accounts.list_users(store, by.account_id):
-        seen = f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
+        seen = minute(u.last_seen_at)
         print(
             f"{u.login:<20} {u.role:<7} manage={'yes' if u.can_manage else 'no':<4} "
             f"last seen {seen}"

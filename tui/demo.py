@@ -95,6 +95,8 @@ def screen_text(app) -> str:
     """The visible screen (dialogs over their background) as plain text."""
     from rich.console import Console
 
+    from tui.textual_compat import render_screen
+
     width, height = app.size
     console = Console(
         width=width,
@@ -106,9 +108,7 @@ def screen_text(app) -> str:
         legacy_windows=False,
         safe_box=False,
     )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
+    console.print(render_screen(app))
     return console.export_text()
 
 

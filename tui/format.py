@@ -3,11 +3,13 @@ name) is shortened with an ellipsis where it is only mentioned: a notification,
 a dialog's title or message. Where it is the subject (the webhook's page, the
 audit entry) it is shown whole. One-line titles in widgets (page breadcrumbs,
 dialog titles) are cut to their width by CSS (``text-overflow: ellipsis``).
-And the words around numbers: ``plural``."""
+And the words around numbers and times: ``plural``; dates and ages:
+``day``, ``minute``, ``second`` and ``ago`` (``never`` for no time at all)."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from rich.cells import cell_len, get_character_cell_size
 
@@ -66,3 +68,41 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     ``1 entry`` / ``3 entries`` (give ``many`` when adding "s" is wrong).
     Thousands are grouped (``1,200 entries``)."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+NEVER = "never"
+
+
+def day(dt: datetime | None) -> str:
+    """The date alone: ``2026-11-28`` (``never`` for None)."""
+    return f"{dt:%Y-%m-%d}" if dt else NEVER
+
+
+def minute(dt: datetime | None, *, utc: bool = False) -> str:
+    """Date and time to the minute: ``2026-11-28 15:14``, with ``utc`` followed
+    by `` UTC`` (``never`` for None)."""
+    return f"{dt:%Y-%m-%d %H:%M}" + (" UTC" if utc else "") if dt else NEVER
+
+
+def second(dt: datetime | None, *, utc: bool = False) -> str:
+    """Date and time to the second: ``2026-11-28 15:14:14``, with ``utc``
+    followed by `` UTC`` (``never`` for None)."""
+    return f"{dt:%Y-%m-%d %H:%M:%S}" + (" UTC" if utc else "") if dt else NEVER
+
+
+def ago(dt: datetime | None, now: datetime) -> str:
+    """How long before ``now``, while recent (narrow enough for 80 columns):
+    ``just now``, ``5 min ago``, ``3 h ago``, ``12 d ago``; after 60 days the
+    date (``day``); ``never`` for None."""
+    if dt is None:
+        return NEVER
+    seconds = max(0, int((now - dt).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 60 * 86400:
+        return f"{seconds // 86400} d ago"
+    return day(dt)

@@ -18,6 +18,8 @@ from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.keys import format_key, key_to_character
 
+from tui.textual_compat import bindings_of, keymap
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
@@ -101,7 +103,7 @@ def all_binding_ids() -> set[str]:
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
-        for _key, binding in cls._merged_bindings or ():  # type: ignore[attr-defined]
+        for binding in bindings_of(cls):
             if binding.id:
                 ids.add(binding.id)
     return ids
@@ -125,14 +127,9 @@ def say_key(key: str, *, short: bool = False) -> str:
 
 
 def _bindings_of(where: DOMNode | type[DOMNode]) -> Iterable[Binding]:
-    if isinstance(where, type):
-        nodes: Iterable = [where]
-    else:
-        nodes = where.ancestors_with_self
+    nodes: Iterable = [where] if isinstance(where, type) else where.ancestors_with_self
     for node in nodes:
-        bindings = node._merged_bindings if isinstance(node, type) else node._bindings
-        for _key, binding in bindings or ():
-            yield binding
+        yield from bindings_of(node)
 
 
 def keys_for(
@@ -142,7 +139,7 @@ def keys_for(
     keymap if it names the id, else the binding's own. ``where`` is the node that
     has the binding (or one of its descendants), or its class; or None with the
     binding's ``default`` key, where importing the class would slow the first paint."""
-    remapped = app._keymap.get(binding_id)  # set_keymap keeps it normalised
+    remapped = keymap(app).get(binding_id)  # set_keymap keeps it normalised
     if remapped:
         return [k.strip() for k in remapped.split(",") if k.strip()]
     if where is None:
@@ -187,7 +184,7 @@ def ordered_bindings(screen: Screen) -> list[ActiveBinding]:
         order = rank.get(id(node))
         if order is None:
             order = {}
-            for i, (_key, b) in enumerate(node._bindings):
+            for i, b in enumerate(bindings_of(node)):
                 order.setdefault(b.id or f"{b.action}\0{b.key}", i)
             rank[id(node)] = order
         b = ab.binding

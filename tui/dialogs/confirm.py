@@ -6,26 +6,19 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.dialogs.base import Dialog
 from tui.keys import key_for
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(Dialog[bool]):
     DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical {
-        width: 64; max-width: 100%; height: auto; border: thick $error 70%;
-        background: $surface; padding: 1 2;
-    }
-    ConfirmDialog .title {
-        text-style: bold; margin-bottom: 1;
-        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    ConfirmDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmDialog Button { margin-left: 2; }
+    ConfirmDialog > .dialog { width: 64; border: thick $error 70%; padding: 1 2; }
+    ConfirmDialog .title { margin-bottom: 1; }
+    ConfirmDialog .dialog-buttons { margin-top: 1; }
     """
+    cancel_value = False
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n", "answer(False)", "No", id="confirm.no"),
@@ -40,10 +33,10 @@ class ConfirmDialog(ModalScreen[bool]):
         self._danger = danger
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self._title), classes="title")
+        with Vertical(classes="dialog"):
+            yield Label(Text(self._title), classes="title dialog-title")
             yield Static(Text(self._message))
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 no, yes = (
                     key_for(self.app, self, "confirm.no"),
                     key_for(self.app, self, "confirm.yes"),

@@ -16,10 +16,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from store.errors import DomainError, ValidationError
+from tui.dialogs.base import Dialog
 from tui.keys import key_for
 
 T = TypeVar("T")
@@ -37,17 +37,10 @@ class FormField:
     help: str = ""
 
 
-class FormDialog(ModalScreen[T], Generic[T]):
+class FormDialog(Dialog[T], Generic[T]):
     DEFAULT_CSS = """
-    FormDialog { align: center middle; }
-    FormDialog > VerticalScroll {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary 70%; background: $surface; padding: 0 2;
-    }
-    FormDialog .form-title {
-        text-style: bold; margin: 1 0 0 0;
-        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
-    }
+    FormDialog > .dialog { width: 72; max-height: 100%; padding: 0 2; }
+    FormDialog .form-title { margin: 1 0 0 0; }
     FormDialog .field-label { margin-top: 1; color: $text-muted; }
     FormDialog Input, FormDialog Select { background: $boost; }
     FormDialog Checkbox { margin-top: 1; }
@@ -57,8 +50,7 @@ class FormDialog(ModalScreen[T], Generic[T]):
     FormDialog .-invalid-field { background: $error 20%; }
     FormDialog .form-error { color: $error; display: none; margin-top: 1; }
     FormDialog .form-error.shown { display: block; }
-    FormDialog .buttons { height: auto; align-horizontal: right; margin: 1 0; }
-    FormDialog .buttons Button { margin-left: 2; }
+    FormDialog .dialog-buttons { margin: 1 0; }
     """
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm", id="form.confirm", priority=True),
@@ -82,14 +74,14 @@ class FormDialog(ModalScreen[T], Generic[T]):
         self.intro = intro
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Label(Text(self.form_title), classes="form-title")
+        with VerticalScroll(classes="dialog"):
+            yield Label(Text(self.form_title), classes="form-title dialog-title")
             if self.intro:
                 yield Static(Text(self.intro), classes="field-help")
             for f in self.fields:
                 yield from self.compose_field(f)
             yield Static("", id="form-error", classes="form-error")
-            with Horizontal(classes="buttons"):
+            with Horizontal(classes="buttons dialog-buttons"):
                 cancel = key_for(self.app, self, "form.cancel", short=True)
                 confirm = key_for(self.app, self, "form.confirm")
                 yield Button(f"Cancel ({cancel})", id="cancel")
@@ -164,9 +156,6 @@ class FormDialog(ModalScreen[T], Generic[T]):
             self.show_error(exc)
             return
         self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

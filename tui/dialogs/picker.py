@@ -23,9 +23,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.dialogs.base import Dialog
 from tui.widgets.filter_table import FilterTable, Row
 
 NONE = "__none__"
@@ -56,17 +56,10 @@ def best_match(rows: Sequence[Row], name: str | None) -> str | None:
     return real[0].key
 
 
-class PickerDialog(ModalScreen[str | None]):
+class PickerDialog(Dialog[str | None]):
     DEFAULT_CSS = """
-    PickerDialog { align: center middle; }
-    PickerDialog > Vertical {
-        width: 76; max-width: 100%; height: 22; max-height: 100%;
-        border: thick $primary 70%; background: $surface; padding: 0 1;
-    }
-    PickerDialog .picker-title {
-        text-style: bold; margin-top: 1;
-        width: 100%; text-wrap: nowrap; text-overflow: ellipsis;
-    }
+    PickerDialog > .dialog { width: 76; height: 22; max-height: 100%; padding: 0 1; }
+    PickerDialog .picker-title { margin-top: 1; }
     PickerDialog .picker-help { color: $text-muted; }
     PickerDialog FilterTable { height: 1fr; }
     PickerDialog .picker-empty { color: $text-muted; padding: 1 0; }
@@ -97,8 +90,8 @@ class PickerDialog(ModalScreen[str | None]):
         self._empty = empty
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self._title), classes="picker-title")
+        with Vertical(classes="dialog"):
+            yield Label(Text(self._title), classes="picker-title dialog-title")
             yield Static(Text(self._help), classes="picker-help")
             if self._rows:
                 yield FilterTable(self._columns, id="choices", typeahead=True)
@@ -107,7 +100,7 @@ class PickerDialog(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         # Room for the rows and the filter box, no more (a long list scrolls).
-        self.query_one(Vertical).styles.height = min(len(self._rows) + 10, 22)
+        self.query_one(".dialog").styles.height = min(len(self._rows) + 10, 22)
         tables = self.query(FilterTable)
         if tables:
             table = tables.first()
@@ -118,6 +111,3 @@ class PickerDialog(ModalScreen[str | None]):
     def _picked(self, event: FilterTable.Opened) -> None:
         event.stop()
         self.dismiss(event.key)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -13,18 +13,18 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from store import audit
 from store.audit import AuditRecord
 from store.errors import DomainError
-from tui.format import plural
+from tui.dialogs.base import Dialog
+from tui.format import minute, plural, second
 from tui.screens.base import BaseScreen
-from tui.widgets.filter_table import FilterInput, RowTable, literal
+from tui.widgets.filter_table import FilterTable, Row, RowTable
 from tui.widgets.footer import Footer
 
 PAGE = 200
@@ -38,11 +38,9 @@ def _object(r: AuditRecord) -> str:
     return f"{r.object_type} {r.object_id}" if r.object_id is not None else r.object_type
 
 
-def _cells(r: AuditRecord) -> tuple[object, ...]:
+def _row(r: AuditRecord) -> Row:
     detail = " ".join(r.detail.split())  # one line in the table; `enter` shows it whole
-    return tuple(
-        literal(c) for c in (f"{r.at:%Y-%m-%d %H:%M}", r.actor, r.action, _object(r), detail)
-    )
+    return Row(str(r.id), (minute(r.at), r.actor, r.action, _object(r), detail), item=r)
 
 
 class AuditTable(RowTable):
@@ -55,15 +53,11 @@ class AuditTable(RowTable):
     ]
 
 
-class AuditEntryScreen(ModalScreen[None]):
+class AuditEntryScreen(Dialog[None]):
     """One audit entry, whole."""
 
     DEFAULT_CSS = """
-    AuditEntryScreen { align: center middle; }
-    AuditEntryScreen > VerticalScroll {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary 70%; background: $surface; padding: 0 1;
-    }
+    AuditEntryScreen > .dialog { width: 76; max-height: 100%; padding: 0 1; }
     AuditEntryScreen .entry-title { text-style: bold; margin: 1 0; }
     AuditEntryScreen .entry-hint { color: $text-muted; margin: 1 0 0 0; }
     """
@@ -78,7 +72,7 @@ class AuditEntryScreen(ModalScreen[None]):
         body = Text()
         rows = [
             ("Entry", f"#{r.id}"),
-            ("When", f"{r.at:%Y-%m-%d %H:%M:%S} UTC"),
+            ("When", second(r.at, utc=True)),
             ("Who", r.actor),
             ("What", r.action),
             ("Object", r.object_type + (f" #{r.object_id}" if r.object_id is not None else "")),
@@ -89,24 +83,16 @@ class AuditEntryScreen(ModalScreen[None]):
             body.append(f"{value}\n")
         body.append("Detail\n", style="bold")
         body.append(r.detail or "-")
-        with VerticalScroll():
+        with VerticalScroll(classes="dialog"):
             yield Static(Text(f"Audit entry: {r.action}"), classes="entry-title")
             yield Static(body, id="entry-body")
             yield Static("escape or enter closes", classes="entry-hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 class AuditScreen(BaseScreen):
     """The audit log, newest first, paged by key."""
 
     help_title = "Audit log"
-    DEFAULT_CSS = """
-    AuditScreen #audit-list { height: 1fr; }
-    AuditScreen FilterInput { display: none; height: 3; }
-    AuditScreen AuditTable { height: 1fr; }
-    """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="audit.filter"),
         Binding("enter", "open", "Open entry", id="audit.open"),
@@ -125,22 +111,27 @@ class AuditScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Audit log", id="audit-title", classes="section-title")
-        with Vertical(id="audit-list"):
-            yield FilterInput(placeholder="Filter by user, action or object: type to narrow")
-            yield AuditTable(cursor_type="row", zebra_stripes=True)
+        # The filter box of every list; the search runs in SQL (``_filter``).
+        yield FilterTable(
+            COLUMNS,
+            id="audit-list",
+            empty="Nothing recorded yet.",
+            search=self._filter,
+            table_class=AuditTable,
+            placeholder="Filter by user, action or object: type to narrow",
+        )
         yield Footer()
 
     @property
     def table(self) -> DataTable:
-        return self.query_one(AuditTable)
+        return self.query_one(FilterTable).table
 
     @property
     def filter_text(self) -> str:
-        return self.query_one(FilterInput).value.strip()
+        return self.query_one(FilterTable).filter_text.strip()
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
-        self.table.focus()
+        self.query_one(FilterTable).focus_table()
         # The first page without a filter walks the index: quick enough to show at once.
         self._load_now()
 
@@ -195,7 +186,7 @@ class AuditScreen(BaseScreen):
 
     def _filter(self, text: str) -> None:
         self.generation += 1
-        self._filter_worker(text, self.generation)
+        self._filter_worker(text.strip(), self.generation)
 
     class _Page(Message):
         """A filter's first page, from the filter worker."""
@@ -258,13 +249,11 @@ class AuditScreen(BaseScreen):
         self.more = len(page) == PAGE
         self.total, self.matching = total, matching
         self.loading_more = False
-        table = self.table
-        table.clear()
-        table.add_rows([_cells(r) for r in page])
-        table.show_cursor = bool(page)
-        row = next((i for i, r in enumerate(page) if r.id == keep), 0)
-        if page:
-            table.move_cursor(row=row, animate=False)
+        # A new first page starts at its first row, unless an entry is kept.
+        kept = next((r for r in page if r.id == keep), page[0] if page else None)
+        self.query_one(FilterTable).set_rows(
+            [_row(r) for r in page], select=str(kept.id) if kept else None
+        )
         self._update_title()
 
     def _load_more(self) -> None:
@@ -289,7 +278,7 @@ class AuditScreen(BaseScreen):
         self.records.extend(page)
         self.more = len(page) == PAGE
         self.loading_more = False
-        self.table.add_rows([_cells(r) for r in page])
+        self.query_one(FilterTable).add_rows([_row(r) for r in page])
         self._update_title()
 
     def _update_title(self) -> None:
@@ -318,37 +307,19 @@ class AuditScreen(BaseScreen):
     # -- keys and events ---------------------------------------------------------------
 
     def selected(self) -> AuditRecord | None:
-        row = self.table.cursor_row
-        if self.records and 0 <= row < len(self.records):
-            return self.records[row]
-        return None
+        return self.query_one(FilterTable).selected_item
 
     def action_filter(self) -> None:
-        box = self.query_one(FilterInput)
-        box.display = True
-        # Focus now, not after the queued keys: typing fast right after `/` must
-        # land in the box (Widget.focus() waits for the message queue).
-        self.set_focus(box)
+        # audit.filter: the list's own `/` (list.filter), under this screen's id too.
+        self.query_one(FilterTable).action_filter()
 
     def action_open(self) -> None:
         record = self.selected()
         if record is not None:
             self.app.push_screen(AuditEntryScreen(record))
 
-    @on(Input.Changed, "FilterInput")
-    def _changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._filter(event.value.strip())
-
-    @on(Input.Submitted, "FilterInput")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.table.focus()
-        if self.records:
-            self.table.move_cursor(row=0)
-
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(FilterTable.Opened)
+    def _opened(self, event: FilterTable.Opened) -> None:
         event.stop()
         self.action_open()
 

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from tui.watchers import drop_closed_watchers
+from tui.textual_compat import drop_closed_watchers
 
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin

@@ -15,7 +15,7 @@ from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import day, plural
 from tui.keys import key_for
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -136,18 +136,18 @@ class FieldsTab(TabContent):
     def show(self, detail: BlueprintDetail, select: str | None = None) -> None:
         self.query_one(FilterTable).set_rows(
             [
-                Row(str(f.id), (f.name, "yes" if f.mapping_required else "no", f.description))
+                Row(
+                    str(f.id),
+                    (f.name, "yes" if f.mapping_required else "no", f.description),
+                    item=f,
+                )
                 for f in detail.fields
             ],
             select=select,
         )
 
     def selected(self) -> FieldInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        detail = self.page.detail
-        if detail is None:
-            return None
-        return next((f for f in detail.fields if str(f.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         detail = self.page.detail
@@ -279,7 +279,7 @@ class BlueprintScreen(TabbedScreen):
         summary.append(
             f"{plural(bp.field_count, 'field')} "
             f"({bp.required_count} mapping required) · {kind} · "
-            f"created {bp.created_at:%Y-%m-%d} by {bp.created_by}"
+            f"created {day(bp.created_at)} by {bp.created_by}"
         )
         self.query_one("#summary", Static).update(summary)
         self.query_one(FieldsTab).show(self.detail, select)

@@ -15,7 +15,7 @@ from store.blueprints import BlueprintInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import day, plural
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -116,8 +116,9 @@ class BlueprintsTab(TabContent):
                         str(b.field_count),
                         str(b.required_count),
                         str(b.playbook_count),
-                        f"{b.created_at:%Y-%m-%d} by {b.created_by}",
+                        f"{day(b.created_at)} by {b.created_by}",
                     ),
+                    item=b,
                 )
                 for b in self.items
             ],
@@ -125,8 +126,7 @@ class BlueprintsTab(TabContent):
         )
 
     def selected(self) -> BlueprintInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((b for b in self.items if str(b.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     def open_blueprint(self, event: FilterTable.Opened) -> None:

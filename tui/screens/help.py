@@ -9,9 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.dialogs.base import Dialog
 from tui.keys import key_for, ordered_bindings, shown_path
 
 if TYPE_CHECKING:
@@ -102,14 +103,8 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     return t
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary 70%; background: $surface; padding: 0 1;
-    }
-    """
+class HelpScreen(Dialog[None]):
+    DEFAULT_CSS = "HelpScreen > .dialog { width: 78; max-height: 100%; padding: 0 1; }"
     BINDINGS = [
         Binding("escape,question_mark,q", "close", "Close", id="help.close"),
     ]
@@ -135,7 +130,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         title = getattr(self.under, "help_title", type(self.under).__name__.replace("Screen", ""))
-        with VerticalScroll():
+        with VerticalScroll(classes="dialog"):
             yield Static(_table(f"Keys of this screen: {title}", self.screen_keys()))
             yield Static(_table("Everywhere", global_keys(self.app)))
             yield Static(_table("Lists, tables and tabs", list_keys(self.app)))
@@ -151,6 +146,3 @@ class HelpScreen(ModalScreen[None]):
                     style="italic",
                 )
             )
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -11,16 +11,13 @@ from textual.widgets import Header, Static
 from store import integrations
 from store.errors import DomainError
 from store.integrations import IntegrationInfo
+from tui.format import minute
 from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.screens.tokens_tab import TokensTab
 from tui.screens.webhooks_tab import WebhooksTab
 from tui.widgets.footer import Footer
 from tui.widgets.tabs import TabbedPanes, TabPane
-
-
-def when(dt) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
 
 
 def _tokens(info: IntegrationInfo) -> str:
@@ -63,8 +60,8 @@ class DetailsTab(TabContent):
             ("Kind", kind),
             ("Category", info.category),
             ("Status", _status(info)),
-            ("Enabled", f"{when(info.enabled_at)} by {info.enabled_by}"),
-            ("First enabled", when(info.first_enabled_at)),
+            ("Enabled", f"{minute(info.enabled_at, utc=True)} by {info.enabled_by}"),
+            ("First enabled", minute(info.first_enabled_at, utc=True)),
             ("Blueprints", str(info.blueprints)),
             ("API tokens", _tokens(info)),
             ("Webhooks", f"{info.webhooks}" + (" (managed)" if info.native else "")),

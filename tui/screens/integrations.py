@@ -9,15 +9,11 @@ from textual.widgets import Header, Static
 
 from store.errors import DomainError
 from store.values import IntegrationInfo
+from tui.format import day, minute
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
-
-
-def when(dt) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M") if dt else "never"
-
 
 # At 120 columns every column shows; narrower, Category goes (the Marketplace
 # and the Details tab say it) and Enabled keeps its day and who, so that the
@@ -39,10 +35,9 @@ def integration_cells(i: IntegrationInfo, *, wide: bool) -> tuple[str | Text, ..
     if i.suspended:
         enabled: str | Text = Text(i.suspension_label, style="bold yellow")
     elif wide:
-        enabled = f"{when(i.enabled_at)} by {i.enabled_by}"
+        enabled = f"{minute(i.enabled_at)} by {i.enabled_by}"
     else:
-        day = f"{i.enabled_at:%Y-%m-%d}" if i.enabled_at else "never"
-        enabled = f"{day} {_short(i.enabled_by, LOGIN_NARROW)}"
+        enabled = f"{day(i.enabled_at)} {_short(i.enabled_by, LOGIN_NARROW)}"
     return (i.name, i.category, enabled, *counts) if wide else (i.name, enabled, *counts)
 
 

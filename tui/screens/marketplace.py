@@ -7,12 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Header, Label, Static
 
 from store import catalog, marketplace
 from store.errors import DomainError
 from store.marketplace import ExtensionState
+from tui.dialogs.base import Dialog
 from tui.dialogs.confirm import ConfirmDialog
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
@@ -32,19 +32,14 @@ def status_text(st: ExtensionState) -> str:
     return "Not enabled"
 
 
-class ExtensionCard(ModalScreen[str | None]):
+class ExtensionCard(Dialog[str | None]):
     """An extension's card: what it is, the plan it needs, Enable / Disable."""
 
     DEFAULT_CSS = """
-    ExtensionCard { align: center middle; }
-    ExtensionCard > Vertical {
-        width: 70; max-width: 100%; height: auto; border: thick $primary 70%;
-        background: $surface; padding: 1 2;
-    }
+    ExtensionCard > .dialog { width: 70; padding: 1 2; }
     ExtensionCard .name { text-style: bold; }
     ExtensionCard .meta { color: $text-muted; margin-bottom: 1; }
-    ExtensionCard Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ExtensionCard Button { margin-left: 2; }
+    ExtensionCard .dialog-buttons { margin-top: 1; }
     """
     BINDINGS = [
         Binding("e", "toggle", "Enable/Disable", id="card.toggle"),
@@ -59,7 +54,7 @@ class ExtensionCard(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         ext = self.state.extension
         kind = "Native integration" if ext.native else "Extension"
-        with Vertical():
+        with Vertical(classes="dialog"):
             yield Label(Text(ext.name), classes="name")
             yield Static(
                 Text(f"{kind} · {ext.category} · included from the {ext.plan} plan"),
@@ -77,7 +72,7 @@ class ExtensionCard(ModalScreen[str | None]):
             yield Static(Text(f"Status: {status_text(self.state)}"))
             if not self.state.allowed:
                 yield Static(Text(marketplace.plan_refusal(ext, self.plan) or ""), classes="meta")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 close = key_for(self.app, self, "card.close", short=True)
                 yield Button(f"Close ({close})", id="close")
                 toggle = key_for(self.app, self, "card.toggle")
@@ -97,9 +92,6 @@ class ExtensionCard(ModalScreen[str | None]):
 
     def action_toggle(self) -> None:
         self.dismiss("toggle")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 class MarketplaceScreen(BaseScreen):
@@ -133,14 +125,14 @@ class MarketplaceScreen(BaseScreen):
                 Row(
                     st.extension.key,
                     (st.extension.name, st.extension.category, st.extension.plan, status_text(st)),
+                    item=st,
                 )
                 for st in ordered
             ]
         )
 
     def _selected(self) -> ExtensionState | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((s for s in self.states if s.extension.key == key), None)
+        return self.query_one(FilterTable).selected_item
 
     @on(FilterTable.Opened)
     def open_card(self, event: FilterTable.Opened) -> None:

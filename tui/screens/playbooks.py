@@ -140,6 +140,7 @@ class PlaybooksScreen(BaseScreen):
                         status_text(p),
                     ),
                     search=p.name.lower(),
+                    item=p,
                 )
                 for p in self.items
             ],
@@ -150,8 +151,7 @@ class PlaybooksScreen(BaseScreen):
         table = self.query_one(FilterTable)
         if not table.display:
             return None
-        key = table.selected_key
-        return next((p for p in self.items if str(p.id) == key), None)
+        return table.selected_item
 
     @on(FilterTable.Opened)
     def open_playbook(self, event: FilterTable.Opened) -> None:

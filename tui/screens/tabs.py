@@ -62,25 +62,37 @@ class TabbedScreen(BaseScreen):
         tabs = self.query_one(TabbedPanes)
         return [pane.id or "" for pane in tabs.panes]
 
-    def action_tab(self, n: int) -> None:
+    async def action_tab(self, n: int) -> None:
         ids = self.tab_ids()
         if 1 <= n <= len(ids):
-            self.show_tab(ids[n - 1])
+            await self.open_tab(ids[n - 1])
 
-    def action_tab_step(self, step: int) -> None:
+    async def action_tab_step(self, step: int) -> None:
         ids = self.tab_ids()
         if not ids:
             return
         current = self.query_one(TabbedPanes).active
         i = ids.index(current) if current in ids else 0
-        self.show_tab(ids[(i + step) % len(ids)])
+        await self.open_tab(ids[(i + step) % len(ids)])
 
-    def show_tab(self, pane_id: str) -> None:
+    async def open_tab(self, pane_id: str) -> None:
+        """Show a tab from a key: built first if it never was (``build_tab``),
+        else refreshed from the store."""
+        built = await self.build_tab(pane_id)
+        self.show_tab(pane_id, refresh=not built)
+
+    async def build_tab(self, pane_id: str) -> bool:
+        """Build a tab's content where it is built when first shown; whether it
+        was built now. Here every tab is built with the screen."""
+        return False
+
+    def show_tab(self, pane_id: str, *, refresh: bool = True) -> None:
         tabs = self.query_one(TabbedPanes)
         tabs.active = pane_id
         content = tabs.get_pane(pane_id).query(TabContent)
         if content:
-            content.first().reload()
+            if refresh:
+                content.first().reload()
             content.first().focus_main()
 
     def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:

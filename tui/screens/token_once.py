@@ -23,14 +23,16 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 
 from store.tokens import TokenInfo
+from tui.format import minute
 from tui.keys import key_for
+from tui.textual_compat import clear_local_clipboard, notifications
 from tui.widgets.footer import Footer
 
 
 def _expiry(info: TokenInfo) -> str:
     if info.expires_at is None:
         return "never expires"
-    return f"expires on {info.expires_at:%Y-%m-%d %H:%M} UTC"
+    return f"expires on {minute(info.expires_at, utc=True)}"
 
 
 class TokenOnceScreen(Screen[None]):
@@ -119,7 +121,7 @@ class TokenOnceScreen(Screen[None]):
         token, self._token = self._token, None
         if token is not None and self.app.clipboard == token:
             # Textual's in-app clipboard (used by ctrl+v in inputs) would show it again.
-            self.app._clipboard = ""
+            clear_local_clipboard(self.app)
         for shown in self.query("#token"):
             shown.update("")  # type: ignore[attr-defined]
         if self._palette_was is not None:
@@ -154,7 +156,7 @@ class TokenOnceScreen(Screen[None]):
             f"Copy the token ({copy}) and close this screen ({done}) first: it is shown only once."
         )
         # One on screen at a time: a pile of them would cover the token.
-        if not any(n.message == message for n in self.app._notifications):
+        if not any(n.message == message for n in notifications(self.app)):
             self.notify(message, severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -14,6 +14,7 @@ from store.errors import DomainError
 from store.tokens import TokenInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
+from tui.format import ago, day
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
@@ -31,26 +32,6 @@ STATUS_STYLE = {
     "paused": "yellow",
     "suspended": "yellow",
 }
-
-
-def _day(dt) -> str:
-    return f"{dt:%Y-%m-%d}" if dt else "never"
-
-
-def _ago(dt, now) -> str:
-    """Last use, relative while recent (narrow enough for 80 columns)."""
-    if dt is None:
-        return "never"
-    seconds = max(0, int((now - dt).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    if seconds < 60 * 86400:
-        return f"{seconds // 86400} d ago"
-    return _day(dt)
 
 
 def token_form(admin, integration_id: int) -> FormDialog:
@@ -148,12 +129,13 @@ class TokensTab(TabContent):
                     (
                         t.name,
                         t.hint,
-                        f"{_day(t.created_at)} {t.created_by}",
-                        _day(t.expires_at),
-                        _ago(t.last_used_at, now),
+                        f"{day(t.created_at)} {t.created_by}",
+                        day(t.expires_at),
+                        ago(t.last_used_at, now),
                         Text(t.status, style=STATUS_STYLE.get(t.status, "")),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
+                    item=t,
                 )
                 for t in self.items
             ],
@@ -164,8 +146,7 @@ class TokensTab(TabContent):
         return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."
 
     def selected(self) -> TokenInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((t for t in self.items if str(t.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         if self.native:

@@ -20,16 +20,12 @@ from store.accounts import UserInfo
 from store.errors import DomainError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import minute, plural
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
 
 ROLE_OPTIONS = (("Member", "member"), ("Owner", "owner"))
-
-
-def _seen(u: UserInfo) -> str:
-    return f"{u.last_seen_at:%Y-%m-%d %H:%M}" if u.last_seen_at else "never"
 
 
 def add_form(admin) -> FormDialog:
@@ -87,7 +83,7 @@ def edit_form(admin, u: UserInfo) -> FormDialog:
         ],
         submit,
         confirm_label="Save",
-        intro=f"{u.name} · last seen {_seen(u)}",
+        intro=f"{u.name} · last seen {minute(u.last_seen_at)}",
     )
 
 
@@ -139,9 +135,10 @@ class UsersScreen(BaseScreen):
                         u.name,
                         u.role,
                         Text("yes", style="green") if u.can_manage else Text("no"),
-                        _seen(u),
+                        minute(u.last_seen_at),
                     ),
                     search=f"{u.login} {u.name} {u.role}".lower(),
+                    item=u,
                 )
                 for u in self.items
             ],
@@ -150,8 +147,7 @@ class UsersScreen(BaseScreen):
         admin.refresh_title()
 
     def selected(self) -> UserInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((u for u in self.items if u.login == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str) -> bool:
         """True for an owner (as the database knows them now); otherwise says why."""

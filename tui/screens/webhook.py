@@ -26,15 +26,13 @@ from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
+from tui.format import second
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, start_test
+from tui.textual_compat import node_bindings
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
-
-
-def _when(dt) -> str:
-    return f"{dt:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _grid(rows: list[tuple[str, Text | str]]) -> Table:
@@ -109,7 +107,7 @@ class WebhookScreen(BaseScreen):
         # keymap is applied to these bindings when the footer reads them).
         # New lists, never edited in place: Textual's copy of a class's bindings
         # shares them with the class (an edit would reach every later screen).
-        by_key = self._bindings.key_to_bindings
+        by_key = node_bindings(self).key_to_bindings
         for key, bindings in list(by_key.items()):
             if any(b.id == "webhook.reveal" and b.description != label for b in bindings):
                 by_key[key] = [
@@ -184,7 +182,7 @@ class WebhookScreen(BaseScreen):
                     *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
                     ("Status", "testing…" if self.testing else state),
-                    ("Created", f"{_when(w.created_at)} by {w.created_by}"),
+                    ("Created", f"{second(w.created_at, utc=True)} by {w.created_by}"),
                 ]
             )
         )
@@ -218,7 +216,7 @@ class WebhookScreen(BaseScreen):
                 Row(
                     str(d.id),
                     (
-                        f"{d.attempted_at:%Y-%m-%d %H:%M:%S}",
+                        second(d.attempted_at),
                         d.event_type,
                         _result(d),
                         f"{d.latency_ms} ms" if d.latency_ms is not None else "",
@@ -373,7 +371,7 @@ class DeliveryScreen(BaseScreen):
         if d.error and d.status_code is None:
             result = Text(d.error, style="red")
         rows: list[tuple[str, Text | str]] = [
-            ("Time", _when(d.attempted_at)),
+            ("Time", second(d.attempted_at, utc=True)),
             ("Event", d.event_type),
             ("Callback id", d.callback_id),
             ("URL", d.url),

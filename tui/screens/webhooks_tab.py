@@ -21,10 +21,9 @@ from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
 from tui.dialogs.confirm import ConfirmDialog
-from tui.format import DIALOG_VALUE, plural, shorten
+from tui.format import DIALOG_VALUE, ago, plural, shorten
 from tui.keys import key_for
 from tui.screens.tabs import TabContent
-from tui.screens.tokens_tab import _ago as ago
 from tui.widgets.filter_table import FilterTable, Row
 
 EMPTY = "No webhooks yet: press {new} to create one."
@@ -261,6 +260,7 @@ class WebhooksTab(TabContent):
                         last_delivery(w, now, testing=w.id in self.testing),
                     ),
                     search=f"{w.url} {w.events_label} {w.last_result_label}".lower(),
+                    item=w,
                 )
                 for w in self.items
             ],
@@ -268,8 +268,7 @@ class WebhooksTab(TabContent):
         )
 
     def selected(self) -> WebhookInfo | None:
-        key = self.query_one(FilterTable).selected_key
-        return next((w for w in self.items if str(w.id) == key), None)
+        return self.query_one(FilterTable).selected_item
 
     def _may(self, doing: str, w: WebhookInfo | None = None) -> bool:
         if self.native or (w is not None and w.managed):

@@ -10,13 +10,15 @@ the focus there: typing filters at once, `up`/`down` move in the list and
 `enter` picks the row under the cursor.
 
 Rows are held as plain tuples and the table is refilled in one call, so a
-keystroke costs one pass over the rows and no widget per row.
+keystroke costs one pass over the rows and no widget per row. A row carries the
+value it shows (``Row.item``): ``selected_item`` is the one under the cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
@@ -30,7 +32,9 @@ from textual.dom import NoScreen
 from textual.message import Message
 from textual.render import measure
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static, _data_table
+from textual.widgets import DataTable, Input, Static
+
+from tui.textual_compat import QuickDataTable, binding_chain
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Row:
     key: str
     cells: tuple[object, ...]
     search: str = ""  # lower-case text the filter matches; defaults to the cells
+    item: Any = None  # the value the row shows (``FilterTable.selected_item``)
 
 
 def literal(value: object) -> Text | object:
@@ -78,14 +83,13 @@ class FilterInput(Input):
     def _list(self) -> DataTable | None:
         return self.parent.query_one(DataTable) if self.parent is not None else None
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         # In a picker the box has the focus from the start; a `/` typed out of
-        # habit before anything else is not part of the filter.
+        # habit before anything else is not part of the filter (prevent_default:
+        # Input's own key handler, which types it, does not run).
         if self.typeahead and event.key == "slash" and not self.value:
             event.stop()
             event.prevent_default()
-            return
-        await super()._on_key(event)
 
     def action_clear_filter(self) -> None:
         if self.typeahead:
@@ -136,7 +140,7 @@ def measure_cell(
     return measure(console, renderable, default, container_width=container_width)
 
 
-class RowTable(DataTable):
+class RowTable(QuickDataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("k", "cursor_up", "Up", show=False, id="list.up"),
@@ -155,7 +159,7 @@ class RowTable(DataTable):
 
     def _key_taken_above(self, binding_id: str) -> bool:
         try:
-            chain = self.screen._binding_chain  # the keys in force (keymap applied)
+            chain = binding_chain(self.screen)  # the keys in force (keymap applied)
         except NoScreen:
             return False
         mine = next((b for node, b in chain if node is self), None)
@@ -175,28 +179,8 @@ class RowTable(DataTable):
     def action_letter_last(self) -> None:
         self.action_scroll_bottom()
 
-    _ordered: tuple[object, int, list] | None = None
-
-    @property
-    def ordered_columns(self) -> list:  # type: ignore[override]
-        # DataTable rebuilds this list for every cell it measures or draws
-        # (3,500 times to open a playbook with its Mappings tab); the columns of
-        # these tables only change through add/remove/clear, which replace or
-        # grow the locations dict that this cache is keyed on.
-        locations, n = self._column_locations, len(self.columns)
-        cached = self._ordered
-        if cached is None or cached[0] is not locations or cached[1] != n:
-            cached = (locations, n, super().ordered_columns)
-            self._ordered = cached
-        return cached[2]
-
-    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
-        # DataTable measures every new cell here, through the module's ``measure``.
-        _data_table.measure = measure_cell
-        try:
-            super()._update_dimensions(new_rows)
-        finally:
-            _data_table.measure = measure
+    # Cells measured by the short cut (QuickDataTable); widths stay Textual's.
+    cell_measure = staticmethod(measure_cell)
 
 
 class FilterTable(Vertical):
@@ -236,11 +220,15 @@ class FilterTable(Vertical):
         id: str | None = None,
         search: Callable[[str], None] | None = None,
         typeahead: bool = False,
+        table_class: type[RowTable] | None = None,
+        placeholder: str = "/ Filter: type to narrow, enter to go to the list",
     ) -> None:
         """``search``: for lists too long to hold, called with the filter text
         on every change instead of narrowing the rows held; the owner finds
-        the matches (in SQL, in a worker) and gives them to ``set_rows``.
-        ``typeahead``: a picker's list (see the module's docstring)."""
+        the matches (in SQL, in a worker) and gives them to ``set_rows``, and
+        the pages after the first to ``add_rows``.
+        ``typeahead``: a picker's list (see the module's docstring).
+        ``table_class``: a RowTable with keys of its own (the audit log's)."""
         super().__init__(id=id)
         self._columns = tuple(columns)
         self._rows: list[Row] = []
@@ -249,20 +237,20 @@ class FilterTable(Vertical):
         self._search = search
         self.typeahead = typeahead
         self._applied_filter = ""
+        self._table_class = table_class or RowTable
+        self._placeholder = placeholder
         if typeahead:
             self.add_class("-typeahead")
 
     def compose(self) -> ComposeResult:
         box = FilterInput(
-            placeholder="Type to narrow the list"
-            if self.typeahead
-            else "/ Filter: type to narrow, enter to go to the list",
+            placeholder="Type to narrow the list" if self.typeahead else self._placeholder,
             compact=True,
         )
         if self.typeahead:
             box.display = True
         yield box
-        table = RowTable(cursor_type="row", zebra_stripes=True)
+        table = self._table_class(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self._columns)
         yield Static("", classes="empty-rows")
         yield table
@@ -297,15 +285,28 @@ class FilterTable(Vertical):
         self._rows = list(rows)
         self._apply(current, place)
 
+    def add_rows(self, rows: Sequence[Row]) -> None:
+        """Add rows after those held (the next page of a long list), keeping
+        the cursor and the filter; nothing is refilled."""
+        rows = list(rows)
+        self._rows.extend(rows)
+        if self._shown is not self._rows:  # narrowed here: only the new matches show
+            rows = self._matching(rows, self._applied_filter)
+            self._shown.extend(rows)
+        if rows:
+            self.table.add_rows([tuple(literal(c) for c in r.cells) for r in rows])
+            self._show_empty(self._applied_filter)
+
+    def _matching(self, rows: Sequence[Row], needle: str) -> list[Row]:
+        return [
+            r for r in rows if needle in (r.search or " ".join(str(c) for c in r.cells).lower())
+        ]
+
     def _apply(self, select: str | None = None, place: int | None = None) -> None:
         needle = self.filter_text.strip().lower()
         self._applied_filter = needle
         if needle and self._search is None:
-            self._shown = [
-                r
-                for r in self._rows
-                if needle in (r.search or " ".join(str(c) for c in r.cells).lower())
-            ]
+            self._shown = self._matching(self._rows, needle)
         else:
             self._shown = self._rows
         table = self.table
@@ -313,18 +314,7 @@ class FilterTable(Vertical):
         table.add_rows(
             [tuple(literal(c) for c in r.cells) for r in self._shown],
         )
-        table.show_cursor = bool(self._shown)
-        empty = self.query_one(".empty-rows", Static)
-        if not self._shown:
-            empty_text = self.empty_text
-            empty.update(
-                Text(f"No match for {needle!r}.")
-                if needle
-                else empty_text
-                if isinstance(empty_text, Text)
-                else Text(empty_text)
-            )
-        empty.display = not self._shown
+        self._show_empty(needle)
         found = False
         if select is not None:
             for i, r in enumerate(self._shown):
@@ -337,14 +327,41 @@ class FilterTable(Vertical):
             table.move_cursor(row=min(place, len(self._shown) - 1), animate=False)
         self.border_subtitle = f"{len(self._shown)} of {len(self._rows)}" if needle else ""
 
+    def _show_empty(self, needle: str) -> None:
+        """The cursor only on rows; the empty state when there are none."""
+        self.table.show_cursor = bool(self._shown)
+        empty = self.query_one(".empty-rows", Static)
+        if not self._shown:
+            empty_text = self.empty_text
+            empty.update(
+                Text(f"No match for {needle!r}.")
+                if needle
+                else empty_text
+                if isinstance(empty_text, Text)
+                else Text(empty_text)
+            )
+        empty.display = not self._shown
+
     @property
-    def selected_key(self) -> str | None:
+    def selected_row(self) -> Row | None:
+        """The row under the cursor, if any."""
         if not self._shown:
             return None
         row = self.table.cursor_row
         if 0 <= row < len(self._shown):
-            return self._shown[row].key
+            return self._shown[row]
         return None
+
+    @property
+    def selected_key(self) -> str | None:
+        row = self.selected_row
+        return row.key if row is not None else None
+
+    @property
+    def selected_item(self) -> Any:
+        """The item of the row under the cursor (``Row.item``), or None."""
+        row = self.selected_row
+        return row.item if row is not None else None
 
     @property
     def row_count(self) -> int:

@@ -26,7 +26,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
-from textual.widgets._tabs import Underline
+
+from tui.textual_compat import Underline
 
 
 class TabPane(Vertical):

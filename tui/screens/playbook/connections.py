@@ -1,0 +1,187 @@
+"""The playbook page's tab 2, Connected blueprints: connect and disconnect them;
+enter on one shows its fields on the Mappings tab."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from store import playbooks
+from store.errors import DomainError
+from store.playbooks import ConnectionInfo, PlaybookDetail
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.picker import NONE, PickerDialog
+from tui.format import plural
+from tui.keys import key_for
+from tui.screens.playbook.tab import PlaybookTab
+from tui.widgets.filter_table import FilterTable, Row
+
+
+def _connection_status(c: ConnectionInfo) -> Text:
+    if not c.integration_enabled:
+        return Text("integration disabled", style="yellow")
+    if c.missing_required_count:
+        return Text(f"{c.missing_required_count} missing", style="bold red")
+    return Text("complete", style="green")
+
+
+class ConnectionsTab(PlaybookTab):
+    BINDINGS = [
+        Binding("n", "connect", "Connect", id="connections.new", tooltip="Connect a blueprint"),
+        Binding("d", "disconnect", "Disconnect", id="connections.delete"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="conn-usage", classes="usage")
+        yield FilterTable(
+            ("Blueprint", "Integration", "Fields", "Mapped", "Required"),
+            id="connections-table",
+            empty="No blueprint is connected yet: press n to connect one.",
+        )
+
+    def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
+        info = detail.playbook
+        usage = self.query_one("#conn-usage", Static)
+        used, limit = info.connected_count, info.limit_connected_blueprints
+        usage.update(Text(f"Connected blueprints {used}/{limit}"))
+        new = key_for(self.app, self, "connections.new")
+        self.query_one(
+            FilterTable
+        ).empty_text = f"No blueprint is connected yet: press {new} to connect one."
+        usage.set_class(used >= limit, "-full")
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(
+                    str(c.blueprint_id),
+                    (
+                        c.blueprint_name,
+                        c.integration_name,
+                        str(c.field_count),
+                        f"{c.mapped_count}/{c.field_count}",
+                        _connection_status(c),
+                    ),
+                    item=c,
+                )
+                for c in detail.connections
+            ],
+            select=select,
+        )
+
+    def selected(self) -> ConnectionInfo | None:
+        return self.query_one(FilterTable).selected_item
+
+    @on(FilterTable.Opened)
+    async def open_mappings(self, event: FilterTable.Opened) -> None:
+        """Enter on a connection: its fields on the Mappings tab."""
+        event.stop()
+        await self.page.show_mappings_of(int(event.key))
+
+    def action_connect(self) -> None:
+        if not self.admin.may_change_playbooks("connect blueprints"):
+            return
+        d = self.page.detail
+        if d is not None and d.playbook.connected_count >= d.playbook.limit_connected_blueprints:
+            used, limit = d.playbook.connected_count, d.playbook.limit_connected_blueprints
+            self.notify(
+                f"{d.playbook.name!r} already has {used} of {limit} connected blueprints: "
+                "disconnect one or ask your operator to raise the limit.",
+                title="Limit reached",
+                severity="error",
+            )
+            return
+        store, actor = self.admin.store, self.admin.actor
+        try:
+            choices = playbooks.connectable(store, actor.account_id, self.page.playbook_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        if not choices:
+            self.notify(
+                "No blueprint left to connect: every blueprint of an enabled integration is "
+                "connected already. Enable an integration in the Marketplace "
+                f"({key_for(self.app, self, 'go.marketplace')}) or create a custom blueprint.",
+                severity="warning",
+            )
+            return
+
+        def picked(key: str | None) -> None:
+            if not key or key == NONE:
+                return
+            try:
+                c = playbooks.connect(store, actor, self.page.playbook_id, int(key))
+            except DomainError as exc:
+                self.admin.report(exc)
+                return
+            extra = (
+                f"; {plural(c.missing_required_count, 'required field')} to map"
+                if c.missing_required_count
+                else ""
+            )
+            self.notify(f"Blueprint {c.blueprint_name!r} connected{extra}.")
+            self.page.reload(select=str(c.blueprint_id))
+            self.focus_main()
+
+        self.app.push_screen(
+            PickerDialog(
+                "Connect a blueprint",
+                ("Blueprint", "Integration", "Fields", "Required"),
+                [
+                    Row(
+                        str(b.id),
+                        (b.name, b.integration_name, str(b.field_count), str(b.required_count)),
+                    )
+                    for b in choices
+                ],
+            ),
+            picked,
+        )
+
+    def action_disconnect(self) -> None:
+        c = self.selected()
+        if c is None or not self.admin.may_manage("disconnect blueprints"):
+            return
+        try:
+            n = playbooks.mappings_count(self.admin.store, self.page.playbook_id, c.blueprint_id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        message = (
+            f"{plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
+            f"will be removed."
+            if n
+            else f"{c.blueprint_name!r} has no mappings here."
+        )
+        message += " The data fields and the blueprint stay."
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                removed = playbooks.disconnect(
+                    self.admin.store,
+                    self.admin.actor,
+                    self.page.playbook_id,
+                    c.blueprint_id,
+                    expected_mappings=n,
+                )
+            except DomainError as exc:
+                self.admin.report(exc)
+                self.page.reload()
+                return
+            self.notify(
+                f"Blueprint {c.blueprint_name!r} disconnected; "
+                f"{plural(removed, 'mapping')} removed."
+            )
+            self.page.reload()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Disconnect {c.blueprint_name} and remove {plural(n, 'mapping')}?",
+                message,
+                yes="Disconnect",
+            ),
+            answered,
+        )

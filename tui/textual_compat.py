@@ -1,0 +1,160 @@
+"""Every use of Textual's private API, in one place, behind small functions.
+
+The program reaches into Textual where its public API has no way to do what is
+needed (each function says why). A Textual upgrade that changes one of these
+internals breaks here and in tests/test_textual_compat.py, which checks each of
+them, and nowhere else. Nothing else in tui/ touches a Textual name that starts
+with ``_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets import DataTable, _data_table
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.app import App
+    from textual.binding import Binding, BindingsMap
+    from textual.dom import DOMNode
+    from textual.notifications import Notification
+    from textual.screen import Screen
+    from textual.widgets._tabs import Underline as Underline
+
+
+def __getattr__(name: str) -> Any:
+    # Underline: the rule under the tab titles (TabbedContent's, which has no public
+    # name). Imported when asked, not with this module (it is on the first paint's path).
+    if name == "Underline":
+        from textual.widgets._tabs import Underline
+
+        return Underline
+    raise AttributeError(name)
+
+
+# -- the app ---------------------------------------------------------------------
+
+
+def is_exiting(app: App) -> bool:
+    """Whether ``app.exit()`` was called (the app is being taken down); Textual
+    has no public flag for it."""
+    return bool(app._exit)
+
+
+def clear_local_clipboard(app: App) -> None:
+    """Empty Textual's in-app clipboard (what ``ctrl+v`` pastes in an input):
+    ``copy_to_clipboard`` also writes to the terminal, which is not wanted to
+    forget a secret."""
+    app._clipboard = ""
+
+
+def notifications(app: App) -> list[Notification]:
+    """The notifications on screen now."""
+    return list(app._notifications)
+
+
+def render_screen(app: App) -> RenderableType:
+    """The whole screen as the terminal shows it (with the screens under a
+    modal), for a text dump of the screen."""
+    return app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+
+
+def keymap(app: App) -> Mapping[str, str]:
+    """The keymap in force (binding id -> keys), as ``set_keymap`` keeps it."""
+    return app._keymap
+
+
+# -- bindings --------------------------------------------------------------------
+
+
+def bindings_of(node: DOMNode | type[DOMNode]) -> Iterable[Binding]:
+    """The bindings a node (or a class, with its bases') declares, in their
+    order, as declared (the keymap is applied in ``binding_chain``)."""
+    bindings = node._merged_bindings if isinstance(node, type) else node._bindings
+    for _key, binding in bindings or ():
+        yield binding
+
+
+def node_bindings(node: DOMNode) -> BindingsMap:
+    """A node's own bindings map, as declared (to give a binding another
+    description, keeping its id and key). Its lists may be shared with the
+    class's: replace a list, never edit one in place."""
+    return node._bindings
+
+
+def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
+    """The bindings in force on ``screen``, from the focused widget outwards,
+    keymap applied: (node, its bindings)."""
+    return screen._binding_chain
+
+
+# -- watchers --------------------------------------------------------------------
+
+
+def watchers_of(obj: object) -> list[tuple[DOMNode, Callable[..., Any]]]:
+    """Every (watching node, callback) registered on ``obj`` by ``watch``."""
+    return [w for ws in getattr(obj, "__watchers", {}).values() for w in ws]
+
+
+def drop_closed_watchers(obj: object) -> None:
+    """Forget the watchers of ``obj`` that belong to removed widgets.
+
+    A workaround for Textualize/textual#6666 (open): a widget that watches a
+    longer-lived object (``self.watch(self.app, "sub_title", ...)``, as every
+    Header does, or ``data_bind``, as every Footer key does) stays in that
+    object's private watcher list after it is removed, until the watched value
+    changes, which for a title or a footer's ``compact`` is never. Each screen
+    opened and closed then leaked its header and footer keys (about ten
+    thousand objects), which made every later garbage collection slower.
+    Textual itself drops them only when the watched value changes."""
+    for watchers in getattr(obj, "__watchers", {}).values():
+        watchers[:] = [(n, cb) for n, cb in watchers if not (n._closing or n._closed)]
+
+
+# -- DataTable -------------------------------------------------------------------
+
+
+class QuickDataTable(DataTable):
+    """A DataTable with two short cuts into its internals, for lists of hundreds
+    of rows (tests/test_widgets.py checks that widths and column order stay
+    Textual's own):
+
+    - ``ordered_columns`` is kept between cells: DataTable rebuilds this list for
+      every cell it measures or draws (3,500 times to open a playbook with its
+      Mappings tab); the columns only change through add/remove/clear, which
+      replace or grow the locations dict that this cache is keyed on;
+    - new cells are measured by ``cell_measure`` (when set) instead of the
+      module's ``measure``, which DataTable calls for every new cell."""
+
+    cell_measure: Callable[..., int] | None = None
+    _ordered: tuple[object, int, list] | None = None
+
+    @property
+    def ordered_columns(self) -> list:  # type: ignore[override]
+        locations, n = self._column_locations, len(self.columns)
+        cached = self._ordered
+        if cached is None or cached[0] is not locations or cached[1] != n:
+            cached = (locations, n, super().ordered_columns)
+            self._ordered = cached
+        return cached[2]
+
+    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
+        if self.cell_measure is None:
+            super()._update_dimensions(new_rows)
+            return
+        with _measured_by(self.cell_measure):
+            super()._update_dimensions(new_rows)
+
+
+@contextmanager
+def _measured_by(measure: Callable[..., int]) -> Iterator[None]:
+    # DataTable measures every new cell through its module's ``measure``.
+    textual_measure = _data_table.measure
+    _data_table.measure = measure
+    try:
+        yield
+    finally:
+        _data_table.measure = textual_measure

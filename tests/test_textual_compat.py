@@ -80,10 +80,15 @@ async def test_render_screen_draws_a_dialog_over_its_background():
     app = _App()
     async with app.run_test(size=(40, 6)) as pilot:
         await app.push_screen(CompatDialog())
-        await pilot.pause()
-        console = Console(width=40, height=6, file=io.StringIO(), record=True)
-        console.print(compat.render_screen(app))
-        text = console.export_text()
+        text = ""
+        # Under load the first frames may not hold both layers yet: wait for them.
+        for _ in range(100):
+            await pilot.pause(0.02)
+            console = Console(width=40, height=6, file=io.StringIO(), record=True)
+            console.print(compat.render_screen(app))
+            text = console.export_text()
+            if "in the dialog" in text and "under the dialog" in text:
+                break
         assert "in the dialog" in text and "under the dialog" in text
 
 

@@ -26,7 +26,7 @@ from tui.screens.integration import IntegrationScreen
 from tui.screens.token_once import TokenOnceScreen
 from tui.widgets.tabs import TabbedPanes
 
-from .ui import flat, screen_text, type_text
+from .ui import flat, screen_text, type_text, wait_until
 
 TOKEN_RE = re.compile(r"iadm_[0-9A-Za-z]{35}")
 
@@ -48,15 +48,6 @@ def keymap(tmp_path, monkeypatch):
 
 def footer_line(app) -> str:
     return screen_text(app).splitlines()[-1]
-
-
-async def wait_until(pilot, predicate, tries: int = 100) -> None:
-    """Let the app work until ``predicate()`` holds (a condition, not a clock)."""
-    for _ in range(tries):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    assert predicate()
 
 
 # -- item 5: the keymap file and the keys in force -------------------------------------

@@ -36,7 +36,7 @@ from tui.screens.webhook import DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
 from tui.widgets.footer import Footer
 
-from .ui import flat, screen_text, type_text
+from .ui import flat, screen_text, type_text, wait_until
 
 T0 = datetime(2026, 11, 28, 15, 14, 14, tzinfo=UTC)
 FAKE_KEY = "whsec_" + base64.b64encode(b"EXAMPLE0not0a0real0signing0key00").decode()
@@ -328,11 +328,11 @@ async def test_footer_says_hide_key_while_the_key_is_revealed(store, owner):
 
     async def footer_says(pilot, shown: str, not_shown: str) -> None:
         # The reveal is read in a worker: wait for the footer to follow (or fail).
-        for _ in range(100):
-            if shown in footer_labels(app) and not_shown not in footer_labels(app):
-                return
-            await pilot.pause(0.02)
-        assert shown in footer_labels(app) and not_shown not in footer_labels(app)
+        def says() -> bool:
+            labels = footer_labels(app)
+            return shown in labels and not_shown not in labels
+
+        await wait_until(pilot, says)
 
     app = IntegrationsAdmin(store, owner)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
@@ -370,11 +370,7 @@ async def test_a_key_revealed_in_one_session_is_not_hide_key_in_the_next(store, 
             assert isinstance(app.screen, WebhookScreen)
             assert "r Reveal key" in footer_labels(app) and "r Hide key" not in footer_labels(app)
             await pilot.press("r")  # and the session ends with the key revealed
-            for _ in range(100):
-                if "r Hide key" in footer_labels(app):
-                    break
-                await pilot.pause(0.02)
-            assert "r Hide key" in footer_labels(app)
+            await wait_until(pilot, lambda app=app: "r Hide key" in footer_labels(app))
 
 
 async def test_a_typed_key_shows_its_receiver_secret_masked_revealed_copied(

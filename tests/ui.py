@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui.demo import flat_text, screen_text
 
-__all__ = ["flat", "screen_text", "type_text"]
+__all__ = ["flat", "screen_text", "type_text", "wait_until"]
 
 
 def flat(app) -> str:
@@ -27,3 +27,12 @@ async def type_text(pilot, text: str) -> None:
         ",": "comma",
     }
     await pilot.press(*[keys.get(ch, ch) for ch in text])
+
+
+async def wait_until(pilot, predicate, tries: int = 100) -> None:
+    """Let the app work until ``predicate()`` holds (a condition, not a clock)."""
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    assert predicate()

@@ -6,7 +6,12 @@ The box is the dialog's one child, with the class ``dialog``
 (``Vertical(classes="dialog")``, or ``VerticalScroll`` when it may be taller than
 the screen); a dialog sets its width, padding and height in its own CSS
 (``ConfirmDialog > .dialog { width: 64; }``: the same selector shape, so a
-dialog's own rule wins over these)."""
+dialog's own rule wins over these).
+
+A dialog has a footer of its own, over the one of the screen behind it: it
+shows the dialog's keys (a form's ``tab`` and ``ctrl+s``, a confirmation's
+``y`` and ``n``), never those of the screen underneath, which do not work
+while the dialog is open."""
 
 from __future__ import annotations
 
@@ -34,6 +39,13 @@ class Dialog(ModalScreen[T], Generic[T]):
     """
 
     cancel_value: Any = None
+
+    def on_mount(self) -> None:
+        # After the dialog's own children (each dialog composes its box): docked
+        # at the bottom, where the footer of the screen behind is.
+        from tui.widgets.footer import Footer
+
+        self.mount(Footer(classes="dialog-footer"))
 
     def action_close(self) -> None:
         self.dismiss(self.cancel_value)

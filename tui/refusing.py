@@ -97,7 +97,7 @@ class Refuses:
     def on_data_table_row_highlighted(self) -> None:
         # A refusal may depend on the row (this blueprint is connected, this
         # user is you): the footer follows the cursor.
-        self.screen.refresh_bindings()  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]
 
     def refused(self, action: str) -> bool:
         """Before a form or confirmation opens: read who acts again, then say
@@ -107,7 +107,7 @@ class Refuses:
         admin = self.admin
         try:
             if admin.fresh_actor():
-                self.screen.refresh_bindings()  # type: ignore[attr-defined]
+                self.refresh_bindings()  # type: ignore[attr-defined]
         except DomainError as exc:  # removed from the account meanwhile
             admin.report(exc)
             return True

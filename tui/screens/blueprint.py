@@ -155,7 +155,7 @@ class FieldsTab(Refuses, TabContent):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def selected(self) -> FieldInfo | None:
         return self.query_one(FilterTable).selected_item

@@ -151,7 +151,7 @@ class BlueprintsTab(Refuses, TabContent):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def selected(self) -> BlueprintInfo | None:
         return self.query_one(FilterTable).selected_item

@@ -126,7 +126,7 @@ class TokensTab(Refuses, TabContent):
             )
             note.set_classes("-managed")  # several lines, not the one-line usage style
             note.display = True
-            self.screen.refresh_bindings()
+            self.refresh_bindings()
             return
         active = sum(1 for t in self.items if t.status == "active")
         # An empty list says so once, in the table's own empty state.
@@ -153,7 +153,7 @@ class TokensTab(Refuses, TabContent):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def empty_text(self) -> str:
         return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."

@@ -274,7 +274,7 @@ class WebhooksTab(Refuses, TabContent):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def selected(self) -> WebhookInfo | None:
         return self.query_one(FilterTable).selected_item

@@ -79,7 +79,7 @@ class ConnectionsTab(Refuses, PlaybookTab):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def selected(self) -> ConnectionInfo | None:
         return self.query_one(FilterTable).selected_item

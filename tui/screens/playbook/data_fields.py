@@ -118,7 +118,7 @@ class DataFieldsTab(Refuses, PlaybookTab):
             ],
             select=select,
         )
-        self.screen.refresh_bindings()
+        self.refresh_bindings()
 
     def selected(self) -> DataFieldInfo | None:
         return self.query_one(FilterTable).selected_item

@@ -88,9 +88,9 @@ async def test_deleting_a_connected_blueprint_is_refused_before_the_confirmation
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("enter", "2")
         await pilot.pause()
+        await press_refused(pilot, "d", blueprint_delete_refusal("Orders", ["NDA", "Sales"]))
         assert footer(app)["Delete"] is False  # dimmed: disconnecting would allow it
         assert footer(app)["New blueprint"] is True
-        await press_refused(pilot, "d", blueprint_delete_refusal("Orders", ["NDA", "Sales"]))
         assert "'NDA', 'Sales'" in last_note(app)  # the refusal names the playbooks
     assert [b.name for b in blueprints.for_integration(store, owner.account_id, iid)] == ["Orders"]
     assert audit.count(store, owner.account_id) == entries
@@ -102,10 +102,10 @@ async def test_removing_yourself_is_refused_before_the_confirmation(store, owner
         await pilot.press("u")
         await pilot.pause()
         await select_row(pilot, "alice")
-        assert footer(app)["Remove"] is False
         await press_refused(
             pilot, "d", user_remove_refusal("alice", is_yourself=True, is_owner=True, owners=1)
         )
+        assert footer(app)["Remove"] is False
         # Another row: the key works again, and asks first.
         await select_row(pilot, "bob")
         assert footer(app)["Remove"] is True
@@ -124,8 +124,8 @@ async def test_new_blueprint_at_the_limit_is_refused_before_typing(store, owner)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("enter", "2")
         await pilot.pause()
-        assert footer(app)["New blueprint"] is False  # dimmed: deleting one would allow it
         await press_refused(pilot, "n", limit_refusal(10, 10, "custom blueprints"))
+        assert footer(app)["New blueprint"] is False  # dimmed: deleting one would allow it
         # Typing now reaches no form: the next keys are the list's, nothing is created.
         await pilot.press("x", "y")
         await pilot.pause()
@@ -140,10 +140,10 @@ async def test_new_playbook_on_free_is_refused_before_typing(store, owner):
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("p")
         await pilot.pause()
+        await press_refused(pilot, "n", catalog.playbooks_refusal("Free", "create playbooks"))
         keys = footer(app)
         assert keys["New playbook"] is False and keys["Edit"] is False
         assert keys["Delete"] is True  # deleting stays possible on Free
-        await press_refused(pilot, "n", catalog.playbooks_refusal("Free", "create playbooks"))
         await press_refused(pilot, "e", catalog.playbooks_refusal("Free", "change playbooks"))
         # The playbook's own page: its keys refuse at once too.
         await pilot.press("enter")

@@ -15,9 +15,12 @@ while the dialog is open."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.screen import ModalScreen
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 T = TypeVar("T")
 
@@ -40,12 +43,12 @@ class Dialog(ModalScreen[T], Generic[T]):
 
     cancel_value: Any = None
 
-    def on_mount(self) -> None:
-        # After the dialog's own children (each dialog composes its box): docked
-        # at the bottom, where the footer of the screen behind is.
+    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
+        # With what each dialog composes (its box), in the same mount: docked at
+        # the bottom, over the footer of the screen behind, from the first frame.
         from tui.widgets.footer import Footer
 
-        self.mount(Footer(classes="dialog-footer"))
+        await super().mount_composed_widgets([*widgets, Footer(classes="dialog-footer")])
 
     def action_close(self) -> None:
         self.dismiss(self.cancel_value)

@@ -114,9 +114,9 @@ class PlaybooksScreen(Refuses, BaseScreen):
             usage.update(Text(note))
             usage.set_class(True, "-full")
         else:
-            used, limit = account.playbooks, account.limit_playbooks
-            usage.update(Text(f"Playbooks {used}/{limit}"))
-            usage.set_class(used >= limit, "-full")
+            used, most = self.usage
+            usage.update(Text(f"Playbooks {used}/{most}"))
+            usage.set_class(used >= most, "-full")
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         empty.display = not self.items

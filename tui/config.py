@@ -361,8 +361,7 @@ def load(
         keymap.update(old_map)
         sources.update(dict.fromkeys(old_map, shown_path(old)))
         moved.append(
-            f"{old.name} is still read; move its lines under [keymap] in {path.name} "
-            "(same folder)."
+            f"{old.name} is still read; move its lines under [keymap] in {path.name} (same folder)."
         )
     new_map, problems = check_keymap(data.get("keymap", {}), "keymap", text, path)
     notices.extend(problems)

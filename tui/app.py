@@ -177,6 +177,10 @@ class IntegrationsAdmin(App[None]):
         if user_keymap:
             self._apply_settings(settings)
         self._theme_shown = self.theme
+        from tui import diagnostics
+        from tui.textual_compat import on_new_worker
+
+        on_new_worker(self, diagnostics.watch_worker)
 
     # -- set-up ------------------------------------------------------------------
 
@@ -400,8 +404,18 @@ class IntegrationsAdmin(App[None]):
                 timeout=8,
             )
         else:
-            self.notify(f"Unexpected error: {type(exc).__name__}", severity="error", timeout=8)
-            self.log.error(repr(exc))
+            from tui import diagnostics
+            from tui.config import shown_path
+
+            path = diagnostics.unexpected(exc, f"on {type(self.screen).__name__}")
+            self.notify(
+                "Something went wrong that the program did not expect; it goes on where it "
+                f"can. The details are in {shown_path(path)} (attach it to a bug report).",
+                title="Unexpected error",
+                severity="error",
+                timeout=15,
+                whole=True,
+            )
 
     def may_manage(self, doing: str) -> bool:
         """True when the acting user has the permission now; otherwise says why."""

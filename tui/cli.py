@@ -233,26 +233,45 @@ def _run_app(db: str | None, *, settings) -> int:
     from tui.app import IntegrationsAdmin, tune_gc
 
     presenter = bool(settings.presenter.value)
-
     tune_gc()
     login = getpass.getuser()
     # The common start (a SQLite file of this schema, a known user) paints from a
     # glance read with sqlite3 and opens the store right after the first paint.
     glance = first_screen(db, login)
     if glance is not None:
-        IntegrationsAdmin(
+        app = IntegrationsAdmin(
             None, glance.actor, glance=glance, presenter=presenter, settings=settings
-        ).run()
-        return 0
-    from store import accounts
+        )
+    else:
+        from store import accounts
 
-    store = _open(db, create=True)
-    first_run = store.created
-    actor = accounts.sign_in(store, login)
-    IntegrationsAdmin(
-        store, actor, first_run=first_run, presenter=presenter, settings=settings
-    ).run()
-    return 0
+        store = _open(db, create=True)
+        first_run = store.created
+        actor = accounts.sign_in(store, login)
+        app = IntegrationsAdmin(
+            store, actor, first_run=first_run, presenter=presenter, settings=settings
+        )
+    app.run()
+    return _after(app)
+
+
+def _after(app) -> int:
+    """The exit status; a crash leaves a crash file, and says where."""
+    from tui import diagnostics
+    from tui.config import shown_path
+    from tui.textual_compat import crash_of
+
+    crash = crash_of(app)
+    if crash is not None:
+        path = diagnostics.write_crash(crash)
+        where = f"; what happened is in {shown_path(path)}" if path else ""
+        print(
+            f"integrations-admin stopped after an unexpected error{where}. "
+            "Attach that file to a bug report.",
+            file=sys.stderr,
+        )
+        return 1
+    return app.return_code or 0
 
 
 def _account(args) -> int:
@@ -579,6 +598,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2
     args.db = settings.db.value  # what --db, a profile or the environment chose
+    if args.command in (None, "demo"):
+        from tui import diagnostics
+
+        path = diagnostics.start(debug=bool(settings.debug.value))
+        if settings.debug.value:
+            print(f"integrations-admin: the diagnostic log is {path}", file=sys.stderr)
     try:
         if args.command is None:
             return _run_app(args.db, settings=settings)

@@ -159,6 +159,19 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=1.0, help="divide the script's pauses by this (default 1)"
     )
     demo.add_argument(
+        "--record",
+        metavar="FILE.cast",
+        help="with --play: write an asciicast v2 recording of what the terminal shows, with "
+        "real timings (play it with `asciinema play FILE.cast`); the demo quits at the end",
+    )
+    demo.add_argument(
+        "--size",
+        metavar="COLSxROWS",
+        default="100x30",
+        help="the recording's terminal size (default 100x30)",
+    )
+    demo.add_argument("--exit", action="store_true", help="with --play: quit when the script ends")
+    demo.add_argument(
         "--presenter",
         dest="demo_presenter",
         action="store_true",
@@ -186,11 +199,34 @@ def _demo(args) -> int:
 
     from tui.demo import run_demo
 
+    if args.record:
+        from tui import recording
+
+        if not args.play:
+            print("integrations-admin: --record needs --play SCRIPT.", file=sys.stderr)
+            return 2
+        try:
+            size = recording.parse_size(args.size)
+        except ValueError as exc:
+            print(f"integrations-admin: {exc}", file=sys.stderr)
+            return 2
+        if not Path(args.play).is_file():
+            print(f"integrations-admin: cannot read {args.play}.", file=sys.stderr)
+            return 2
+        return recording.record_demo(
+            Path(args.play),
+            Path(args.record),
+            size=size,
+            speed=args.speed,
+            presenter=args.presenter or args.demo_presenter,
+            login=args.login,
+        )
     return run_demo(
         script=Path(args.play) if args.play else None,
         presenter=args.presenter or args.demo_presenter,
         speed=args.speed,
         login=args.login,
+        exit_at_end=args.exit,
     )
 
 
@@ -523,7 +559,7 @@ def _where(db: str | None) -> int:
 
 
 # Arguments taken as paths: any bytes the file system allows (Python keeps them).
-_PATH_ARGUMENTS = frozenset({"output", "play"})
+_PATH_ARGUMENTS = frozenset({"output", "play", "record"})
 _SHOWN_AS = {
     "db": "--db",
     "name": "--name",

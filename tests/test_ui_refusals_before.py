@@ -373,3 +373,26 @@ async def test_the_palette_says_the_refusal_too(store, owner):
         await pilot.pause()
         assert not isinstance(app.screen, Dialog)
         assert last_note(app) == catalog.playbooks_refusal("Free", "create playbooks")
+
+
+async def test_a_webhook_page_shows_a_reader_no_key_that_only_refuses(store, owner, member):
+    from store import webhooks
+
+    iid = marketplace.enable(store, owner, CUSTOM_KEY)
+    webhooks.create(
+        store,
+        owner,
+        iid,
+        url="https://hooks.example.com/a",
+        sign_key=webhooks.generate_signing_key(),
+    )
+    app = IntegrationsAdmin(store, member)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("enter", "4", "enter")
+        await pilot.pause()
+        keys = footer(app)
+        assert not {"Test", "Reveal key", "Copy key", "Delete"} & set(keys), keys
+        await press_refused(pilot, "r", manage_refusal(member, "reveal signing keys"))
+        await press_refused(pilot, "c", manage_refusal(member, "copy signing keys"))
+        await press_refused(pilot, "t", manage_refusal(member, "test webhooks"))
+    assert audit.entries(store, owner.account_id, text="webhook.reveal_key") == []

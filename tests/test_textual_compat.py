@@ -55,6 +55,44 @@ async def test_is_exiting_follows_exit():
         assert compat.is_exiting(app) is True
 
 
+async def test_on_new_worker_sees_run_worker_and_work_decorated_workers():
+    from textual import work
+
+    seen: list[str] = []
+
+    class _Working(_App):
+        @work(thread=True, name="decorated")
+        def decorated(self) -> None:
+            pass
+
+    app = _Working()
+    async with app.run_test() as pilot:
+        compat.on_new_worker(app, lambda w: seen.append(w.name))
+        app.run_worker(lambda: None, thread=True, name="plain")
+        app.decorated()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert seen == ["plain", "decorated"]
+
+
+async def test_crash_of_is_the_exception_that_ended_the_app():
+    class _Crashing(_App):
+        def on_mount(self) -> None:
+            raise RuntimeError("boom")
+
+    app = _Crashing()
+    assert compat.crash_of(app) is None
+    raised = None
+    try:
+        async with app.run_test():
+            pass
+    except RuntimeError as exc:
+        raised = exc
+    crash = compat.crash_of(app)
+    assert isinstance(crash, RuntimeError) and str(crash) == "boom"
+    assert raised is crash  # the one Pilot re-raises
+
+
 async def test_clear_local_clipboard_empties_what_ctrl_v_pastes():
     app = _App()
     async with app.run_test():

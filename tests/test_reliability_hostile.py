@@ -27,9 +27,12 @@ from store import (
     catalog,
     clock,
     deliveries,
+    delivery_log,
     integrations,
     marketplace,
+    payload,
     playbooks,
+    sending,
     settings,
     tokens,
     users,
@@ -334,9 +337,12 @@ MODULES = (
     audit,
     blueprints,
     deliveries,
+    delivery_log,
     integrations,
     marketplace,
+    payload,
     playbooks,
+    sending,
     settings,
     tokens,
     users,
@@ -418,6 +424,16 @@ def every(ctx):
         response_bytes=0,
         response_truncated=False,
     )
+    # A request that is refused before anything is sent (httpx's IDNA check), so
+    # that no argument drawn below makes sending.send reach the network.
+    prepared = payload.Prepared(
+        url="https://xn--a/hook",
+        callback_id="0" * 40,
+        event_type="webhook:test",
+        body="{}",
+        headers={},
+        attempted_at=clock.now(),
+    )
     valid = {
         "store": store,
         "actor": owner,
@@ -470,6 +486,10 @@ def every(ctx):
         "events": [],
         "reason": "HTTP 500",
         "attempt": attempt,
+        "prep": prepared,
+        "timeout_s": 1,
+        "code": 200,
+        "column": "*",
         "limit": 10,
         "batch": 10,
         "text_filter": "",

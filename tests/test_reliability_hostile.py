@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import io
 import unicodedata
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -40,6 +41,7 @@ from store import (
     webhooks,
 )
 from store.catalog import CUSTOM_KEY
+from store.change import anyone, change
 from store.errors import DomainError, TokenRefused, ValidationError
 
 from .reliability import dump
@@ -263,12 +265,48 @@ def test_users_add(ctx, login, name):
         assert user.login == _kept(login)
 
 
+def fragments(texts: list[str]) -> st.SearchStrategy[str]:
+    """Pieces of ``texts`` (any slice, in any case), so that a filter finds something."""
+    return st.sampled_from(texts).flatmap(
+        lambda t: st.tuples(
+            st.integers(0, len(t)), st.integers(0, len(t)), st.sampled_from([str, str.upper])
+        ).map(lambda ijc: ijc[2](t[min(ijc[:2]) : max(ijc[:2])]))
+    )
+
+
+def _needle(text: str) -> str | None:
+    """What a filter searches for, as the store documents it (None: nothing matches)."""
+    if "\x00" in text or validate.not_unicode(text):
+        return None
+    return text.strip().lower()
+
+
+def _audit_texts(r: audit.AuditRecord) -> tuple[str, ...]:
+    return (r.actor, r.action, r.object_type, r.object_name)
+
+
 @PROPS
-@given(text=hostile)
-def test_audit_filter(ctx, text):
+@given(data=st.data())
+def test_audit_filter(ctx, data):
+    """The filter finds exactly the entries whose actor, action, object type or
+    object name holds the text, ignoring case: compared with every entry. Text
+    no database can hold (lone surrogates) is refused."""
     store, owner = ctx["store"], ctx["owner"]
+    everything = audit.entries(store, owner.account_id)
+    texts = [t for r in everything for t in _audit_texts(r) if t]
+    assert len(everything) >= 6 and all(t.isascii() for t in texts)  # the model below
+    text = data.draw(st.one_of(hostile, fragments(texts)), label="text")
     found = attempt(store, audit.entries, store, owner.account_id, text=text)
-    assert found is None or all(isinstance(e.action, str) for e in found)
+    needle = _needle(text)
+    expected = [
+        r.id
+        for r in everything
+        if needle is not None and any(needle in t.lower() for t in _audit_texts(r))
+    ]
+    if found is None:  # refused: only text no database can hold (the argument checks)
+        assert validate.not_unicode(text)
+    else:
+        assert [r.id for r in found] == expected
 
 
 @PROPS
@@ -280,18 +318,103 @@ def test_sign_in_with_any_login(ctx, login):
     assert actor is None or actor.login == login
 
 
-@PROPS
-@given(value=hostile)
-def test_audit_export_time_bounds(ctx, value):
-    attempt(ctx["store"], audit.parse_time, value, field="since")
+offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
 
 
 @PROPS
-@given(text=hostile)
-def test_deliveries_filter(ctx, text):
-    store = ctx["store"]
-    found = attempt(store, deliveries.deliveries, store, ctx["hook"].id, text_filter=text)
-    assert found is None or isinstance(found, list)
+@given(
+    value=hostile,
+    known=st.datetimes(timezones=st.one_of(st.none(), offsets)),
+    pad=st.sampled_from(["", " ", "\t", "  \n"]),
+)
+def test_audit_export_time_bounds(ctx, value, known, pad):
+    """``--since``/``--until``: any text is a moment in time (without a zone: UTC)
+    or refused naming the option; a date-time written in ISO 8601 is read as
+    exactly that moment, whatever space is around it."""
+    try:
+        at = audit.parse_time(value, field="since")
+    except ValidationError as exc:
+        assert exc.field == "since" and exc.message.startswith("--since ")
+    else:
+        assert at.utcoffset() is not None
+    for written, meant in (
+        (known.isoformat(), known if known.tzinfo else known.replace(tzinfo=UTC)),
+        (known.date().isoformat(), datetime.combine(known.date(), time(0), UTC)),
+    ):
+        at = audit.parse_time(pad + written + pad, field="until")
+        assert at == meant and at.utcoffset() == meant.utcoffset()
+
+
+@pytest.fixture
+def logged(ctx):
+    """ctx's webhook with a delivery log of every kind: a success, a refused status,
+    a timeout, a guard refusal and an error holding LIKE's special characters."""
+    store, owner, hook = ctx["store"], ctx["owner"], ctx["hook"]
+    kinds = [
+        ("contract:publish", 200, ""),
+        ("contract:sign", 503, "HTTP 503 Service Unavailable: the receiver did not accept it."),
+        ("webhook:test", None, "Timeout: hooks.example.com did not answer within 10 s."),
+        ("participant:create", None, "Refused by the destination guard: 10.0.0.1 is private."),
+        ("data_field:update", 404, "HTTP 404 Not Found: 100%_sure\\path"),
+    ]
+    with change(store, None, "log deliveries", check=anyone, account_id=owner.account_id) as c:
+        for n, (event_type, status, error) in enumerate(kinds):
+            ok = status == 200
+            delivery_log.log_attempt(
+                c.s,
+                hook.id,
+                sending.AttemptResult(
+                    ok=ok,
+                    status_code=status,
+                    latency_ms=10,
+                    reason="HTTP 200 OK" if ok else error,
+                    url=hook.url,
+                    event_type=event_type,
+                    callback_id=f"{n:x}" * 40,
+                    attempted_at=clock.now() + timedelta(minutes=n),
+                    request_headers=(),
+                    request_body="{}",
+                    response_excerpt="",
+                    response_bytes=0,
+                    response_truncated=False,
+                ),
+            )
+    return ctx
+
+
+def _delivery_matches(d: deliveries.DeliveryInfo, needle: str) -> bool:
+    """The delivery log's filter, as its docstring says: event type, callback id,
+    status code, error or result (``ok``, ``failed``), ignoring case."""
+    return (
+        needle in d.event_type.lower()
+        or needle in d.callback_id.lower()
+        or needle in (d.error or "").lower()
+        or (needle.isdigit() and needle in str(d.status_code or ""))
+        or (d.success and needle in "ok")
+        or (not d.success and needle in "failed")
+    )
+
+
+@PROPS
+@given(data=st.data())
+def test_deliveries_filter(logged, data):
+    """Any text filters the delivery log and finds exactly the deliveries that
+    hold it (compared with the whole log), newest first; text no database can
+    hold (lone surrogates) is refused."""
+    store = logged["store"]
+    everything = deliveries.deliveries(store, logged["hook"].id)
+    texts = [t for d in everything for t in (d.event_type, d.callback_id, d.error or "") if t]
+    assert len(everything) == 5 and all(t.isascii() for t in texts)  # the model above
+    text = data.draw(
+        st.one_of(hostile, fragments([*texts, "200", "503", "ok", "failed"])), label="text"
+    )
+    found = attempt(store, deliveries.deliveries, store, logged["hook"].id, text_filter=text)
+    needle = _needle(text)
+    expected = [d.id for d in everything if needle is not None and _delivery_matches(d, needle)]
+    if found is None:  # refused: only text no database can hold (the argument checks)
+        assert validate.not_unicode(text)
+    else:
+        assert [d.id for d in found] == expected
 
 
 HOSTILE_ANSWER = b"ok\x00\x1b]52;c;SGVsbG8=\x07[bold]x[/]\x1b[2J\x9b31m\x7f"

@@ -1,6 +1,7 @@
 """Snapshot tests of the foundation's screens at 80x24, with a fixed clock and data.
 
-Regenerate after a deliberate change: pytest tests/tui/test_snapshots_foundation.py --snapshot-update
+Regenerate after a deliberate change:
+    pytest tests/tui/test_snapshots_foundation.py --snapshot-update
 """
 
 from __future__ import annotations

@@ -20,15 +20,9 @@ from tui.screens.audit import PAGE, AuditScreen
 from tui.screens.webhook import WebhookScreen
 from tui.widgets.filter_table import FilterTable
 
-from ..ui import screen_text, type_text
+from ..ui import screen_text, settle, type_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def hook_with_log(store, owner, n: int) -> tuple[int, list[str]]:
@@ -82,21 +76,21 @@ async def test_delivery_log_filter_finds_what_is_not_shown(store, owner):
     app = IntegrationsAdmin(store, owner)
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(WebhookScreen(hook))
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.screen.query_one(FilterTable)
         assert table.row_count == 200  # the newest 200 of 300
         await pilot.press("slash")
         await type_text(pilot, ids[0][-10:])  # the oldest delivery, not among those shown
-        await settle(app, pilot)
+        await settle(pilot)
         assert table.row_count == 1
         assert ids[0][:12] in screen_text(app)
         await pilot.press("ctrl+u")
         await type_text(pilot, "nothing like it")
-        await settle(app, pilot)
+        await settle(pilot)
         assert table.row_count == 0
         assert "No match for 'nothing like it'." in screen_text(app)
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert table.row_count == 200
 
 
@@ -139,19 +133,19 @@ async def test_audit_title_counts_every_match_after_the_rows(store, owner):
     app = IntegrationsAdmin(store, owner)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         await pilot.press("slash")
         await type_text(pilot, "erin")  # more matches than a page: counted after
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.table.row_count == PAGE
         total = 3 * PAGE + 1  # and the account's creation
         assert f"{2 * PAGE:,} of {total:,} entries match 'erin'" in screen_text(app)
         await pilot.press("ctrl+u")
         await type_text(pilot, "dave")  # exactly a page
-        await settle(app, pilot)
+        await settle(pilot)
         assert f"{PAGE:,} of {total:,} entries match 'dave'" in screen_text(app)
         await type_text(pilot, "x")
-        await settle(app, pilot)
+        await settle(pilot)
         assert f"no entry of {total:,} matches 'davex'" in screen_text(app)

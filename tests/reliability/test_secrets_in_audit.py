@@ -10,7 +10,6 @@ import base64
 import logging
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 
 from store import (
@@ -32,15 +31,6 @@ TYPED_KEY = "typed-Sgn-Kx-7Rq0m4Zt2Vw9-Lb8Pn6"
 TYPED_KEY_2 = "second typed key, also secret 42"
 SHORT_KEY = "tooShortKey1"  # refused: under 24 bytes
 URL_SECRET = "q7SecretInQuery9x"
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 def fragments(secret: str, n: int = 10) -> set[str]:

@@ -28,13 +28,12 @@ from standardwebhooks import Webhook as StandardWebhook
 from store import accounts, audit, deliveries, webhooks
 from store.catalog import CUSTOM_KEY
 from store.db import Store
-from tui import clipboard
 from tui.app import IntegrationsAdmin
 from tui.dialogs.form import FormDialog
 from tui.screens.token_once import TokenOnceScreen
 from tui.widgets.filter_table import FilterTable
 
-from ..ui import flat, screen_text, type_text
+from ..ui import flat, screen_text, settle, type_text
 
 TOKEN_RE = re.compile(r"iadm_[0-9A-Za-z]{35}")
 TYPED_KEY = "Typed-Sgn-Kx-7Rq0m4Zt2Vw9-Lb"
@@ -59,19 +58,6 @@ def receiver():
     yield server
     server.clear()
     server.stop()
-
-
-@pytest.fixture
-def local_clip(monkeypatch) -> list[str]:
-    copied: list[str] = []
-    monkeypatch.setattr(clipboard, "no_local_clipboard", lambda *a, **k: None)
-    monkeypatch.setattr(clipboard, "_local_copy", copied.append)
-    return copied
-
-
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_a_whole_session_leaks_no_secret(tmp_path, receiver, local_clip, caplog, capsys):
@@ -129,7 +115,7 @@ async def test_a_whole_session_leaks_no_secret(tmp_path, receiver, local_clip, c
                 await pilot.press("ctrl+g")
             keys[name] = form.values()["sign_key"]
             await pilot.press("ctrl+t")  # Test: a delivery to the receiver
-            await settle(app, pilot)
+            await settle(pilot)
             assert "✓ Verified" in flat(app)
             await pilot.press("ctrl+s")
             await pilot.pause()
@@ -139,9 +125,9 @@ async def test_a_whole_session_leaks_no_secret(tmp_path, receiver, local_clip, c
 
         # Test each from the list (logged deliveries), open one: its page and a delivery.
         await pilot.press("t")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("down", "t")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
         await pilot.pause()
         screenshot("webhook-page")

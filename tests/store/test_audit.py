@@ -8,39 +8,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
 from store import audit
 from store.errors import NotFound, ValidationError
-from store.models import AuditEntry
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+from ..helpers import T0, bulk_insert
+
 BIG = 100_000
-
-
-def bulk_insert(store, account_id: int, n: int, *, start_id: int | None = None) -> None:
-    """``n`` entries in a few multi-row INSERTs (seconds, not minutes).
-
-    Entry i (1-based): actor carol every 1000th, else a rotating admin; action
-    webhook.delete every 500th, else blueprint.create; one minute apart.
-    """
-    rows = []
-    for i in range(1, n + 1):
-        rows.append(
-            {
-                "account_id": account_id,
-                "at": T0 + timedelta(minutes=i),
-                "actor": "carol" if i % 1000 == 0 else f"admin{i % 7}",
-                "action": "webhook.delete" if i % 500 == 0 else "blueprint.create",
-                "object_type": "webhook" if i % 500 == 0 else "blueprint",
-                "object_id": i,
-                "object_name": f"Object {i}",
-                "detail": f"entry {i}",
-            }
-        )
-    with store.write() as s:
-        for k in range(0, n, 10_000):
-            s.execute(insert(AuditEntry), rows[k : k + 10_000])
 
 
 @pytest.fixture

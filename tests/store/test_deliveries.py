@@ -29,24 +29,6 @@ from store.models import Delivery
 TYPED_KEY = "a typed signing key, 32 chars ok"
 
 
-@pytest.fixture(scope="module")
-def receiver():
-    """A real HTTP server on 127.0.0.1 (threaded, so a hung handler blocks nothing else)."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def release():
-    """An event hung handlers wait on; set when the test ends."""
-    ev = threading.Event()
-    yield ev
-    ev.set()
-
-
 @pytest.fixture(autouse=True)
 def _clean(receiver):
     yield

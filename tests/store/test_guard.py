@@ -8,7 +8,6 @@ import ipaddress
 
 import httpcore
 import pytest
-from pytest_httpserver import HTTPServer
 
 from store import deliveries, guard, marketplace, settings, webhooks
 from store.errors import ValidationError
@@ -161,14 +160,6 @@ async def test_next_address_is_tried_only_when_one_refuses():
 
 
 # -- end to end through deliveries (a real server on loopback must get nothing) -------
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

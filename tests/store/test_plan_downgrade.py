@@ -8,7 +8,6 @@ it again restores everything as it was. Both backends (the ``store`` fixture).
 from __future__ import annotations
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlmodel import func, select
 
 from store import (
@@ -39,15 +38,6 @@ SUSPENDED = (
     "Custom integration is suspended: it needs the Business plan or higher and this "
     "account is on Free."
 )
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 def _set_plan(store, account_id: int, plan: str) -> None:

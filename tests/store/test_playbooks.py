@@ -26,7 +26,6 @@ from store.errors import (
 )
 from store.models import (
     Account,
-    AuditEntry,
     Blueprint,
     BlueprintField,
     DataField,
@@ -36,42 +35,9 @@ from store.models import (
     PlaybookBlueprint,
 )
 
+from ..helpers import audit_count, bulk_blueprint, make_blueprint
+
 # -- helpers ---------------------------------------------------------------------
-
-
-def custom_integration(store: Store, owner: Actor) -> int:
-    return marketplace.enable(store, owner, "custom")
-
-
-def make_blueprint(
-    store: Store, owner: Actor, name: str, fields: list[tuple[str, bool]], integ: int | None = None
-) -> tuple[int, dict[str, int]]:
-    """A custom blueprint with fields (name, mapping required); returns its id and field ids."""
-    integ = integ or custom_integration(store, owner)
-    bp = blueprints.create(store, owner, integ, name=name)
-    ids = {}
-    for fname, req in fields:
-        ids[fname] = blueprints.add_field(store, owner, bp.id, name=fname, mapping_required=req).id
-    return bp.id, ids
-
-
-def bulk_blueprint(store: Store, owner: Actor, name: str, n: int, prefix: str) -> int:
-    """Setup only: a custom blueprint with ``n`` fields inserted in one transaction."""
-    integ = custom_integration(store, owner)
-    bp_id = blueprints.create(store, owner, integ, name=name).id
-    with store.write(owner.account_id) as s:
-        s.add_all(
-            BlueprintField(
-                blueprint_id=bp_id,
-                name=f"{prefix} {i:02d}",
-                description=f"{prefix} no. {i}",
-                mapping_required=(i % 10 == 0),
-                position=i,
-                created_at=clock.now(),
-            )
-            for i in range(1, n + 1)
-        )
-    return bp_id
 
 
 def bulk_data_fields(store: Store, owner: Actor, playbook_id: int, n: int) -> None:
@@ -92,10 +58,6 @@ def count(store: Store, model, *where) -> int:
 
 def audit_actions(store: Store, owner: Actor) -> list[str]:
     return [e.action for e in audit.entries(store, owner.account_id)]
-
-
-def audit_count(store: Store) -> int:
-    return count(store, AuditEntry)
 
 
 @contextmanager

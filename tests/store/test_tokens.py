@@ -83,11 +83,6 @@ def test_hash_and_hint():
 # -- helpers -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def custom(store, owner) -> int:
-    return marketplace.enable(store, owner, "custom")
-
-
 def _rows(store) -> list[ApiToken]:
     with store.read() as s:
         return list(s.exec(select(ApiToken).order_by(ApiToken.id)).scalars())

@@ -16,11 +16,6 @@ from store.models import AuditEntry, Delivery, Webhook
 URL = "https://hooks.example.com/oneflow"
 
 
-@pytest.fixture
-def custom(store, owner) -> int:
-    return marketplace.enable(store, owner, "custom")
-
-
 def _audit_text(store) -> str:
     with store.read() as s:
         rows = s.exec(select(AuditEntry)).all()

@@ -8,15 +8,13 @@ from datetime import UTC, datetime
 from store import accounts, audit, clock, users
 from tui import cli
 
+from ..helpers import people
+
 
 def run(store, capsys, *args: str) -> tuple[int, str, str]:
     rc = cli.main(["--db", store.url, *args])
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def people(store, account_id):
-    return [(u.login, u.role, u.can_manage) for u in accounts.list_users(store, account_id)]
 
 
 def test_users_commands(store, owner, capsys, monkeypatch):

@@ -10,8 +10,7 @@ from store.errors import Conflict
 from tui.app import IntegrationsAdmin
 from tui.dialogs.form import FormDialog
 
-from ..ui import flat, type_text
-from .test_users import select_row
+from ..ui import flat, select_row, type_text
 
 
 async def test_settings_form_refused_in_its_second_part_saves_nothing(store, owner, monkeypatch):

@@ -26,7 +26,7 @@ from tui.screens.integration import IntegrationScreen
 from tui.screens.token_once import TokenOnceScreen
 from tui.widgets.tabs import TabbedPanes
 
-from ..ui import flat, screen_text, type_text, wait_until
+from ..ui import flat, footer_line, screen_text, type_text, wait_until
 
 TOKEN_RE = re.compile(r"iadm_[0-9A-Za-z]{35}")
 
@@ -44,10 +44,6 @@ def keymap(tmp_path, monkeypatch):
         return path
 
     return write
-
-
-def footer_line(app) -> str:
-    return screen_text(app).splitlines()[-1]
 
 
 # -- item 5: the keymap file and the keys in force -------------------------------------

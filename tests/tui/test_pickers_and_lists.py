@@ -17,15 +17,8 @@ from tui.screens.playbook import PlaybookScreen
 from tui.screens.playbooks import PlaybooksScreen
 from tui.widgets.filter_table import FilterTable
 
-from ..ui import flat, screen_text, type_text
-
-
-def order_blueprint(store, owner, fields=(("Order number", True), ("Note", False))) -> int:
-    iid = marketplace.enable(store, owner, CUSTOM_KEY)
-    bp = blueprints.create(store, owner, iid, name="Order data")
-    for name, req in fields:
-        blueprints.add_field(store, owner, bp.id, name=name, mapping_required=req)
-    return bp.id
+from ..helpers import order_blueprint
+from ..ui import flat, notes, screen_text, type_text
 
 
 def mapping_of(store, owner, pb_id: int, field_name: str) -> str | None:
@@ -162,10 +155,6 @@ async def test_connect_picker_filters_as_you_type(store, owner):
 
 
 # -- item 10: `/` on an empty list ----------------------------------------------------------
-
-
-def notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_slash_on_the_empty_integrations_list_swallows_no_key(store, owner):
@@ -363,7 +352,7 @@ def store_settings_allow_private(store, owner) -> None:
 async def test_delivery_breadcrumb_names_its_parents_and_its_number_in_the_webhook(store, owner):
     from tui.screens.webhook import DeliveryScreen, WebhookScreen
 
-    from ..store.test_playbooks_dependencies import log_deliveries, two_webhooks
+    from ..helpers import log_deliveries, two_webhooks
 
     first, second = two_webhooks(store, owner)
     log_deliveries(store, owner, first, 5)
@@ -526,7 +515,7 @@ async def test_a_required_field_asks_first_naming_the_playbooks_it_leaves_incomp
 
 
 async def test_playbook_of_a_disabled_integration_says_so_and_offers_no_mapping(store, owner):
-    from ..store.test_playbooks_dependencies import hubspot_playbook
+    from ..helpers import hubspot_playbook
 
     pb, bp = hubspot_playbook(store, owner)
     marketplace.disable(store, owner, "hubspot")

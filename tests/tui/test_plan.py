@@ -9,16 +9,12 @@ from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin, fit_sub_title
 from tui.dialogs.form import FormDialog
 
-from ..ui import flat, screen_text
+from ..ui import flat, notes, screen_text
 
 SUSPENDED = (
     "Custom integration is suspended: it needs the Business plan or higher and this "
     "account is on Free."
 )
-
-
-def notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def _set_plan(store, account_id: int, plan: str) -> None:

@@ -7,7 +7,6 @@ both the screen and the store.
 from __future__ import annotations
 
 from store import accounts, blueprints, marketplace, playbooks
-from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
@@ -18,16 +17,8 @@ from tui.screens.playbooks import PlaybooksScreen
 from tui.widgets.filter_table import FilterTable
 from tui.widgets.tabs import TabBar, TabbedPanes
 
-from ..store.test_playbooks import bulk_blueprint
+from ..helpers import bulk_blueprint, order_blueprint
 from ..ui import flat, screen_text, type_text
-
-
-def order_blueprint(store, owner, fields=(("Order number", True), ("Note", False))) -> int:
-    iid = marketplace.enable(store, owner, CUSTOM_KEY)
-    bp = blueprints.create(store, owner, iid, name="Order data")
-    for name, req in fields:
-        blueprints.add_field(store, owner, bp.id, name=name, mapping_required=req)
-    return bp.id
 
 
 def confirmation(app) -> str:

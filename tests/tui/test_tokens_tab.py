@@ -39,15 +39,6 @@ def fake_token(n: int = 0) -> str:
     return tokens_format.PREFIX + body + tokens_format.checksum(body)
 
 
-@pytest.fixture
-def local_clip(monkeypatch) -> list[str]:
-    """A local clipboard that records what it receives (never the real one)."""
-    copied: list[str] = []
-    monkeypatch.setattr(clipboard, "no_local_clipboard", lambda *a, **k: None)
-    monkeypatch.setattr(clipboard, "_local_copy", copied.append)
-    return copied
-
-
 def all_text_on_screens(app) -> str:
     """What every screen of every section would show, plus the notifications."""
     parts = [screen_text(app)]

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook as StandardWebhook
 from textual import events
 from textual.widgets import Input, Static
@@ -36,19 +35,10 @@ from tui.screens.webhook import DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
 from tui.widgets.footer import Footer
 
-from ..ui import flat, screen_text, type_text, wait_until
+from ..ui import flat, screen_text, settle, type_text, wait_until
 
 T0 = datetime(2026, 11, 28, 15, 14, 14, tzinfo=UTC)
 FAKE_KEY = "whsec_" + base64.b64encode(b"EXAMPLE0not0a0real0signing0key00").decode()
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -57,21 +47,9 @@ def _clear(receiver):
     receiver.clear()
 
 
-@pytest.fixture
-def release():
-    ev = threading.Event()
-    yield ev
-    ev.set()
-
-
 async def open_webhooks_tab(pilot, *, row: int = 0) -> None:
     """From the Integrations list: the row-th integration, tab 4."""
     await pilot.press(*(["down"] * row), "enter", "4")
-    await pilot.pause()
-
-
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
     await pilot.pause()
 
 
@@ -108,7 +86,7 @@ async def test_create_by_keys_test_confirm_and_find_the_delivery(store, owner, r
         key = form.values()["sign_key"]
         assert key.startswith("whsec_")
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "✓ Verified: HTTP 200 OK ·" in flat(app)
         [req] = [r for r, _ in receiver.log]
         payload = StandardWebhook(key).verify(req.get_data(), dict(req.headers))
@@ -143,7 +121,7 @@ async def test_create_by_keys_test_confirm_and_find_the_delivery(store, owner, r
         assert "User-Agent: integrations-admin/0.1.0" in text
 
         await pilot.press("r")  # resend: same callback id, logged as a new attempt
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Resent as delivery" in flat(app)
         again = deliveries.deliveries(store, w.id)
         assert [x.callback_id for x in again] == [d.callback_id, d.callback_id]
@@ -174,7 +152,7 @@ async def test_form_errors_stay_in_the_form(store, owner, receiver):
         await pilot.press("n")
         await type_text(pilot, receiver.url_for("/x"))  # http, private networks off
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, WebhookForm)
         assert "The URL must start with https://. Plain http is accepted only" in flat(app)
         assert "Not verified yet" in flat(app)
@@ -253,7 +231,7 @@ async def test_keys_are_handled_while_a_receiver_hangs(store, owner, receiver, r
         assert not release.is_set() and any(w.is_running for w in app.workers)
 
         release.set()
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Test of" in flat(app) and "HTTP 200 OK" in flat(app)
     [d] = deliveries.deliveries(store, slow.id)
     assert d.success
@@ -751,7 +729,7 @@ def test_snapshot_form_after_a_test(snap_compare, snap, monkeypatch, size, ok):
         await pilot.press("enter", "4", "n")
         await type_text(pilot, "https://hooks.example.com/new")
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
 
     assert snap_compare(app, run_before=run, terminal_size=size)
 

@@ -23,11 +23,7 @@ from tui.screens.marketplace import MarketplaceScreen
 from tui.widgets.filter_table import FilterTable, Row, RowTable, measure_cell
 from tui.widgets.footer import Footer
 
-from ..ui import screen_text
-
-
-def footer_line(app) -> str:
-    return screen_text(app).splitlines()[-1]
+from ..ui import footer_line
 
 
 async def test_footer_follows_the_screen_and_fits_whole_keys(store, owner):

@@ -15,11 +15,13 @@ from textual.screen import Screen
 
 from store.errors import DomainError
 from store.values import Actor
+from tui import colours
 from tui.textual_compat import is_exiting, keymap
 
 if TYPE_CHECKING:
     from store.db import Store
     from store.glance import Glance
+    from tui.config import Settings
 
 
 def tune_gc() -> None:
@@ -144,12 +146,15 @@ class IntegrationsAdmin(App[None]):
         presenter: bool = False,
         glance: Glance | None = None,
         user_keymap: bool = True,
+        settings: Settings | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
         it first and opens the store right after, in a thread. ``user_keymap``:
-        apply the user's keymap.toml (not for screenshots and scripted demos,
-        which press the default keys)."""
+        apply the user's settings (keymap, theme; not for screenshots and
+        scripted demos, which press the default keys and look the same on every
+        run). ``settings``: those the command line has read (``tui.config``);
+        otherwise the App reads the file itself."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
@@ -164,23 +169,50 @@ class IntegrationsAdmin(App[None]):
         self.presenter = Presenter(self)
         self._presenter_at_start = presenter
         self._keymap_problems: list[str] = []
-        from tui import keys
+        from tui import config
 
-        self.keymap_file = keys.keymap_path()
+        self.settings: Settings | None = None
+        self.keymap_file = config.config_path()
+        self._keymap_sources: dict[str, str] = {}
         if user_keymap:
-            self._apply_user_keymap()
+            self._apply_settings(settings)
+        self._theme_shown = self.theme
+        from tui import diagnostics
+        from tui.textual_compat import on_new_worker
+
+        on_new_worker(self, diagnostics.watch_worker)
 
     # -- set-up ------------------------------------------------------------------
 
-    def _apply_user_keymap(self) -> None:
-        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``
-        (in the user configuration folder, ``tui.keys.keymap_path``). What is
-        wrong with the file is said once the program is up (``on_mount``)."""
-        from tui import keys
+    def _apply_settings(self, settings: Settings | None) -> None:
+        """The user's settings (``tui.config``): keys remapped by binding id
+        under [keymap] (``"go.marketplace" = "M"``; keymap.toml is still read),
+        the theme, presenter mode. What is wrong with them is said once the
+        program is up (``on_mount``)."""
+        from tui import config
 
-        keymap, self._keymap_problems = keys.load_keymap(self.keymap_file)
-        if keymap:
-            self.set_keymap(keymap)
+        if settings is None:
+            try:
+                settings = config.load()
+            except config.ConfigError as exc:
+                self._keymap_problems = [f"{exc} Nothing of it was used."]
+                return
+        self.settings = settings
+        self.keymap_file = settings.path
+        self._keymap_sources = settings.keymap_sources
+        self._keymap_problems = list(settings.notices)
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        theme = str(settings.theme.value)
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self._keymap_problems.append(
+                f"{settings.theme.source}: there is no theme {theme!r}; the themes are "
+                f"{', '.join(sorted(self.available_themes))}."
+            )
+        if settings.presenter.value:
+            self._presenter_at_start = True
 
     def _check_keymap_ids(self) -> None:
         """Say which ids of keymap.toml no binding has (a typo remaps nothing).
@@ -189,9 +221,11 @@ class IntegrationsAdmin(App[None]):
 
         unknown = keys.unknown_ids(keymap(self), keys.all_binding_ids())
         if unknown:
+            files = sorted({self._keymap_sources.get(i, "").split(",")[0] for i in unknown} - {""})
+            where = " and ".join(files) or keys.shown_path(self.keymap_file)
             self.call_from_thread(
                 self.notify,
-                f"{keys.shown_path(self.keymap_file)}: no key has the id "
+                f"{where}: no key has the id "
                 f"{', '.join(map(repr, unknown))}; those lines remap nothing. "
                 "The README (Keys) lists the ids.",
                 title="Keymap",
@@ -201,8 +235,12 @@ class IntegrationsAdmin(App[None]):
 
     def on_mount(self) -> None:
         self._size_console(self.size.width, self.size.height)
-        for problem in self._keymap_problems:
-            self.notify(problem, title="Keymap", severity="warning", timeout=12)
+        colours.use(self.theme_variables)
+        if self._keymap_problems:
+            # One notice for them all: at 80x24 a toast each pushed the first off the top.
+            self.notify(
+                "\n".join(self._keymap_problems), title="Settings", severity="warning", timeout=12
+            )
         if keymap(self):
             self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
@@ -221,6 +259,42 @@ class IntegrationsAdmin(App[None]):
                 timeout=12,
                 whole=True,
             )
+
+    def watch_theme(self, name: str) -> None:
+        """A theme chosen (the palette's *Theme*): the colours of what screens say
+        follow it (the screen in view is drawn again), and it is written to the
+        settings file so the next start has it too."""
+        colours.use(self.get_css_variables())
+        shown = getattr(self, "_theme_shown", None)
+        if shown is None or name == shown:
+            return  # the theme of the start (set in __init__), not a choice
+        self._theme_shown = name
+        self._recolour()
+        if self.settings is None:
+            return
+        from tui import config
+
+        try:
+            path = config.save_theme(name, self.settings.path)
+        except config.ConfigError as exc:
+            self.notify(f"The theme was not saved: {exc}", title="Theme", severity="warning")
+            return
+        self.notify(f"Theme {name} saved in {config.shown_path(path)}.", title="Theme", timeout=4)
+
+    def _recolour(self) -> None:
+        """Draw the screen in view again with the new theme's colours (its rows
+        were built with the old ones; the others are when next shown)."""
+        if not self.is_running or not self.screen_stack:
+            return
+        screen = self.screen
+        if hasattr(screen, "shown"):
+            screen.shown = None  # the list skips a reload of the same rows
+        reload = getattr(screen, "reload", None)
+        if callable(reload):
+            try:
+                reload()
+            except Exception as exc:  # a screen still composing: it draws itself soon
+                self.log.warning(f"recolour: {exc!r}")
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_console(event.size.width, event.size.height)
@@ -330,8 +404,18 @@ class IntegrationsAdmin(App[None]):
                 timeout=8,
             )
         else:
-            self.notify(f"Unexpected error: {type(exc).__name__}", severity="error", timeout=8)
-            self.log.error(repr(exc))
+            from tui import diagnostics
+            from tui.config import shown_path
+
+            path = diagnostics.unexpected(exc, f"on {type(self.screen).__name__}")
+            self.notify(
+                "Something went wrong that the program did not expect; it goes on where it "
+                f"can. The details are in {shown_path(path)} (attach it to a bug report).",
+                title="Unexpected error",
+                severity="error",
+                timeout=15,
+                whole=True,
+            )
 
     def may_manage(self, doing: str) -> bool:
         """True when the acting user has the permission now; otherwise says why."""

@@ -67,6 +67,27 @@ def keymap(app: App) -> Mapping[str, str]:
     return app._keymap
 
 
+def on_new_worker(app: App, callback: Callable[[Any], None]) -> None:
+    """Call ``callback(worker)`` for every worker started on ``app`` (``run_worker``
+    and ``@work`` of any node): the diagnostic log counts them. Textual has no
+    hook for it; every new worker passes through the app's manager's
+    ``add_worker``, wrapped here on this app's manager only."""
+    manager = app.workers
+    add = manager.add_worker
+
+    def add_worker(worker: Any, start: bool = True, exclusive: bool = True) -> None:
+        add(worker, start=start, exclusive=exclusive)
+        callback(worker)
+
+    manager.add_worker = add_worker  # type: ignore[method-assign]
+
+
+def crash_of(app: App) -> BaseException | None:
+    """The unhandled exception that ended ``app``, if one did (Textual keeps the
+    first one for Pilot to re-raise, and prints it on exit)."""
+    return app._exception
+
+
 # -- bindings --------------------------------------------------------------------
 
 

@@ -45,10 +45,10 @@ class FormDialog(Dialog[T], Generic[T]):
     FormDialog Input, FormDialog Select { background: $boost; }
     FormDialog Checkbox { margin-top: 1; }
     FormDialog .field-help { color: $text-muted; }
-    FormDialog .field-error { color: $error; display: none; }
+    FormDialog .field-error { color: $text-error; display: none; }
     FormDialog .field-error.shown { display: block; }
     FormDialog .-invalid-field { background: $error 20%; }
-    FormDialog .form-error { color: $error; display: none; margin-top: 1; }
+    FormDialog .form-error { color: $text-error; display: none; margin-top: 1; }
     FormDialog .form-error.shown { display: block; }
     FormDialog .dialog-buttons { margin: 1 0; }
     """

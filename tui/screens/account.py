@@ -18,6 +18,7 @@ from textual.widgets import Header, Static
 from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
+from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
 from tui.keys import key_for
@@ -48,7 +49,11 @@ def render_overview(
 
     plan = _grid()
     for f in ov.features:
-        mark = Text("✓ ", style="green") if f.included else Text("✗ ", style="red")
+        mark = (
+            Text("✓ ", style=colours.style("good"))
+            if f.included
+            else Text("✗ ", style=colours.style("bad"))
+        )
         plan.add_row(
             mark + Text(f.name, style="" if f.included else "dim"),
             Text("included" if f.included else f"needs {f.needs}", style="dim"),
@@ -58,7 +63,9 @@ def render_overview(
 
     limits = _grid()
     for u in ov.limits:
-        used = Text(f"{u.used}/{u.limit}", style="bold yellow" if u.full else "bold")
+        used = Text(
+            f"{u.used}/{u.limit}", style=colours.style("warn", "bold") if u.full else "bold"
+        )
         if u.per_playbook:
             used.append(f"  fullest: {u.where}" if u.where else "  no playbook yet", style="dim")
         limits.add_row(Text(u.label), used)
@@ -69,7 +76,9 @@ def render_overview(
     prefs.add_row(Text("Webhook timeout"), Text(f"{info.webhook_timeout_s} s"))
     prefs.add_row(
         Text(settings.ALLOW_PRIVATE_LABEL),
-        Text("on", style="bold yellow") if info.allow_private_webhooks else Text("off"),
+        Text("on", style=colours.style("warn", "bold"))
+        if info.allow_private_webhooks
+        else Text("off"),
     )
     changes = f" ({keys['edit']} changes them)" if may_change else ""
     out.append(Text("\nSettings" + changes, style="bold"))

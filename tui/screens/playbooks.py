@@ -14,6 +14,7 @@ from textual.widgets import Header, Static
 from store import accounts, catalog, playbooks
 from store.errors import DomainError
 from store.playbooks import PlaybookInfo
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
@@ -26,10 +27,12 @@ from tui.widgets.footer import Footer
 def status_text(p: PlaybookInfo) -> Text:
     if p.disabled_integrations:
         # Not "complete": it depends on an integration that is paused.
-        return Text(f"{', '.join(p.disabled_integrations)} disabled", style="bold yellow")
+        return Text(
+            f"{', '.join(p.disabled_integrations)} disabled", style=colours.style("warn", "bold")
+        )
     if p.missing_required_count == 0:
-        return Text("complete", style="green")
-    return Text(f"{p.missing_required_count} missing", style="bold red")
+        return Text("complete", style=colours.style("good"))
+    return Text(f"{p.missing_required_count} missing", style=colours.style("bad", "bold"))
 
 
 def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:

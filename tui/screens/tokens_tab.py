@@ -12,6 +12,7 @@ from textual.widgets import Static
 from store import clock, integrations, tokens
 from store.errors import DomainError
 from store.tokens import TokenInfo
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import ago, day
@@ -25,12 +26,12 @@ EXPIRY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("90 days", "90"),
     ("365 days", "365"),
 )
-STATUS_STYLE = {
-    "active": "green",
-    "expired": "yellow",
-    "revoked": "red",
-    "paused": "yellow",
-    "suspended": "yellow",
+STATUS_ROLE = {  # the colour of each status, by role (tui.colours)
+    "active": "good",
+    "expired": "warn",
+    "revoked": "bad",
+    "paused": "warn",
+    "suspended": "warn",
 }
 
 
@@ -132,7 +133,12 @@ class TokensTab(TabContent):
                         f"{day(t.created_at)} {t.created_by}",
                         day(t.expires_at),
                         ago(t.last_used_at, now),
-                        Text(t.status, style=STATUS_STYLE.get(t.status, "")),
+                        Text(
+                            t.status,
+                            style=colours.style(STATUS_ROLE[t.status])
+                            if t.status in STATUS_ROLE
+                            else "",
+                        ),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
                     item=t,

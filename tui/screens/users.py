@@ -18,6 +18,7 @@ from textual.widgets import Header, Static
 from store import accounts, users
 from store.accounts import UserInfo
 from store.errors import DomainError
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import minute, plural
@@ -134,7 +135,7 @@ class UsersScreen(BaseScreen):
                         u.login + (" (you)" if u.id == admin.actor.user_id else ""),
                         u.name,
                         u.role,
-                        Text("yes", style="green") if u.can_manage else Text("no"),
+                        Text("yes", style=colours.style("good")) if u.can_manage else Text("no"),
                         minute(u.last_seen_at),
                     ),
                     search=f"{u.login} {u.name} {u.role}".lower(),

@@ -26,6 +26,7 @@ from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
+from tui import colours
 from tui.format import second
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
@@ -47,7 +48,10 @@ def _grid(rows: list[tuple[str, Text | str]]) -> Table:
 
 def _result(d: DeliveryInfo) -> Text:
     return Text(
-        d.short_label, style="green" if d.success else "red", no_wrap=True, overflow="ellipsis"
+        d.short_label,
+        style=colours.style("good" if d.success else "bad"),
+        no_wrap=True,
+        overflow="ellipsis",
     )
 
 
@@ -153,10 +157,12 @@ class WebhookScreen(BaseScreen):
         if not w.signed:
             key = Text("none (deliveries are not signed)")
         elif self._revealed is not None:
-            key = Text(self._revealed, style="bold yellow")
+            key = Text(self._revealed, style=colours.style("secret", "bold"))
             key.append(f"  ({reveal} hides)", style="dim")
             if w.receiver_secret_masked:
-                secret = Text(webhooks.receiver_secret(self._revealed), style="bold yellow")
+                secret = Text(
+                    webhooks.receiver_secret(self._revealed), style=colours.style("secret", "bold")
+                )
         else:
             kind = "generated" if w.key_generated else "typed"
             key = Text(f"{w.key_masked}  ({kind}; {reveal} reveals, {copy_key} copies)")
@@ -369,7 +375,7 @@ class DeliveryScreen(BaseScreen):
         )
         result = _result(d)
         if d.error and d.status_code is None:
-            result = Text(d.error, style="red")
+            result = Text(d.error, style=colours.style("bad"))
         rows: list[tuple[str, Text | str]] = [
             ("Time", second(d.attempted_at, utc=True)),
             ("Event", d.event_type),
@@ -388,7 +394,7 @@ class DeliveryScreen(BaseScreen):
                 )
             )
         if self.resending:
-            rows.append(("Resend", Text("sending…", style="bold yellow")))
+            rows.append(("Resend", Text("sending…", style=colours.style("secret", "bold"))))
         headers = Text()
         for name, value in d.request_headers:
             headers.append(f"{name}: ", style="bold")

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
 from store.webhooks import WebhookInfo
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import DIALOG_VALUE, ago, plural, shorten
 from tui.keys import key_for
@@ -45,11 +46,13 @@ def events_cell(w: WebhookInfo) -> str:
 def last_delivery(w: WebhookInfo, now, *, testing: bool = False) -> Text:
     """The Last delivery cell: result and when, coloured by outcome."""
     if testing:
-        return _cell("testing…", "bold yellow")
+        return _cell("testing…", colours.style("warn", "bold"))
     if w.last_attempt_at is None:
         return _cell("never", "dim")
     when = ago(w.last_attempt_at, now)
-    return _cell(f"{w.last_result_label}, {when}", "green" if w.last_success else "red")
+    return _cell(
+        f"{w.last_result_label}, {when}", colours.style("good" if w.last_success else "bad")
+    )
 
 
 def _cell(text: str, style: str) -> Text:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from store import playbooks
 from store.errors import DomainError
 from store.playbooks import ConnectionInfo, PlaybookDetail
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.format import plural
@@ -22,10 +23,10 @@ from tui.widgets.filter_table import FilterTable, Row
 
 def _connection_status(c: ConnectionInfo) -> Text:
     if not c.integration_enabled:
-        return Text("integration disabled", style="yellow")
+        return Text("integration disabled", style=colours.style("warn"))
     if c.missing_required_count:
-        return Text(f"{c.missing_required_count} missing", style="bold red")
-    return Text("complete", style="green")
+        return Text(f"{c.missing_required_count} missing", style=colours.style("bad", "bold"))
+    return Text("complete", style=colours.style("good"))
 
 
 class ConnectionsTab(PlaybookTab):

@@ -42,9 +42,9 @@ TABS: list[tuple[str, str, type[PlaybookTab]]] = [
 class PlaybookScreen(TabbedScreen):
     DEFAULT_CSS = """
     PlaybookScreen #status { height: auto; max-height: 2; padding: 0 1; }
-    PlaybookScreen #status.-complete { color: $success; }
-    PlaybookScreen #status.-incomplete { color: $error; text-style: bold; }
-    PlaybookScreen #status.-blocked { color: $warning; text-style: bold; }
+    PlaybookScreen #status.-complete { color: $text-success; }
+    PlaybookScreen #status.-incomplete { color: $text-error; text-style: bold; }
+    PlaybookScreen #status.-blocked { color: $text-warning; text-style: bold; }
     """
     BINDINGS = [
         Binding(

@@ -20,7 +20,7 @@ from tui.app import IntegrationsAdmin
 from tui.screens.token_once import TokenOnceScreen
 from tui.widgets.filter_table import FilterTable
 
-from .ui import flat, screen_text, type_text, wait_until
+from ..ui import flat, screen_text, type_text, wait_until
 
 TOKEN_RE = re.compile(r"iadm_[0-9A-Za-z]{35}")
 PASSWORD = "Pw-Hunter2-NotForLogs"

@@ -15,7 +15,7 @@ from tui import colours, config
 from tui.app import IntegrationsAdmin
 from tui.screens.help import HelpScreen
 
-from .ui import flat, screen_text, type_text, wait_until
+from ..ui import flat, screen_text, type_text, wait_until
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyte
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STORY = ROOT / "demo" / "main-story.txt"
 TYPED_KEY = "Typed-Sgn-Kx-7Rq0m4Zt2Vw9-Lb"
 

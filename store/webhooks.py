@@ -34,7 +34,7 @@ from .delivery_log import log_attempt
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
 from .payload import GENERATED_PREFIX, TEST_EVENT, hmac_key, is_generated_form
-from .refusals import managed_webhook_refusal
+from .refusals import NATIVE_WEBHOOKS, managed_webhook_refusal
 from .sending import AttemptResult, attempt_matches, failure_kind
 
 URL_MAX = 1000
@@ -436,8 +436,7 @@ def custom_integration(s: Session, actor: Actor, integration_id: int) -> Integra
         s,
         actor.account_id,
         integration_id,
-        "its webhooks are managed and read-only. "
-        "Your own webhooks belong to the Custom integration.",
+        NATIVE_WEBHOOKS,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -16,9 +16,11 @@ from textual.screen import Screen
 from store.errors import DomainError
 from store.values import Actor
 from tui import colours
-from tui.textual_compat import is_exiting, keymap
+from tui.textual_compat import action_target, is_exiting, keymap
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from store.db import Store
     from store.glance import Glance
     from tui.config import Settings
@@ -417,50 +419,39 @@ class IntegrationsAdmin(App[None]):
                 whole=True,
             )
 
-    def may_manage(self, doing: str) -> bool:
-        """True when the acting user has the permission now; otherwise says why."""
+    def fresh_actor(self) -> bool:
+        """Read the acting user again (an owner may have granted or withdrawn the
+        permission meanwhile): one small query, before a form or confirmation
+        opens. Whether anything about them changed (the keys then follow).
+        Raises the store's UnknownUser when they were removed meanwhile."""
         from store import accounts
 
+        fresh = accounts.refresh_actor(self.store, self.actor)
+        changed = fresh != self.actor
+        self.actor = fresh
+        return changed
+
+    def may_manage(self, doing: str) -> bool:
+        """True when the acting user has the permission now; otherwise says why
+        (the store's words: ``refusals.manage_refusal``)."""
+        from store.refusals import manage_refusal
+
         try:
-            self.actor = accounts.refresh_actor(self.store, self.actor)
+            self.fresh_actor()
         except DomainError as exc:
             self.report(exc)
             return False
-        if self.actor.can_manage:
+        refusal = manage_refusal(self.actor, doing)
+        if refusal is None:
             return True
-        self.notify(
-            f"You cannot {doing}: it needs the permission '{accounts.PERMISSION}'. "
-            "Ask an owner of the account to grant it.",
-            title="Read-only",
-            severity="warning",
-            timeout=8,
-        )
+        self.notify(refusal, title="Read-only", severity="warning", timeout=8)
         return False
 
-    def refused_by_plan(self, suspended: str) -> bool:
-        """Say at once, before any form or confirmation opens, that a change is
-        refused because its integration is suspended by the plan. ``suspended``
-        is the store's words (``IntegrationInfo.suspended`` and the like), ""
-        when it runs: then nothing is said and False returned."""
-        if not suspended:
-            return False
-        self.notify(suspended, title="Plan required", severity="warning", timeout=10)
-        return True
-
-    def may_change_playbooks(self, doing: str) -> bool:
-        """``may_manage``, then the plan: playbooks are created and changed on a paid
-        plan only (the store's words, said before any form opens). The plan is the
-        one the header shows, re-read each time a screen is shown: no extra query."""
-        if not self.may_manage(doing):
-            return False
-        from store import catalog
-
-        plan = self._title_account[1] if self._title_account else None
-        refusal = catalog.playbooks_refusal(plan, doing) if plan else None
-        if refusal:
-            self.notify(refusal, title="Plan required", severity="warning", timeout=10)
-            return False
-        return True
+    @property
+    def account_plan(self) -> str | None:
+        """The account's plan as the header shows it (read again each time a
+        screen is shown): what a screen asks the plan's refusals with."""
+        return self._title_account[1] if self._title_account else None
 
     # -- actions -------------------------------------------------------------------
 
@@ -501,6 +492,26 @@ class IntegrationsAdmin(App[None]):
                 self.exit()
 
         self.push_screen(dialog, answered)
+
+    async def run_action(
+        self,
+        action: str,  # type: ignore[override]
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Textual drops a key whose action its node disables (``check_action``:
+        a dimmed or hidden key in the footer) without a word. Here a node that
+        knows why (``tui.refusing.Refuses``) says it: a key, a footer click or
+        the command palette learns the store's refusal, and nothing opens."""
+        from tui.refusing import Refuses
+
+        target, name = action_target(
+            self, action, self if default_namespace is None else default_namespace, namespaces
+        )
+        refused = isinstance(target, Refuses) and target.refusal(name) is not None
+        if refused and target.refused(name):  # type: ignore[union-attr]
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_section(self, mode: str) -> None:
         if mode not in self.MODES:

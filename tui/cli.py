@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from store import __version__
 from store.errors import DomainError
+from store.refusals import PERMISSION
 from store.validate import not_unicode
 from tui.format import minute, plural
 
@@ -103,13 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     u_add = u_sub.add_parser("add", help="add a user by OS login")
     u_add.add_argument("login")
     u_add.add_argument("--name", default="")
-    u_add.add_argument(
-        "--manage", action="store_true", help="grant 'Manage add-ons and integrations'"
-    )
+    u_add.add_argument("--manage", action="store_true", help=f"grant '{PERMISSION}'")
     u_add.add_argument("--owner", action="store_true", help="make them an owner")
     for verb, text in (
-        ("grant", "grant 'Manage add-ons and integrations'"),
-        ("withdraw", "withdraw 'Manage add-ons and integrations'"),
+        ("grant", f"grant '{PERMISSION}'"),
+        ("withdraw", f"withdraw '{PERMISSION}'"),
         ("promote", "make a user an owner (owners manage users and always have the permission)"),
         ("demote", "make an owner a member (never the last owner; keeps the permission)"),
         ("remove", "remove a user (never the last owner); the audit log keeps what they did"),

@@ -28,6 +28,7 @@ from pathlib import Path
 
 LOG_NAME = "integrations-admin.log"
 LOGGER = "integrations_admin"
+HANDLER_NAME = "integrations-admin log file"  # how our handler is told from others
 log = logging.getLogger(LOGGER)
 
 # What a secret looks like: API tokens (iadm_...), signing keys and receiver
@@ -84,10 +85,10 @@ def start(*, debug: bool) -> Path:
     handler.setFormatter(_Redacting("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger(LOGGER)
     for old in list(root.handlers):
-        if getattr(old, "_integrations_admin", False):
+        if old.get_name() == HANDLER_NAME:
             root.removeHandler(old)
             old.close()
-    handler._integrations_admin = True  # type: ignore[attr-defined]
+    handler.set_name(HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
@@ -115,7 +116,7 @@ def stop() -> None:
 
     root = logging.getLogger(LOGGER)
     for old in list(root.handlers):
-        if getattr(old, "_integrations_admin", False):
+        if old.get_name() == HANDLER_NAME:
             root.removeHandler(old)
             old.close()
     trace.enable(False)

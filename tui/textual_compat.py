@@ -62,6 +62,20 @@ def render_screen(app: App) -> RenderableType:
     return app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
 
 
+def action_target(
+    app: App,
+    action: str,
+    default_namespace: DOMNode,
+    namespaces: Mapping[str, DOMNode] | None = None,
+) -> tuple[DOMNode, str]:
+    """The node an action string runs on (``app.``, ``screen.``, ... or
+    ``default_namespace``) and the action's name, as ``run_action`` resolves
+    them (Textual's ``_parse_action``): to ask that node why it refuses the
+    action before Textual silently drops a disabled one."""
+    target, name, _params = app._parse_action(action, default_namespace, namespaces)
+    return target, name
+
+
 def keymap(app: App) -> Mapping[str, str]:
     """The keymap in force (binding id -> keys), as ``set_keymap`` keeps it."""
     return app._keymap

@@ -53,6 +53,9 @@ class FormDialog(Dialog[T], Generic[T]):
     FormDialog .dialog-buttons { margin: 1 0; }
     """
     BINDINGS = [
+        # Textual's own tab and shift+tab, with ids and shown in the dialog's footer.
+        Binding("tab", "app.focus_next", "Next field", id="form.next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="form.prev"),
         Binding("ctrl+s", "confirm", "Confirm", id="form.confirm", priority=True),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]

@@ -22,6 +22,7 @@ from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
 from tui.keys import key_for
+from tui.refusing import Refusal, Refuses, permission
 from tui.screens.base import BaseScreen
 from tui.widgets.footer import Footer
 
@@ -155,7 +156,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
     )
 
 
-class AccountScreen(BaseScreen):
+class AccountScreen(Refuses, BaseScreen):
     """Plan, limits with usage, settings."""
 
     help_title = "Account"
@@ -189,6 +190,7 @@ class AccountScreen(BaseScreen):
         except DomainError as exc:
             self.admin.report(exc)
             return
+        self.refresh_bindings()
         body = self.query_one("#account-body", VerticalScroll)
         body.remove_children()
         body.mount_all(
@@ -203,8 +205,13 @@ class AccountScreen(BaseScreen):
             )
         )
 
+    def refusal(self, action: str) -> Refusal | None:
+        if action == "edit":
+            return permission(self.admin, "change the account settings")
+        return None
+
     def action_edit(self) -> None:
-        if self.overview is None or not self.admin.may_manage("change the account settings"):
+        if self.overview is None or self.refused("edit"):
             return
 
         def saved(ok: bool | None) -> None:

@@ -24,8 +24,9 @@ from store.refusals import (
 from tui.app import IntegrationsAdmin
 from tui.dialogs.base import Dialog
 from tui.screens.marketplace import ExtensionCard
-from tui.widgets.filter_table import FilterTable
 from tui.widgets.footer import Footer
+
+from ..ui import select_row
 
 
 def last_note(app) -> str:
@@ -44,12 +45,6 @@ def footer_text(app) -> str:
     return app.screen.query_one(Footer).render().plain
 
 
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def press_refused(pilot, key: str, words: str) -> None:
     """Press ``key``: the store's ``words`` are said at once and nothing opens."""
     app = pilot.app
@@ -59,15 +54,6 @@ async def press_refused(pilot, key: str, words: str) -> None:
     assert app.screen is under, f"{key} opened {app.screen!r}"
     assert not isinstance(app.screen, Dialog)
     assert last_note(app) == words, key
-
-
-async def select_row(pilot, key: str) -> None:
-    table = pilot.app.screen.query_one(FilterTable)
-    for _ in range(table.row_count):
-        if table.selected_key == key:
-            return
-        await pilot.press("down")
-    assert table.selected_key == key
 
 
 def custom_with_blueprint(store, owner, name: str = "Orders"):

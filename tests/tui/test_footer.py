@@ -18,7 +18,7 @@ from tui.screens.marketplace import ExtensionCard
 from tui.screens.token_once import TokenOnceScreen
 from tui.widgets.footer import Footer
 
-from .ui import screen_text, wait_until
+from ..ui import screen_text, wait_until
 
 # Keys of the screens behind the dialogs below: none may show in a dialog's footer.
 BEHIND = (

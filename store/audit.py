@@ -226,8 +226,11 @@ def export_jsonl(
 
 def parse_time(value: str, *, field: str) -> datetime:
     """A command-line time bound: ISO 8601 date or date-time; without a time
-    zone it is taken as UTC."""
+    zone it is taken as UTC. Refusals name the option (``--since``), undecodable
+    bytes included (an argument's checks would say "Value")."""
     try:
+        if not isinstance(value, str) or validate.not_unicode(value):
+            raise ValueError
         at = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError(
@@ -241,4 +244,4 @@ def parse_time(value: str, *, field: str) -> datetime:
 
 
 # Every public function above refuses wrong-typed arguments before it runs.
-validate.check_public(globals())
+validate.check_public(globals(), own={"parse_time": ("value",)})

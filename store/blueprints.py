@@ -68,7 +68,9 @@ def _field(f: BlueprintField) -> FieldInfo:
     )
 
 
-def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
+def infos_where(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
+    """The account's blueprints matching the SQL conditions ``where``, with their
+    field, required-field and playbook counts, in one query (the caller's session)."""
     fields = (
         select(
             BlueprintField.blueprint_id,
@@ -129,18 +131,18 @@ def _infos(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
 def for_integration(store: Store, account_id: int, integration_id: int) -> list[BlueprintInfo]:
     """The blueprints of one integration with field and playbook counts (one query)."""
     with store.read() as s:
-        return _infos(s, account_id, Blueprint.integration_id == integration_id)
+        return infos_where(s, account_id, Blueprint.integration_id == integration_id)
 
 
 def all_for_account(store: Store, account_id: int) -> list[BlueprintInfo]:
     """Every blueprint of the account, of enabled integrations first by name."""
     with store.read() as s:
-        return _infos(s, account_id)
+        return infos_where(s, account_id)
 
 
 def detail(store: Store, account_id: int, blueprint_id: int) -> BlueprintDetail:
     with store.read() as s:
-        found = _infos(s, account_id, Blueprint.id == blueprint_id)
+        found = infos_where(s, account_id, Blueprint.id == blueprint_id)
         if not found:
             raise NotFound("That blueprint no longer exists.")
         fields = s.exec(
@@ -220,7 +222,7 @@ def create(
         s.add(bp)
         s.flush()
         c.log("blueprint.create", "blueprint", bp.id, name)
-        return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
+        return infos_where(s, actor.account_id, Blueprint.id == bp.id)[0]
 
 
 def _taken(name: str) -> str:
@@ -258,7 +260,7 @@ def update(
             f"renamed from {before!r}" if before != name else "description changed",
         )
         s.flush()
-        return _infos(s, actor.account_id, Blueprint.id == bp.id)[0]
+        return infos_where(s, actor.account_id, Blueprint.id == bp.id)[0]
 
 
 def _connected_playbooks(s: Session, blueprint_id: int) -> list[str]:

@@ -48,9 +48,11 @@ from . import (
     blueprints,
     catalog,
     clock,
-    deliveries,
+    delivery_log,
     marketplace,
+    payload,
     playbooks,
+    sending,
     settings,
     tokens,
     tokens_format,
@@ -143,9 +145,9 @@ def deterministic(first: int = 1) -> Iterator[None]:
         counters[name] += 1
         return counters[name]
 
-    def test_events() -> list[deliveries.Event]:
+    def test_events() -> list[payload.Event]:
         return [
-            deliveries.Event(
+            payload.Event(
                 id=70_000 + step("event"), type=webhooks.TEST_EVENT, created_at=clock.now()
             )
         ]
@@ -153,8 +155,8 @@ def deterministic(first: int = 1) -> Iterator[None]:
     patches = [
         (tokens_format, "new_token", lambda: fake_token(step("token"))),
         (webhooks, "generate_signing_key", lambda: fake_signing_key(step("key"))),
-        (deliveries, "new_callback_id", lambda: fake_callback_id(step("callback"))),
-        (deliveries, "_test_events", test_events),
+        (payload, "new_callback_id", lambda: fake_callback_id(step("callback"))),
+        (payload, "webhook_test_events", test_events),
     ]
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches]
     try:
@@ -290,13 +292,13 @@ def _delivery(
     error: str = "",
     contract_id: int = 0,
     callback_id: str | None = None,
-) -> deliveries.AttemptResult:
+) -> sending.AttemptResult:
     """One attempt as the program would have logged it (the receiver's answer
     included), without sending anything."""
     callback_id = callback_id or fake_callback_id(1000 + n)
-    event = deliveries.Event(id=50_000 + n, type=event_type, created_at=when)
-    body = deliveries.build_body(callback_id, [event], key, contract_id=contract_id)
-    headers = deliveries.build_headers(callback_id, int(when.timestamp()), body, key)
+    event = payload.Event(id=50_000 + n, type=event_type, created_at=when)
+    body = payload.build_body(callback_id, [event], key, contract_id=contract_id)
+    headers = payload.build_headers(callback_id, int(when.timestamp()), body, key)
     host = url.split("/")[2]
     sent = (
         ("Host", host),
@@ -319,7 +321,7 @@ def _delivery(
         )
     else:
         reason = error
-    return deliveries.AttemptResult(
+    return sending.AttemptResult(
         ok=ok,
         status_code=status,
         latency_ms=latency_ms,
@@ -556,7 +558,7 @@ class _Builder:
             for hook, url, key, n, event, when, status, latency, error in rows:
                 # A retry keeps its callback id (receivers deduplicate on it).
                 cid = fake_callback_id(1000 + n + (100 if hook == old else 0))
-                deliveries.log_attempt(
+                delivery_log.log_attempt(
                     s,
                     hook,
                     _delivery(

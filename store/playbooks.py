@@ -37,10 +37,9 @@ from sqlalchemy import and_
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, func, select
 
-from . import catalog, clock, integrations, validate
+from . import blueprints, catalog, clock, integrations, validate
 from .accounts import Actor
 from .blueprints import BlueprintInfo
-from .blueprints import _infos as _blueprint_infos
 from .change import Change, change
 from .db import Store
 from .errors import Conflict, LimitReached, NotFound
@@ -607,7 +606,7 @@ def connectable(store: Store, account_id: int, playbook_id: int) -> list[Bluepri
         PlaybookBlueprint.playbook_id == playbook_id
     )
     with store.read() as s:
-        found = _blueprint_infos(
+        found = blueprints.infos_where(
             s,
             account_id,
             col(Blueprint.id).not_in(connected),

@@ -322,9 +322,8 @@ def _checker(param: str, hint: object) -> Check | None:
 def _known_types() -> dict[str, object]:
     """Classes a module may import only for type checkers (to avoid an import cycle)."""
     from .db import Store
-    from .deliveries import AttemptResult
 
-    return {"Store": Store, "AttemptResult": AttemptResult}
+    return {"Store": Store}
 
 
 def _hints(fn: Callable) -> dict[str, object]:

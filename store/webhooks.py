@@ -7,7 +7,8 @@ A webhook sends only while its integration is enabled.
 The signing key is a shared secret the program must be able to sign with, so
 it is stored as given; it never appears in audit entries, error messages or
 logs, and screens show ``WebhookInfo.key_masked`` until an explicit reveal.
-Sending (tests, resends, the delivery log) lives in ``store.deliveries``.
+Sending (tests, resends) lives in ``store.deliveries``, the delivery log in
+``store.delivery_log``; the key's use in signatures in ``store.payload``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete as sql_delete
@@ -29,19 +30,17 @@ from . import catalog, clock, integrations, validate
 from .accounts import Actor
 from .change import change
 from .db import Store
+from .delivery_log import log_attempt
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
+from .payload import GENERATED_PREFIX, TEST_EVENT, hmac_key, is_generated_form
 from .refusals import NATIVE_WEBHOOKS, managed_webhook_refusal
-
-if TYPE_CHECKING:
-    from .deliveries import AttemptResult
+from .sending import AttemptResult, attempt_matches, failure_kind
 
 URL_MAX = 1000
 KEY_MIN = 16  # bytes of a whsec_ key's secret
 TYPED_KEY_MIN_BYTES = 24  # a typed key, in UTF-8 (issue 13: 16 characters were too few)
 KEY_MAX = 500
-GENERATED_PREFIX = "whsec_"
-TEST_EVENT = "webhook:test"
 ALL_EVENTS = "*"
 
 # The platform's event types (public docs); ``webhook:test`` is sent by tests only.
@@ -113,46 +112,12 @@ class WebhookInfo:
         return event_type == TEST_EVENT or not self.event_types or event_type in self.event_types
 
 
-_FAILURE_KINDS = (  # the start of a failure reason -> its kind, in a word or two
-    ("Refused by the destination guard", "guard"),
-    ("DNS", "DNS"),
-    ("Refused", "refused"),
-    ("TLS", "TLS"),
-    ("Timeout", "timeout"),
-    ("Cancelled", "cancelled"),
-    ("Cannot connect", "unreachable"),
-    ("Connection to", "broken"),
-    ("The URL", "URL"),
-)
-
-
-def failure_kind(error: str | None) -> str:
-    """What kind of failure a delivery's reason describes, in a word or two."""
-    for start, kind in _FAILURE_KINDS:
-        if (error or "").startswith(start):
-            return kind
-    return "error"
-
-
 # -- keys, URLs, event types -----------------------------------------------------
 
 
 def generate_signing_key() -> str:
     """A new signing key: ``whsec_`` and the base64 of 32 random bytes (Standard Webhooks)."""
     return GENERATED_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def is_generated_form(key: str) -> bool:
-    """A key in the Standard Webhooks form (``whsec_`` + base64), whose HMAC key is
-    the decoded bytes; any other key signs with its UTF-8 bytes."""
-    return key.startswith(GENERATED_PREFIX)
-
-
-def hmac_key(key: str) -> bytes:
-    """The HMAC-SHA256 key of a signing key (decoded for ``whsec_`` keys, UTF-8 otherwise)."""
-    if is_generated_form(key):
-        return base64.b64decode(key[len(GENERATED_PREFIX) :], validate=True)
-    return key.encode("utf-8")
 
 
 def mask_key(key: str | None) -> str:
@@ -337,7 +302,8 @@ def _events_column(events: tuple[str, ...]) -> str:
     return ",".join(events) if events else ALL_EVENTS
 
 
-def _events_of(column: str) -> tuple[str, ...]:
+def events_of(column: str) -> tuple[str, ...]:
+    """The event types a webhook's stored ``event_types`` column names; empty: all."""
     if not column or column == ALL_EVENTS:
         return ()
     return tuple(e for e in column.split(",") if e)
@@ -388,7 +354,7 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 integration_id=w.integration_id or 0,
                 integration_name=catalog.extension(key).name,
                 url=w.url,
-                event_types=_events_of(w.event_types),
+                event_types=events_of(w.event_types),
                 signed=bool(w.sign_key),
                 key_masked=mask_key(w.sign_key),
                 key_generated=bool(w.sign_key) and is_generated_form(w.sign_key or ""),
@@ -463,7 +429,9 @@ def _changeable(s: Session, actor: Actor, webhook_id: int) -> tuple[Webhook, Int
     return w, integ
 
 
-def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
+def custom_integration(s: Session, actor: Actor, integration_id: int) -> Integration:
+    """The enabled Custom integration ``integration_id`` of the actor's account, whose
+    webhooks the administrator manages (Conflict or NotFound otherwise)."""
     return integrations.custom_for_change(
         s,
         actor.account_id,
@@ -513,11 +481,9 @@ def create(
     with change(store, actor, "create webhooks") as c:
         s = c.s
         url = validate_url(url, allow_private=c.account.allow_private_webhooks)
-        _custom_integration(s, actor, integration_id)
+        custom_integration(s, actor, integration_id)
         c.unique(_url_taken(s, integration_id, url), "url", _URL_TAKEN)
         if test is not None:
-            from .deliveries import attempt_matches
-
             verified = attempt_matches(test, url, key) and test.ok
         w = Webhook(
             integration_id=integration_id,
@@ -532,8 +498,6 @@ def create(
         s.add(w)
         s.flush()
         if test is not None and attempt_matches(test, url, key):
-            from .deliveries import log_attempt
-
             log_attempt(s, w.id or 0, test)
         c.log(
             "webhook.create", "webhook", w.id, _audit_url(url), _describe(events, key, w.verified)

@@ -1,4 +1,5 @@
-"""Shared fixtures.
+"""Shared fixtures (helpers: ``tests/helpers.py`` for store data, ``tests/ui.py``
+for Pilot).
 
 ``store`` runs each store test on a fresh SQLite file and, when
 ``TEST_DATABASE_URL`` is set (CI sets it), on a fresh PostgreSQL database too.
@@ -9,17 +10,20 @@ skipped silently.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from store import accounts, clock, users
+from store import accounts, clock, marketplace, users
 from store.accounts import Actor
 from store.db import Store
+from tui import clipboard
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -108,3 +112,36 @@ def _no_user_keymap(monkeypatch) -> None:
 def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.fix(None)
+
+
+@pytest.fixture
+def custom(store, owner) -> int:
+    """The Custom integration, enabled: its id."""
+    return marketplace.enable(store, owner, "custom")
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    """A real HTTP server on 127.0.0.1 (threaded, so a hung handler blocks nothing else)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def release():
+    """An event hung handlers wait on; set when the test ends."""
+    ev = threading.Event()
+    yield ev
+    ev.set()
+
+
+@pytest.fixture
+def local_clip(monkeypatch) -> list[str]:
+    """A local clipboard that records what it receives (never the real one)."""
+    copied: list[str] = []
+    monkeypatch.setattr(clipboard, "no_local_clipboard", lambda *a, **k: None)
+    monkeypatch.setattr(clipboard, "_local_copy", copied.append)
+    return copied

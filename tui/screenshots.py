@@ -298,9 +298,9 @@ class ShotError(Exception):
 
 @contextmanager
 def fixed_latency(ms: int = LATENCY_MS) -> Iterator[None]:
-    """Within: a delivery's measured latency is ``ms`` (the deliveries module reads
-    its clock twice per attempt; this clock advances ``ms`` per reading)."""
-    from store import deliveries
+    """Within: a delivery's measured latency is ``ms`` (store.sending reads its
+    clock twice per attempt; this clock advances ``ms`` per reading)."""
+    from store import sending
 
     ticks = {"t": 0.0}
 
@@ -308,12 +308,12 @@ def fixed_latency(ms: int = LATENCY_MS) -> Iterator[None]:
         ticks["t"] += ms / 1000
         return ticks["t"]
 
-    real = deliveries.time
-    deliveries.time = SimpleNamespace(perf_counter=perf_counter)  # type: ignore[assignment]
+    real = sending.time
+    sending.time = SimpleNamespace(perf_counter=perf_counter)  # type: ignore[assignment]
     try:
         yield
     finally:
-        deliveries.time = real
+        sending.time = real
 
 
 def _copy_db(src: Path, dst: Path) -> None:

@@ -2,7 +2,7 @@
 
 The program reaches into Textual where its public API has no way to do what is
 needed (each function says why). A Textual upgrade that changes one of these
-internals breaks here and in tests/test_textual_compat.py, which checks each of
+internals breaks here and in tests/tui/test_textual_compat.py, which checks each of
 them, and nowhere else. Nothing else in tui/ touches a Textual name that starts
 with ``_``.
 """
@@ -154,7 +154,7 @@ def drop_closed_watchers(obj: object) -> None:
 
 class QuickDataTable(DataTable):
     """A DataTable with two short cuts into its internals, for lists of hundreds
-    of rows (tests/test_widgets.py checks that widths and column order stay
+    of rows (tests/tui/test_widgets.py checks that widths and column order stay
     Textual's own):
 
     - ``ordered_columns`` is kept between cells: DataTable rebuilds this list for

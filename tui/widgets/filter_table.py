@@ -141,7 +141,7 @@ def measure_cell(
     maximum, which is all ``measure`` keeps); working that out directly skips
     building console options and splitting the text into words for a minimum
     nobody reads: filling a table of 300 rows measures 1,200 cells.
-    Anything else goes to Textual's ``measure``. tests/test_widgets.py checks
+    Anything else goes to Textual's ``measure``. tests/tui/test_widgets.py checks
     that both give the same widths."""
     if type(renderable) is Text:
         return max(map(cell_len, renderable.plain.splitlines()), default=0)

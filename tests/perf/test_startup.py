@@ -1,0 +1,164 @@
+"""The fast start: the first screen is read with sqlite3 (store.glance) and
+painted before SQLAlchemy loads; the store opens right after.
+
+No timing here (speed is measured by tests/benchmarks); these tests hold what
+makes the start fast and keep it correct: the glance says exactly what the
+store says, it steps aside whenever it cannot, nothing heavy is imported
+before the first paint, and the program works the same once the store opens.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from store import accounts, glance, integrations, marketplace, tokens, users
+from store.catalog import CUSTOM_KEY
+from store.db import Store
+from store.models import Meta
+from tui.app import IntegrationsAdmin
+from tui.widgets.filter_table import FilterTable
+
+from ..ui import flat, screen_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    st = Store(f"sqlite:///{tmp_path / 'glance.db'}")
+    st.prepare()
+    yield st
+    st.dispose()
+
+
+def populate(st: Store):
+    """Natives and the Custom integration, one native paused, tokens (one revoked)."""
+    owner = accounts.sign_in(st, "alice", name="Alice Admin")
+    for key in ("salesforce", "slack", "pipedrive", CUSTOM_KEY):
+        marketplace.enable(st, owner, key)
+    marketplace.disable(st, owner, "pipedrive")
+    custom = next(i.id for i in integrations.active(st, owner.account_id) if i.key == CUSTOM_KEY)
+    first, _ = tokens.generate(st, owner, custom, name="ERP")
+    tokens.generate(st, owner, custom, name="CRM")
+    tokens.revoke(st, owner, first.id)
+    users.add(st, users.Operator("ops", owner.account_id), "bob", name="Bob Viewer")
+    return owner
+
+
+def test_glance_says_what_the_store_says(sqlite_store):
+    owner = populate(sqlite_store)
+    seen = glance.first_screen(sqlite_store.url, "alice")
+    assert seen is not None
+    assert seen.url == sqlite_store.url
+    assert seen.actor == owner
+    assert seen.account == accounts.account_info(sqlite_store, owner.account_id)
+    assert list(seen.integrations) == integrations.active(sqlite_store, owner.account_id)
+    # Marketplace order, the paused one left out, the revoked token not counted.
+    assert [i.key for i in seen.integrations] == ["salesforce", "slack", CUSTOM_KEY]
+    assert seen.integrations[-1].tokens == 1
+    assert seen.integrations[0].enabled_at.utcoffset() is not None
+
+    bob = glance.first_screen(sqlite_store.url, "bob")
+    assert bob is not None and not bob.actor.can_manage and bob.actor.name == "Bob Viewer"
+
+
+def test_glance_steps_aside_when_it_cannot_answer_exactly(sqlite_store, tmp_path):
+    populate(sqlite_store)
+    url = sqlite_store.url
+    assert glance.first_screen(url, "mallory") is None  # unknown: the store explains
+    assert glance.first_screen(url, " alice") is None  # refused by sign_in
+    assert glance.first_screen(url, "al\x00ice") is None
+    assert glance.first_screen("postgresql+psycopg://u@127.0.0.1:1/x", "alice") is None
+    assert glance.first_screen("sqlite:///:memory:", "alice") is None
+    assert glance.first_screen(f"sqlite:///{tmp_path / 'x.db'}?mode=ro", "alice") is None
+
+    missing = tmp_path / "new" / "fresh.db"
+    assert glance.first_screen(str(missing), "alice") is None
+    assert not missing.exists() and not missing.parent.exists()  # never creates a file
+
+    not_ours = tmp_path / "other.db"
+    not_ours.write_bytes(b"this is not a database")
+    assert glance.first_screen(str(not_ours), "alice") is None
+
+    with sqlite_store.write() as s:  # another schema version: upgrade or refusal is the store's
+        s.execute(update(Meta).where(Meta.key == "schema_version").values(value="1"))
+    assert glance.first_screen(url, "alice") is None
+
+
+def test_glance_reads_a_bare_path_and_the_environment(sqlite_store, monkeypatch):
+    populate(sqlite_store)
+    assert sqlite_store.path is not None
+    assert glance.first_screen(str(sqlite_store.path), "alice") is not None
+    monkeypatch.setenv("INTEGRATIONS_ADMIN_DB", str(sqlite_store.path))
+    seen = glance.first_screen(None, "alice")
+    assert seen is not None and seen.url == sqlite_store.url
+
+
+def test_nothing_heavy_before_the_first_paint():
+    """What the first screen imports: no SQLAlchemy, SQLModel, pydantic, httpx,
+    pyperclip, Alembic, psycopg, nor the screens of other sections."""
+    code = (
+        "import sys, tui.cli, tui.app, tui.screens.integrations, store.glance\n"
+        "heavy = ('sqlalchemy', 'sqlmodel', 'pydantic', 'httpx', 'pyperclip', 'alembic',\n"
+        "         'psycopg', 'tui.screens.marketplace', 'tui.screens.playbooks',\n"
+        "         'tui.screens.audit', 'tui.screens.integration', 'tui.commands')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""
+
+
+async def test_app_paints_the_glance_then_opens_the_store(sqlite_store):
+    owner = populate(sqlite_store)
+    with sqlite_store.read() as s:
+        before = s.get(accounts.User, owner.user_id).last_seen_at
+    seen = glance.first_screen(sqlite_store.url, "alice")
+    assert seen is not None
+    app = IntegrationsAdmin(None, seen.actor, glance=seen)
+    assert not app.store_is_open
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = screen_text(app)
+        assert "Salesforce" in text and "Custom integration" in text
+        assert "Pipedrive" not in text
+        assert "Alice" not in text and "alice (owner)" in text  # header from the glance
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.store_is_open  # opened right after the first paint
+        assert app.store.url == sqlite_store.url
+        await pilot.press("p")
+        await pilot.pause()
+        assert "No playbooks yet" in screen_text(app)
+        await pilot.press("i")
+        await pilot.pause()
+        table = app.screen.query_one(FilterTable)
+        assert table.row_count == 3
+    with sqlite_store.read() as s:  # the deferred sign-in recorded the visit
+        after = s.get(accounts.User, owner.user_id).last_seen_at
+    assert after is not None and (before is None or after >= before)
+    app.store.dispose()
+
+
+async def test_a_user_removed_between_glance_and_store_is_told(sqlite_store):
+    populate(sqlite_store)
+    seen = glance.first_screen(sqlite_store.url, "bob")
+    assert seen is not None
+    owner = accounts.sign_in(sqlite_store, "alice")
+    users.remove(sqlite_store, owner, "bob")
+    app = IntegrationsAdmin(None, seen.actor, glance=seen)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.store_is_open
+        assert "The login 'bob' is not a user of this database" in flat(app)
+
+
+def test_app_needs_a_store_or_a_glance():
+    with pytest.raises(ValueError):
+        IntegrationsAdmin(None, accounts.Actor(1, "x", "x", 1, "member", False))

@@ -109,6 +109,22 @@ def _no_user_keymap(monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _log_folder_of_the_run(monkeypatch, tmp_path_factory) -> None:
+    """The program's log (errors always, everything with --debug) goes to a
+    folder of this run, never into the home of the person running the tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch) -> None:
+    """An Input's cursor blinks every 0.5 s: a screenshot taken on a loaded
+    machine could catch it off. Tests see it on, as the screenshots do."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
 def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.fix(None)

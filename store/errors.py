@@ -87,3 +87,16 @@ class TokenRefused(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+        # The token's tokens.ApiCaller when it is known (revoked, expired, paused,
+        # suspended): the API logs the refused request under its integration.
+        self.caller: object | None = None
+
+
+class RateLimited(DomainError):
+    """A token made more requests in the current window than the rate limit
+    allows; ``retry_after`` is the seconds until the window ends."""
+
+    def __init__(self, message: str, retry_after: int, caller: object | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.caller = caller

@@ -39,7 +39,7 @@ from sqlmodel import col, func, select
 from . import clock, tokens, validate
 from .change import anyone, change
 from .db import Store
-from .errors import NotFound, RateLimited
+from .errors import NotFound, RateLimited, ValidationError
 from .models import (
     Account,
     ApiRateWindow,
@@ -211,6 +211,15 @@ def record_requests(store: Store, requests: list[LoggedRequest]) -> int:
     kept with control characters made visible, cut to 500 characters."""
     if not requests:
         return 0
+    for r in requests:
+        if (
+            isinstance(r.status, bool)
+            or not isinstance(r.status, int)
+            or not 100 <= r.status <= 599
+        ):
+            raise ValidationError("status", f"Status must be an HTTP status, not {r.status!r}.")
+        if not isinstance(r.latency_ms, int | float) or not 0 <= r.latency_ms < 1e9:
+            raise ValidationError("latency_ms", "Latency must be a number of milliseconds.")
     rows = [
         {
             "account_id": r.account_id,

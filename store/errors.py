@@ -25,6 +25,17 @@ class ValidationError(DomainError):
         self.field = field
 
 
+class Invalid(ValidationError):
+    """Several problems found at once (a contract's values): ``problems`` lists
+    each as (field, message); ``field`` and the message are the first one's,
+    and ``str()`` says them all."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems[0][0], problems[0][1])
+        self.problems = tuple(problems)
+        self.message = " ".join(m for _, m in problems)
+
+
 class LimitReached(DomainError):
     def __init__(self, what: str, limit: int, message: str | None = None) -> None:
         super().__init__(message or f"{what}: the limit of {limit} is reached.")

@@ -199,10 +199,8 @@ def test_v2_database_gets_the_listing_index_and_long_errors_cut(db_url):
     for table in before:
         if table not in ("meta", "delivery", "alembic_version"):
             # Schema 4 adds a column to the account: every other column as it was.
-            assert [{k: r[k] for k in old} for r, old in zip(after[table], before[table])] == (
-                before[table]
-            ), table
-            assert len(after[table]) == len(before[table]), table
+            pairs = zip(after[table], before[table], strict=True)
+            assert [{k: r[k] for k in old} for r, old in pairs] == before[table], table
     # The log lists and filters as before.
     listed = deliveries.deliveries(st, hook, text_filter="redirect")
     assert [d.callback_id for d in listed] == ["cb0"]

@@ -30,7 +30,7 @@ COLUMNS = ("Time (UTC)", "Token", "Method", "Path", "Status", "Latency")
 WIDE = 100  # from here the time shows its year and the path has more room
 # Columns other than the path, with their padding, at 80 columns: what the
 # path leaves to the others (it is shortened in its middle beyond that).
-OTHER_COLUMNS = 58
+OTHER_COLUMNS = 54
 PATH_MIN = 16
 STATUS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
 

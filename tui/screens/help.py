@@ -25,7 +25,7 @@ GLOBAL_KEYS: list[tuple[str, tuple[str, ...]]] = [
     ("Integrations", ("go.integrations",)),
     ("Playbooks", ("go.playbooks",)),
     ("Audit log", ("go.audit",)),
-    ("Contracts: what integrations sent through the API, read-only", ("go.contracts",)),
+    ("Contracts: what integrations sent (read-only)", ("go.contracts",)),
     ("Account: plan, limits with usage, settings", ("go.account",)),
     ("Users: roles and the permission", ("go.users",)),
     ("Command palette: every action, setting, screen and object by name", ("app.palette",)),

@@ -222,3 +222,29 @@ async def test_nothing_in_the_requests_tab_writes(store, owner, world):
     )
     assert audit.count(store, owner.account_id) == audited
     assert tokens.list_for_integration(store, owner.account_id, world.integration_id) == listed
+
+
+async def test_requests_that_arrive_show_without_a_key(store, owner, world, monkeypatch):
+    from tui.screens import api_requests_tab
+
+    monkeypatch.setattr(api_requests_tab, "POLL_S", 0.05)
+    erp = world.caller(store)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_integration_tab(pilot, app, "5")
+        assert "No API requests yet." in flat(app)
+        log(store, world, erp.token_id, erp.token_hint, [(1, "GET", "/v1/ping", 200, 1.0)])
+        await wait_until(pilot, lambda: "/v1/ping" in screen_text(app))
+        # Filtered, only what matches arrives.
+        await pilot.press("slash")
+        await type_text(pilot, "contracts")
+        await wait_until(pilot, lambda: requests_table(app).row_count == 0)
+        log(
+            store,
+            world,
+            erp.token_id,
+            erp.token_hint,
+            [(0, "POST", "/v1/contracts", 201, 9.0), (0, "GET", "/v1/ping", 200, 1.0)],
+        )
+        await wait_until(pilot, lambda: requests_table(app).row_count == 1)
+        assert "/v1/contracts" in screen_text(app)

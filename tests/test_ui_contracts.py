@@ -315,3 +315,29 @@ async def test_help_and_palette_offer_contracts(store, owner):
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ContractsScreen))
         assert app.current_mode == "contracts"
+
+
+# -- contracts arrive while you look -------------------------------------------------------
+
+
+async def test_a_contract_that_arrives_shows_without_a_key(store, owner, world, monkeypatch):
+    from tui.screens import contracts as screens
+
+    monkeypatch.setattr(screens, "POLL_S", 0.05)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_contracts(pilot, app)
+        assert "No contracts yet." in flat(app)
+        cid = make(store, world, "Arrived", {"Amount": "1"})  # the API, meanwhile
+        await wait_until(pilot, lambda: "Arrived" in screen_text(app))
+        assert "1 contract, newest first" in screen_text(app)
+        make(store, world, "Second", {"Amount": "2"})
+        await wait_until(pilot, lambda: "2 contracts, newest first" in screen_text(app))
+        await pilot.press("j", "enter")  # "Arrived", below the newer one
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        assert "draft" in screen_text(app)
+        contracts.publish(store, world.caller(store), cid)
+        await wait_until(pilot, lambda: "published" in screen_text(app))
+        caller = world.caller(store)
+        contracts.update(store, caller, cid, values={"Amount": "99 SEK"})
+        await wait_until(pilot, lambda: "99 SEK" in screen_text(app))

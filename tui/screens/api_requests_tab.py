@@ -6,7 +6,9 @@ The log may be long (every request of every token, kept for the account's
 retention), so the tab holds one page (``apiaccess.requests_for_integration``'s
 limit) and `/` filters in SQL, in a thread worker, as the webhook page's
 delivery log does. It loads when first shown, not with the integration's
-screen: most visits to an integration never open it.
+screen: most visits to an integration never open it. While it is shown it
+reads the log again every ``POLL_S`` seconds (in a thread worker; redrawn only
+when a request arrived), so a system's calls appear as it makes them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ WIDE = 100  # from here the time shows its year and the path has more room
 OTHER_COLUMNS = 54
 PATH_MIN = 16
 STATUS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
+POLL_S = 5.0  # how often the tab, while shown, reads the log again
 
 
 def _time(at: datetime, wide: bool) -> str:
@@ -81,6 +84,35 @@ class ApiRequestsTab(TabContent):
     def on_mount(self) -> None:
         if self.on_active_tab:
             self.reload()
+        self.set_interval(POLL_S, self._poll)
+
+    _polling = False  # a poll is reading: the next one waits its turn
+
+    def _poll(self) -> None:
+        if self._polling or not (self.loaded and not self.native and self.on_active_tab):
+            return
+        if self.screen.is_current:
+            self._polling = True
+            self._poll_worker(self._filter_text())
+
+    @work(thread=True, group="api-request-poll")
+    def _poll_worker(self, text: str) -> None:
+        try:
+            found = apiaccess.requests_for_integration(
+                self.admin.store, self.admin.actor.account_id, self.integration_id, text_filter=text
+            )
+        except DomainError:
+            return  # quietly: the next poll tries again, and a key press reports it
+        finally:
+            self._polling = False
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._polled, text, found)
+
+    def _polled(self, text: str, found: list[ApiRequestInfo]) -> None:
+        if text == self._filter_text() and found != self.items:
+            self.items = found
+            self.query_one("#requests-note", Static).display = bool(found) or bool(text)
+            self._show()
 
     def on_resize(self) -> None:
         if self.loaded and (self.app.size.width >= WIDE) != getattr(self, "_shown_wide", None):

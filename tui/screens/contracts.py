@@ -6,7 +6,9 @@ whole (`enter` on it: a value may be 10,000 characters).
 
 Administrators change nothing here: contracts are created and changed by the
 integrations that hold an API token (``integrations-admin serve``), so no
-screen of this module has a key that writes.
+screen of this module has a key that writes. They change while you look, so
+the list and the page read the store again every ``POLL_S`` seconds while
+they are shown (in a thread worker; redrawn only when something changed).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ WIDE = 100  # from here the list shows when each contract was last changed
 COLUMNS_NARROW = ("Contract", "State", "Playbook", "Integration")
 COLUMNS_WIDE = ("Contract", "State", "Playbook", "Integration", "Updated (UTC)")
 DEFAULT_LABEL = "default"  # the source of a value the data field's default gave
+POLL_S = 5.0  # how often a shown list or page reads the store again
 
 
 def state_text(state: str) -> Text:
@@ -90,10 +93,49 @@ class ContractsScreen(BaseScreen):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(FilterTable).focus_table()
+        self.set_interval(POLL_S, self._poll)
 
     def on_resize(self) -> None:
         if self.items and (self.app.size.width >= WIDE) != getattr(self, "_shown_wide", None):
             self._show()
+
+    _polling = False  # a poll is reading: the next one waits its turn
+
+    def _poll(self) -> None:
+        if self.is_current and not self._polling:
+            self._polling = True
+            self._poll_worker(self._filter_text())
+
+    @work(thread=True, group="contract-poll")
+    def _poll_worker(self, text: str) -> None:
+        store, account_id = self.admin.store, self.admin.actor.account_id
+        try:
+            total = contracts.count_for_account(store, account_id)
+            found = contracts.all_for_account(store, account_id, text_filter=text) if total else []
+        except DomainError:
+            return  # quietly: the next poll tries again, and a key press reports it
+        finally:
+            self._polling = False
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._polled, text, total, found)
+
+    def _polled(self, text: str, total: int, found: list[ContractInfo]) -> None:
+        if text != self._filter_text() or (total, found) == (self.total, self.items):
+            return  # a newer search is coming, or nothing changed
+        if bool(total) != bool(self.total):
+            self.reload()  # the first contract arrived: the list replaces the empty state
+            return
+        self.total, self.items = total, found
+        self._show_usage()
+        self._show()
+
+    def _show_usage(self) -> None:
+        self.query_one("#usage", Static).update(
+            Text(
+                f"{plural(self.total, 'contract')}, newest first · read-only: "
+                "made and changed through the API"
+            )
+        )
 
     def reload(self) -> None:
         store, actor = self.admin.store, self.admin.actor
@@ -115,12 +157,7 @@ class ContractsScreen(BaseScreen):
         if not self.total:
             empty.update(how_contracts_arrive())
             return
-        usage.update(
-            Text(
-                f"{plural(self.total, 'contract')}, newest first · read-only: "
-                "made and changed through the API"
-            )
-        )
+        self._show_usage()
         self._show()
 
     def _show(self) -> None:
@@ -210,9 +247,33 @@ class ContractScreen(BaseScreen):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(FilterTable).focus_table()
+        self.set_interval(POLL_S, self._poll)
 
     def on_resize(self) -> None:
         if self.detail is not None:
+            self._show()
+
+    _polling = False  # a poll is reading: the next one waits its turn
+
+    def _poll(self) -> None:
+        if self.is_current and not self._polling:
+            self._polling = True
+            self._poll_worker()
+
+    @work(thread=True, group="contract-poll")
+    def _poll_worker(self) -> None:
+        try:
+            d = contracts.detail(self.admin.store, self.admin.actor.account_id, self.contract_id)
+        except DomainError:
+            return  # quietly: the next poll tries again
+        finally:
+            self._polling = False
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._polled, d)
+
+    def _polled(self, d: ContractDetail) -> None:
+        if d != self.detail:  # signed, or its values changed meanwhile
+            self.detail = d
             self._show()
 
     def reload(self) -> None:

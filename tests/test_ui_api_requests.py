@@ -61,6 +61,9 @@ def requests_table(app) -> FilterTable:
     return app.screen.query_one(ApiRequestsTab).query_one(FilterTable)
 
 
+POLL_TRIES = 500  # 10 s of 20 ms pauses: a loaded machine may take several polls
+
+
 # -- the API tokens tab ---------------------------------------------------------------
 
 
@@ -234,11 +237,11 @@ async def test_requests_that_arrive_show_without_a_key(store, owner, world, monk
         await open_integration_tab(pilot, app, "5")
         assert "No API requests yet." in flat(app)
         log(store, world, erp.token_id, erp.token_hint, [(1, "GET", "/v1/ping", 200, 1.0)])
-        await wait_until(pilot, lambda: "/v1/ping" in screen_text(app))
+        await wait_until(pilot, lambda: "/v1/ping" in screen_text(app), tries=POLL_TRIES)
         # Filtered, only what matches arrives.
         await pilot.press("slash")
         await type_text(pilot, "contracts")
-        await wait_until(pilot, lambda: requests_table(app).row_count == 0)
+        await wait_until(pilot, lambda: requests_table(app).row_count == 0, tries=POLL_TRIES)
         log(
             store,
             world,
@@ -246,5 +249,5 @@ async def test_requests_that_arrive_show_without_a_key(store, owner, world, monk
             erp.token_hint,
             [(0, "POST", "/v1/contracts", 201, 9.0), (0, "GET", "/v1/ping", 200, 1.0)],
         )
-        await wait_until(pilot, lambda: requests_table(app).row_count == 1)
+        await wait_until(pilot, lambda: requests_table(app).row_count == 1, tries=POLL_TRIES)
         assert "/v1/contracts" in screen_text(app)

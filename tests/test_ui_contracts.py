@@ -57,6 +57,9 @@ async def open_contracts(pilot, app) -> None:
     await pilot.pause()
 
 
+POLL_TRIES = 500  # 10 s of 20 ms pauses: a loaded machine may take several polls
+
+
 # -- the list and the page show the store, literally ----------------------------------
 
 
@@ -329,15 +332,17 @@ async def test_a_contract_that_arrives_shows_without_a_key(store, owner, world, 
         await open_contracts(pilot, app)
         assert "No contracts yet." in flat(app)
         cid = make(store, world, "Arrived", {"Amount": "1"})  # the API, meanwhile
-        await wait_until(pilot, lambda: "Arrived" in screen_text(app))
+        await wait_until(pilot, lambda: "Arrived" in screen_text(app), tries=POLL_TRIES)
         assert "1 contract, newest first" in screen_text(app)
         make(store, world, "Second", {"Amount": "2"})
-        await wait_until(pilot, lambda: "2 contracts, newest first" in screen_text(app))
+        await wait_until(
+            pilot, lambda: "2 contracts, newest first" in screen_text(app), tries=POLL_TRIES
+        )
         await pilot.press("j", "enter")  # "Arrived", below the newer one
-        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen), tries=POLL_TRIES)
         assert "draft" in screen_text(app)
         contracts.publish(store, world.caller(store), cid)
-        await wait_until(pilot, lambda: "published" in screen_text(app))
+        await wait_until(pilot, lambda: "published" in screen_text(app), tries=POLL_TRIES)
         caller = world.caller(store)
         contracts.update(store, caller, cid, values={"Amount": "99 SEK"})
-        await wait_until(pilot, lambda: "99 SEK" in screen_text(app))
+        await wait_until(pilot, lambda: "99 SEK" in screen_text(app), tries=POLL_TRIES)

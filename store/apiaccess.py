@@ -228,8 +228,15 @@ class RateSlices:
             return held[2] if held is not None and held[0] == window else 1
 
     def hold(self, token_id: int, window: int, left: int, next_size: int) -> None:
+        """Add ``left`` requests to the token's slice of ``window`` (two threads
+        may each have taken a slice at once: neither is lost)."""
         with self._lock:
-            self._held[token_id] = [window, left, next_size]
+            held = self._held.get(token_id)
+            if held is not None and held[0] == window:
+                held[1] += left
+                held[2] = next_size
+            else:
+                self._held[token_id] = [window, left, next_size]
 
 
 def _count(store: Store, s, caller: ApiCaller, now: datetime, rate_limit: int, size: int) -> int:

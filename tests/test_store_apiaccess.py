@@ -259,3 +259,22 @@ def test_sliced_authentication_writes_last_use_once_a_minute(store, world):
     assert tokens.get(store, world.actor.account_id, world.token_id).last_used_at == T0 + timedelta(
         seconds=61
     )
+
+
+def test_slices_hold_the_limit_with_threads_racing(store, world):
+    """Threads of two processes (two RateSlices) at once: the limit exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock.fix(T0)
+    both = (apiaccess.RateSlices(), apiaccess.RateSlices())
+
+    def one(i: int) -> bool:
+        try:
+            apiaccess.authenticate(store, world.token, rate_limit=300, slices=both[i % 2])
+            return True
+        except RateLimited:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(400)))
+    assert results.count(True) == 300

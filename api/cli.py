@@ -32,6 +32,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, not an address here), or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}."
+    return None
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the API until ctrl+c (or SIGTERM); 0 when it stopped cleanly."""
     if not 0 < args.port < 65536:
@@ -42,11 +57,15 @@ def serve(args: argparse.Namespace) -> int:
             f"integrations-admin: --workers must be 1 to 64, not {args.workers}.", file=sys.stderr
         )
         return 2
+    refusal = _cannot_listen(args.host, args.port)
+    if refusal:
+        print(f"integrations-admin: {refusal}", file=sys.stderr)
+        return 2
     import uvicorn
 
     from store.db import Store
 
-    from .app import create_app
+    from .app import create_app, rate_limit
 
     # Only the program itself creates a database: serve needs one with an account.
     store = Store(args.db, create=False)
@@ -74,7 +93,7 @@ def serve(args: argparse.Namespace) -> int:
             os.environ["INTEGRATIONS_ADMIN_DB"] = store.url
             uvicorn.run("api.app:from_environment", factory=True, workers=args.workers, **common)
         else:
-            uvicorn.run(create_app(store), **common)
+            uvicorn.run(create_app(store, rate_limit=rate_limit()), **common)
     except KeyboardInterrupt:  # uvicorn gives ctrl+c back once it has shut down cleanly
         pass
     finally:

@@ -105,6 +105,7 @@ class Gate:
         self.store = store
         self.log = request_log
         self.rate_limit = rate_limit
+        self.slices = apiaccess.RateSlices()  # this process's slices of the counts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -168,7 +169,9 @@ class Gate:
                 )
 
     def _authenticate(self, token: str) -> ApiCaller:
-        return apiaccess.authenticate(self.store, token, rate_limit=self.rate_limit)
+        return apiaccess.authenticate(
+            self.store, token, rate_limit=self.rate_limit, slices=self.slices
+        )
 
     async def _body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole body, or None once a 413 was sent (over 1 MiB)."""

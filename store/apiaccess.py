@@ -2,12 +2,15 @@
 
 Public functions (every one returns plain frozen values, never ORM objects):
 
-- ``authenticate(store, token, *, rate_limit=RATE_LIMIT) -> tokens.ApiCaller``:
-  one write transaction: the token checked as ``tokens.verify`` does (its last
-  use written at most once a minute), and the request counted in the token's
-  rate-limit window, in the database (``INSERT ... ON CONFLICT ... DO UPDATE
-  ... RETURNING``), so every ``serve`` process shares the count. Raises
-  ``TokenRefused`` (its ``caller`` set when the token is known) or
+- ``authenticate(store, token, *, rate_limit=RATE_LIMIT, slices=None) -> tokens.ApiCaller``:
+  the token checked as ``tokens.verify`` does (its last use written at most
+  once a minute) and the request counted in the token's rate-limit window, in
+  the database (``INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING``), so
+  every ``serve`` process shares the count. Without ``slices``: one write
+  transaction per request. With a ``RateSlices`` (the API's, one per process):
+  one read per request (``tokens.check_quick``), and the count taken from the
+  database a few requests at a time (see ``RateSlices``; exact at the limit).
+  Raises ``TokenRefused`` (its ``caller`` set when the token is known) or
   ``RateLimited`` (``retry_after`` seconds; a refused request is not counted).
 - ``record_request(store, caller, *, method, path, status, latency_ms) -> None``
   and ``record_requests(store, requests: list[LoggedRequest]) -> int``: the
@@ -28,10 +31,11 @@ Public functions (every one returns plain frozen values, never ORM objects):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, bindparam, cast, delete, insert, or_
+from sqlalchemy import String, bindparam, cast, delete, insert, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
@@ -161,11 +165,13 @@ _rate = ApiRateWindow.__table__  # type: ignore[attr-defined]
 
 def _count_statement(is_sqlite: bool):
     ins = (sqlite_insert if is_sqlite else pg_insert)(_rate).values(
-        token_id=bindparam("token_id"), window_start=bindparam("window_start"), count=1
+        token_id=bindparam("token_id"),
+        window_start=bindparam("window_start"),
+        count=bindparam("size"),
     )
     return ins.on_conflict_do_update(
         index_elements=[_rate.c.token_id, _rate.c.window_start],
-        set_={"count": _rate.c.count + 1},
+        set_={"count": _rate.c.count + ins.excluded.count},
     ).returning(_rate.c.count)
 
 
@@ -173,28 +179,137 @@ def _count_statement(is_sqlite: bool):
 _COUNT = {True: _count_statement(True), False: _count_statement(False)}
 
 
-def authenticate(store: Store, token: str, *, rate_limit: int = RATE_LIMIT) -> ApiCaller:
-    """Check ``token`` and count the request against its rate limit, in one
-    transaction (see the module's docstring)."""
-    # The program itself acts: no permission, no account lock, no audit entry.
-    with change(store, None, "call the API", check=anyone) as c:
-        caller = tokens.verify_on(c.s, token, last_used_every_s=tokens.LAST_USED_EVERY_S)
-        now = clock.now()
-        start = window_start(now)
-        count = (
-            c.s.connection()
-            .execute(_COUNT[store.is_sqlite], {"token_id": caller.token_id, "window_start": start})
-            .scalar_one()
+def _no_flush_wait(store: Store, s) -> None:
+    """PostgreSQL: this transaction's commit does not wait for the disk. A count
+    or a log line lost to a server crash in the next fraction of a second is
+    acceptable; a commit waiting for every request's flush, serialized on the
+    token's counter row, is not (it caps a token at a few hundred requests a
+    second). SQLite's WAL with synchronous=NORMAL already commits so."""
+    if not store.is_sqlite:
+        s.execute(_ASYNC_COMMIT)
+
+
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+class RateSlices:
+    """One process's slices of the database's counts (``authenticate``'s
+    ``slices``): a process takes a token's requests from the count in the
+    database a slice at a time, then accepts that many without writing.
+
+    The count in the database is what every process has taken, so the limit
+    holds across processes exactly: no more than ``rate_limit`` requests of a
+    token are accepted in a window, whichever process answers them. A slice
+    starts at 1 request in each window and doubles with each slice taken in
+    it, up to ``SLICE_MAX``; near the limit it shrinks to a twentieth of what
+    is left, and to 1, so that slices held unused by one process when the limit
+    is reached are at most a few requests. A slice not used up when its window
+    ends is dropped (the window's count stays what was taken)."""
+
+    SLICE_MAX = 20
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # token id -> [window start, requests left in the slice, next slice size]
+        self._held: dict[int, list[int]] = {}
+
+    def take(self, token_id: int, window: int) -> bool:
+        """One request from the slice held for this token and window, if any is left."""
+        with self._lock:
+            held = self._held.get(token_id)
+            if held is not None and held[0] == window and held[1] > 0:
+                held[1] -= 1
+                return True
+            return False
+
+    def size(self, token_id: int, window: int) -> int:
+        with self._lock:
+            held = self._held.get(token_id)
+            return held[2] if held is not None and held[0] == window else 1
+
+    def hold(self, token_id: int, window: int, left: int, next_size: int) -> None:
+        """Add ``left`` requests to the token's slice of ``window`` (two threads
+        may each have taken a slice at once: neither is lost)."""
+        with self._lock:
+            held = self._held.get(token_id)
+            if held is not None and held[0] == window:
+                held[1] += left
+                held[2] = next_size
+            else:
+                self._held[token_id] = [window, left, next_size]
+
+
+def _count(store: Store, s, caller: ApiCaller, now: datetime, rate_limit: int, size: int) -> int:
+    """Take ``size`` requests (at most what the limit leaves) from the token's
+    count of the current window; returns how many were taken, or raises
+    RateLimited (inside the transaction: a refused request is not counted)."""
+    start = window_start(now)
+    conn = s.connection()
+    count = conn.execute(
+        _COUNT[store.is_sqlite],
+        {"token_id": caller.token_id, "window_start": start, "size": size},
+    ).scalar_one()
+    before = count - size
+    taken = max(0, min(size, rate_limit - before))
+    if taken == 0:
+        retry = max(1, start + RATE_WINDOW_S - int(now.timestamp()))
+        raise RateLimited(
+            f"This token made {rate_limit} requests in the current "
+            f"{RATE_WINDOW_S // 60}-minute window, its limit; try again in {retry} s.",
+            retry,
+            caller,
         )
-        if count > rate_limit:
-            # Raised inside the transaction: the refused request is not counted.
-            retry = max(1, start + RATE_WINDOW_S - int(now.timestamp()))
-            raise RateLimited(
-                f"This token made {rate_limit} requests in the current "
-                f"{RATE_WINDOW_S // 60}-minute window, its limit; try again in {retry} s.",
-                retry,
-                caller,
-            )
+    if taken < size:
+        conn.execute(
+            _GIVE_BACK, {"token_id": caller.token_id, "window_start": start, "n": size - taken}
+        )
+    return taken, before + taken
+
+
+_GIVE_BACK = (
+    update(_rate)
+    .where(
+        _rate.c.token_id == bindparam("token_id"), _rate.c.window_start == bindparam("window_start")
+    )
+    .values(count=_rate.c.count - bindparam("n"))
+)
+
+
+def authenticate(
+    store: Store,
+    token: str,
+    *,
+    rate_limit: int = RATE_LIMIT,
+    slices: RateSlices | None = None,
+) -> ApiCaller:
+    """Check ``token`` and count the request against its rate limit (see the
+    module's docstring). Without ``slices``: one write transaction per request.
+    With them (the API's, one per process): the token is checked by a read, and
+    the count is written a slice at a time (``RateSlices``)."""
+    if slices is None:
+        # The program itself acts: no permission, no account lock, no audit entry.
+        with change(store, None, "call the API", check=anyone) as c:
+            _no_flush_wait(store, c.s)
+            caller = tokens.verify_on(c.s, token, last_used_every_s=tokens.LAST_USED_EVERY_S)
+            _count(store, c.s, caller, clock.now(), rate_limit, 1)
+        return caller
+    caller, last_used = tokens.check_quick(store, token)
+    now = clock.now()
+    stale = last_used is None or (now - last_used).total_seconds() >= tokens.LAST_USED_EVERY_S
+    window = window_start(now)
+    if slices.take(caller.token_id, window) and not stale:
+        return caller
+    with change(store, None, "call the API", check=anyone) as c:
+        _no_flush_wait(store, c.s)
+        if stale:
+            tokens.touch_on(c.s, caller.token_id)
+        if not slices.take(caller.token_id, window):
+            size = slices.size(caller.token_id, window)
+            taken, counted = _count(store, c.s, caller, now, rate_limit, size)
+            # Near the limit, small slices: what one process holds unused when
+            # another is refused is then a request or two.
+            next_size = max(1, min(RateSlices.SLICE_MAX, size * 2, (rate_limit - counted) // 20))
+            slices.hold(caller.token_id, window, taken - 1, next_size)
     return caller
 
 
@@ -235,6 +350,7 @@ def record_requests(store: Store, requests: list[LoggedRequest]) -> int:
         for r in requests
     ]
     with change(store, None, "log API requests", check=anyone) as c:
+        _no_flush_wait(store, c.s)
         c.s.connection().execute(insert(ApiRequest.__table__), rows)  # type: ignore[attr-defined]
     return len(rows)
 

@@ -45,7 +45,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, or_, select
 
 from . import catalog, clock, validate
@@ -231,11 +233,7 @@ def token_still_valid(s: Session, who: object, doing: str) -> None:
     usable in this transaction (not revoked or expired, its integration
     enabled), so a token revoked a moment ago changes nothing."""
     token_id = getattr(who, "token_id", 0)
-    row = s.exec(
-        select(ApiToken.revoked_at, ApiToken.expires_at, Integration.enabled)
-        .join(Integration, Integration.id == ApiToken.integration_id)
-        .where(ApiToken.id == token_id)
-    ).first()
+    row = s.connection().execute(_TOKEN_STATE, {"token_id": token_id}).first()
     if row is None:
         raise TokenRefused("unknown", "This API token is not known.")
     revoked_at, expires_at, enabled = row
@@ -263,40 +261,70 @@ class _Field:
 
 @dataclass(frozen=True)
 class _Scope:
-    playbook: Playbook
+    playbook: Any  # a row: id, name
     fields: tuple[_Field, ...]  # the caller's connected fields, mapped or not
-    data_fields: tuple[DataField, ...]
+    data_fields: tuple[Any, ...]  # rows: id, name, default_value, position
     integration_name: str
 
 
+# The statements behind every contract change, built once (Core, bound
+# parameters): creating a contract runs each once.
+_t = {m.__tablename__: m.__table__ for m in (ApiToken, Integration, Playbook, Blueprint)}  # type: ignore[attr-defined]
+_bf = BlueprintField.__table__  # type: ignore[attr-defined]
+_pbb = PlaybookBlueprint.__table__  # type: ignore[attr-defined]
+_map = Mapping.__table__  # type: ignore[attr-defined]
+_df = DataField.__table__  # type: ignore[attr-defined]
+_TOKEN_STATE = (
+    select(_t["api_token"].c.revoked_at, _t["api_token"].c.expires_at, _t["integration"].c.enabled)
+    .join(_t["integration"], _t["integration"].c.id == _t["api_token"].c.integration_id)
+    .where(_t["api_token"].c.id == bindparam("token_id"))
+)
+_PLAYBOOK = select(_t["playbook"].c.id, _t["playbook"].c.name).where(
+    _t["playbook"].c.id == bindparam("playbook_id"),
+    _t["playbook"].c.account_id == bindparam("account_id"),
+)
+_FIELDS = (
+    select(
+        _bf.c.id,
+        _bf.c.name,
+        _bf.c.mapping_required,
+        _t["blueprint"].c.id.label("blueprint_id"),
+        _t["blueprint"].c.name.label("blueprint_name"),
+        _map.c.data_field_id,
+    )
+    .select_from(_pbb)
+    .join(_t["blueprint"], _t["blueprint"].c.id == _pbb.c.blueprint_id)
+    .outerjoin(_bf, _bf.c.blueprint_id == _t["blueprint"].c.id)
+    .outerjoin(
+        _map, (_map.c.blueprint_field_id == _bf.c.id) & (_map.c.playbook_id == _pbb.c.playbook_id)
+    )
+    .where(
+        _pbb.c.playbook_id == bindparam("playbook_id"),
+        _t["blueprint"].c.integration_id == bindparam("integration_id"),
+    )
+    .order_by(_t["blueprint"].c.id, _bf.c.position, _bf.c.id)
+)
+_DATA_FIELDS = (
+    select(_df.c.id, _df.c.name, _df.c.default_value, _df.c.position)
+    .where(_df.c.playbook_id == bindparam("playbook_id"))
+    .order_by(_df.c.position, _df.c.id)
+)
+_INSERT_CONTRACT = Contract.__table__.insert().returning(Contract.__table__.c.id)  # type: ignore[attr-defined]
+_INSERT_VALUES = ContractValue.__table__.insert()  # type: ignore[attr-defined]
+
+
 def _scope(c: Change, caller: ApiCaller, playbook_id: int) -> _Scope:
-    s = c.s
-    pb = s.exec(
-        select(Playbook).where(Playbook.id == playbook_id, Playbook.account_id == caller.account_id)
+    conn = c.s.connection()
+    pb = conn.execute(
+        _PLAYBOOK, {"playbook_id": playbook_id, "account_id": caller.account_id}
     ).first()
-    rows = s.exec(
-        select(
-            BlueprintField.id,
-            BlueprintField.name,
-            BlueprintField.mapping_required,
-            Blueprint.id,
-            Blueprint.name,
-            Mapping.data_field_id,
-        )
-        .select_from(PlaybookBlueprint)
-        .join(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
-        .outerjoin(BlueprintField, BlueprintField.blueprint_id == Blueprint.id)
-        .outerjoin(
-            Mapping,
-            (Mapping.blueprint_field_id == BlueprintField.id)
-            & (Mapping.playbook_id == PlaybookBlueprint.playbook_id),
-        )
-        .where(
-            PlaybookBlueprint.playbook_id == playbook_id,
-            Blueprint.integration_id == caller.integration_id,
-        )
-        .order_by(col(Blueprint.id), col(BlueprintField.position), col(BlueprintField.id))
-    ).all()
+    rows = (
+        conn.execute(
+            _FIELDS, {"playbook_id": playbook_id, "integration_id": caller.integration_id}
+        ).all()
+        if pb is not None
+        else []
+    )
     if pb is None or not rows:
         raise NotFound(
             f"There is no playbook {playbook_id} connected to this integration's blueprints."
@@ -313,13 +341,7 @@ def _scope(c: Change, caller: ApiCaller, playbook_id: int) -> _Scope:
         for fid, fname, req, bid, bname, dfid in rows
         if fid is not None
     )
-    data_fields = tuple(
-        s.exec(
-            select(DataField)
-            .where(DataField.playbook_id == playbook_id)
-            .order_by(col(DataField.position), col(DataField.id))
-        ).all()
-    )
+    data_fields = tuple(conn.execute(_DATA_FIELDS, {"playbook_id": playbook_id}).all())
     return _Scope(pb, fields, data_fields, caller.integration_name)
 
 
@@ -444,11 +466,11 @@ def _source(scope: _Scope, f: _Field) -> str:
     return f"{scope.integration_name} / {f.blueprint_name} / {f.name}"[:400]
 
 
-def _record(c: Change, row: Contract, action: str, detail: str) -> None:
+def _record(c: Change, contract_id: int, name: str, action: str, detail: str) -> None:
     """The audit entry of a contract change, in its transaction. The outbox
     (issue 17) writes the event ``EVENTS[action]`` and its pending deliveries
     here too: one line, the same transaction."""
-    c.log(f"contract.{action}", "contract", row.id, row.name, detail)
+    c.log(f"contract.{action}", "contract", contract_id, name, detail)
 
 
 def _names(names: list[str]) -> str:
@@ -473,25 +495,28 @@ def create(
         if problems:
             raise Invalid(problems)
         now = clock.now()
-        row = Contract(
-            account_id=caller.account_id,
-            integration_id=caller.integration_id,
-            playbook_id=playbook_id,
-            playbook_name=scope.playbook.name,
-            name=name,
-            state="draft",
-            created_at=now,
-            created_by=caller.label,
-            updated_at=now,
-        )
-        c.s.add(row)
-        c.s.flush()
+        conn = c.s.connection()
+        contract_id = conn.execute(
+            _INSERT_CONTRACT,
+            {
+                "account_id": caller.account_id,
+                "integration_id": caller.integration_id,
+                "playbook_id": playbook_id,
+                "playbook_name": scope.playbook.name,
+                "name": name,
+                "state": "draft",
+                "created_at": now,
+                "created_by": caller.label,
+                "updated_at": now,
+                "version": 1,
+            },
+        ).scalar_one()
         rows = []
         for df in scope.data_fields:
-            text, field = routed.get(df.id or 0, (None, None))
+            text, field = routed.get(df.id, (None, None))
             rows.append(
                 {
-                    "contract_id": row.id,
+                    "contract_id": contract_id,
                     "data_field_id": df.id,
                     "data_field_name": df.name,
                     "position": df.position,
@@ -503,14 +528,39 @@ def create(
                 }
             )
         if rows:
-            c.s.connection().execute(ContractValue.__table__.insert(), rows)  # type: ignore[attr-defined]
+            conn.execute(_INSERT_VALUES, rows)
         _record(
             c,
-            row,
+            contract_id,
+            name,
             "create",
             f"playbook {scope.playbook.name}; {len(routed)} of {len(rows)} data fields sent",
         )
-        return _detail(c.s, caller.account_id, row.id or 0)
+        info = ContractInfo(
+            id=contract_id,
+            name=name,
+            state="draft",
+            playbook_id=playbook_id,
+            playbook_name=scope.playbook.name,
+            integration_id=caller.integration_id,
+            integration_name=caller.integration_name,
+            created_at=now,
+            created_by=caller.label,
+            updated_at=now,
+            version=1,
+        )
+        values_out = tuple(
+            ContractValueInfo(
+                data_field_id=r["data_field_id"],
+                name=r["data_field_name"],
+                value=r["value"],
+                source=r["source"],
+                source_field_id=r["source_field_id"],
+                updated_at=now,
+            )
+            for r in rows
+        )
+    return ContractDetail(contract=info, values=values_out)
 
 
 def _own(c: Change, caller: ApiCaller, contract_id: int) -> Contract:
@@ -599,7 +649,7 @@ def update(
             row.version += 1
             c.s.add(row)
             c.s.flush()
-            _record(c, row, "update", f"changed {_names(changed)}")
+            _record(c, row.id or 0, row.name, "update", f"changed {_names(changed)}")
         return _detail(c.s, caller.account_id, row.id or 0)
 
 
@@ -617,7 +667,7 @@ def _transition(store: Store, caller: ApiCaller, contract_id: int, action: str) 
         row.version += 1
         c.s.add(row)
         c.s.flush()
-        _record(c, row, action, f"{start} -> {end}")
+        _record(c, row.id or 0, row.name, action, f"{start} -> {end}")
         return _detail(c.s, caller.account_id, row.id or 0)
 
 

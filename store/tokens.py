@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
@@ -320,22 +320,23 @@ LAST_USED_EVERY_S = 60
 """The API records a token's last use at most once a minute (``verify_on``)."""
 
 
-def verify_on(s: Session, token: str, *, last_used_every_s: int = 0) -> ApiCaller:
-    """``verify``'s checks inside the caller's write transaction (the API's
-    authentication also counts the request against the rate limit there).
-
-    The last use is written only when the one recorded is ``last_used_every_s``
-    seconds old or more (0: always). A refusal (TokenRefused) carries, as
-    ``caller``, the token it was for when the token is known (revoked, expired,
-    paused, suspended), so the request can be logged under its integration."""
+def check_on(s: Session, token: str) -> tuple[ApiCaller, datetime | None]:
+    """``verify``'s checks, reading only: (the caller, its token's last use).
+    A refusal (TokenRefused) carries, as ``caller``, the token it was for when
+    the token is known (revoked, expired, paused, suspended), so the request
+    can be logged under its integration."""
     if isinstance(token, str):
         token = token.strip()
     problem = tokens_format.malformation(token)
     if problem is not None:
         raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
     digest = tokens_format.token_hash(token)
-    conn = s.connection()
-    row = conn.execute(_LOOKUP, {"digest": digest}).first()
+    row = s.connection().execute(_LOOKUP, {"digest": digest}).first()
+    return _judge(row, digest)
+
+
+def _judge(row, digest: str) -> tuple[ApiCaller, datetime | None]:
+    """The caller of a looked-up token row (None: unknown), or its refusal."""
     if row is None or not secrets.compare_digest(row.token_hash, digest):
         raise TokenRefused("unknown", _REFUSALS["unknown"])
     ext = catalog.extension(row.extension_key)
@@ -365,9 +366,83 @@ def verify_on(s: Session, token: str, *, last_used_every_s: int = 0) -> ApiCalle
         )
         refused.caller = caller
         raise refused
-    last = row.last_used_at
-    if last is None or (now - last).total_seconds() >= last_used_every_s:
-        conn.execute(_TOUCH, {"token_id": row.id, "now": now})
+    return caller, row.last_used_at
+
+
+# The columns of _LOOKUP, in its order.
+_COLUMNS = (
+    "id",
+    "token_hash",
+    "name",
+    "revoked_at",
+    "expires_at",
+    "hint",
+    "last_used_at",
+    "integration_id",
+    "account_id",
+    "extension_key",
+    "enabled",
+    "plan",
+)
+
+
+class _Row:
+    """A lookup row read through the driver itself (``check_quick``)."""
+
+    __slots__ = _COLUMNS
+
+    def __init__(self, values: tuple, sqlite: bool) -> None:
+        for key, value in zip(_COLUMNS, values, strict=True):
+            if sqlite and key in ("revoked_at", "expires_at", "last_used_at") and value:
+                value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            elif key == "enabled":
+                value = bool(value)
+            setattr(self, key, value)
+
+
+_QUICK: dict[str, tuple[str, list[str] | None]] = {}
+
+
+def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
+    """``check_on`` in one statement through the pooled driver connection, with
+    no SQLAlchemy session or transaction around it: what the API runs for every
+    request (about 25 µs on SQLite, against 160 through a session). A single
+    SELECT needs no transaction to be consistent."""
+    if isinstance(token, str):
+        token = token.strip()
+    problem = tokens_format.malformation(token)
+    if problem is not None:
+        raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
+    digest = tokens_format.token_hash(token)
+    dialect = store.engine.dialect
+    compiled = _QUICK.get(dialect.name)
+    if compiled is None:
+        c = _LOOKUP.compile(dialect=dialect)
+        compiled = _QUICK[dialect.name] = (str(c), c.positiontup)
+    sql, positions = compiled
+    params: tuple | dict = (digest,) if positions else {"digest": digest}
+    with store.quick_read() as raw:
+        cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            values = cur.fetchone()
+        finally:
+            cur.close()
+    return _judge(None if values is None else _Row(values, store.is_sqlite), digest)
+
+
+def touch_on(s: Session, token_id: int) -> None:
+    """Record the token's use now (inside the caller's write transaction)."""
+    s.connection().execute(_TOUCH, {"token_id": token_id, "now": clock.now()})
+
+
+def verify_on(s: Session, token: str, *, last_used_every_s: int = 0) -> ApiCaller:
+    """``check_on`` inside the caller's write transaction, then the last use
+    written when the one recorded is ``last_used_every_s`` seconds old or more
+    (0: always)."""
+    caller, last = check_on(s, token)
+    if last is None or (clock.now() - last).total_seconds() >= last_used_every_s:
+        touch_on(s, caller.token_id)
     return caller
 
 
@@ -402,5 +477,11 @@ def verify(store: Store, token: str) -> VerifiedToken:
 # any token that is not one, whatever its type, as TokenRefused).
 validate.check_public(
     globals(),
-    own={"generate": ["expires_in_days"], "verify": ["token"], "verify_on": ["token"]},
+    own={
+        "generate": ["expires_in_days"],
+        "verify": ["token"],
+        "verify_on": ["token"],
+        "check_on": ["token"],
+        "check_quick": ["token"],
+    },
 )

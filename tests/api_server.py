@@ -139,5 +139,10 @@ class ServeProcess:
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
+            # ctrl+c first: a supervisor (--workers) killed outright leaves its workers.
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.communicate()

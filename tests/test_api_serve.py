@@ -135,3 +135,30 @@ def test_serve_refuses_bad_arguments(store, owner, bad):
         timeout=60,
     )
     assert out.returncode == 2 and "must be" in out.stderr
+
+
+def test_serve_says_when_its_port_is_taken(store, owner):
+    from .api_server import free_socket
+
+    with free_socket() as taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tui.cli import main; sys.exit(main())",
+                "--db",
+                store.url,
+                "serve",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out.stderr
+    assert "Serving" not in out.stdout

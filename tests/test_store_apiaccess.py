@@ -214,3 +214,67 @@ def test_reads_show_the_tokens_own_integration(store, world):
         apiaccess.blueprint_for(store, caller, theirs.blueprint_id)
     assert [p.name for p in apiaccess.playbooks_for(store, caller)] == ["Sales"]
     assert dump(store) == before
+
+
+def test_slices_of_several_processes_hold_the_limit_exactly(store, world):
+    """Two processes' slices (two RateSlices) taking from one count: exactly the
+    limit is accepted in all, whichever answers, and slices stay small near it."""
+    clock.fix(T0)
+    a, b = apiaccess.RateSlices(), apiaccess.RateSlices()
+    accepted = refused = 0
+    for i in range(260):
+        try:
+            apiaccess.authenticate(store, world.token, rate_limit=200, slices=(a, b)[i % 3 == 0])
+            accepted += 1
+        except RateLimited as exc:
+            refused += 1
+            assert exc.retry_after == 290
+    assert (accepted, refused) == (200, 60)
+    [window] = _rows(store, ApiRateWindow)
+    assert window.count == 200
+    # Slices doubled while far from the limit: far fewer writes than requests.
+    assert max(h[2] for h in (a._held[world.token_id], b._held[world.token_id])) == 1
+
+
+def test_a_held_slice_never_outlives_a_revocation(store, world):
+    slices = apiaccess.RateSlices()
+    for _ in range(10):
+        apiaccess.authenticate(store, world.token, slices=slices)
+    assert slices._held[world.token_id][1] > 0  # requests left in the slice
+    tokens.revoke(store, world.actor, world.token_id)
+    with pytest.raises(TokenRefused) as refused:
+        apiaccess.authenticate(store, world.token, slices=slices)
+    assert refused.value.reason == "revoked"
+
+
+def test_sliced_authentication_writes_last_use_once_a_minute(store, world):
+    clock.fix(T0)
+    slices = apiaccess.RateSlices()
+    apiaccess.authenticate(store, world.token, slices=slices)
+    clock.fix(T0 + timedelta(seconds=30))
+    apiaccess.authenticate(store, world.token, slices=slices)
+    assert tokens.get(store, world.actor.account_id, world.token_id).last_used_at == T0
+    clock.fix(T0 + timedelta(seconds=61))
+    apiaccess.authenticate(store, world.token, slices=slices)
+    assert tokens.get(store, world.actor.account_id, world.token_id).last_used_at == T0 + timedelta(
+        seconds=61
+    )
+
+
+def test_slices_hold_the_limit_with_threads_racing(store, world):
+    """Threads of two processes (two RateSlices) at once: the limit exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock.fix(T0)
+    both = (apiaccess.RateSlices(), apiaccess.RateSlices())
+
+    def one(i: int) -> bool:
+        try:
+            apiaccess.authenticate(store, world.token, rate_limit=300, slices=both[i % 2])
+            return True
+        except RateLimited:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(400)))
+    assert results.count(True) == 300

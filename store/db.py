@@ -8,10 +8,12 @@ PostgreSQL), so limits hold when two administrators hit them at once.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -50,7 +52,7 @@ __all__ = [
 # test keeps the two in step). SCHEMA_VERSION, ENV_VAR, APP_NAME,
 # default_sqlite_path and resolve_url live in location.py, importable without
 # SQLAlchemy (the first screen reads the database before it loads).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 # Alembic's own bookkeeping table, written here for a new database so that
@@ -222,6 +224,13 @@ class Store:
             trace.instrument(engine)
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # SQLite has one writer at a time. Threads of this process (the API's)
+        # queue here for it rather than in SQLite's busy handler, which sleeps
+        # in steps of up to 100 ms between tries.
+        self._local_writer = threading.RLock() if self.is_sqlite else None
+        self._quick = threading.local()  # quick_read's connections (PostgreSQL)
+        self._quick_conns: list[Any] = []
+        self._quick_lock = threading.Lock()
         self.created = False  # prepare() made a new database
         self.upgraded_from: int | None = None  # prepare() upgraded from this schema
         self.backup_path: Path | None = None  # the copy made before upgrading (SQLite)
@@ -405,6 +414,7 @@ class Store:
         """
         with (
             trace.span("write"),
+            self._local_writer or nullcontext(),
             self._guard(),
             Session(self._write_engine, expire_on_commit=False) as s,
             s.begin(),
@@ -419,7 +429,47 @@ class Store:
                 )
             yield s
 
+    @contextmanager
+    def quick_read(self) -> Iterator[Any]:
+        """A driver connection for one plain SELECT (no session, no transaction):
+        for the hottest reads only (the API's token check), with the same
+        translation of driver errors. SQLite: a pooled connection (the pool
+        rolls back on return, which costs nothing there). PostgreSQL: one of
+        this thread's own, in autocommit, so a read is one round trip (a pooled
+        one would add the pre-ping, BEGIN and the rollback on return)."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        with self._guard():
+            if self.is_sqlite:
+                raw = self.engine.raw_connection()
+                try:
+                    yield raw
+                except dbapi_error as exc:  # the driver's own error, not SQLAlchemy's
+                    raw.invalidate()
+                    raise StoreUnavailable(_explain(exc, self)) from None
+                finally:
+                    raw.close()
+                return
+            conn = getattr(self._quick, "conn", None)
+            try:
+                if conn is None or conn.closed:
+                    cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+                    conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
+                    conn.autocommit = True
+                    self._quick.conn = conn
+                    with self._quick_lock:
+                        self._quick_conns.append(conn)
+                yield conn
+            except dbapi_error as exc:
+                self._quick.conn = None
+                if conn is not None:
+                    conn.close()
+                raise StoreUnavailable(_explain(exc, self)) from None
+
     def dispose(self) -> None:
+        with self._quick_lock:
+            for conn in self._quick_conns:
+                conn.close()
+            self._quick_conns.clear()
         self.engine.dispose()
 
 

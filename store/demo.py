@@ -11,7 +11,10 @@ every row, limit and audit entry is what the program itself would have made:
 - the Custom integration with two blueprints (*Order data*, *Customer
   master*) and their fields, some with mapping required; three API tokens
   (one used, one revoked); webhooks with a delivery history;
-- playbooks complete and incomplete.
+- playbooks complete and incomplete;
+- the ERP's calls to the integration API in the last days: contracts from the
+  playbook *Sales agreement* (signed, declined, published, a draft), one
+  refused, and the request log of its two tokens (``api_activity``).
 
 Every step runs at a fixed time (the clock is fixed, step by step, from
 2026-11-02 to ``NOW`` = 2026-11-28 09:30 UTC, where it stays), so the same
@@ -45,9 +48,11 @@ from sqlmodel import select
 
 from . import (
     accounts,
+    apiaccess,
     blueprints,
     catalog,
     clock,
+    contracts,
     delivery_log,
     marketplace,
     payload,
@@ -439,12 +444,15 @@ class _Builder:
         self.plain_playbooks()  # days 24-25
         clock.fix(at(25, 11, 12))
         demo.actors["sara"] = accounts.sign_in(st, "sara")
+        if self.full:
+            self.api_activity(API_DAYS_BEFORE)  # days 26-27
         clock.fix(at(27, 15, 40))
         demo.actors["li"] = accounts.sign_in(st, "li")
-        clock.fix(at(28, 8, 55))
         if self.full:
+            self.api_activity(API_THIS_MORNING)  # day 28, until 08:55
+            clock.fix(at(28, 8, 55))
             tokens.verify(st, self.erp_token)  # the ERP's last call this morning
-            del self.erp_token
+            del self.erp_token, self.reporting_token
         clock.fix(at(28, 9, 0))
         # The demo's receiver is on loopback, which the destination guard refuses
         # unless the account allows private networks: turned on, audit-logged.
@@ -527,7 +535,9 @@ class _Builder:
         st, jonas = self.store, self.who("jonas")
         custom = self.demo.integrations[catalog.CUSTOM_KEY]
         clock.fix(at(17, 8, 30))
-        tokens.generate(st, jonas, custom, name="Reporting", expires_in_days=90)
+        _, self.reporting_token = tokens.generate(
+            st, jonas, custom, name="Reporting", expires_in_days=90
+        )
         clock.fix(at(18, 14, 0))
         trial, _ = tokens.generate(st, jonas, custom, name="Zapier trial", expires_in_days=30)
         self.trial_token_id = trial.id
@@ -663,6 +673,35 @@ class _Builder:
         clock.fix(at(25, 8, 51))
         self.map("jonas", "Signing notifications", "Slack fields", {"Channel": df["Slack channel"]})
 
+    def api_activity(self, calls: tuple[tuple, ...]) -> None:
+        """The ERP and the reporting job calling the integration API, as ``serve``
+        would have handled them: each call authenticated (the token's last use,
+        the rate-limit count), the contract changes made through the store, and
+        every request logged with its status and latency."""
+        st = self.store
+        sales = self.demo.playbooks["Sales agreement"]
+        made: dict[str, int] = getattr(self, "contracts_made", {})
+        self.contracts_made = made
+        for when, who, method, path, status, latency, call in calls:
+            clock.fix(when)
+            caller = apiaccess.authenticate(
+                st, self.erp_token if who == "erp" else self.reporting_token
+            )
+            if call is not None:
+                verb, name, values = call
+                if verb == "create":
+                    made[name[-5:]] = contracts.create(
+                        st, caller, playbook_id=sales, name=name, values=values
+                    ).contract.id
+                elif verb == "update":
+                    contracts.update(st, caller, made[name[-5:]], values=values)
+                else:
+                    getattr(contracts, verb)(st, caller, made[name[-5:]])
+            shown = path.format(**{f"n{k}": v for k, v in made.items()})
+            apiaccess.record_request(
+                st, caller, method=method, path=shown, status=status, latency_ms=latency
+            )
+
     def receiver_webhook(self) -> None:
         """The demo receiver on this machine: `t` on it works, offline."""
         assert self.receiver_url
@@ -691,3 +730,116 @@ class _Builder:
 ERP_URL = "https://erp.northwind.example/hooks/contracts"
 ERP_KEY = fake_signing_key(100)
 OLD_URL = "https://crm-old.northwind.example/notify"
+
+
+def _order(number: str, customer: str, total: str, currency: str | None = "SEK") -> dict:
+    values = {"Order number": number, "Customer number": customer, "Total amount": total}
+    if currency:
+        values["Currency"] = currency
+    return values
+
+
+# The integration API's calls in the demo: (when, token, method, path, status,
+# latency in ms, the store call or None). ``{n10452}`` in a path is the id of
+# the contract of that name, known once it is made.
+API_DAYS_BEFORE: tuple[tuple, ...] = (
+    (at(26, 10, 1, 12), "erp", "GET", "/v1/playbooks", 200, 6.4, None),
+    (
+        at(26, 10, 2, 3),
+        "erp",
+        "POST",
+        "/v1/contracts",
+        201,
+        14.8,
+        ("create", "Order SO-10452", _order("SO-10452", "C-2231", "48 200.00")),
+    ),
+    (
+        at(26, 10, 2, 4),
+        "erp",
+        "POST",
+        "/v1/contracts/{n10452}/publish",
+        200,
+        9.1,
+        ("publish", "Order SO-10452", None),
+    ),
+    (
+        at(26, 14, 20, 40),
+        "erp",
+        "POST",
+        "/v1/contracts/{n10452}/sign",
+        200,
+        8.7,
+        ("sign", "Order SO-10452", None),
+    ),
+    (
+        at(26, 15, 30, 2),
+        "erp",
+        "POST",
+        "/v1/contracts",
+        201,
+        12.9,
+        ("create", "Order SO-10458", _order("SO-10458", "C-1187", "9 950.00", "EUR")),
+    ),
+    (
+        at(26, 15, 30, 3),
+        "erp",
+        "POST",
+        "/v1/contracts/{n10458}/publish",
+        200,
+        8.2,
+        ("publish", "Order SO-10458", None),
+    ),
+    (at(27, 7, 0, 0), "reporting", "GET", "/v1/contracts/{n10452}", 200, 3.9, None),
+    (at(27, 7, 0, 1), "reporting", "GET", "/v1/contracts/{n10458}", 200, 3.6, None),
+    (
+        at(27, 9, 10, 15),
+        "erp",
+        "POST",
+        "/v1/contracts/{n10458}/decline",
+        200,
+        9.6,
+        ("decline", "Order SO-10458", None),
+    ),
+)
+API_THIS_MORNING: tuple[tuple, ...] = (
+    (at(28, 7, 0, 0), "reporting", "GET", "/v1/contracts/{n10458}", 200, 3.7, None),
+    (at(28, 8, 40, 30), "erp", "GET", "/v1/ping", 200, 1.9, None),
+    (
+        at(28, 8, 41, 5),
+        "erp",
+        "POST",
+        "/v1/contracts",
+        201,
+        13.5,
+        ("create", "Order SO-10461", _order("SO-10461", "C-2231", "112 480.00")),
+    ),
+    (
+        at(28, 8, 41, 6),
+        "erp",
+        "POST",
+        "/v1/contracts/{n10461}/publish",
+        200,
+        8.8,
+        ("publish", "Order SO-10461", None),
+    ),
+    # Refused (a required field missing): logged, nothing made.
+    (at(28, 8, 50, 44), "erp", "POST", "/v1/contracts", 422, 5.2, None),
+    (
+        at(28, 8, 52, 10),
+        "erp",
+        "POST",
+        "/v1/contracts",
+        201,
+        12.1,
+        ("create", "Order SO-10463", _order("SO-10463", "C-3020", "3 120.00", None)),
+    ),
+    (
+        at(28, 8, 52, 11),
+        "erp",
+        "PATCH",
+        "/v1/contracts/{n10463}",
+        200,
+        10.4,
+        ("update", "Order SO-10463", {"Total amount": "3 210.00"}),
+    ),
+)

@@ -25,6 +25,17 @@ class ValidationError(DomainError):
         self.field = field
 
 
+class Invalid(ValidationError):
+    """Several problems found at once (a contract's values): ``problems`` lists
+    each as (field, message); ``field`` and the message are the first one's,
+    and ``str()`` says them all."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems[0][0], problems[0][1])
+        self.problems = tuple(problems)
+        self.message = " ".join(m for _, m in problems)
+
+
 class LimitReached(DomainError):
     def __init__(self, what: str, limit: int, message: str | None = None) -> None:
         super().__init__(message or f"{what}: the limit of {limit} is reached.")
@@ -87,3 +98,16 @@ class TokenRefused(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+        # The token's tokens.ApiCaller when it is known (revoked, expired, paused,
+        # suspended): the API logs the refused request under its integration.
+        self.caller: object | None = None
+
+
+class RateLimited(DomainError):
+    """A token made more requests in the current window than the rate limit
+    allows; ``retry_after`` is the seconds until the window ends."""
+
+    def __init__(self, message: str, retry_after: int, caller: object | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.caller = caller

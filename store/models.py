@@ -42,6 +42,8 @@ class Account(SQLModel, table=True):
     webhook_timeout_s: int = 10
     allow_private_webhooks: bool = False
     created_at: datetime
+    # Schema 4: how long the API request log (and, later, delivery attempts) is kept.
+    retention_days: int = 30
 
 
 class User(SQLModel, table=True):
@@ -228,3 +230,80 @@ class AuditEntry(SQLModel, table=True):
     object_id: int | None = None
     object_name: str = Field(default="", max_length=200)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Contract(SQLModel, table=True):
+    """A contract made from a playbook by an integration (schema 4).
+
+    ``playbook_name`` keeps the playbook's name as it was, so a contract whose
+    playbook was deleted still says where it came from (``playbook_id`` NULL)."""
+
+    __tablename__ = "contract"
+    __table_args__ = (Index("ix_contract_account", "account_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id", index=False)
+    integration_id: int | None = _fk("integration.id", ondelete="SET NULL", nullable=True)
+    playbook_id: int | None = _fk("playbook.id", ondelete="SET NULL", nullable=True)
+    playbook_name: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    state: str = Field(max_length=20)  # draft | published | signed | declined
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+    updated_at: datetime
+    version: int = 1
+
+
+class ContractValue(SQLModel, table=True):
+    """One data field's value on a contract, and where it came from: a blueprint
+    field of an integration (``source_field_id``), or the data field's default."""
+
+    __tablename__ = "contract_value"
+    __table_args__ = (UniqueConstraint("contract_id", "data_field_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int | None = _fk("contract.id", index=False)  # the unique key leads with it
+    data_field_id: int | None = _fk("data_field.id", ondelete="SET NULL", nullable=True)
+    data_field_name: str = Field(max_length=100)
+    position: int = 0
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source_integration_id: int | None = _fk(
+        "integration.id", ondelete="SET NULL", nullable=True, index=False
+    )
+    source_field_id: int | None = _fk(
+        "blueprint_field.id", ondelete="SET NULL", nullable=True, index=False
+    )
+    # "Custom integration / Order data / Amount", or "default": as it was when written.
+    source: str = Field(default="default", max_length=400)
+    updated_at: datetime
+
+
+class ApiRequest(SQLModel, table=True):
+    """One request to the integration API by a known token: never a body or a token."""
+
+    __tablename__ = "api_request"
+    __table_args__ = (
+        Index("ix_api_request_listed", "integration_id", "at"),
+        Index("ix_api_request_token_time", "token_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id")
+    integration_id: int | None = _fk("integration.id", index=False)
+    token_id: int | None = _fk("api_token.id", index=False)
+    token_hint: str = Field(max_length=40)
+    at: datetime
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    status: int
+    latency_ms: float
+
+
+class ApiRateWindow(SQLModel, table=True):
+    """Requests of a token in one rate-limit window (Unix seconds of its start),
+    counted in the database so that every API process shares the count."""
+
+    __tablename__ = "api_rate_window"
+    token_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True),
+    )
+    window_start: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    count: int = 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
@@ -273,6 +273,8 @@ _LOOKUP = (
         _tok.c.name,
         _tok.c.revoked_at,
         _tok.c.expires_at,
+        _tok.c.hint,
+        _tok.c.last_used_at,
         _integ.c.id.label("integration_id"),
         _integ.c.account_id,
         _integ.c.extension_key,
@@ -288,6 +290,159 @@ _TOUCH = (
 )
 
 
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who calls the integration API: a token of an integration, by its id and
+    display hint (never the token). It is the ``who`` of the changes an API call
+    makes (``store.change``): audit entries name it by ``label``."""
+
+    token_id: int
+    token_hint: str
+    token_name: str
+    integration_id: int
+    integration_name: str
+    account_id: int
+
+    @property
+    def label(self) -> str:
+        """How the audit log names the caller: "API token iadm_…x9Kq (Custom integration)"."""
+        return f"API token {self.token_hint} ({self.integration_name})"[:100]
+
+    @property
+    def login(self) -> str:
+        return self.label
+
+
+LAST_USED_EVERY_S = 60
+"""The API records a token's last use at most once a minute (``verify_on``)."""
+
+
+def check_on(s: Session, token: str) -> tuple[ApiCaller, datetime | None]:
+    """``verify``'s checks, reading only: (the caller, its token's last use).
+    A refusal (TokenRefused) carries, as ``caller``, the token it was for when
+    the token is known (revoked, expired, paused, suspended), so the request
+    can be logged under its integration."""
+    if isinstance(token, str):
+        token = token.strip()
+    problem = tokens_format.malformation(token)
+    if problem is not None:
+        raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
+    digest = tokens_format.token_hash(token)
+    row = s.connection().execute(_LOOKUP, {"digest": digest}).first()
+    return _judge(row, digest)
+
+
+def _judge(row, digest: str) -> tuple[ApiCaller, datetime | None]:
+    """The caller of a looked-up token row (None: unknown), or its refusal."""
+    if row is None or not secrets.compare_digest(row.token_hash, digest):
+        raise TokenRefused("unknown", _REFUSALS["unknown"])
+    ext = catalog.extension(row.extension_key)
+    caller = ApiCaller(
+        token_id=row.id,
+        token_hint=row.hint,
+        token_name=row.name,
+        integration_id=row.integration_id,
+        integration_name=ext.name,
+        account_id=row.account_id,
+    )
+    now = clock.now()
+    status = _status(
+        revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        enabled=row.enabled,
+        now=now,
+        suspended=catalog.suspended_by_plan(row.extension_key, row.plan) is not None,
+    )
+    if status != "active":
+        when = row.revoked_at if status == "revoked" else row.expires_at
+        refused = TokenRefused(
+            status,
+            _REFUSALS[status].format(
+                name=row.name, when=when, integration=ext.name, needs=ext.plan, plan=row.plan
+            ),
+        )
+        refused.caller = caller
+        raise refused
+    return caller, row.last_used_at
+
+
+# The columns of _LOOKUP, in its order.
+_COLUMNS = (
+    "id",
+    "token_hash",
+    "name",
+    "revoked_at",
+    "expires_at",
+    "hint",
+    "last_used_at",
+    "integration_id",
+    "account_id",
+    "extension_key",
+    "enabled",
+    "plan",
+)
+
+
+class _Row:
+    """A lookup row read through the driver itself (``check_quick``)."""
+
+    __slots__ = _COLUMNS
+
+    def __init__(self, values: tuple, sqlite: bool) -> None:
+        for key, value in zip(_COLUMNS, values, strict=True):
+            if sqlite and key in ("revoked_at", "expires_at", "last_used_at") and value:
+                value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            elif key == "enabled":
+                value = bool(value)
+            setattr(self, key, value)
+
+
+_QUICK: dict[str, tuple[str, list[str] | None]] = {}
+
+
+def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
+    """``check_on`` in one statement through the pooled driver connection, with
+    no SQLAlchemy session or transaction around it: what the API runs for every
+    request (about 25 µs on SQLite, against 160 through a session). A single
+    SELECT needs no transaction to be consistent."""
+    if isinstance(token, str):
+        token = token.strip()
+    problem = tokens_format.malformation(token)
+    if problem is not None:
+        raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
+    digest = tokens_format.token_hash(token)
+    dialect = store.engine.dialect
+    compiled = _QUICK.get(dialect.name)
+    if compiled is None:
+        c = _LOOKUP.compile(dialect=dialect)
+        compiled = _QUICK[dialect.name] = (str(c), c.positiontup)
+    sql, positions = compiled
+    params: tuple | dict = (digest,) if positions else {"digest": digest}
+    with store.quick_read() as raw:
+        cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            values = cur.fetchone()
+        finally:
+            cur.close()
+    return _judge(None if values is None else _Row(values, store.is_sqlite), digest)
+
+
+def touch_on(s: Session, token_id: int) -> None:
+    """Record the token's use now (inside the caller's write transaction)."""
+    s.connection().execute(_TOUCH, {"token_id": token_id, "now": clock.now()})
+
+
+def verify_on(s: Session, token: str, *, last_used_every_s: int = 0) -> ApiCaller:
+    """``check_on`` inside the caller's write transaction, then the last use
+    written when the one recorded is ``last_used_every_s`` seconds old or more
+    (0: always)."""
+    caller, last = check_on(s, token)
+    if last is None or (clock.now() - last).total_seconds() >= last_used_every_s:
+        touch_on(s, caller.token_id)
+    return caller
+
+
 def verify(store: Store, token: str) -> VerifiedToken:
     """Check a token presented by an external system and record its use.
 
@@ -301,47 +456,29 @@ def verify(store: Store, token: str) -> VerifiedToken:
     if isinstance(token, str):
         token = token.strip()
     problem = tokens_format.malformation(token)
-    if problem is not None:
+    if problem is not None:  # decided without the database
         raise TokenRefused("malformed", f"This is not a valid API token: {problem}.")
-    digest = tokens_format.token_hash(token)
     # The program itself records the use: no permission, no audit entry, no lock.
     with change(store, None, "verify API tokens", check=anyone) as c:
-        conn = c.s.connection()
-        row = conn.execute(_LOOKUP, {"digest": digest}).first()
-        if row is None or not secrets.compare_digest(row.token_hash, digest):
-            raise TokenRefused("unknown", _REFUSALS["unknown"])
-        ext = catalog.extension(row.extension_key)
-        integration = ext.name
-        now = clock.now()
-        status = _status(
-            revoked_at=row.revoked_at,
-            expires_at=row.expires_at,
-            enabled=row.enabled,
-            now=now,
-            suspended=catalog.suspended_by_plan(row.extension_key, row.plan) is not None,
-        )
-        if status != "active":
-            when = row.revoked_at if status == "revoked" else row.expires_at
-            raise TokenRefused(
-                status,
-                _REFUSALS[status].format(
-                    name=row.name,
-                    when=when,
-                    integration=integration,
-                    needs=ext.plan,
-                    plan=row.plan,
-                ),
-            )
-        conn.execute(_TOUCH, {"token_id": row.id, "now": now})
+        caller = verify_on(c.s, token)
     return VerifiedToken(
-        integration_id=row.integration_id,
-        integration_name=integration,
-        token_name=row.name,
-        account_id=row.account_id,
+        integration_id=caller.integration_id,
+        integration_name=caller.integration_name,
+        token_name=caller.token_name,
+        account_id=caller.account_id,
     )
 
 
 # Every public function above refuses wrong-typed arguments before it runs
 # (generate checks expires_in_days itself, naming the form's field; verify refuses
 # any token that is not one, whatever its type, as TokenRefused).
-validate.check_public(globals(), own={"generate": ["expires_in_days"], "verify": ["token"]})
+validate.check_public(
+    globals(),
+    own={
+        "generate": ["expires_in_days"],
+        "verify": ["token"],
+        "verify_on": ["token"],
+        "check_on": ["token"],
+        "check_quick": ["token"],
+    },
+)

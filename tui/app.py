@@ -114,6 +114,7 @@ class IntegrationsAdmin(App[None]):
         "audit": _lazy("tui.screens.audit", "AuditScreen"),
         "account": _lazy("tui.screens.account", "AccountScreen"),
         "users": _lazy("tui.screens.users", "UsersScreen"),
+        "contracts": _lazy("tui.screens.contracts", "ContractsScreen"),
     }
     DEFAULT_MODE = "integrations"
     COMMANDS = {_palette_provider}  # the system commands, shown literally
@@ -124,6 +125,8 @@ class IntegrationsAdmin(App[None]):
         Binding("a", "section('audit')", "Audit log", id="go.audit"),
         Binding("o", "section('account')", "Account", show=False, id="go.account"),
         Binding("u", "section('users')", "Users", show=False, id="go.users"),
+        # C (shift+c): the lower-case c copies on the webhook and token screens.
+        Binding("C", "section('contracts')", "Contracts", show=False, id="go.contracts"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),

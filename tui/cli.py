@@ -190,6 +190,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     shots.add_argument("dir", nargs="?", default="screenshots", help="default: screenshots/")
     shots.add_argument("--only", nargs="+", metavar="NAME", help="only these shots (file names)")
+
+    from api.cli import add_parser as add_serve  # argparse only: FastAPI loads when serve runs
+
+    add_serve(sub)
     return p
 
 
@@ -664,6 +668,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "screenshots":
             return _screenshots(args)
+        if args.command == "serve":
+            from api.cli import serve
+
+            return serve(args)
     except DomainError as exc:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ ROLES: dict[str, str] = {
     "bad": "text-error",  # missing, failed, revoked
     "warn": "text-warning",  # suspended, expired, testing…, limit reached
     "secret": "text-warning",  # a signing key shown on screen: hard to overlook
+    "info": "text-primary",  # on its way: published, redirected
 }
 
 # textual-dark's values, until the App says which theme is in force.
@@ -29,6 +30,7 @@ _colour: dict[str, str] = {
     "bad": "#D17E92",
     "warn": "#FFC473",
     "secret": "#FFC473",
+    "info": "#57A5E2",
 }
 
 

@@ -426,6 +426,7 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
         ("marketplace", "Marketplace"),
         ("playbooks", "Playbooks"),
         ("audit", "Audit log"),
+        ("contracts", "Contracts"),
         ("account", "Account"),
         ("users", "Users"),
     ):

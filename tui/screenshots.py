@@ -124,7 +124,12 @@ SHOTS: tuple[Shot, ...] = (
         "key enter 2 enter",
         "Opportunity ID",
     ),
-    Shot("tokens", "API tokens", f"{CUSTOM} 3", "ERP connector"),
+    Shot(
+        "tokens",
+        "API tokens: each one's last use and requests in the last 24 hours",
+        f"{CUSTOM} 3",
+        "ERP connector",
+    ),
     Shot(
         "token-form",
         "Generating an API token",
@@ -178,6 +183,25 @@ SHOTS: tuple[Shot, ...] = (
         "key enter 4",
         "managed",
     ),
+    Shot(
+        "api-requests",
+        "An integration's API requests, newest first",
+        f"{CUSTOM} 5",
+        "/v1/contracts",
+    ),
+    Shot(
+        "api-requests-wide",
+        "An integration's API requests, newest first",
+        f"{CUSTOM} 5",
+        "Reporting",
+        size=WIDE,
+    ),
+    Shot(
+        "api-requests-filtered",
+        "API requests filtered: the refused ones",
+        f"{CUSTOM} 5;key slash;type 422;pause 0.3",
+        "422",
+    ),
     # -- Playbooks ------------------------------------------------------------------------
     Shot("playbooks", "Playbooks, complete and incomplete", "key p", "2 missing"),
     Shot("playbook-form", "Creating a playbook", "key p n;type Service agreement", "Name"),
@@ -230,6 +254,41 @@ SHOTS: tuple[Shot, ...] = (
         "Data fields from a blueprint: what would happen, before it happens",
         f"{FRAMEWORK} f",
         "Company name",
+    ),
+    # -- Contracts -------------------------------------------------------------------------
+    Shot("contracts", "Contracts that integrations sent, read-only", "key C", "Order SO-10452"),
+    Shot(
+        "contracts-wide",
+        "Contracts that integrations sent, read-only",
+        "key C",
+        "Updated",
+        size=WIDE,
+    ),
+    Shot(
+        "contracts-empty",
+        "No contracts yet: how they arrive",
+        "key C",
+        "No contracts yet",
+        data="empty",
+    ),
+    Shot(
+        "contract",
+        "A contract: each data field's value and where it came from",
+        "key C j j j enter",
+        "Order data / Order number",
+    ),
+    Shot(
+        "contract-wide",
+        "A contract: each data field's value and where it came from",
+        "key C j j j enter",
+        "Custom integration / Order data",
+        size=WIDE,
+    ),
+    Shot(
+        "contract-value",
+        "One value of a contract, whole, with its source",
+        "key C j j j enter;key enter",
+        "Value of Order number",
     ),
     # -- Audit, account, users -------------------------------------------------------------
     Shot("audit", "The audit log", "key a", "account.settings"),

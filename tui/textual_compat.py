@@ -162,7 +162,13 @@ class QuickDataTable(DataTable):
       Mappings tab); the columns only change through add/remove/clear, which
       replace or grow the locations dict that this cache is keyed on;
     - new cells are measured by ``cell_measure`` (when set) instead of the
-      module's ``measure``, which DataTable calls for every new cell."""
+      module's ``measure``, which DataTable calls for every new cell;
+
+    and one repair: when measuring new rows widens a column, the lines drawn
+    are forgotten (``_clear_caches``). DataTable measures new rows when idle
+    and keys its line cache on the line's position, not on its content: a
+    table refilled with a wider value and drawn before its idle handler ran
+    kept showing the value cut to the old width (a contract page's refresh)."""
 
     cell_measure: Callable[..., int] | None = None
     _ordered: tuple[object, int, list] | None = None
@@ -177,11 +183,16 @@ class QuickDataTable(DataTable):
         return cached[2]
 
     def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
+        before = [c.content_width for c in self.columns.values()]
         if self.cell_measure is None:
             super()._update_dimensions(new_rows)
-            return
-        with _measured_by(self.cell_measure):
-            super()._update_dimensions(new_rows)
+        else:
+            with _measured_by(self.cell_measure):
+                super()._update_dimensions(new_rows)
+        if [c.content_width for c in self.columns.values()] != before:
+            # Lines drawn before a column widened are not drawn again otherwise.
+            self._clear_caches()
+            self.refresh()
 
 
 @contextmanager

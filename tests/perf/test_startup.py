@@ -101,12 +101,14 @@ def test_glance_reads_a_bare_path_and_the_environment(sqlite_store, monkeypatch)
 
 def test_nothing_heavy_before_the_first_paint():
     """What the first screen imports: no SQLAlchemy, SQLModel, pydantic, httpx,
-    pyperclip, Alembic, psycopg, nor the screens of other sections."""
+    pyperclip, Alembic, psycopg, FastAPI or uvicorn, nor the screens of other sections."""
     code = (
         "import sys, tui.cli, tui.app, tui.screens.integrations, store.glance\n"
+        "tui.cli._parser()  # the command line, serve's arguments included\n"
         "heavy = ('sqlalchemy', 'sqlmodel', 'pydantic', 'httpx', 'pyperclip', 'alembic',\n"
         "         'psycopg', 'tui.screens.marketplace', 'tui.screens.playbooks',\n"
-        "         'tui.screens.audit', 'tui.screens.integration', 'tui.commands')\n"
+        "         'tui.screens.audit', 'tui.screens.integration', 'tui.commands',\n"
+        "         'fastapi', 'uvicorn', 'starlette', 'api.app')\n"
         "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -23,10 +23,12 @@ from sqlmodel import SQLModel
 
 from store import (
     accounts,
+    apiaccess,
     audit,
     blueprints,
     catalog,
     clock,
+    contracts,
     deliveries,
     delivery_log,
     integrations,
@@ -488,8 +490,10 @@ async def test_a_hostile_receivers_answer_is_stored_and_shown_harmless(store, ow
 
 MODULES = (
     accounts,
+    apiaccess,
     audit,
     blueprints,
+    contracts,
     deliveries,
     delivery_log,
     integrations,
@@ -561,7 +565,8 @@ def every(ctx):
     store, owner = ctx["store"], ctx["owner"]
     users.add(store, owner, "bob")
     df = playbooks.add_data_field(store, owner, ctx["pb"].id, name="Target data field")
-    token, _ = tokens.generate(store, owner, ctx["iid"], name="Target token")
+    token, token_text = tokens.generate(store, owner, ctx["iid"], name="Target token")
+    caller = apiaccess.authenticate(store, token_text)
     [record, *_] = audit.entries(store, owner.account_id)
     attempt = deliveries.AttemptResult(
         ok=False,
@@ -654,6 +659,15 @@ def every(ctx):
         "seconds": 10,
         "allow": False,
         "r": record,
+        "caller": caller,
+        "values": {"Target field": "value"},
+        "requests": [],
+        "method": "GET",
+        "path": "/v1/ping",
+        "status": 200,
+        "latency_ms": 1.5,
+        "rate_limit": 2000,
+        "now": clock.now(),
         "out": io.StringIO(),
         "value": "2026-01-01",
         "field": "since",

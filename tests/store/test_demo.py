@@ -11,8 +11,10 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from store import (
     accounts,
+    apiaccess,
     audit,
     blueprints,
+    contracts,
     deliveries,
     demo,
     integrations,
@@ -103,8 +105,29 @@ def test_full_demo_account(store):
         "Customer master / Company name",
     }
 
+    # The ERP's contracts, made through the API (the store's functions), and the log.
+    made = {c.name: c for c in contracts.all_for_account(store, aid)}
+    assert {n: c.state for n, c in made.items()} == {
+        "Order SO-10463": "draft",
+        "Order SO-10461": "published",
+        "Order SO-10458": "declined",
+        "Order SO-10452": "signed",
+    }
+    assert {c.integration_name for c in made.values()} == {"Custom integration"}
+    draft = contracts.detail(store, aid, made["Order SO-10463"].id)
+    values = {v.name: (v.value, v.source) for v in draft.values}
+    assert values["Total amount"] == ("3 210.00", "Custom integration / Order data / Total amount")
+    assert values["Currency"] == ("SEK", "default")  # not sent: the data field's default
+    log = apiaccess.requests_for_integration(store, aid, custom)
+    assert len(log) == 16 and log[0].method == "PATCH" and log[0].at == demo.at(28, 8, 52, 11)
+    assert [r.status for r in log if r.status >= 400] == [422]
+    usage = apiaccess.token_usage(store, aid, custom)
+    assert usage[toks["ERP connector"].id].requests_24h == 6
+    assert usage[toks["Reporting"].id].requests_24h == 1
+    assert usage[toks["Zapier trial"].id].requests_24h == 0
+
     entries = audit.entries(store, aid, limit=1000)
-    assert len(entries) == 59
+    assert len(entries) == 69  # 59, and the ten contract changes of the ERP's API calls
     times = [e.at for e in reversed(entries)]
     assert times == sorted(times), "audit entries follow the clock"
     assert entries[0].at == demo.at(28, 9, 5)  # the newest: the receiver webhook

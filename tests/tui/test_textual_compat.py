@@ -284,3 +284,31 @@ def test_no_private_name_of_another_object_outside_this_module():
             if other.search(code) or private_module.search(code):
                 found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert found == []
+
+
+async def test_quick_data_table_redraws_rows_drawn_before_their_columns_widened():
+    """Refilled with a wider value, a table may be drawn once before its idle
+    handler measures the new cells; DataTable then widens the column but keeps
+    serving the lines it drew (its line cache is keyed on the row's position,
+    not its content): "99 SEK" stayed "99 S…" on a contract page refreshed by
+    its poll. QuickDataTable clears its caches when a column widened."""
+    from textual.geometry import Region
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield compat.QuickDataTable()
+
+    app = One()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(compat.QuickDataTable)
+        table.add_columns("Value", "Source")
+        table.add_rows([(Text("1", no_wrap=True, overflow="ellipsis"), Text("x"))])
+        await pilot.pause()
+        table.clear()
+        table.add_rows([(Text("99 SEK", no_wrap=True, overflow="ellipsis"), Text("x"))])
+        # Drawn now, before the idle handler measures the new row.
+        table.render_lines(Region(0, 0, table.size.width, table.size.height))
+        await pilot.pause()
+        await pilot.pause()
+        line = table.render_line(1).text
+        assert "99 SEK" in line, line

@@ -25,6 +25,7 @@ GLOBAL_KEYS: list[tuple[str, tuple[str, ...]]] = [
     ("Integrations", ("go.integrations",)),
     ("Playbooks", ("go.playbooks",)),
     ("Audit log", ("go.audit",)),
+    ("Contracts: what integrations sent (read-only)", ("go.contracts",)),
     ("Account: plan, limits with usage, settings", ("go.account",)),
     ("Users: roles and the permission", ("go.users",)),
     ("Command palette: every action, setting, screen and object by name", ("app.palette",)),

@@ -1,4 +1,5 @@
-"""One integration and its tabs: Details, Integration blueprints, API tokens, Webhooks."""
+"""One integration and its tabs: Details, Integration blueprints, API tokens, Webhooks,
+API requests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from store import integrations
 from store.errors import DomainError
 from store.integrations import IntegrationInfo
 from tui.format import minute
+from tui.screens.api_requests_tab import ApiRequestsTab
 from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.screens.tokens_tab import TokensTab
@@ -80,6 +82,7 @@ TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
     # -- other areas register their tabs below this line --
     ("tokens", "API tokens", TokensTab),
     ("webhooks", "Webhooks", WebhooksTab),
+    ("requests", "API requests", ApiRequestsTab),
 ]
 
 

@@ -1,7 +1,9 @@
-"""The API tokens tab of an integration: list, generate (shown once), revoke."""
+"""The API tokens tab of an integration: list (with each token's last use and
+its requests in the last 24 hours), generate (shown once), revoke."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -9,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import clock, integrations, tokens
+from store import apiaccess, clock, integrations, tokens
 from store.errors import DomainError
 from store.refusals import NATIVE_TOKENS, native_integration_refusal, revoked_token_refusal
 from store.tokens import TokenInfo
@@ -44,6 +46,11 @@ STATUS_ROLE = {  # the colour of each status, by role (tui.colours)
     "paused": "warn",
     "suspended": "warn",
 }
+# At 100 columns and more, Created names who created the token; narrower, it
+# keeps the day only, so that the requests of the last 24 hours stay in view.
+WIDE = 100
+COLUMNS_WIDE = ("Name", "Hint", "Created", "Expires", "Last used", "Requests 24 h", "Status")
+COLUMNS_NARROW = ("Name", "Hint", "Created", "Expires", "Last used", "24 h", "Status")
 
 
 def token_form(admin, integration_id: int) -> FormDialog:
@@ -86,18 +93,21 @@ class TokensTab(Refuses, TabContent):
         super().__init__()
         self.integration_id = integration_id
         self.items: list[TokenInfo] = []
+        self.usage: dict[int, apiaccess.TokenUsage] = {}
         self.native = False
         self.integration_name = ""
         self.suspended = ""  # the store's words when the plan suspends the integration
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tokens-note", classes="usage")
-        yield FilterTable(
-            ("Name", "Hint", "Created", "Expires", "Last used", "Status"), id="token-list"
-        )
+        yield FilterTable(COLUMNS_WIDE, id="token-list")
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        if self.items and (self.app.size.width >= WIDE) != getattr(self, "_shown_wide", None):
+            self.reload()
 
     def reload(self, select: str | None = None) -> None:
         store, actor = self.admin.store, self.admin.actor
@@ -107,6 +117,12 @@ class TokensTab(Refuses, TabContent):
                 []
                 if info.native
                 else tokens.list_for_integration(store, actor.account_id, self.integration_id)
+            )
+            # Last use and requests in the last 24 hours: one query for every token.
+            self.usage = (
+                {}
+                if info.native or not self.items
+                else apiaccess.token_usage(store, actor.account_id, self.integration_id)
             )
         except DomainError as exc:
             self.admin.report(exc)
@@ -135,6 +151,8 @@ class TokensTab(Refuses, TabContent):
         note.update(Text(f"{active} active of {len(self.items)} · shown once, kept as a hash"))
         table.empty_text = self.empty_text()
         now = clock.now()
+        wide = self._shown_wide = self.app.size.width >= WIDE
+        table.set_columns(COLUMNS_WIDE if wide else COLUMNS_NARROW)
         table.set_rows(
             [
                 Row(
@@ -142,9 +160,10 @@ class TokensTab(Refuses, TabContent):
                     (
                         t.name,
                         t.hint,
-                        f"{day(t.created_at)} {t.created_by}",
+                        f"{day(t.created_at)} {t.created_by}" if wide else day(t.created_at),
                         day(t.expires_at),
-                        ago(t.last_used_at, now),
+                        ago(self._last_used(t), now),
+                        Text(f"{self._requests(t):,}", justify="right"),
                         Text(
                             t.status,
                             style=colours.style(STATUS_ROLE[t.status])
@@ -160,6 +179,14 @@ class TokensTab(Refuses, TabContent):
             select=select,
         )
         self.refresh_bindings()
+
+    def _last_used(self, t: TokenInfo) -> datetime | None:
+        use = self.usage.get(t.id)
+        return use.last_used_at if use is not None else t.last_used_at
+
+    def _requests(self, t: TokenInfo) -> int:
+        use = self.usage.get(t.id)
+        return use.requests_24h if use is not None else 0
 
     def empty_text(self) -> str:
         return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."

@@ -1,0 +1,606 @@
+"""What the integration API's tokens open, and what the API keeps about its use.
+
+Public functions (every one returns plain frozen values, never ORM objects):
+
+- ``authenticate(store, token, *, rate_limit=RATE_LIMIT, slices=None) -> tokens.ApiCaller``:
+  the token checked as ``tokens.verify`` does (its last use written at most
+  once a minute) and the request counted in the token's rate-limit window, in
+  the database (``INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING``), so
+  every ``serve`` process shares the count. Without ``slices``: one write
+  transaction per request. With a ``RateSlices`` (the API's, one per process):
+  one read per request (``tokens.check_quick``), and the count taken from the
+  database a few requests at a time (see ``RateSlices``; exact at the limit).
+  Raises ``TokenRefused`` (its ``caller`` set when the token is known) or
+  ``RateLimited`` (``retry_after`` seconds; a refused request is not counted).
+- ``record_request(store, caller, *, method, path, status, latency_ms) -> None``
+  and ``record_requests(store, requests: list[LoggedRequest]) -> int``: the
+  request log (time, token hint, method, path, status, latency; never a body or
+  a token). The API batches its entries into ``record_requests``.
+- ``requests_for_integration(store, account_id, integration_id, *, text_filter="",
+  limit=200) -> list[ApiRequestInfo]``: an integration's requests, newest first,
+  filtered in SQL on method, path, status and token hint.
+- ``token_usage(store, account_id, integration_id) -> dict[int, TokenUsage]``:
+  per token id, its last use and its requests in the last 24 hours (one query).
+- ``prune(store) -> int``: deletes logged requests older than their account's
+  retention (``retention_days``, default 30) and finished rate-limit windows.
+- ``blueprints_for(store, caller) -> list[ApiBlueprint]``,
+  ``blueprint_for(store, caller, blueprint_id) -> ApiBlueprint``,
+  ``playbooks_for(store, caller) -> list[ApiPlaybook]``: what a token sees, its
+  own integration only (anything else is NotFound, so ids do not leak).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, bindparam, cast, delete, insert, or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, func, select
+
+from . import clock, tokens, validate
+from .change import anyone, change
+from .db import Store
+from .errors import NotFound, RateLimited, ValidationError
+from .models import (
+    Account,
+    ApiRateWindow,
+    ApiRequest,
+    ApiToken,
+    Blueprint,
+    BlueprintField,
+    DataField,
+    Integration,
+    Mapping,
+    Playbook,
+    PlaybookBlueprint,
+)
+from .textmatch import contains, like_pattern
+from .tokens import ApiCaller
+from .values import natural_key
+
+RATE_LIMIT = 2000
+"""Requests per token per window (the platform's public documentation)."""
+RATE_WINDOW_S = 300
+"""The rate-limit window: 5 minutes, aligned on the clock (00:00, 00:05, ...)."""
+PATH_MAX = 500
+METHOD_MAX = 10
+
+
+# -- values returned ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request to log (what ``record_requests`` takes)."""
+
+    account_id: int
+    integration_id: int
+    token_id: int
+    token_hint: str
+    at: datetime
+    method: str
+    path: str
+    status: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class ApiRequestInfo:
+    id: int
+    at: datetime
+    token_id: int
+    token_hint: str
+    token_name: str
+    method: str
+    path: str
+    status: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    token_id: int
+    last_used_at: datetime | None
+    requests_24h: int
+
+
+@dataclass(frozen=True)
+class ApiField:
+    id: int
+    name: str
+    description: str
+    mapping_required: bool
+
+
+@dataclass(frozen=True)
+class ApiBlueprint:
+    id: int
+    name: str
+    description: str
+    fields: tuple[ApiField, ...]
+
+
+@dataclass(frozen=True)
+class ApiDataField:
+    id: int
+    name: str
+    description: str
+    default_value: str
+
+
+@dataclass(frozen=True)
+class ApiMapping:
+    """A field of one of the caller's blueprints flowing into a data field."""
+
+    blueprint_id: int
+    blueprint_field_id: int
+    blueprint_field_name: str
+    data_field_id: int
+
+
+@dataclass(frozen=True)
+class ApiPlaybook:
+    id: int
+    name: str
+    description: str
+    blueprint_ids: tuple[int, ...]  # the caller's blueprints connected to it
+    data_fields: tuple[ApiDataField, ...]
+    mappings: tuple[ApiMapping, ...]
+
+
+# -- authentication and the rate limit ------------------------------------------------
+
+
+def window_start(now: datetime) -> int:
+    """The Unix second at which the rate-limit window holding ``now`` began."""
+    ts = int(now.timestamp())
+    return ts - ts % RATE_WINDOW_S
+
+
+_rate = ApiRateWindow.__table__  # type: ignore[attr-defined]
+
+
+def _count_statement(is_sqlite: bool):
+    ins = (sqlite_insert if is_sqlite else pg_insert)(_rate).values(
+        token_id=bindparam("token_id"),
+        window_start=bindparam("window_start"),
+        count=bindparam("size"),
+    )
+    return ins.on_conflict_do_update(
+        index_elements=[_rate.c.token_id, _rate.c.window_start],
+        set_={"count": _rate.c.count + ins.excluded.count},
+    ).returning(_rate.c.count)
+
+
+# Built once per dialect: authenticate runs for every request.
+_COUNT = {True: _count_statement(True), False: _count_statement(False)}
+
+
+def _no_flush_wait(store: Store, s) -> None:
+    """PostgreSQL: this transaction's commit does not wait for the disk. A count
+    or a log line lost to a server crash in the next fraction of a second is
+    acceptable; a commit waiting for every request's flush, serialized on the
+    token's counter row, is not (it caps a token at a few hundred requests a
+    second). SQLite's WAL with synchronous=NORMAL already commits so."""
+    if not store.is_sqlite:
+        s.execute(_ASYNC_COMMIT)
+
+
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+class RateSlices:
+    """One process's slices of the database's counts (``authenticate``'s
+    ``slices``): a process takes a token's requests from the count in the
+    database a slice at a time, then accepts that many without writing.
+
+    The count in the database is what every process has taken, so the limit
+    holds across processes exactly: no more than ``rate_limit`` requests of a
+    token are accepted in a window, whichever process answers them. A slice
+    starts at 1 request in each window and doubles with each slice taken in
+    it, up to ``SLICE_MAX``; near the limit it shrinks to a twentieth of what
+    is left, and to 1, so that slices held unused by one process when the limit
+    is reached are at most a few requests. A slice not used up when its window
+    ends is dropped (the window's count stays what was taken)."""
+
+    SLICE_MAX = 20
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # token id -> [window start, requests left in the slice, next slice size]
+        self._held: dict[int, list[int]] = {}
+
+    def take(self, token_id: int, window: int) -> bool:
+        """One request from the slice held for this token and window, if any is left."""
+        with self._lock:
+            held = self._held.get(token_id)
+            if held is not None and held[0] == window and held[1] > 0:
+                held[1] -= 1
+                return True
+            return False
+
+    def size(self, token_id: int, window: int) -> int:
+        with self._lock:
+            held = self._held.get(token_id)
+            return held[2] if held is not None and held[0] == window else 1
+
+    def hold(self, token_id: int, window: int, left: int, next_size: int) -> None:
+        """Add ``left`` requests to the token's slice of ``window`` (two threads
+        may each have taken a slice at once: neither is lost)."""
+        with self._lock:
+            held = self._held.get(token_id)
+            if held is not None and held[0] == window:
+                held[1] += left
+                held[2] = next_size
+            else:
+                self._held[token_id] = [window, left, next_size]
+
+
+def _count(store: Store, s, caller: ApiCaller, now: datetime, rate_limit: int, size: int) -> int:
+    """Take ``size`` requests (at most what the limit leaves) from the token's
+    count of the current window; returns how many were taken, or raises
+    RateLimited (inside the transaction: a refused request is not counted)."""
+    start = window_start(now)
+    conn = s.connection()
+    count = conn.execute(
+        _COUNT[store.is_sqlite],
+        {"token_id": caller.token_id, "window_start": start, "size": size},
+    ).scalar_one()
+    before = count - size
+    taken = max(0, min(size, rate_limit - before))
+    if taken == 0:
+        retry = max(1, start + RATE_WINDOW_S - int(now.timestamp()))
+        raise RateLimited(
+            f"This token made {rate_limit} requests in the current "
+            f"{RATE_WINDOW_S // 60}-minute window, its limit; try again in {retry} s.",
+            retry,
+            caller,
+        )
+    if taken < size:
+        conn.execute(
+            _GIVE_BACK, {"token_id": caller.token_id, "window_start": start, "n": size - taken}
+        )
+    return taken, before + taken
+
+
+_GIVE_BACK = (
+    update(_rate)
+    .where(
+        _rate.c.token_id == bindparam("token_id"), _rate.c.window_start == bindparam("window_start")
+    )
+    .values(count=_rate.c.count - bindparam("n"))
+)
+
+
+def authenticate(
+    store: Store,
+    token: str,
+    *,
+    rate_limit: int = RATE_LIMIT,
+    slices: RateSlices | None = None,
+) -> ApiCaller:
+    """Check ``token`` and count the request against its rate limit (see the
+    module's docstring). Without ``slices``: one write transaction per request.
+    With them (the API's, one per process): the token is checked by a read, and
+    the count is written a slice at a time (``RateSlices``)."""
+    if slices is None:
+        # The program itself acts: no permission, no account lock, no audit entry.
+        with change(store, None, "call the API", check=anyone) as c:
+            _no_flush_wait(store, c.s)
+            caller = tokens.verify_on(c.s, token, last_used_every_s=tokens.LAST_USED_EVERY_S)
+            _count(store, c.s, caller, clock.now(), rate_limit, 1)
+        return caller
+    caller, last_used = tokens.check_quick(store, token)
+    now = clock.now()
+    stale = last_used is None or (now - last_used).total_seconds() >= tokens.LAST_USED_EVERY_S
+    window = window_start(now)
+    if slices.take(caller.token_id, window) and not stale:
+        return caller
+    with change(store, None, "call the API", check=anyone) as c:
+        _no_flush_wait(store, c.s)
+        if stale:
+            tokens.touch_on(c.s, caller.token_id)
+        if not slices.take(caller.token_id, window):
+            size = slices.size(caller.token_id, window)
+            taken, counted = _count(store, c.s, caller, now, rate_limit, size)
+            # Near the limit, small slices: what one process holds unused when
+            # another is refused is then a request or two.
+            next_size = max(1, min(RateSlices.SLICE_MAX, size * 2, (rate_limit - counted) // 20))
+            slices.hold(caller.token_id, window, taken - 1, next_size)
+    return caller
+
+
+# -- the request log -------------------------------------------------------------------
+
+
+def _clean_path(path: str) -> str:
+    shown = validate.printable(path)
+    return shown if len(shown) <= PATH_MAX else shown[: PATH_MAX - 1] + "…"
+
+
+def record_requests(store: Store, requests: list[LoggedRequest]) -> int:
+    """Log a batch of requests in one transaction; returns how many. The path is
+    kept with control characters made visible, cut to 500 characters."""
+    if not requests:
+        return 0
+    for r in requests:
+        if (
+            isinstance(r.status, bool)
+            or not isinstance(r.status, int)
+            or not 100 <= r.status <= 599
+        ):
+            raise ValidationError("status", f"Status must be an HTTP status, not {r.status!r}.")
+        if not isinstance(r.latency_ms, int | float) or not 0 <= r.latency_ms < 1e9:
+            raise ValidationError("latency_ms", "Latency must be a number of milliseconds.")
+    rows = [
+        {
+            "account_id": r.account_id,
+            "integration_id": r.integration_id,
+            "token_id": r.token_id,
+            "token_hint": r.token_hint[:40],
+            "at": r.at,
+            "method": validate.printable(r.method)[:METHOD_MAX],
+            "path": _clean_path(r.path),
+            "status": r.status,
+            "latency_ms": round(float(r.latency_ms), 3),
+        }
+        for r in requests
+    ]
+    with change(store, None, "log API requests", check=anyone) as c:
+        _no_flush_wait(store, c.s)
+        c.s.connection().execute(insert(ApiRequest.__table__), rows)  # type: ignore[attr-defined]
+    return len(rows)
+
+
+def record_request(
+    store: Store, caller: ApiCaller, *, method: str, path: str, status: int, latency_ms: float
+) -> None:
+    """Log one request of ``caller`` (see ``record_requests``)."""
+    record_requests(
+        store,
+        [
+            LoggedRequest(
+                account_id=caller.account_id,
+                integration_id=caller.integration_id,
+                token_id=caller.token_id,
+                token_hint=caller.token_hint,
+                at=clock.now(),
+                method=method,
+                path=path,
+                status=status,
+                latency_ms=latency_ms,
+            )
+        ],
+    )
+
+
+def requests_for_integration(
+    store: Store,
+    account_id: int,
+    integration_id: int,
+    *,
+    text_filter: str = "",
+    limit: int = 200,
+) -> list[ApiRequestInfo]:
+    """An integration's API requests, newest first. ``text_filter`` matches the
+    method, path, status code or token hint (or name), ignoring case, in SQL."""
+    if "\x00" in text_filter or validate.not_unicode(text_filter):
+        return []
+    q = (
+        select(
+            ApiRequest.id,
+            ApiRequest.at,
+            ApiRequest.token_id,
+            ApiRequest.token_hint,
+            ApiToken.name,
+            ApiRequest.method,
+            ApiRequest.path,
+            ApiRequest.status,
+            ApiRequest.latency_ms,
+        )
+        .join(ApiToken, ApiToken.id == ApiRequest.token_id)
+        .where(ApiRequest.integration_id == integration_id, ApiRequest.account_id == account_id)
+    )
+    needle = text_filter.strip().lower()
+    if needle:
+        like = like_pattern(needle)
+        matches = [
+            contains(ApiRequest.path, like, store.is_sqlite),
+            contains(ApiRequest.method, like, store.is_sqlite),
+            contains(ApiRequest.token_hint, like, store.is_sqlite),
+            contains(ApiToken.name, like, store.is_sqlite),
+        ]
+        if needle.isdigit():
+            matches.append(cast(ApiRequest.status, String).like(like))
+        q = q.where(or_(*matches))
+    q = q.order_by(col(ApiRequest.at).desc(), col(ApiRequest.id).desc()).limit(limit)
+    with store.read() as s:
+        return [
+            ApiRequestInfo(
+                id=r[0],
+                at=r[1],
+                token_id=r[2],
+                token_hint=r[3],
+                token_name=r[4],
+                method=r[5],
+                path=r[6],
+                status=r[7],
+                latency_ms=float(r[8]),
+            )
+            for r in s.execute(q)
+        ]
+
+
+def token_usage(store: Store, account_id: int, integration_id: int) -> dict[int, TokenUsage]:
+    """Per token of the integration (managed ones left out): its last use and
+    its requests in the last 24 hours, in one query."""
+    since = clock.now() - timedelta(hours=24)
+    recent = (
+        select(ApiRequest.token_id, func.count().label("n"))
+        .where(ApiRequest.integration_id == integration_id, ApiRequest.at >= since)
+        .group_by(ApiRequest.token_id)
+        .subquery()
+    )
+    q = (
+        select(ApiToken.id, ApiToken.last_used_at, recent.c.n)
+        .join(Integration, Integration.id == ApiToken.integration_id)
+        .outerjoin(recent, recent.c.token_id == ApiToken.id)
+        .where(
+            ApiToken.integration_id == integration_id,
+            Integration.account_id == account_id,  # never another account's tokens
+            col(ApiToken.managed).is_(False),
+        )
+    )
+    with store.read() as s:
+        return {
+            tid: TokenUsage(token_id=tid, last_used_at=last, requests_24h=int(n or 0))
+            for tid, last, n in s.execute(q)
+        }
+
+
+def prune(store: Store) -> int:
+    """Delete logged requests older than their account's retention, and the
+    rate-limit windows that have ended; returns how many requests went."""
+    now = clock.now()
+    with change(store, None, "prune the API request log", check=anyone) as c:
+        deleted = 0
+        for account_id, days in c.s.exec(select(Account.id, Account.retention_days)).all():
+            result = c.s.execute(
+                delete(ApiRequest).where(
+                    col(ApiRequest.account_id) == account_id,
+                    col(ApiRequest.at) < now - timedelta(days=int(days)),
+                )
+            )
+            deleted += result.rowcount or 0
+        c.s.execute(
+            delete(ApiRateWindow).where(col(ApiRateWindow.window_start) < window_start(now))
+        )
+    return deleted
+
+
+# -- what a token sees --------------------------------------------------------------------
+
+
+def _blueprints(store: Store, caller: ApiCaller, blueprint_id: int | None) -> list[ApiBlueprint]:
+    q = (
+        select(Blueprint, BlueprintField)
+        .outerjoin(BlueprintField, BlueprintField.blueprint_id == Blueprint.id)
+        .where(
+            Blueprint.integration_id == caller.integration_id,
+            Blueprint.account_id == caller.account_id,
+        )
+        .order_by(col(Blueprint.id), col(BlueprintField.position), col(BlueprintField.id))
+    )
+    if blueprint_id is not None:
+        q = q.where(Blueprint.id == blueprint_id)
+    found: dict[int, tuple[Blueprint, list[ApiField]]] = {}
+    with store.read() as s:
+        for bp, f in s.exec(q).all():
+            entry = found.setdefault(bp.id or 0, (bp, []))
+            if f is not None:
+                entry[1].append(
+                    ApiField(
+                        id=f.id or 0,
+                        name=f.name,
+                        description=f.description,
+                        mapping_required=f.mapping_required,
+                    )
+                )
+    out = [
+        ApiBlueprint(id=bp.id or 0, name=bp.name, description=bp.description, fields=tuple(fs))
+        for bp, fs in found.values()
+    ]
+    out.sort(key=lambda b: (natural_key(b.name), b.id))
+    return out
+
+
+def blueprints_for(store: Store, caller: ApiCaller) -> list[ApiBlueprint]:
+    """The caller's integration's blueprints with their fields, by name."""
+    return _blueprints(store, caller, None)
+
+
+def blueprint_for(store: Store, caller: ApiCaller, blueprint_id: int) -> ApiBlueprint:
+    """One blueprint of the caller's integration (NotFound for any other)."""
+    found = _blueprints(store, caller, blueprint_id)
+    if not found:
+        raise NotFound(f"This integration has no blueprint {blueprint_id}.")
+    return found[0]
+
+
+def playbooks_for(store: Store, caller: ApiCaller) -> list[ApiPlaybook]:
+    """The playbooks connected to the caller's blueprints, with every data field
+    and the mappings from the caller's fields, by name (three queries)."""
+    with store.read() as s:
+        conns = s.exec(
+            select(Playbook, PlaybookBlueprint.blueprint_id)
+            .join(PlaybookBlueprint, PlaybookBlueprint.playbook_id == Playbook.id)
+            .join(Blueprint, Blueprint.id == PlaybookBlueprint.blueprint_id)
+            .where(
+                Blueprint.integration_id == caller.integration_id,
+                Playbook.account_id == caller.account_id,
+            )
+        ).all()
+        books: dict[int, Playbook] = {}
+        bps: dict[int, list[int]] = {}
+        for pb, bp_id in conns:
+            books[pb.id or 0] = pb
+            bps.setdefault(pb.id or 0, []).append(bp_id)
+        if not books:
+            return []
+        fields = s.exec(
+            select(DataField)
+            .where(col(DataField.playbook_id).in_(list(books)))
+            .order_by(col(DataField.position), col(DataField.id))
+        ).all()
+        maps = s.exec(
+            select(
+                Mapping.playbook_id,
+                BlueprintField.blueprint_id,
+                Mapping.blueprint_field_id,
+                BlueprintField.name,
+                Mapping.data_field_id,
+            )
+            .join(BlueprintField, BlueprintField.id == Mapping.blueprint_field_id)
+            .join(Blueprint, Blueprint.id == BlueprintField.blueprint_id)
+            .where(
+                col(Mapping.playbook_id).in_(list(books)),
+                Blueprint.integration_id == caller.integration_id,
+            )
+            .order_by(col(Mapping.blueprint_field_id))
+        ).all()
+    per_fields: dict[int, list[ApiDataField]] = {}
+    for f in fields:
+        per_fields.setdefault(f.playbook_id or 0, []).append(
+            ApiDataField(
+                id=f.id or 0, name=f.name, description=f.description, default_value=f.default_value
+            )
+        )
+    per_maps: dict[int, list[ApiMapping]] = {}
+    for pb_id, bp_id, bf_id, bf_name, df_id in maps:
+        per_maps.setdefault(pb_id, []).append(
+            ApiMapping(
+                blueprint_id=bp_id,
+                blueprint_field_id=bf_id,
+                blueprint_field_name=bf_name,
+                data_field_id=df_id,
+            )
+        )
+    out = [
+        ApiPlaybook(
+            id=pid,
+            name=pb.name,
+            description=pb.description,
+            blueprint_ids=tuple(sorted(bps[pid])),
+            data_fields=tuple(per_fields.get(pid, ())),
+            mappings=tuple(per_maps.get(pid, ())),
+        )
+        for pid, pb in books.items()
+    ]
+    out.sort(key=lambda p: (natural_key(p.name), p.id))
+    return out
+
+
+validate.check_public(globals(), own={"authenticate": ["token"]})

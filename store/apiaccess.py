@@ -206,7 +206,7 @@ class RateSlices:
     is reached are at most a few requests. A slice not used up when its window
     ends is dropped (the window's count stays what was taken)."""
 
-    SLICE_MAX = 20
+    SLICE_MAX = 100
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

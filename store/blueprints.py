@@ -14,7 +14,7 @@ from .change import Change, change
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Blueprint, BlueprintField, Integration, Playbook, PlaybookBlueprint
-from .refusals import blueprint_delete_refusal, read_only_blueprint_refusal
+from .refusals import NATIVE_BLUEPRINTS, blueprint_delete_refusal, read_only_blueprint_refusal
 from .values import natural_key
 
 
@@ -172,8 +172,7 @@ def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integr
         s,
         actor.account_id,
         integration_id,
-        "its blueprint is created and synced automatically. "
-        "Custom blueprints belong to the Custom integration.",
+        NATIVE_BLUEPRINTS,
     )
 
 

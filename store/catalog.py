@@ -267,11 +267,20 @@ def suspension_label(key: str) -> str:
     return f"Suspended: needs {extension(key).plan}"
 
 
-def playbooks_refusal(account_plan: str, doing: str) -> str | None:
-    """Why ``doing`` (something with playbooks) is refused on ``account_plan``, or None."""
+def playbooks_plan_note(account_plan: str) -> str | None:
+    """That ``account_plan`` does not include playbooks, as a list of them says
+    it (``playbooks_refusal`` says it of one change); None when it does."""
     if plan_rank(account_plan) >= plan_rank(PLAYBOOKS_PLAN):
         return None
     return (
-        f"You cannot {doing}: playbooks need the {PLAYBOOKS_PLAN} plan or higher; this "
-        f"account is on {account_plan}. Ask your operator to change the plan."
+        f"Playbooks need the {PLAYBOOKS_PLAN} plan or higher; this account is on "
+        f"{account_plan}. Ask your operator to change the plan."
     )
+
+
+def playbooks_refusal(account_plan: str, doing: str) -> str | None:
+    """Why ``doing`` (something with playbooks) is refused on ``account_plan``, or None."""
+    note = playbooks_plan_note(account_plan)
+    if note is None:
+        return None
+    return f"You cannot {doing}: {note[:1].lower()}{note[1:]}"

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import models
+from . import models, trace
 from .errors import DatabaseDamaged, NoDatabase, SchemaTooNew, StoreUnavailable
 from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
 
@@ -220,6 +220,8 @@ class Store:
                     "options": f"-c lock_timeout={lock_ms}",
                 },
             )
+        if trace.enabled():
+            trace.instrument(engine)
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         # SQLite has one writer at a time. Threads of this process (the API's)
@@ -397,7 +399,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session (its objects are detached when it closes)."""
-        with self._guard(), Session(self.engine, expire_on_commit=False) as s:
+        with trace.span("read"), self._guard(), Session(self.engine, expire_on_commit=False) as s:
             yield s
 
     @contextmanager
@@ -411,6 +413,7 @@ class Store:
         takes a transaction-scoped advisory lock.
         """
         with (
+            trace.span("write"),
             self._local_writer or nullcontext(),
             self._guard(),
             Session(self._write_engine, expire_on_commit=False) as s,

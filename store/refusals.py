@@ -12,6 +12,7 @@ The plan refusals live in ``store.catalog`` (``plan_refusal``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 PERMISSION = "Manage add-ons and integrations"
@@ -95,6 +96,21 @@ def managed_webhook_refusal(
     )
 
 
+# What a native integration does instead of what an administrator creates under
+# the Custom integration (``native_integration_refusal``'s ``what_instead``).
+NATIVE_BLUEPRINTS = (
+    "its blueprint is created and synced automatically. "
+    "Custom blueprints belong to the Custom integration."
+)
+NATIVE_TOKENS = (
+    "its API token is managed automatically and never shown. "
+    "Tokens you generate belong to the Custom integration."
+)
+NATIVE_WEBHOOKS = (
+    "its webhooks are managed and read-only. Your own webhooks belong to the Custom integration."
+)
+
+
 def native_integration_refusal(extension_name: str, native: bool, what_instead: str) -> str | None:
     """Why something cannot be created under a native integration (blueprints,
     tokens, webhooks belong to the Custom integration); ``what_instead`` says
@@ -113,6 +129,14 @@ def managed_token_refusal(token_name: str, managed: bool) -> str | None:
         f"{token_name!r} is managed automatically by its native integration; "
         "it cannot be revoked here."
     )
+
+
+def revoked_token_refusal(token_name: str, revoked_at: datetime | None) -> str | None:
+    """Why a token cannot be revoked: it was already, at ``revoked_at`` (UTC).
+    None while it is not revoked."""
+    if revoked_at is None:
+        return None
+    return f"The token {token_name!r} was already revoked on {revoked_at:%Y-%m-%d %H:%M} UTC."
 
 
 def blueprint_delete_refusal(name: str, playbooks: Sequence[str]) -> str | None:
@@ -139,6 +163,17 @@ def user_remove_refusal(
         return (
             f"{login} is the last owner of the account and cannot be removed: "
             "promote another user to owner first."
+        )
+    return None
+
+
+def owner_permission_refusal(login: str, *, is_owner: bool, can_manage: bool) -> str | None:
+    """Why the permission cannot be withdrawn from ``login`` (``can_manage``
+    False is the withdrawal): an owner always has it. None otherwise."""
+    if is_owner and not can_manage:
+        return (
+            f"{login} is an owner, and an owner always has the permission: "
+            "demote them to member first."
         )
     return None
 

@@ -26,7 +26,7 @@ from .change import anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
 from .models import Account, ApiToken, Integration
-from .refusals import managed_token_refusal
+from .refusals import NATIVE_TOKENS, managed_token_refusal, revoked_token_refusal
 
 EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
 """Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
@@ -118,8 +118,7 @@ def _token_integration(s: Session, actor: Actor, integration_id: int) -> Integra
         s,
         actor.account_id,
         integration_id,
-        "its API token is managed automatically and never shown. "
-        "Tokens you generate belong to the Custom integration.",
+        NATIVE_TOKENS,
     )
 
 
@@ -232,11 +231,9 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
         refusal = managed_token_refusal(tok.name, tok.managed)
         if refusal:
             raise Conflict(refusal)
-        if tok.revoked_at is not None:
-            raise Conflict(
-                f"The token {tok.name!r} was already revoked on "
-                f"{tok.revoked_at:%Y-%m-%d %H:%M} UTC."
-            )
+        refusal = revoked_token_refusal(tok.name, tok.revoked_at)
+        if refusal:
+            raise Conflict(refusal)
         now = clock.now()
         tok.revoked_at = now
         s.add(tok)

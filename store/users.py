@@ -26,7 +26,12 @@ from .change import Change, anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, PermissionDenied, UnknownUser, ValidationError
 from .models import User
-from .refusals import owner_refusal, user_demote_refusal, user_remove_refusal
+from .refusals import (
+    owner_permission_refusal,
+    owner_refusal,
+    user_demote_refusal,
+    user_remove_refusal,
+)
 
 ROLES = ("owner", "member")
 
@@ -155,11 +160,9 @@ def _check_role(role: str) -> None:
 
 
 def _set_permission(c: Change, u: User, can_manage: bool) -> None:
-    if u.role == "owner" and not can_manage:
-        raise Conflict(
-            f"{u.login} is an owner, and an owner always has the permission: "
-            "demote them to member first."
-        )
+    refusal = owner_permission_refusal(u.login, is_owner=u.role == "owner", can_manage=can_manage)
+    if refusal:
+        raise Conflict(refusal)
     if u.can_manage != can_manage:
         u.can_manage = can_manage
         c.s.add(u)

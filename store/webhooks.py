@@ -31,7 +31,7 @@ from .change import change
 from .db import Store
 from .errors import Conflict, NotFound, ValidationError
 from .models import Account, Delivery, Integration, Webhook
-from .refusals import managed_webhook_refusal
+from .refusals import NATIVE_WEBHOOKS, managed_webhook_refusal
 
 if TYPE_CHECKING:
     from .deliveries import AttemptResult
@@ -468,8 +468,7 @@ def _custom_integration(s: Session, actor: Actor, integration_id: int) -> Integr
         s,
         actor.account_id,
         integration_id,
-        "its webhooks are managed and read-only. "
-        "Your own webhooks belong to the Custom integration.",
+        NATIVE_WEBHOOKS,
     )
 
 

@@ -580,11 +580,20 @@ async def test_native_webhooks_are_read_only(store, owner):
         await open_webhooks_tab(pilot)
         assert "managed by the integration and read-only" in flat(app)
         assert "https://hooks.integrations.exampl…" in flat(app)
+        said = []
         for key in ("n", "t", "d"):
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, FormDialog | ConfirmDialog)
-        assert "webhooks are managed by the integration" in flat(app)
+            said.append([n.message for n in app._notifications][-1])
+        # The store's words, said at once: native (n), managed (t sends, d changes).
+        assert said == [
+            "Salesforce is a native integration: its webhooks are managed and read-only. "
+            "Your own webhooks belong to the Custom integration.",
+            "This webhook is managed by Salesforce: the platform sends to it.",
+            "This webhook is managed by Salesforce: it is read-only here. "
+            "Disable Salesforce in the Marketplace to stop it.",
+        ]
     [w] = webhooks.list_for_integration(store, owner.account_id, sf)
     assert w.managed and w.delivery_count == 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -15,11 +15,15 @@ from textual.screen import Screen
 
 from store.errors import DomainError
 from store.values import Actor
-from tui.textual_compat import is_exiting, keymap
+from tui import colours
+from tui.textual_compat import action_target, is_exiting, keymap
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from store.db import Store
     from store.glance import Glance
+    from tui.config import Settings
 
 
 def tune_gc() -> None:
@@ -144,12 +148,15 @@ class IntegrationsAdmin(App[None]):
         presenter: bool = False,
         glance: Glance | None = None,
         user_keymap: bool = True,
+        settings: Settings | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
         it first and opens the store right after, in a thread. ``user_keymap``:
-        apply the user's keymap.toml (not for screenshots and scripted demos,
-        which press the default keys)."""
+        apply the user's settings (keymap, theme; not for screenshots and
+        scripted demos, which press the default keys and look the same on every
+        run). ``settings``: those the command line has read (``tui.config``);
+        otherwise the App reads the file itself."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
@@ -164,23 +171,50 @@ class IntegrationsAdmin(App[None]):
         self.presenter = Presenter(self)
         self._presenter_at_start = presenter
         self._keymap_problems: list[str] = []
-        from tui import keys
+        from tui import config
 
-        self.keymap_file = keys.keymap_path()
+        self.settings: Settings | None = None
+        self.keymap_file = config.config_path()
+        self._keymap_sources: dict[str, str] = {}
         if user_keymap:
-            self._apply_user_keymap()
+            self._apply_settings(settings)
+        self._theme_shown = self.theme
+        from tui import diagnostics
+        from tui.textual_compat import on_new_worker
+
+        on_new_worker(self, diagnostics.watch_worker)
 
     # -- set-up ------------------------------------------------------------------
 
-    def _apply_user_keymap(self) -> None:
-        """Users remap keys by binding id in keymap.toml: ``"go.marketplace" = "M"``
-        (in the user configuration folder, ``tui.keys.keymap_path``). What is
-        wrong with the file is said once the program is up (``on_mount``)."""
-        from tui import keys
+    def _apply_settings(self, settings: Settings | None) -> None:
+        """The user's settings (``tui.config``): keys remapped by binding id
+        under [keymap] (``"go.marketplace" = "M"``; keymap.toml is still read),
+        the theme, presenter mode. What is wrong with them is said once the
+        program is up (``on_mount``)."""
+        from tui import config
 
-        keymap, self._keymap_problems = keys.load_keymap(self.keymap_file)
-        if keymap:
-            self.set_keymap(keymap)
+        if settings is None:
+            try:
+                settings = config.load()
+            except config.ConfigError as exc:
+                self._keymap_problems = [f"{exc} Nothing of it was used."]
+                return
+        self.settings = settings
+        self.keymap_file = settings.path
+        self._keymap_sources = settings.keymap_sources
+        self._keymap_problems = list(settings.notices)
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        theme = str(settings.theme.value)
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self._keymap_problems.append(
+                f"{settings.theme.source}: there is no theme {theme!r}; the themes are "
+                f"{', '.join(sorted(self.available_themes))}."
+            )
+        if settings.presenter.value:
+            self._presenter_at_start = True
 
     def _check_keymap_ids(self) -> None:
         """Say which ids of keymap.toml no binding has (a typo remaps nothing).
@@ -189,9 +223,11 @@ class IntegrationsAdmin(App[None]):
 
         unknown = keys.unknown_ids(keymap(self), keys.all_binding_ids())
         if unknown:
+            files = sorted({self._keymap_sources.get(i, "").split(",")[0] for i in unknown} - {""})
+            where = " and ".join(files) or keys.shown_path(self.keymap_file)
             self.call_from_thread(
                 self.notify,
-                f"{keys.shown_path(self.keymap_file)}: no key has the id "
+                f"{where}: no key has the id "
                 f"{', '.join(map(repr, unknown))}; those lines remap nothing. "
                 "The README (Keys) lists the ids.",
                 title="Keymap",
@@ -201,8 +237,12 @@ class IntegrationsAdmin(App[None]):
 
     def on_mount(self) -> None:
         self._size_console(self.size.width, self.size.height)
-        for problem in self._keymap_problems:
-            self.notify(problem, title="Keymap", severity="warning", timeout=12)
+        colours.use(self.theme_variables)
+        if self._keymap_problems:
+            # One notice for them all: at 80x24 a toast each pushed the first off the top.
+            self.notify(
+                "\n".join(self._keymap_problems), title="Settings", severity="warning", timeout=12
+            )
         if keymap(self):
             self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
@@ -221,6 +261,42 @@ class IntegrationsAdmin(App[None]):
                 timeout=12,
                 whole=True,
             )
+
+    def watch_theme(self, name: str) -> None:
+        """A theme chosen (the palette's *Theme*): the colours of what screens say
+        follow it (the screen in view is drawn again), and it is written to the
+        settings file so the next start has it too."""
+        colours.use(self.get_css_variables())
+        shown = getattr(self, "_theme_shown", None)
+        if shown is None or name == shown:
+            return  # the theme of the start (set in __init__), not a choice
+        self._theme_shown = name
+        self._recolour()
+        if self.settings is None:
+            return
+        from tui import config
+
+        try:
+            path = config.save_theme(name, self.settings.path)
+        except config.ConfigError as exc:
+            self.notify(f"The theme was not saved: {exc}", title="Theme", severity="warning")
+            return
+        self.notify(f"Theme {name} saved in {config.shown_path(path)}.", title="Theme", timeout=4)
+
+    def _recolour(self) -> None:
+        """Draw the screen in view again with the new theme's colours (its rows
+        were built with the old ones; the others are when next shown)."""
+        if not self.is_running or not self.screen_stack:
+            return
+        screen = self.screen
+        if hasattr(screen, "shown"):
+            screen.shown = None  # the list skips a reload of the same rows
+        reload = getattr(screen, "reload", None)
+        if callable(reload):
+            try:
+                reload()
+            except Exception as exc:  # a screen still composing: it draws itself soon
+                self.log.warning(f"recolour: {exc!r}")
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_console(event.size.width, event.size.height)
@@ -330,53 +406,52 @@ class IntegrationsAdmin(App[None]):
                 timeout=8,
             )
         else:
-            self.notify(f"Unexpected error: {type(exc).__name__}", severity="error", timeout=8)
-            self.log.error(repr(exc))
+            from tui import diagnostics
+            from tui.config import shown_path
 
-    def may_manage(self, doing: str) -> bool:
-        """True when the acting user has the permission now; otherwise says why."""
+            path = diagnostics.unexpected(exc, f"on {type(self.screen).__name__}")
+            self.notify(
+                "Something went wrong that the program did not expect; it goes on where it "
+                f"can. The details are in {shown_path(path)} (attach it to a bug report).",
+                title="Unexpected error",
+                severity="error",
+                timeout=15,
+                whole=True,
+            )
+
+    def fresh_actor(self) -> bool:
+        """Read the acting user again (an owner may have granted or withdrawn the
+        permission meanwhile): one small query, before a form or confirmation
+        opens. Whether anything about them changed (the keys then follow).
+        Raises the store's UnknownUser when they were removed meanwhile."""
         from store import accounts
 
+        fresh = accounts.refresh_actor(self.store, self.actor)
+        changed = fresh != self.actor
+        self.actor = fresh
+        return changed
+
+    def may_manage(self, doing: str) -> bool:
+        """True when the acting user has the permission now; otherwise says why
+        (the store's words: ``refusals.manage_refusal``)."""
+        from store.refusals import manage_refusal
+
         try:
-            self.actor = accounts.refresh_actor(self.store, self.actor)
+            self.fresh_actor()
         except DomainError as exc:
             self.report(exc)
             return False
-        if self.actor.can_manage:
+        refusal = manage_refusal(self.actor, doing)
+        if refusal is None:
             return True
-        self.notify(
-            f"You cannot {doing}: it needs the permission '{accounts.PERMISSION}'. "
-            "Ask an owner of the account to grant it.",
-            title="Read-only",
-            severity="warning",
-            timeout=8,
-        )
+        self.notify(refusal, title="Read-only", severity="warning", timeout=8)
         return False
 
-    def refused_by_plan(self, suspended: str) -> bool:
-        """Say at once, before any form or confirmation opens, that a change is
-        refused because its integration is suspended by the plan. ``suspended``
-        is the store's words (``IntegrationInfo.suspended`` and the like), ""
-        when it runs: then nothing is said and False returned."""
-        if not suspended:
-            return False
-        self.notify(suspended, title="Plan required", severity="warning", timeout=10)
-        return True
-
-    def may_change_playbooks(self, doing: str) -> bool:
-        """``may_manage``, then the plan: playbooks are created and changed on a paid
-        plan only (the store's words, said before any form opens). The plan is the
-        one the header shows, re-read each time a screen is shown: no extra query."""
-        if not self.may_manage(doing):
-            return False
-        from store import catalog
-
-        plan = self._title_account[1] if self._title_account else None
-        refusal = catalog.playbooks_refusal(plan, doing) if plan else None
-        if refusal:
-            self.notify(refusal, title="Plan required", severity="warning", timeout=10)
-            return False
-        return True
+    @property
+    def account_plan(self) -> str | None:
+        """The account's plan as the header shows it (read again each time a
+        screen is shown): what a screen asks the plan's refusals with."""
+        return self._title_account[1] if self._title_account else None
 
     # -- actions -------------------------------------------------------------------
 
@@ -417,6 +492,26 @@ class IntegrationsAdmin(App[None]):
                 self.exit()
 
         self.push_screen(dialog, answered)
+
+    async def run_action(
+        self,
+        action: str,  # type: ignore[override]
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Textual drops a key whose action its node disables (``check_action``:
+        a dimmed or hidden key in the footer) without a word. Here a node that
+        knows why (``tui.refusing.Refuses``) says it: a key, a footer click or
+        the command palette learns the store's refusal, and nothing opens."""
+        from tui.refusing import Refuses
+
+        target, name = action_target(
+            self, action, self if default_namespace is None else default_namespace, namespaces
+        )
+        refused = isinstance(target, Refuses) and target.refusal(name) is not None
+        if refused and target.refused(name):  # type: ignore[union-attr]
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_section(self, mode: str) -> None:
         if mode not in self.MODES:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from store import __version__
 from store.errors import DomainError
+from store.refusals import PERMISSION
 from store.validate import not_unicode
 from tui.format import minute, plural
 
@@ -28,11 +29,47 @@ def _parser() -> argparse.ArgumentParser:
         "SQLite file in your user data directory); PostgreSQL: postgresql+psycopg://...",
     )
     p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="the database of profile NAME in the settings file ([profiles.NAME] db = ...; "
+        "default: $INTEGRATIONS_ADMIN_PROFILE, else the file's profile = ...)",
+    )
+    p.add_argument(
         "--presenter",
         action="store_true",
         help="presenter mode: show the keys pressed in a corner (for recordings)",
     )
+    p.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme (textual-dark, textual-light, nord, ...; default: the settings "
+        "file's, else textual-dark); one chosen in the palette is saved there",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="write a diagnostic log in your user log directory (store calls, round trips, "
+        "workers, errors; never a secret)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    cfg = sub.add_parser(
+        "config",
+        help="the settings file: where it is, what is in force and from where, check it",
+    )
+    cfg_sub = cfg.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cfg_sub.add_parser("path", help="print where the settings file is (it need not exist)")
+    cfg_sub.add_parser(
+        "show", help="every setting in force and where it came from (flag, environment, file)"
+    )
+    cfg_sub.add_parser(
+        "check",
+        help="read the file as the program would: exit 0 when all is well, 1 with warnings "
+        "(an unknown setting, key id or theme), 2 when it cannot be used (with its line)",
+    )
+    sub.add_parser(
+        "keys", help="every binding id, its key in force (your keymap applied) and what it does"
+    )
 
     sub.add_parser("where", help="print where the database is")
 
@@ -67,13 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     u_add = u_sub.add_parser("add", help="add a user by OS login")
     u_add.add_argument("login")
     u_add.add_argument("--name", default="")
-    u_add.add_argument(
-        "--manage", action="store_true", help="grant 'Manage add-ons and integrations'"
-    )
+    u_add.add_argument("--manage", action="store_true", help=f"grant '{PERMISSION}'")
     u_add.add_argument("--owner", action="store_true", help="make them an owner")
     for verb, text in (
-        ("grant", "grant 'Manage add-ons and integrations'"),
-        ("withdraw", "withdraw 'Manage add-ons and integrations'"),
+        ("grant", f"grant '{PERMISSION}'"),
+        ("withdraw", f"withdraw '{PERMISSION}'"),
         ("promote", "make a user an owner (owners manage users and always have the permission)"),
         ("demote", "make an owner a member (never the last owner; keeps the permission)"),
         ("remove", "remove a user (never the last owner); the audit log keeps what they did"),
@@ -123,6 +158,19 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=1.0, help="divide the script's pauses by this (default 1)"
     )
     demo.add_argument(
+        "--record",
+        metavar="FILE.cast",
+        help="with --play: write an asciicast v2 recording of what the terminal shows, with "
+        "real timings (play it with `asciinema play FILE.cast`); the demo quits at the end",
+    )
+    demo.add_argument(
+        "--size",
+        metavar="COLSxROWS",
+        default="100x30",
+        help="the recording's terminal size (default 100x30)",
+    )
+    demo.add_argument("--exit", action="store_true", help="with --play: quit when the script ends")
+    demo.add_argument(
         "--presenter",
         dest="demo_presenter",
         action="store_true",
@@ -154,11 +202,34 @@ def _demo(args) -> int:
 
     from tui.demo import run_demo
 
+    if args.record:
+        from tui import recording
+
+        if not args.play:
+            print("integrations-admin: --record needs --play SCRIPT.", file=sys.stderr)
+            return 2
+        try:
+            size = recording.parse_size(args.size)
+        except ValueError as exc:
+            print(f"integrations-admin: {exc}", file=sys.stderr)
+            return 2
+        if not Path(args.play).is_file():
+            print(f"integrations-admin: cannot read {args.play}.", file=sys.stderr)
+            return 2
+        return recording.record_demo(
+            Path(args.play),
+            Path(args.record),
+            size=size,
+            speed=args.speed,
+            presenter=args.presenter or args.demo_presenter,
+            login=args.login,
+        )
     return run_demo(
         script=Path(args.play) if args.play else None,
         presenter=args.presenter or args.demo_presenter,
         speed=args.speed,
         login=args.login,
+        exit_at_end=args.exit,
     )
 
 
@@ -196,25 +267,50 @@ def _open(db: str | None, *, create: bool = False):
     return store
 
 
-def _run_app(db: str | None, *, presenter: bool = False) -> int:
+def _run_app(db: str | None, *, settings) -> int:
     from store.glance import first_screen
     from tui.app import IntegrationsAdmin, tune_gc
 
+    presenter = bool(settings.presenter.value)
     tune_gc()
     login = getpass.getuser()
     # The common start (a SQLite file of this schema, a known user) paints from a
     # glance read with sqlite3 and opens the store right after the first paint.
     glance = first_screen(db, login)
     if glance is not None:
-        IntegrationsAdmin(None, glance.actor, glance=glance, presenter=presenter).run()
-        return 0
-    from store import accounts
+        app = IntegrationsAdmin(
+            None, glance.actor, glance=glance, presenter=presenter, settings=settings
+        )
+    else:
+        from store import accounts
 
-    store = _open(db, create=True)
-    first_run = store.created
-    actor = accounts.sign_in(store, login)
-    IntegrationsAdmin(store, actor, first_run=first_run, presenter=presenter).run()
-    return 0
+        store = _open(db, create=True)
+        first_run = store.created
+        actor = accounts.sign_in(store, login)
+        app = IntegrationsAdmin(
+            store, actor, first_run=first_run, presenter=presenter, settings=settings
+        )
+    app.run()
+    return _after(app)
+
+
+def _after(app) -> int:
+    """The exit status; a crash leaves a crash file, and says where."""
+    from tui import diagnostics
+    from tui.config import shown_path
+    from tui.textual_compat import crash_of
+
+    crash = crash_of(app)
+    if crash is not None:
+        path = diagnostics.write_crash(crash)
+        where = f"; what happened is in {shown_path(path)}" if path else ""
+        print(
+            f"integrations-admin stopped after an unexpected error{where}. "
+            "Attach that file to a bug report.",
+            file=sys.stderr,
+        )
+        return 1
+    return app.return_code or 0
 
 
 def _account(args) -> int:
@@ -376,6 +472,80 @@ def _tokens(args) -> int:
     return 0
 
 
+def _config_path() -> int:
+    from tui import config
+
+    path = config.config_path()
+    print(path)
+    if not path.is_file():
+        print(
+            "integrations-admin: there is no settings file there (nothing is required: every "
+            "setting has its default). The README's Configuration section has an example.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _config(action: str, settings) -> int:
+    from store.db import describe_location
+    from tui import config
+
+    if action == "show":
+        where = config.shown_path(settings.path)
+        if not settings.exists:
+            where += "  (none: every setting has its default)"
+        db, _ = describe_location(settings.db.value)  # never a password
+        rows = [
+            ("settings file", where, ""),
+            ("database", db, settings.db.source),
+            ("profile", settings.profile.value or "(none)", settings.profile.source),
+            ("theme", settings.theme.value, settings.theme.source),
+            ("presenter", "on" if settings.presenter.value else "off", settings.presenter.source),
+            ("debug", "on" if settings.debug.value else "off", settings.debug.source),
+            ("log folder", config.shown_path(config.log_dir()), ""),
+        ]
+        for name in sorted(settings.profiles):
+            shown, _ = describe_location(config.profile_shown(settings, name))
+            rows.append((f"profile {name}", shown, ""))
+        for binding_id, keys in sorted(settings.keymap.items()):
+            rows.append((f"key {binding_id}", keys, settings.keymap_sources.get(binding_id, "")))
+        width = max(len(r[0]) for r in rows)
+        value_width = min(48, max(len(str(r[1])) for r in rows))
+        for name, value, source in rows:
+            source = source.replace(config.shown_path(settings.path), settings.path.name)
+            line = f"{name:<{width}}  {value!s:<{value_width}}  {source}"
+            print(line.rstrip())
+        for notice in settings.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        return 0
+    problems = config.check(settings)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    state = "" if settings.exists else " (there is no file: every setting has its default)"
+    print(
+        f"{config.shown_path(settings.path)}: OK{state}; "
+        f"{plural(len(settings.profiles), 'profile')}, "
+        f"{plural(len(settings.keymap), 'key')} remapped."
+    )
+    return 0
+
+
+def _keys(settings) -> int:
+    from tui import keys
+
+    rows = keys.binding_table(settings.keymap)
+    width = max(len(r.binding_id) for r in rows)
+    key_width = max(len(r.keys) for r in rows)
+    for r in rows:
+        mark = "*" if r.remapped else " "
+        print(f"{r.binding_id:<{width}}  {r.keys:<{key_width}} {mark} {r.does} ({r.where})")
+    if any(r.remapped for r in rows):
+        print("(* remapped by your keymap)")
+    return 0
+
+
 def _where(db: str | None) -> int:
     """Print where the database is; create nothing."""
     from store.db import describe_location
@@ -392,7 +562,7 @@ def _where(db: str | None) -> int:
 
 
 # Arguments taken as paths: any bytes the file system allows (Python keeps them).
-_PATH_ARGUMENTS = frozenset({"output", "play"})
+_PATH_ARGUMENTS = frozenset({"output", "play", "record"})
 _SHOWN_AS = {
     "db": "--db",
     "name": "--name",
@@ -424,17 +594,66 @@ def _login_refusal() -> str | None:
     return None
 
 
+def _settings(args: argparse.Namespace):
+    """The settings in force (flags over environment over file), or the reason
+    they cannot be used (printed: exit 2)."""
+    from tui import config
+
+    flags = config.Flags(
+        db=args.db,
+        profile=args.profile,
+        theme=args.theme,
+        debug=args.debug,
+        presenter=args.presenter,
+    )
+    return config.load(flags)
+
+
+def _theme_refusal(name: str | None) -> str | None:
+    if name is None:
+        return None
+    from textual.theme import BUILTIN_THEMES
+
+    if name in BUILTIN_THEMES:
+        return None
+    return f"there is no theme {name!r}. The themes: {', '.join(sorted(BUILTIN_THEMES))}."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from tui import config
+
     args = _parser().parse_args(argv)
-    refusal = _undecodable(args)
+    refusal = _undecodable(args) or _theme_refusal(args.theme)
     if refusal is None and args.command in (None, "account", "users"):
         refusal = _login_refusal()
     if refusal is not None:
         print(f"integrations-admin: {refusal}", file=sys.stderr)
         return 2
+    if args.command == "config" and args.action == "path":
+        return _config_path()
+    try:
+        settings = _settings(args)
+    except config.ConfigError as exc:
+        print(f"integrations-admin: {exc}", file=sys.stderr)
+        return 2
+    args.db = settings.db.value  # what --db, a profile or the environment chose
+    if args.command in (None, "demo"):
+        from tui import diagnostics
+
+        path = diagnostics.start(debug=bool(settings.debug.value))
+        if settings.debug.value:
+            print(f"integrations-admin: the diagnostic log is {path}", file=sys.stderr)
     try:
         if args.command is None:
-            return _run_app(args.db, presenter=args.presenter)
+            return _run_app(args.db, settings=settings)
+        if args.command in ("config", "keys"):
+            try:
+                return (
+                    _config(args.action, settings) if args.command == "config" else _keys(settings)
+                )
+            except BrokenPipeError:  # `| head`: the reader has what it wanted
+                sys.stdout = None  # type: ignore[assignment]  # no second error at exit
+                return 0
         if args.command == "where":
             return _where(args.db)
         if args.command == "account":

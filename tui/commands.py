@@ -23,6 +23,7 @@ from textual.system_commands import SystemCommandsProvider
 from store import blueprints, integrations, playbooks, settings
 from store.catalog import CUSTOM_KEY
 from store.errors import DomainError
+from store.refusals import PERMISSION
 from tui.keys import key_for
 
 if TYPE_CHECKING:
@@ -241,8 +242,7 @@ ACTIONS: tuple[Action, ...] = (
         "users",
         "users",
         "users.grant",
-        hint="Choose the user, then press {key} to grant or withdraw "
-        "Manage add-ons and integrations.",
+        hint=f"Choose the user, then press {{key}} to grant or withdraw {PERMISSION}.",
     ),
     Action("Account settings", "Account", "account", "account", "account.edit", "edit"),
 )

@@ -307,6 +307,7 @@ def run_demo(
     speed: float = 1.0,
     login: str = demo_data.OWNER,
     headless: bool = False,
+    exit_at_end: bool = False,
 ) -> int:
     """``integrations-admin demo``: returns the exit status."""
     import sys
@@ -350,6 +351,9 @@ def run_demo(
             except Exception as exc:  # reported after the app has closed
                 failure.append(exc)
                 app.exit(return_code=1)
+                return
+            if exit_at_end:  # a recording (demo --record) ends with its script
+                app.exit()
 
         try:
             app.run(auto_pilot=auto_pilot, headless=headless)

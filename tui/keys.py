@@ -1,16 +1,18 @@
-"""The keys in force: the user's keymap.toml, and the key a binding has now.
+"""The keys in force: the user's keymap, and the key a binding has now.
 
 Every binding has an id (``go.marketplace``, ``blueprints.new``, ...) and the
-user may give it other keys in ``keymap.toml`` in their configuration folder
-(platformdirs: ``$XDG_CONFIG_HOME/integrations-admin/``, by default
-``~/.config/integrations-admin/`` on Linux). Whatever names a key to the user
+user may give it other keys under ``[keymap]`` in the settings file
+(``tui.config``: ``$XDG_CONFIG_HOME/integrations-admin/config.toml``, by
+default ``~/.config/integrations-admin/`` on Linux; the older ``keymap.toml``
+beside it is still read). Whatever names a key to the user
 (footer, help, empty states, hints) asks ``key_for`` rather than writing the
 default key, so it names the key in force.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.keys import format_key, key_to_character
 
+from tui.config import shown_path as shown_path  # re-exported: the help names the file
 from tui.textual_compat import bindings_of, keymap
 
 if TYPE_CHECKING:
@@ -29,18 +32,11 @@ KEYMAP_NAME = "keymap.toml"
 
 
 def keymap_path() -> Path:
-    """Where the user's keymap lives (read at each start, so XDG_CONFIG_HOME counts)."""
+    """Where keymap.toml lives, the keymap of before the settings file (still
+    read; read at each start, so XDG_CONFIG_HOME counts)."""
     import platformdirs
 
     return platformdirs.user_config_path(APP_NAME) / KEYMAP_NAME
-
-
-def shown_path(path: Path) -> str:
-    """The path as the user would type it: ``~/.config/...`` under the home folder."""
-    try:
-        return "~/" + path.relative_to(Path.home()).as_posix()
-    except (ValueError, RuntimeError):
-        return str(path)
 
 
 def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
@@ -51,34 +47,9 @@ def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
     entry whose value is not a key string, is reported (and that entry
     skipped), never silently ignored.
     """
-    if not path.is_file():
-        return {}, []
-    import tomllib
+    from tui import config
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return {}, [f"{shown_path(path)} was not read: {exc}. No key was remapped."]
-    keymap: dict[str, str] = {}
-    problems: list[str] = []
-    for binding_id, keys in _flat(data):
-        if not isinstance(keys, str) or not keys.strip() or any(c.isspace() for c in keys):
-            problems.append(
-                f'{binding_id!r} in {shown_path(path)}: the keys must be text such as "ctrl+n" or '
-                f'"M,shift+m" (got {keys!r}); ignored.'
-            )
-            continue
-        keymap[binding_id] = keys
-    return keymap, problems
-
-
-def _flat(data: dict, prefix: str = "") -> Iterable[tuple[str, object]]:
-    """``go.marketplace = "M"`` unquoted is a TOML table ``go``: the same id."""
-    for key, value in data.items():
-        if isinstance(value, dict):
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
+    return config.load_keymap(path)
 
 
 def unknown_ids(keymap: Iterable[str], known: set[str]) -> list[str]:
@@ -89,6 +60,54 @@ def unknown_ids(keymap: Iterable[str], known: set[str]) -> list[str]:
 def all_binding_ids() -> set[str]:
     """Every binding id of the program and of Textual's widgets (imports every
     screen: call it away from the first paint)."""
+    return {b.id for _cls, b in _every_binding() if b.id}
+
+
+@dataclass(frozen=True)
+class BindingRow:
+    """One line of ``integrations-admin keys``."""
+
+    binding_id: str
+    keys: str  # the keys in force, as prose names them ("M, shift+m")
+    does: str
+    where: str  # the class that declares it
+    remapped: bool
+
+
+def binding_table(user_keymap: Mapping[str, str]) -> list[BindingRow]:
+    """Every binding id of the program (ids with a dot: Textual's own widgets'
+    ids have none), its keys in force with ``user_keymap`` applied, and what it
+    does, sorted by id. A binding id declared by several classes (``screen.back``
+    of every screen) is one row: the first declaration's words."""
+    rows: dict[str, BindingRow] = {}
+    declared: dict[str, list[str]] = {}
+    for cls, b in _every_binding():
+        if not b.id or "." not in b.id or not cls.__module__.startswith("tui."):
+            continue
+        declared.setdefault(b.id, [])
+        if b.key not in declared[b.id]:
+            declared[b.id].append(b.key)
+        if b.id not in rows:
+            rows[b.id] = BindingRow(b.id, "", _does(b), cls.__name__, False)
+    table: list[BindingRow] = []
+    for binding_id in sorted(rows):
+        row = rows[binding_id]
+        remapped = user_keymap.get(binding_id)
+        names = remapped.split(",") if remapped else ",".join(declared[binding_id]).split(",")
+        keys = ", ".join(say_key(k.strip()) for k in names if k.strip())
+        table.append(BindingRow(row.binding_id, keys, row.does, row.where, remapped=bool(remapped)))
+    return table
+
+
+def _does(b: Binding) -> str:
+    """What a binding does, in words: its tooltip, else its footer description,
+    else its action."""
+    return b.tooltip or b.description or b.action.replace("_", " ")
+
+
+def _every_binding() -> Iterable[tuple[type, Binding]]:
+    """(class, binding) for every class of the program and of Textual's widgets
+    (imports every screen)."""
     import pkgutil
     from importlib import import_module
 
@@ -98,15 +117,16 @@ def all_binding_ids() -> set[str]:
         if mod.name.rsplit(".", 1)[-1] in {"cli", "screenshots", "demo"}:
             continue  # entry points, not screens
         import_module(mod.name)
-    ids: set[str] = set()
     todo: list[type] = [DOMNode]
+    seen: set[type] = set()
     while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
+        cls = todo.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(sorted(cls.__subclasses__(), key=lambda c: (c.__module__, c.__qualname__)))
         for binding in bindings_of(cls):
-            if binding.id:
-                ids.add(binding.id)
-    return ids
+            yield cls, binding
 
 
 # -- the key in force ------------------------------------------------------------

@@ -46,6 +46,7 @@ class Shot:
     login: str = demo_data.OWNER
     data: str = "full"  # full | empty (a first run: an account with nothing enabled)
     presenter: bool = False
+    theme: str = ""  # a Textual theme other than the default (textual-dark)
 
     @property
     def steps(self) -> list[Step]:
@@ -272,6 +273,22 @@ SHOTS: tuple[Shot, ...] = (
         "Invoices",
         presenter=True,
     ),
+    # -- A light theme: every colour comes from the theme (tui.colours) ----------------------
+    Shot(
+        "mappings-light",
+        "A light theme (textual-light): the missing mapping in the theme's red",
+        f"{FRAMEWORK} 3",
+        "missing",
+        theme="textual-light",
+    ),
+    Shot(
+        "webhook-light",
+        "A light theme (textual-light): deliveries delivered and failed",
+        ERP_HOOK,
+        "Delivery log",
+        size=WIDE,
+        theme="textual-light",
+    ),
 )
 
 
@@ -333,6 +350,8 @@ async def _take(shot: Shot, db: Path, receiver_url: str) -> str:
     try:
         actor = accounts.sign_in(store, shot.login)
         app = IntegrationsAdmin(store, actor, presenter=shot.presenter, user_keymap=False)
+        if shot.theme:
+            app.theme = shot.theme
         async with app.run_test(size=shot.size, tooltips=True, notifications=True) as pilot:
             try:
                 await play(pilot, shot.steps, speed=1e6, receiver_url=receiver_url)

@@ -62,9 +62,44 @@ def render_screen(app: App) -> RenderableType:
     return app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
 
 
+def action_target(
+    app: App,
+    action: str,
+    default_namespace: DOMNode,
+    namespaces: Mapping[str, DOMNode] | None = None,
+) -> tuple[DOMNode, str]:
+    """The node an action string runs on (``app.``, ``screen.``, ... or
+    ``default_namespace``) and the action's name, as ``run_action`` resolves
+    them (Textual's ``_parse_action``): to ask that node why it refuses the
+    action before Textual silently drops a disabled one."""
+    target, name, _params = app._parse_action(action, default_namespace, namespaces)
+    return target, name
+
+
 def keymap(app: App) -> Mapping[str, str]:
     """The keymap in force (binding id -> keys), as ``set_keymap`` keeps it."""
     return app._keymap
+
+
+def on_new_worker(app: App, callback: Callable[[Any], None]) -> None:
+    """Call ``callback(worker)`` for every worker started on ``app`` (``run_worker``
+    and ``@work`` of any node): the diagnostic log counts them. Textual has no
+    hook for it; every new worker passes through the app's manager's
+    ``add_worker``, wrapped here on this app's manager only."""
+    manager = app.workers
+    add = manager.add_worker
+
+    def add_worker(worker: Any, start: bool = True, exclusive: bool = True) -> None:
+        add(worker, start=start, exclusive=exclusive)
+        callback(worker)
+
+    manager.add_worker = add_worker  # type: ignore[method-assign]
+
+
+def crash_of(app: App) -> BaseException | None:
+    """The unhandled exception that ended ``app``, if one did (Textual keeps the
+    first one for Pilot to re-raise, and prints it on exit)."""
+    return app._exception
 
 
 # -- bindings --------------------------------------------------------------------

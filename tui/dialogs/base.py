@@ -6,13 +6,21 @@ The box is the dialog's one child, with the class ``dialog``
 (``Vertical(classes="dialog")``, or ``VerticalScroll`` when it may be taller than
 the screen); a dialog sets its width, padding and height in its own CSS
 (``ConfirmDialog > .dialog { width: 64; }``: the same selector shape, so a
-dialog's own rule wins over these)."""
+dialog's own rule wins over these).
+
+A dialog has a footer of its own, over the one of the screen behind it: it
+shows the dialog's keys (a form's ``tab`` and ``ctrl+s``, a confirmation's
+``y`` and ``n``), never those of the screen underneath, which do not work
+while the dialog is open."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.screen import ModalScreen
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 T = TypeVar("T")
 
@@ -34,6 +42,13 @@ class Dialog(ModalScreen[T], Generic[T]):
     """
 
     cancel_value: Any = None
+
+    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
+        # With what each dialog composes (its box), in the same mount: docked at
+        # the bottom, over the footer of the screen behind, from the first frame.
+        from tui.widgets.footer import Footer
+
+        await super().mount_composed_widgets([*widgets, Footer(classes="dialog-footer")])
 
     def action_close(self) -> None:
         self.dismiss(self.cancel_value)

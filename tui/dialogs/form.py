@@ -45,14 +45,17 @@ class FormDialog(Dialog[T], Generic[T]):
     FormDialog Input, FormDialog Select { background: $boost; }
     FormDialog Checkbox { margin-top: 1; }
     FormDialog .field-help { color: $text-muted; }
-    FormDialog .field-error { color: $error; display: none; }
+    FormDialog .field-error { color: $text-error; display: none; }
     FormDialog .field-error.shown { display: block; }
     FormDialog .-invalid-field { background: $error 20%; }
-    FormDialog .form-error { color: $error; display: none; margin-top: 1; }
+    FormDialog .form-error { color: $text-error; display: none; margin-top: 1; }
     FormDialog .form-error.shown { display: block; }
     FormDialog .dialog-buttons { margin: 1 0; }
     """
     BINDINGS = [
+        # Textual's own tab and shift+tab, with ids and shown in the dialog's footer.
+        Binding("tab", "app.focus_next", "Next field", id="form.next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="form.prev"),
         Binding("ctrl+s", "confirm", "Confirm", id="form.confirm", priority=True),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]

@@ -22,6 +22,7 @@ from store import deliveries, webhooks
 from store.deliveries import AttemptResult
 from store.errors import DomainError, ValidationError
 from store.webhooks import WebhookInfo
+from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.keys import key_for
 
@@ -39,14 +40,14 @@ def result_line(result: AttemptResult) -> Text:
     """A test's outcome in one line: status, latency and the reason in words."""
     latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
     if result.ok:
-        return Text(f"✓ Verified: {result.reason}{latency}", style="bold green")
-    return Text(f"✗ Not verified: {result.reason}{latency}", style="bold red")
+        return Text(f"✓ Verified: {result.reason}{latency}", style=colours.style("good", "bold"))
+    return Text(f"✗ Not verified: {result.reason}{latency}", style=colours.style("bad", "bold"))
 
 
 class WebhookForm(FormDialog[WebhookInfo]):
     DEFAULT_CSS = """
     WebhookForm #test-status { color: $text-muted; }
-    WebhookForm #test-status.-testing { color: $warning; text-style: bold; }
+    WebhookForm #test-status.-testing { color: $text-warning; text-style: bold; }
     WebhookForm SelectionList { height: 6; background: $boost; }
     """
     BINDINGS = [
@@ -143,7 +144,9 @@ class WebhookForm(FormDialog[WebhookInfo]):
             self.show_error(exc)
             return
         except Exception as exc:  # never leave "Testing…" on screen
-            self.set_status(Text(f"✗ The test could not run: {type(exc).__name__}", style="red"))
+            self.set_status(
+                Text(f"✗ The test could not run: {type(exc).__name__}", style=colours.style("bad"))
+            )
             self.app.log.error(repr(exc))
             return
         self.last_result = result

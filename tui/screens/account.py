@@ -18,9 +18,11 @@ from textual.widgets import Header, Static
 from store import accounts, settings
 from store.accounts import AccountOverview
 from store.errors import DomainError, ValidationError
+from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
 from tui.keys import key_for
+from tui.refusing import Refusal, Refuses, permission
 from tui.screens.base import BaseScreen
 from tui.widgets.footer import Footer
 
@@ -48,7 +50,11 @@ def render_overview(
 
     plan = _grid()
     for f in ov.features:
-        mark = Text("✓ ", style="green") if f.included else Text("✗ ", style="red")
+        mark = (
+            Text("✓ ", style=colours.style("good"))
+            if f.included
+            else Text("✗ ", style=colours.style("bad"))
+        )
         plan.add_row(
             mark + Text(f.name, style="" if f.included else "dim"),
             Text("included" if f.included else f"needs {f.needs}", style="dim"),
@@ -58,7 +64,9 @@ def render_overview(
 
     limits = _grid()
     for u in ov.limits:
-        used = Text(f"{u.used}/{u.limit}", style="bold yellow" if u.full else "bold")
+        used = Text(
+            f"{u.used}/{u.limit}", style=colours.style("warn", "bold") if u.full else "bold"
+        )
         if u.per_playbook:
             used.append(f"  fullest: {u.where}" if u.where else "  no playbook yet", style="dim")
         limits.add_row(Text(u.label), used)
@@ -69,7 +77,9 @@ def render_overview(
     prefs.add_row(Text("Webhook timeout"), Text(f"{info.webhook_timeout_s} s"))
     prefs.add_row(
         Text(settings.ALLOW_PRIVATE_LABEL),
-        Text("on", style="bold yellow") if info.allow_private_webhooks else Text("off"),
+        Text("on", style=colours.style("warn", "bold"))
+        if info.allow_private_webhooks
+        else Text("off"),
     )
     changes = f" ({keys['edit']} changes them)" if may_change else ""
     out.append(Text("\nSettings" + changes, style="bold"))
@@ -146,7 +156,7 @@ def settings_form(admin, ov: AccountOverview) -> FormDialog:
     )
 
 
-class AccountScreen(BaseScreen):
+class AccountScreen(Refuses, BaseScreen):
     """Plan, limits with usage, settings."""
 
     help_title = "Account"
@@ -180,6 +190,7 @@ class AccountScreen(BaseScreen):
         except DomainError as exc:
             self.admin.report(exc)
             return
+        self.refresh_bindings()
         body = self.query_one("#account-body", VerticalScroll)
         body.remove_children()
         body.mount_all(
@@ -194,8 +205,13 @@ class AccountScreen(BaseScreen):
             )
         )
 
+    def refusal(self, action: str) -> Refusal | None:
+        if action == "edit":
+            return permission(self.admin, "change the account settings")
+        return None
+
     def action_edit(self) -> None:
-        if self.overview is None or not self.admin.may_manage("change the account settings"):
+        if self.overview is None or self.refused("edit"):
             return
 
         def saved(ok: bool | None) -> None:

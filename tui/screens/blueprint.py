@@ -13,10 +13,20 @@ from textual.widgets import Header, Static
 from store import blueprints, playbooks, validate
 from store.blueprints import BlueprintDetail, FieldInfo
 from store.errors import DomainError
+from store.refusals import read_only_blueprint_refusal
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import day, plural
 from tui.keys import key_for
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    permission,
+    read_only,
+    suspended,
+)
 from tui.screens.tabs import TabbedScreen, TabContent
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -115,7 +125,7 @@ def field_form(admin, blueprint_id: int, f: FieldInfo | None = None) -> FormDial
     )
 
 
-class FieldsTab(TabContent):
+class FieldsTab(Refuses, TabContent):
     BINDINGS = [
         Binding("n", "new", "Add field", id="fields.new"),
         Binding("e", "edit", "Edit", id="fields.edit"),
@@ -145,23 +155,32 @@ class FieldsTab(TabContent):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def selected(self) -> FieldInfo | None:
         return self.query_one(FilterTable).selected_item
 
-    def _may(self, doing: str) -> bool:
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, a native
+        blueprint (read-only), the plan, the row."""
+        doing = {
+            "new": "add blueprint fields",
+            "edit": "change blueprint fields",
+            "delete": "delete blueprint fields",
+        }.get(action)
         detail = self.page.detail
-        if detail is not None and detail.blueprint.native:
-            self.notify(
-                "Fields of a native blueprint are synced from the integration: read-only here.",
-                severity="warning",
-            )
-            return False
-        suspended = detail.blueprint.suspended if detail is not None else ""
-        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
+        if doing is None or detail is None:
+            return None
+        bp = detail.blueprint
+        return first(
+            permission(self.admin, doing),
+            read_only(read_only_blueprint_refusal(bp.name, bp.native)),
+            suspended(bp.suspended),
+            NOTHING_SELECTED if action != "new" and self.selected() is None else None,
+        )
 
     def action_new(self) -> None:
-        if not self._may("add blueprint fields"):
+        if self.refused("new"):
             return
 
         def created(f: FieldInfo | None) -> None:
@@ -174,7 +193,7 @@ class FieldsTab(TabContent):
 
     def action_edit(self) -> None:
         f = self.selected()
-        if f is None or not self._may("change blueprint fields"):
+        if f is None or self.refused("edit"):
             return
 
         def saved(new: FieldInfo | None) -> None:
@@ -185,7 +204,7 @@ class FieldsTab(TabContent):
 
     def action_delete(self) -> None:
         f = self.selected()
-        if f is None or not self._may("delete blueprint fields"):
+        if f is None or self.refused("delete"):
             return
 
         def answered(yes: bool | None) -> None:

@@ -13,10 +13,28 @@ from textual.widgets import Static
 from store import accounts, blueprints, integrations
 from store.blueprints import BlueprintInfo
 from store.errors import DomainError
+from store.refusals import (
+    NATIVE_BLUEPRINTS,
+    blueprint_delete_refusal,
+    limit_refusal,
+    native_integration_refusal,
+    read_only_blueprint_refusal,
+)
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import day, plural
 from tui.keys import key_for
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    for_now,
+    limit,
+    permission,
+    read_only,
+    suspended,
+)
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -61,7 +79,12 @@ def blueprint_form(admin, integration_id: int, bp: BlueprintInfo | None = None) 
     )
 
 
-class BlueprintsTab(TabContent):
+# The playbooks a blueprint is connected to are named when `d` is pressed (one read).
+_CONNECTED = Refusal("")
+DOING = {"new": "create blueprints", "edit": "change blueprints", "delete": "delete blueprints"}
+
+
+class BlueprintsTab(Refuses, TabContent):
     BINDINGS = [
         Binding("n", "new", "New blueprint", id="blueprints.new"),
         Binding("e", "edit", "Edit", id="blueprints.edit"),
@@ -73,7 +96,9 @@ class BlueprintsTab(TabContent):
         self.integration_id = integration_id
         self.items: list[BlueprintInfo] = []
         self.native = False
+        self.integration_name = ""
         self.suspended = ""  # the store's words when the plan suspends the integration
+        self.usage = (0, 0)  # custom blueprints of the account: used, limit
 
     def compose(self) -> ComposeResult:
         yield Static("", id="usage", classes="usage")
@@ -95,7 +120,9 @@ class BlueprintsTab(TabContent):
             self.admin.report(exc)
             return
         self.native = info.native
+        self.integration_name = info.name
         self.suspended = info.suspended
+        self.usage = (account.custom_blueprints, account.limit_custom_blueprints)
         usage = self.query_one("#usage", Static)
         if info.native:
             usage.update(Text(f"Synced automatically from {info.name}; read-only here."))
@@ -124,6 +151,7 @@ class BlueprintsTab(TabContent):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def selected(self) -> BlueprintInfo | None:
         return self.query_one(FilterTable).selected_item
@@ -134,18 +162,52 @@ class BlueprintsTab(TabContent):
 
         self.app.push_screen(BlueprintScreen(int(event.key)))
 
-    def _custom_only(self, doing: str) -> bool:
-        if self.native:
-            self.notify(
-                f"Cannot {doing} here: native blueprints are synced from the integration. "
-                "Custom blueprints belong to the Custom integration.",
-                severity="warning",
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, a native
+        integration's blueprints (read-only), the plan, then the limit or the
+        row (connected to playbooks)."""
+        doing = DOING.get(action)
+        if doing is None:
+            return None
+        if action == "new":
+            return first(
+                permission(self.admin, doing),
+                read_only(
+                    native_integration_refusal(
+                        self.integration_name, self.native, NATIVE_BLUEPRINTS
+                    )
+                ),
+                suspended(self.suspended),
+                limit(limit_refusal(*self.usage, "custom blueprints")),
             )
-            return False
-        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
+        bp = self.selected()
+        return first(
+            permission(self.admin, doing),
+            read_only(
+                read_only_blueprint_refusal(bp.name, bp.native)
+                if bp is not None
+                else native_integration_refusal(
+                    self.integration_name, self.native, NATIVE_BLUEPRINTS
+                )
+            ),
+            suspended(self.suspended),
+            NOTHING_SELECTED if bp is None else None,
+            _CONNECTED if action == "delete" and bp is not None and bp.playbook_count else None,
+        )
+
+    def refusal_now(self, action: str) -> Refusal | None:
+        found = self.refusal(action)
+        bp = self.selected()
+        if found is not _CONNECTED or bp is None:
+            return found
+        try:
+            detail = blueprints.detail(self.admin.store, self.admin.actor.account_id, bp.id)
+        except DomainError as exc:
+            return for_now(str(exc))
+        return for_now(blueprint_delete_refusal(bp.name, detail.playbooks))
 
     def action_new(self) -> None:
-        if not self._custom_only("create blueprints"):
+        if self.refused("new"):
             return
 
         def created(bp: BlueprintInfo | None) -> None:
@@ -158,7 +220,7 @@ class BlueprintsTab(TabContent):
 
     def action_edit(self) -> None:
         bp = self.selected()
-        if bp is None or not self._custom_only("change blueprints"):
+        if bp is None or self.refused("edit"):
             return
 
         def saved(new: BlueprintInfo | None) -> None:
@@ -169,7 +231,7 @@ class BlueprintsTab(TabContent):
 
     def action_delete(self) -> None:
         bp = self.selected()
-        if bp is None or not self._custom_only("delete blueprints"):
+        if bp is None or self.refused("delete"):
             return
 
         def answered(yes: bool | None) -> None:

@@ -79,7 +79,10 @@ def form_keys(app: App) -> list[tuple[str, str]]:
 
     yes, no = key_for(app, ConfirmDialog, "confirm.yes"), key_for(app, ConfirmDialog, "confirm.no")
     return [
-        ("tab / shift+tab", "Next / previous field"),
+        (
+            f"{key_for(app, FormDialog, 'form.next')} / {key_for(app, FormDialog, 'form.prev')}",
+            "Next / previous field",
+        ),
         ("space", "Toggle a checkbox"),
         (key_for(app, FormDialog, "form.confirm"), "Confirm"),
         (f"{yes} / {no}", "Answer a confirmation"),

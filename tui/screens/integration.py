@@ -86,7 +86,7 @@ TABS: list[tuple[str, str, Callable[[int], TabContent]]] = [
 class IntegrationScreen(TabbedScreen):
     DEFAULT_CSS = """
     IntegrationScreen #suspended {
-        display: none; height: auto; padding: 0 1; color: $warning; text-style: bold;
+        display: none; height: auto; padding: 0 1; color: $text-warning; text-style: bold;
     }
     """
 

@@ -9,6 +9,7 @@ from textual.widgets import Header, Static
 
 from store.errors import DomainError
 from store.values import IntegrationInfo
+from tui import colours
 from tui.format import day, minute
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
@@ -33,7 +34,7 @@ def integration_cells(i: IntegrationInfo, *, wide: bool) -> tuple[str | Text, ..
     Suspended by the plan, it says so where the date would be."""
     counts = (str(i.blueprints), "managed" if i.native else str(i.tokens), str(i.webhooks))
     if i.suspended:
-        enabled: str | Text = Text(i.suspension_label, style="bold yellow")
+        enabled: str | Text = Text(i.suspension_label, style=colours.style("warn", "bold"))
     elif wide:
         enabled = f"{minute(i.enabled_at)} by {i.enabled_by}"
     else:

@@ -15,9 +15,25 @@ from store.marketplace import ExtensionState
 from tui.dialogs.base import Dialog
 from tui.dialogs.confirm import ConfirmDialog
 from tui.keys import key_for
+from tui.refusing import NOTHING_SELECTED, Refusal, Refuses, first, permission, plan
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
+
+
+def toggle_refusal(admin, st: ExtensionState | None, account_plan: str | None) -> Refusal | None:
+    """Why ``st`` cannot be enabled or disabled by the acting user: the
+    permission (hidden), then, to enable, the plan (dimmed: the operator may
+    change it). The store's words."""
+    if st is None:
+        return first(permission(admin, "enable extensions"), NOTHING_SELECTED)
+    verb = "disable" if st.enabled else "enable"
+    return first(
+        permission(admin, f"{verb} {st.extension.name}"),
+        plan(marketplace.plan_refusal(st.extension, account_plan))
+        if not st.enabled and account_plan
+        else None,
+    )
 
 
 def status_text(st: ExtensionState) -> str:
@@ -32,7 +48,7 @@ def status_text(st: ExtensionState) -> str:
     return "Not enabled"
 
 
-class ExtensionCard(Dialog[str | None]):
+class ExtensionCard(Refuses, Dialog[str | None]):
     """An extension's card: what it is, the plan it needs, Enable / Disable."""
 
     DEFAULT_CSS = """
@@ -90,11 +106,18 @@ class ExtensionCard(Dialog[str | None]):
         else:
             self.dismiss(None)
 
+    def refusal(self, action: str) -> Refusal | None:
+        if action == "toggle":
+            return toggle_refusal(self.app, self.state, self.plan)
+        return None
+
     def action_toggle(self) -> None:
-        self.dismiss("toggle")
+        # Refused here, the card stays open with the reason said.
+        if not self.refused("toggle"):
+            self.dismiss("toggle")
 
 
-class MarketplaceScreen(BaseScreen):
+class MarketplaceScreen(Refuses, BaseScreen):
     """Browse extensions; `e` enables or disables, `enter` opens the card."""
 
     BINDINGS = [
@@ -130,6 +153,7 @@ class MarketplaceScreen(BaseScreen):
                 for st in ordered
             ]
         )
+        self.refresh_bindings()
 
     def _selected(self) -> ExtensionState | None:
         return self.query_one(FilterTable).selected_item
@@ -152,6 +176,11 @@ class MarketplaceScreen(BaseScreen):
 
         return accounts.account_info(self.admin.store, self.admin.actor.account_id).plan
 
+    def refusal(self, action: str) -> Refusal | None:
+        if action == "toggle":
+            return toggle_refusal(self.admin, self._selected(), self.admin.account_plan)
+        return None
+
     def action_toggle(self) -> None:
         st = self._selected()
         if st is not None:
@@ -159,8 +188,7 @@ class MarketplaceScreen(BaseScreen):
 
     def toggle(self, st: ExtensionState) -> None:
         ext = st.extension
-        verb = "disable" if st.enabled else "enable"
-        if not self.admin.may_manage(f"{verb} {ext.name}"):
+        if self.refused("toggle"):
             return
         if not st.enabled:
             try:

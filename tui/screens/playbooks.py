@@ -14,10 +14,13 @@ from textual.widgets import Header, Static
 from store import accounts, catalog, playbooks
 from store.errors import DomainError
 from store.playbooks import PlaybookInfo
+from store.refusals import limit_refusal
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
 from tui.keys import key_for
+from tui.refusing import NOTHING_SELECTED, Refusal, Refuses, first, limit, permission, plan
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -26,10 +29,12 @@ from tui.widgets.footer import Footer
 def status_text(p: PlaybookInfo) -> Text:
     if p.disabled_integrations:
         # Not "complete": it depends on an integration that is paused.
-        return Text(f"{', '.join(p.disabled_integrations)} disabled", style="bold yellow")
+        return Text(
+            f"{', '.join(p.disabled_integrations)} disabled", style=colours.style("warn", "bold")
+        )
     if p.missing_required_count == 0:
-        return Text("complete", style="green")
-    return Text(f"{p.missing_required_count} missing", style="bold red")
+        return Text("complete", style=colours.style("good"))
+    return Text(f"{p.missing_required_count} missing", style=colours.style("bad", "bold"))
 
 
 def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
@@ -68,7 +73,7 @@ def playbook_form(admin, pb: PlaybookInfo | None = None) -> FormDialog:
     )
 
 
-class PlaybooksScreen(BaseScreen):
+class PlaybooksScreen(Refuses, BaseScreen):
     """Every playbook of the account; `enter` opens one."""
 
     BINDINGS = [
@@ -80,6 +85,8 @@ class PlaybooksScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[PlaybookInfo] = []
+        self.plan: str | None = None
+        self.usage = (0, 0)  # playbooks of the account: used, limit
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,19 +108,18 @@ class PlaybooksScreen(BaseScreen):
         except DomainError as exc:
             self.admin.report(exc)
             return
+        self.plan = account.plan
+        self.usage = (account.playbooks, account.limit_playbooks)
+        self.refresh_bindings()
         usage = self.query_one("#usage", Static)
-        if catalog.playbooks_refusal(account.plan, "change playbooks"):
-            usage.update(
-                Text(
-                    f"Playbooks need the {playbooks.PLAN} plan or higher; this account is on "
-                    f"{account.plan}. Ask your operator to change the plan."
-                )
-            )
+        note = catalog.playbooks_plan_note(account.plan)
+        if note:
+            usage.update(Text(note))
             usage.set_class(True, "-full")
         else:
-            used, limit = account.playbooks, account.limit_playbooks
-            usage.update(Text(f"Playbooks {used}/{limit}"))
-            usage.set_class(used >= limit, "-full")
+            used, most = self.usage
+            usage.update(Text(f"Playbooks {used}/{most}"))
+            usage.set_class(used >= most, "-full")
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         empty.display = not self.items
@@ -153,6 +159,33 @@ class PlaybooksScreen(BaseScreen):
             return None
         return table.selected_item
 
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, the plan (deleting
+        stays possible on any plan), then the limit or the row."""
+        doing = {
+            "new": "create playbooks",
+            "edit": "change playbooks",
+            "delete": "delete playbooks",
+        }
+        if action not in doing:
+            return None
+        on_plan = (
+            plan(catalog.playbooks_refusal(self.plan, doing[action]))
+            if self.plan and action != "delete"
+            else None
+        )
+        if action == "new":
+            return first(
+                permission(self.admin, doing[action]),
+                on_plan,
+                limit(limit_refusal(*self.usage, "playbooks")),
+            )
+        return first(
+            permission(self.admin, doing[action]),
+            on_plan,
+            NOTHING_SELECTED if self.selected() is None else None,
+        )
+
     @on(FilterTable.Opened)
     def open_playbook(self, event: FilterTable.Opened) -> None:
         from tui.screens.playbook import PlaybookScreen
@@ -160,7 +193,7 @@ class PlaybooksScreen(BaseScreen):
         self.app.push_screen(PlaybookScreen(int(event.key)))
 
     def action_new(self) -> None:
-        if not self.admin.may_change_playbooks("create playbooks"):
+        if self.refused("new"):
             return
 
         def created(pb: PlaybookInfo | None) -> None:
@@ -173,7 +206,7 @@ class PlaybooksScreen(BaseScreen):
 
     def action_edit(self) -> None:
         pb = self.selected()
-        if pb is None or not self.admin.may_change_playbooks("change playbooks"):
+        if pb is None or self.refused("edit"):
             return
 
         def saved(new: PlaybookInfo | None) -> None:
@@ -184,7 +217,7 @@ class PlaybooksScreen(BaseScreen):
 
     def action_delete(self) -> None:
         pb = self.selected()
-        if pb is None or not self.admin.may_manage("delete playbooks"):
+        if pb is None or self.refused("delete"):
             return
 
         def answered(yes: bool | None) -> None:

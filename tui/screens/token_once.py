@@ -49,7 +49,7 @@ class TokenOnceScreen(Screen[None]):
         width: auto; min-width: 46; height: 3; margin: 1 0; padding: 0 2;
         border: heavy $success; text-style: bold; color: $text;
     }
-    TokenOnceScreen .warning { color: $warning; text-style: bold; }
+    TokenOnceScreen .warning { color: $text-warning; text-style: bold; }
     TokenOnceScreen .note { color: $text-muted; margin-top: 1; }
     TokenOnceScreen Horizontal { height: auto; margin-top: 1; }
     TokenOnceScreen Button { margin-right: 2; }

@@ -11,11 +11,23 @@ from textual.widgets import Static
 
 from store import clock, integrations, tokens
 from store.errors import DomainError
+from store.refusals import NATIVE_TOKENS, native_integration_refusal, revoked_token_refusal
 from store.tokens import TokenInfo
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import ago, day
 from tui.keys import key_for
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    for_now,
+    permission,
+    read_only,
+    suspended,
+)
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -25,12 +37,12 @@ EXPIRY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("90 days", "90"),
     ("365 days", "365"),
 )
-STATUS_STYLE = {
-    "active": "green",
-    "expired": "yellow",
-    "revoked": "red",
-    "paused": "yellow",
-    "suspended": "yellow",
+STATUS_ROLE = {  # the colour of each status, by role (tui.colours)
+    "active": "good",
+    "expired": "warn",
+    "revoked": "bad",
+    "paused": "warn",
+    "suspended": "warn",
 }
 
 
@@ -61,7 +73,7 @@ def token_form(admin, integration_id: int) -> FormDialog:
     )
 
 
-class TokensTab(TabContent):
+class TokensTab(Refuses, TabContent):
     DEFAULT_CSS = """
     TokensTab #tokens-note.-managed { height: auto; padding: 1 1; color: $text; }
     """
@@ -115,6 +127,7 @@ class TokensTab(TabContent):
             )
             note.set_classes("-managed")  # several lines, not the one-line usage style
             note.display = True
+            self.refresh_bindings()
             return
         active = sum(1 for t in self.items if t.status == "active")
         # An empty list says so once, in the table's own empty state.
@@ -132,7 +145,12 @@ class TokensTab(TabContent):
                         f"{day(t.created_at)} {t.created_by}",
                         day(t.expires_at),
                         ago(t.last_used_at, now),
-                        Text(t.status, style=STATUS_STYLE.get(t.status, "")),
+                        Text(
+                            t.status,
+                            style=colours.style(STATUS_ROLE[t.status])
+                            if t.status in STATUS_ROLE
+                            else "",
+                        ),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
                     item=t,
@@ -141,6 +159,7 @@ class TokensTab(TabContent):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def empty_text(self) -> str:
         return f"No API tokens yet: press {key_for(self.app, self, 'tokens.new')} to generate one."
@@ -148,19 +167,28 @@ class TokensTab(TabContent):
     def selected(self) -> TokenInfo | None:
         return self.query_one(FilterTable).selected_item
 
-    def _may(self, doing: str) -> bool:
-        if self.native:
-            self.notify(
-                f"Cannot {doing} here: {self.integration_name}'s token is managed "
-                "automatically. Tokens you generate belong to the Custom integration.",
-                severity="warning",
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order. Revoking stays possible while the
+        plan suspends the integration (a leaked token can always be stopped)."""
+        native = read_only(
+            native_integration_refusal(self.integration_name, self.native, NATIVE_TOKENS)
+        )
+        if action == "new":
+            return first(
+                permission(self.admin, "generate API tokens"), native, suspended(self.suspended)
             )
-            return False
-        return self.admin.may_manage(doing)
+        if action == "revoke":
+            token = self.selected()
+            return first(
+                permission(self.admin, "revoke API tokens"),
+                native,
+                NOTHING_SELECTED if token is None else None,
+                for_now(revoked_token_refusal(token.name, token.revoked_at)) if token else None,
+            )
+        return None
 
     def action_new(self) -> None:
-        # Revoking stays possible while suspended (a leaked token); generating does not.
-        if not self._may("generate API tokens") or self.admin.refused_by_plan(self.suspended):
+        if self.refused("new"):
             return
 
         def generated(result: tuple[TokenInfo, str] | None) -> None:
@@ -183,10 +211,7 @@ class TokensTab(TabContent):
 
     def action_revoke(self) -> None:
         token = self.selected()
-        if token is None or not self._may("revoke API tokens"):
-            return
-        if token.status == "revoked":
-            self.notify(f"The token {token.name!r} is already revoked.", severity="warning")
+        if token is None or self.refused("revoke"):
             return
 
         def answered(yes: bool | None) -> None:

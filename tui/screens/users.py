@@ -18,9 +18,12 @@ from textual.widgets import Header, Static
 from store import accounts, users
 from store.accounts import UserInfo
 from store.errors import DomainError
+from store.refusals import owner_permission_refusal, user_remove_refusal
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import minute, plural
+from tui.refusing import NOTHING_SELECTED, Refusal, Refuses, first, for_now, owner
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -87,7 +90,7 @@ def edit_form(admin, u: UserInfo) -> FormDialog:
     )
 
 
-class UsersScreen(BaseScreen):
+class UsersScreen(Refuses, BaseScreen):
     help_title = "Users"
     BINDINGS = [
         Binding("n", "new", "Add user", id="users.new"),
@@ -134,7 +137,7 @@ class UsersScreen(BaseScreen):
                         u.login + (" (you)" if u.id == admin.actor.user_id else ""),
                         u.name,
                         u.role,
-                        Text("yes", style="green") if u.can_manage else Text("no"),
+                        Text("yes", style=colours.style("good")) if u.can_manage else Text("no"),
                         minute(u.last_seen_at),
                     ),
                     search=f"{u.login} {u.name} {u.role}".lower(),
@@ -144,35 +147,54 @@ class UsersScreen(BaseScreen):
             ],
             select=select,
         )
+        self.refresh_bindings()
         admin.refresh_title()
 
     def selected(self) -> UserInfo | None:
         return self.query_one(FilterTable).selected_item
 
-    def _may(self, doing: str) -> bool:
-        """True for an owner (as the database knows them now); otherwise says why."""
-        try:
-            self.admin.actor = accounts.refresh_actor(self.admin.store, self.admin.actor)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return False
-        if self.admin.actor.is_owner:
-            return True
-        self.notify(
-            f"You cannot {doing}: only an owner of the account manages users. "
-            "Ask an owner to do it.",
-            title="Read-only",
-            severity="warning",
-            timeout=8,
-        )
-        return False
+    def refusal(self, action: str) -> Refusal | None:
+        """Only an owner manages users (the keys are hidden for the others);
+        then the row: not yourself, not the last owner, an owner keeps the
+        permission (the store's words)."""
+        u = self.selected()
+        if action == "new":
+            return owner(self.admin, "add users")
+        if action == "edit":
+            return first(owner(self.admin, "change users"), None if u else NOTHING_SELECTED)
+        if action == "toggle_permission":
+            grant = not u.can_manage if u else True
+            doing = "grant permissions" if grant else "withdraw permissions"
+            if u is None:
+                return first(owner(self.admin, doing), NOTHING_SELECTED)
+            return first(
+                owner(self.admin, doing),
+                for_now(
+                    owner_permission_refusal(u.login, is_owner=u.role == "owner", can_manage=grant)
+                ),
+            )
+        if action == "remove":
+            if u is None:
+                return first(owner(self.admin, "remove users"), NOTHING_SELECTED)
+            return first(
+                owner(self.admin, "remove users"),
+                for_now(
+                    user_remove_refusal(
+                        u.login,
+                        is_yourself=u.id == self.admin.actor.user_id,
+                        is_owner=u.role == "owner",
+                        owners=sum(1 for x in self.items if x.role == "owner"),
+                    )
+                ),
+            )
+        return None
 
     def _done(self, message: str, select: str | None = None) -> None:
         self.notify(message)
         self.reload(select=select)
 
     def action_new(self) -> None:
-        if not self._may("add users"):
+        if self.refused("new"):
             return
 
         def added(u: UserInfo | None) -> None:
@@ -183,7 +205,7 @@ class UsersScreen(BaseScreen):
 
     def action_edit(self) -> None:
         u = self.selected()
-        if not self._may("change users") or u is None:
+        if self.refused("edit") or u is None:
             return
 
         def saved(result: UserInfo | None) -> None:
@@ -197,9 +219,9 @@ class UsersScreen(BaseScreen):
 
     def action_toggle_permission(self) -> None:
         u = self.selected()
-        grant = not u.can_manage if u else True
-        if not self._may("grant permissions" if grant else "withdraw permissions") or u is None:
+        if self.refused("toggle_permission") or u is None:
             return
+        grant = not u.can_manage
         try:
             users.set_permission(self.admin.store, self.admin.actor, u.login, grant)
         except DomainError as exc:
@@ -210,7 +232,7 @@ class UsersScreen(BaseScreen):
 
     def action_remove(self) -> None:
         u = self.selected()
-        if not self._may("remove users") or u is None:
+        if self.refused("remove") or u is None:
             return
 
         def answered(yes: bool | None) -> None:

@@ -25,9 +25,12 @@ from textual.worker import get_current_worker
 from store import deliveries, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
+from store.refusals import managed_webhook_refusal
 from store.webhooks import WebhookInfo
+from tui import colours
 from tui.format import second
 from tui.keys import key_for
+from tui.refusing import Refusal, Refuses, first, permission, read_only, suspended
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, start_test
 from tui.textual_compat import node_bindings
@@ -47,11 +50,14 @@ def _grid(rows: list[tuple[str, Text | str]]) -> Table:
 
 def _result(d: DeliveryInfo) -> Text:
     return Text(
-        d.short_label, style="green" if d.success else "red", no_wrap=True, overflow="ellipsis"
+        d.short_label,
+        style=colours.style("good" if d.success else "bad"),
+        no_wrap=True,
+        overflow="ellipsis",
     )
 
 
-class WebhookScreen(BaseScreen):
+class WebhookScreen(Refuses, BaseScreen):
     help_title = "Webhook"
     DEFAULT_CSS = """
     WebhookScreen #webhook-settings { height: auto; padding: 0 1; }
@@ -117,11 +123,37 @@ class WebhookScreen(BaseScreen):
         self.refresh_bindings()
         self._show_settings()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "copy_secret":
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, a managed webhook
+        (read-only), the plan. Keys for a key the webhook has not (no signing
+        key; a receiver secret is a typed key's only) are not shown."""
+        w = self.info
+        if w is None or action not in ("test", "reveal", "copy_key", "copy_secret", "delete"):
+            return None
+        if action == "reveal" and self._revealed is not None:
+            return None  # hiding it again needs nothing
+        no_key = Refusal("", hidden=True)
+        if action in ("reveal", "copy_key") and not w.signed:
+            return no_key
+        if action == "copy_secret" and not w.receiver_secret_masked:
             # Only a typed key has a receiver secret of its own (a generated key is one).
-            return self.info is not None and bool(self.info.receiver_secret_masked)
-        return super().check_action(action, parameters)
+            return no_key
+        doing = {
+            "test": "test webhooks",
+            "reveal": "reveal signing keys",
+            "copy_key": "copy signing keys",
+            "copy_secret": "copy signing keys",
+            "delete": "delete webhooks",
+        }[action]
+        if action not in ("test", "delete"):
+            return permission(self.admin, doing)
+        return first(
+            permission(self.admin, doing),
+            read_only(
+                managed_webhook_refusal(w.integration_name, w.managed, sending=action == "test")
+            ),
+            suspended(w.suspended),
+        )
 
     def reload(self, select: str | None = None) -> None:
         if not self.is_attached:
@@ -153,10 +185,12 @@ class WebhookScreen(BaseScreen):
         if not w.signed:
             key = Text("none (deliveries are not signed)")
         elif self._revealed is not None:
-            key = Text(self._revealed, style="bold yellow")
+            key = Text(self._revealed, style=colours.style("secret", "bold"))
             key.append(f"  ({reveal} hides)", style="dim")
             if w.receiver_secret_masked:
-                secret = Text(webhooks.receiver_secret(self._revealed), style="bold yellow")
+                secret = Text(
+                    webhooks.receiver_secret(self._revealed), style=colours.style("secret", "bold")
+                )
         else:
             kind = "generated" if w.key_generated else "typed"
             key = Text(f"{w.key_masked}  ({kind}; {reveal} reveals, {copy_key} copies)")
@@ -229,18 +263,8 @@ class WebhookScreen(BaseScreen):
             select=select,
         )
 
-    def _may(self, doing: str) -> bool:
-        if self.info is not None and self.info.managed:
-            self.notify(
-                f"Cannot {doing}: this webhook is managed by {self.info.integration_name}.",
-                severity="warning",
-            )
-            return False
-        suspended = self.info.suspended if self.info is not None else ""
-        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(suspended)
-
     def action_test(self) -> None:
-        if self.info is None or not self._may("test webhooks"):
+        if self.info is None or self.refused("test"):
             return
         if self.testing:
             self.notify("A test is already running.", severity="warning")
@@ -259,7 +283,7 @@ class WebhookScreen(BaseScreen):
             return
         if self._revealed is not None:
             self._set_revealed(None)
-        elif self.admin.may_manage("reveal signing keys"):
+        elif not self.refused("reveal"):
             try:
                 key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
             except DomainError as exc:
@@ -274,9 +298,7 @@ class WebhookScreen(BaseScreen):
         self._copy(receiver=True)
 
     def _copy(self, *, receiver: bool) -> None:
-        if self.info is None or not self.info.signed:
-            return
-        if not self.admin.may_manage("copy signing keys"):
+        if self.info is None or self.refused("copy_secret" if receiver else "copy_key"):
             return
         try:
             key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
@@ -290,7 +312,7 @@ class WebhookScreen(BaseScreen):
 
     def action_delete(self) -> None:
         w = self.info
-        if w is None or not self._may("delete webhooks"):
+        if w is None or self.refused("delete"):
             return
         confirm_delete(self.admin, w, self.app.pop_screen)
 
@@ -321,7 +343,7 @@ def _pretty_body(body: str) -> str:
         return body
 
 
-class DeliveryScreen(BaseScreen):
+class DeliveryScreen(Refuses, BaseScreen):
     help_title = "Delivery"
     DEFAULT_CSS = """
     DeliveryScreen #delivery-body { height: 1fr; padding: 0 1; }
@@ -367,9 +389,10 @@ class DeliveryScreen(BaseScreen):
         self.query_one("#title", Static).update(
             Text(delivery_breadcrumb(self.webhook, d, self.app.size.width))
         )
+        self.refresh_bindings()  # resend follows the webhook (managed, suspended)
         result = _result(d)
         if d.error and d.status_code is None:
-            result = Text(d.error, style="red")
+            result = Text(d.error, style=colours.style("bad"))
         rows: list[tuple[str, Text | str]] = [
             ("Time", second(d.attempted_at, utc=True)),
             ("Event", d.event_type),
@@ -388,7 +411,7 @@ class DeliveryScreen(BaseScreen):
                 )
             )
         if self.resending:
-            rows.append(("Resend", Text("sending…", style="bold yellow")))
+            rows.append(("Resend", Text("sending…", style=colours.style("secret", "bold"))))
         headers = Text()
         for name, value in d.request_headers:
             headers.append(f"{name}: ", style="bold")
@@ -409,8 +432,22 @@ class DeliveryScreen(BaseScreen):
             ]
         )
 
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks for a resend: the permission, a managed webhook,
+        the plan (from the webhook the page shows)."""
+        if action != "resend":
+            return None
+        w = self.webhook
+        return first(
+            permission(self.admin, "resend deliveries"),
+            read_only(managed_webhook_refusal(w.integration_name, w.managed, sending=True))
+            if w is not None
+            else None,
+            suspended(w.suspended) if w is not None else None,
+        )
+
     def action_resend(self) -> None:
-        if self.detail is None or not self.admin.may_manage("resend deliveries"):
+        if self.detail is None or self.refused("resend"):
             return
         if self.resending:
             self.notify("This delivery is already being resent.", severity="warning")

@@ -19,10 +19,21 @@ from textual.widgets import Static
 
 from store import accounts, clock, deliveries, integrations, settings, webhooks
 from store.errors import DomainError
+from store.refusals import NATIVE_WEBHOOKS, managed_webhook_refusal, native_integration_refusal
 from store.webhooks import WebhookInfo
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import DIALOG_VALUE, ago, plural, shorten
 from tui.keys import key_for
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    permission,
+    read_only,
+    suspended,
+)
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -45,11 +56,13 @@ def events_cell(w: WebhookInfo) -> str:
 def last_delivery(w: WebhookInfo, now, *, testing: bool = False) -> Text:
     """The Last delivery cell: result and when, coloured by outcome."""
     if testing:
-        return _cell("testing…", "bold yellow")
+        return _cell("testing…", colours.style("warn", "bold"))
     if w.last_attempt_at is None:
         return _cell("never", "dim")
     when = ago(w.last_attempt_at, now)
-    return _cell(f"{w.last_result_label}, {when}", "green" if w.last_success else "red")
+    return _cell(
+        f"{w.last_result_label}, {when}", colours.style("good" if w.last_success else "bad")
+    )
 
 
 def _cell(text: str, style: str) -> Text:
@@ -167,9 +180,7 @@ def confirm_private_off(admin, proceed, on_yes=None) -> None:
 
 def open_settings(admin, done=None) -> None:
     """The account's webhook settings (timeout, private networks), for users with
-    the permission; the same form as the Account view's."""
-    if not admin.may_manage("change the webhook settings"):
-        return
+    the permission (asked by the caller first); the same form as the Account view's."""
     from tui.screens.account import settings_form
 
     try:
@@ -187,7 +198,7 @@ def open_settings(admin, done=None) -> None:
     admin.push_screen(settings_form(admin, overview), saved)
 
 
-class WebhooksTab(TabContent):
+class WebhooksTab(Refuses, TabContent):
     DEFAULT_CSS = """
     WebhooksTab #webhooks-note.-managed { height: auto; padding: 1 1; color: $text; }
     """
@@ -266,24 +277,43 @@ class WebhooksTab(TabContent):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def selected(self) -> WebhookInfo | None:
         return self.query_one(FilterTable).selected_item
 
-    def _may(self, doing: str, w: WebhookInfo | None = None) -> bool:
-        if self.native or (w is not None and w.managed):
-            self.notify(
-                f"Cannot {doing} here: {self.integration_name}'s webhooks are managed by the "
-                "integration. Your own webhooks belong to the Custom integration.",
-                severity="warning",
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, a native
+        integration's managed webhooks (read-only), the plan, the row."""
+        if action == "settings":
+            return permission(self.admin, "change the webhook settings")
+        doing = {"new": "create webhooks", "test": "test webhooks", "delete": "delete webhooks"}
+        if action not in doing:
+            return None
+        native = read_only(
+            native_integration_refusal(self.integration_name, self.native, NATIVE_WEBHOOKS)
+        )
+        if action == "new":
+            return first(permission(self.admin, doing[action]), native, suspended(self.suspended))
+        w = self.selected()
+        managed = (
+            read_only(
+                managed_webhook_refusal(self.integration_name, w.managed, sending=action == "test")
             )
-            return False
-        return self.admin.may_manage(doing) and not self.admin.refused_by_plan(self.suspended)
+            if w is not None
+            else native
+        )
+        return first(
+            permission(self.admin, doing[action]),
+            managed,
+            suspended(self.suspended),
+            NOTHING_SELECTED if w is None else None,
+        )
 
     # -- actions ---------------------------------------------------------------------
 
     def action_new(self) -> None:
-        if not self._may("create webhooks"):
+        if self.refused("new"):
             return
         from tui.dialogs.webhook_form import WebhookForm
 
@@ -299,7 +329,7 @@ class WebhooksTab(TabContent):
 
     def action_test(self) -> None:
         w = self.selected()
-        if w is None or not self._may("test webhooks", w):
+        if w is None or self.refused("test"):
             return
         if w.id in self.testing:
             self.notify(f"A test of {w.url} is already running.", severity="warning")
@@ -315,11 +345,14 @@ class WebhooksTab(TabContent):
 
     def action_delete(self) -> None:
         w = self.selected()
-        if w is None or not self._may("delete webhooks", w):
+        if w is None or self.refused("delete"):
             return
         confirm_delete(self.admin, w, self.reload)
 
     def action_settings(self) -> None:
+        if self.refused("settings"):
+            return
+
         def done() -> None:
             self.reload()
             self.focus_main()

@@ -34,7 +34,10 @@ from textual.render import measure
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from tui.refusing import Refusal, Refuses, for_now
 from tui.textual_compat import QuickDataTable, binding_chain
+
+NOTHING_TO_FILTER = "Nothing to filter: this list is empty."
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,11 @@ class FilterInput(Input):
         if self.typeahead and event.key == "slash" and not self.value:
             event.stop()
             event.prevent_default()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter" and self.typeahead:
+            return False  # a picker's escape cancels the picker (its footer says so)
+        return super().check_action(action, parameters)
 
     def action_clear_filter(self) -> None:
         if self.typeahead:
@@ -183,7 +191,7 @@ class RowTable(QuickDataTable):
     cell_measure = staticmethod(measure_cell)
 
 
-class FilterTable(Vertical):
+class FilterTable(Refuses, Vertical):
     """A filterable table of rows, selected by key."""
 
     DEFAULT_CSS = """
@@ -282,8 +290,11 @@ class FilterTable(Vertical):
         # results arrive here: they start at their first row).
         same_filter = self.filter_text.strip().lower() == self._applied_filter
         place = self.table.cursor_row if self._shown and same_filter else 0
+        empty = not self._rows
         self._rows = list(rows)
         self._apply(current, place)
+        if empty != (not self._rows):
+            self.refresh_bindings()  # `/` is dimmed on an empty list
 
     def add_rows(self, rows: Sequence[Row]) -> None:
         """Add rows after those held (the next page of a long list), keeping
@@ -371,11 +382,27 @@ class FilterTable(Vertical):
         """Focus the list (a picker's: its filter box, where typing goes)."""
         focus_now(self.query_one(FilterInput) if self.typeahead else self.table)
 
-    def action_filter(self) -> None:
-        if not self.display or (not self._rows and not self.filter_text):
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.typeahead:
+            return False  # a picker filters as you type: no key for it
+        return super().check_action(action, parameters)
+
+    def refusal(self, action: str) -> Refusal | None:
+        if action == "filter" and (not self.display or (not self._rows and not self.filter_text)):
             # Nothing to narrow: a box opened now would be hidden (or useless)
-            # and would swallow the keys typed next.
-            self.notify("Nothing to filter: this list is empty.", timeout=3)
+            # and would swallow the keys typed next. Dimmed, and said when pressed.
+            return for_now(NOTHING_TO_FILTER)
+        return None
+
+    def refused(self, action: str) -> bool:
+        # No store rule here (nothing to read again): say it, briefly.
+        found = self.refusal(action)
+        if found is not None:
+            self.notify(found.words, timeout=3)
+        return found is not None
+
+    def action_filter(self) -> None:
+        if self.refused("filter"):
             return
         box = self.query_one(FilterInput)
         box.display = True

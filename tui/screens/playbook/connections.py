@@ -12,23 +12,34 @@ from textual.widgets import Static
 from store import playbooks
 from store.errors import DomainError
 from store.playbooks import ConnectionInfo, PlaybookDetail
+from store.refusals import limit_refusal
+from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.format import plural
 from tui.keys import key_for
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    limit,
+    permission,
+    playbooks_plan,
+)
 from tui.screens.playbook.tab import PlaybookTab
 from tui.widgets.filter_table import FilterTable, Row
 
 
 def _connection_status(c: ConnectionInfo) -> Text:
     if not c.integration_enabled:
-        return Text("integration disabled", style="yellow")
+        return Text("integration disabled", style=colours.style("warn"))
     if c.missing_required_count:
-        return Text(f"{c.missing_required_count} missing", style="bold red")
-    return Text("complete", style="green")
+        return Text(f"{c.missing_required_count} missing", style=colours.style("bad", "bold"))
+    return Text("complete", style=colours.style("good"))
 
 
-class ConnectionsTab(PlaybookTab):
+class ConnectionsTab(Refuses, PlaybookTab):
     BINDINGS = [
         Binding("n", "connect", "Connect", id="connections.new", tooltip="Connect a blueprint"),
         Binding("d", "disconnect", "Disconnect", id="connections.delete"),
@@ -69,9 +80,38 @@ class ConnectionsTab(PlaybookTab):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def selected(self) -> ConnectionInfo | None:
         return self.query_one(FilterTable).selected_item
+
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, the plan
+        (disconnecting stays possible on any plan), then the limit or the row."""
+        if action == "disconnect":
+            return first(
+                permission(self.admin, "disconnect blueprints from playbooks"),
+                NOTHING_SELECTED if self.selected() is None else None,
+            )
+        if action != "connect":
+            return None
+        doing = "connect blueprints to playbooks"
+        pb = self.page.detail.playbook if self.page.detail is not None else None
+        return first(
+            permission(self.admin, doing),
+            playbooks_plan(self.admin, doing),
+            limit(
+                limit_refusal(
+                    pb.connected_count,
+                    pb.limit_connected_blueprints,
+                    "connected blueprints",
+                    holder=repr(pb.name),
+                    remedy="disconnect one",
+                )
+            )
+            if pb is not None
+            else None,
+        )
 
     @on(FilterTable.Opened)
     async def open_mappings(self, event: FilterTable.Opened) -> None:
@@ -80,17 +120,7 @@ class ConnectionsTab(PlaybookTab):
         await self.page.show_mappings_of(int(event.key))
 
     def action_connect(self) -> None:
-        if not self.admin.may_change_playbooks("connect blueprints"):
-            return
-        d = self.page.detail
-        if d is not None and d.playbook.connected_count >= d.playbook.limit_connected_blueprints:
-            used, limit = d.playbook.connected_count, d.playbook.limit_connected_blueprints
-            self.notify(
-                f"{d.playbook.name!r} already has {used} of {limit} connected blueprints: "
-                "disconnect one or ask your operator to raise the limit.",
-                title="Limit reached",
-                severity="error",
-            )
+        if self.refused("connect"):
             return
         store, actor = self.admin.store, self.admin.actor
         try:
@@ -141,7 +171,7 @@ class ConnectionsTab(PlaybookTab):
 
     def action_disconnect(self) -> None:
         c = self.selected()
-        if c is None or not self.admin.may_manage("disconnect blueprints"):
+        if c is None or self.refused("disconnect"):
             return
         try:
             n = playbooks.mappings_count(self.admin.store, self.page.playbook_id, c.blueprint_id)

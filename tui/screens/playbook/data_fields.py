@@ -11,10 +11,20 @@ from textual.binding import Binding
 from store import playbooks
 from store.errors import DomainError
 from store.playbooks import DataFieldInfo, PlaybookDetail
+from store.refusals import limit_refusal
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
 from tui.keys import key_for, tab_key
+from tui.refusing import (
+    NOTHING_SELECTED,
+    Refusal,
+    Refuses,
+    first,
+    limit,
+    permission,
+    playbooks_plan,
+)
 from tui.screens.playbook.tab import PlaybookTab
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -62,7 +72,7 @@ def data_field_form(admin, playbook_id: int, f: DataFieldInfo | None = None) -> 
     )
 
 
-class DataFieldsTab(PlaybookTab):
+class DataFieldsTab(Refuses, PlaybookTab):
     BINDINGS = [
         Binding("n", "new", "Add", id="data_fields.new", tooltip="Add a data field"),
         Binding("e", "edit", "Edit", id="data_fields.edit"),
@@ -108,12 +118,38 @@ class DataFieldsTab(PlaybookTab):
             ],
             select=select,
         )
+        self.refresh_bindings()
 
     def selected(self) -> DataFieldInfo | None:
         return self.query_one(FilterTable).selected_item
 
+    def refusal(self, action: str) -> Refusal | None:
+        """The store's checks, in its order: the permission, the plan (deleting
+        stays possible on any plan), then the limit or the row."""
+        doing = {
+            "new": "add data fields",
+            "edit": "change data fields",
+            "delete": "delete data fields",
+        }
+        if action not in doing:
+            return None
+        found = first(
+            permission(self.admin, doing[action]),
+            playbooks_plan(self.admin, doing[action]) if action != "delete" else None,
+        )
+        if found is not None or action != "new":
+            return found or (NOTHING_SELECTED if self.selected() is None else None)
+        pb = self.page.detail.playbook if self.page.detail is not None else None
+        if pb is None:
+            return None
+        return limit(
+            limit_refusal(
+                pb.data_field_count, pb.limit_data_fields, "data fields", holder=repr(pb.name)
+            )
+        )
+
     def action_new(self) -> None:
-        if not self.admin.may_change_playbooks("add data fields"):
+        if self.refused("new"):
             return
 
         def created(f: DataFieldInfo | None) -> None:
@@ -126,7 +162,7 @@ class DataFieldsTab(PlaybookTab):
 
     def action_edit(self) -> None:
         f = self.selected()
-        if f is None or not self.admin.may_change_playbooks("change data fields"):
+        if f is None or self.refused("edit"):
             return
 
         def saved(new: DataFieldInfo | None) -> None:
@@ -137,7 +173,7 @@ class DataFieldsTab(PlaybookTab):
 
     def action_delete(self) -> None:
         f = self.selected()
-        if f is None or not self.admin.may_manage("delete data fields"):
+        if f is None or self.refused("delete"):
             return
         n = len(f.sources)
         message = f"{f.name!r} will be deleted"

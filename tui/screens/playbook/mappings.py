@@ -11,6 +11,7 @@ from textual.widgets import Static
 from store import playbooks
 from store.errors import DomainError
 from store.playbooks import MappingRow, PlaybookDetail
+from tui import colours
 from tui.dialogs.picker import NONE, PickerDialog, best_match
 from tui.keys import key_for, tab_key
 from tui.screens.playbook.connections import ConnectionsTab
@@ -20,7 +21,7 @@ from tui.widgets.filter_table import FilterTable, Row
 
 
 def missing_text() -> Text:
-    return Text("missing (required)", style="bold red")
+    return Text("missing (required)", style=colours.style("bad", "bold"))
 
 
 class MappingsTab(PlaybookTab):
@@ -58,7 +59,9 @@ class MappingsTab(PlaybookTab):
                     str(r.field_id),
                     (
                         r.blueprint_name,
-                        Text(r.field_name, style="bold red") if r.missing else r.field_name,
+                        Text(r.field_name, style=colours.style("bad", "bold"))
+                        if r.missing
+                        else r.field_name,
                         "yes" if r.required else "",
                         missing_text() if r.missing else (r.data_field_name or "-"),
                     ),

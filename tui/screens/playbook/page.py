@@ -22,6 +22,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.format import plural
 from tui.keys import key_for, tab_key
+from tui.refusing import Refusal, Refuses, first, permission, playbooks_plan
 from tui.screens.playbook.connections import ConnectionsTab
 from tui.screens.playbook.data_fields import DataFieldsTab
 from tui.screens.playbook.mappings import MappingsTab
@@ -39,12 +40,12 @@ TABS: list[tuple[str, str, type[PlaybookTab]]] = [
 ]
 
 
-class PlaybookScreen(TabbedScreen):
+class PlaybookScreen(Refuses, TabbedScreen):
     DEFAULT_CSS = """
     PlaybookScreen #status { height: auto; max-height: 2; padding: 0 1; }
-    PlaybookScreen #status.-complete { color: $success; }
-    PlaybookScreen #status.-incomplete { color: $error; text-style: bold; }
-    PlaybookScreen #status.-blocked { color: $warning; text-style: bold; }
+    PlaybookScreen #status.-complete { color: $text-success; }
+    PlaybookScreen #status.-incomplete { color: $text-error; text-style: bold; }
+    PlaybookScreen #status.-blocked { color: $text-warning; text-style: bold; }
     """
     BINDINGS = [
         Binding(
@@ -93,6 +94,7 @@ class PlaybookScreen(TabbedScreen):
             return
         d = self.detail
         info = d.playbook
+        self.refresh_bindings()
         self.query_one("#title", Static).update(Text(f"Playbooks › {info.name}"))
         usage = self.query_one("#usage", Static)
         usage.update(
@@ -165,9 +167,17 @@ class PlaybookScreen(TabbedScreen):
 
     # -- create data fields from a blueprint ---------------------------------------
 
+    def refusal(self, action: str) -> Refusal | None:
+        if action != "fields_from_blueprint":
+            return None
+        return first(
+            permission(self.admin, "create data fields"),
+            playbooks_plan(self.admin, "create data fields"),
+        )
+
     def action_fields_from_blueprint(self) -> None:
         d = self.detail
-        if d is None or not self.admin.may_change_playbooks("create data fields"):
+        if d is None or self.refused("fields_from_blueprint"):
             return
         if not d.connections:
             self.notify(

@@ -239,15 +239,19 @@ _json = st.recursive(
 )
 
 
+_VALID = st.sampled_from(["Order 1001", "[b]Deal[/b] <i>", "名前 🚀", "x" * 200, "a\nb\tc"])
+_mostly_valid = st.one_of(_VALID, _VALID, _text)
+
+
 @st.composite
 def contract_bodies(draw, playbook_id: int):
     """A valid body, then none to three mutations: a key dropped, a value of
     any JSON type or any text, an unknown key."""
-    values = {"Amount": draw(_text)}
+    values = {"Amount": draw(_mostly_valid)}
     for key in draw(st.lists(st.sampled_from(["Customer", "Notes", "Colour", "2"]), max_size=2)):
         values[key] = draw(_text)
-    body: dict = {"playbook_id": playbook_id, "name": draw(_text), "values": values}
-    for _ in range(draw(st.integers(0, 3))):
+    body: dict = {"playbook_id": playbook_id, "name": draw(_mostly_valid), "values": values}
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2, 3]))):
         kind = draw(st.sampled_from(["drop", "replace", "value", "extra"]))
         key = draw(st.sampled_from(["playbook_id", "name", "values"]))
         if kind == "drop":
@@ -268,6 +272,7 @@ def test_any_contract_body(api_store, world, client):
     @settings(
         max_examples=80,
         deadline=None,
+        derandomize=True,  # the same bodies on every run: a failure is reproducible
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     @given(body=contract_bodies(world.playbook_id))

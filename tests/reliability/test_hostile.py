@@ -667,6 +667,7 @@ def every(ctx):
         "status": 200,
         "latency_ms": 1.5,
         "rate_limit": 2000,
+        "slices": apiaccess.RateSlices(),
         "now": clock.now(),
         "out": io.StringIO(),
         "value": "2026-01-01",

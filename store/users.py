@@ -84,7 +84,12 @@ def _require_owner(s: Session, by: By, doing: str) -> None:
 def _user(s: Session, account_id: int, login: str) -> User:
     validate.refuse_not_unicode(login, "login", "Login")  # no database can look it up
     login = login.strip()
-    u = s.exec(select(User).where(User.account_id == account_id, User.login == login)).first()
+    # No login holds NUL (PostgreSQL cannot even compare text with it): nobody by that name.
+    u = (
+        None
+        if "\x00" in login
+        else s.exec(select(User).where(User.account_id == account_id, User.login == login)).first()
+    )
     if u is None:
         raise NotFound(f"No user with the login {login!r} in this account.")
     return u

@@ -272,3 +272,13 @@ def test_overview_shows_every_limit_with_usage(store, owner):
         ("Essentials", False),
         ("Business", False),
     ]
+
+
+@pytest.mark.parametrize("action", ["demote", "remove", "set_role"])
+def test_a_login_holding_nul_is_nobody_on_every_backend(store, owner, action):
+    """PostgreSQL cannot compare text with NUL: found by the hostile-input test as a
+    DataError from demote; now every lookup says there is no such user."""
+    args = {"demote": (), "remove": (), "set_role": ("member",)}[action]
+    with pytest.raises(NotFound, match="No user with the login"):
+        getattr(users, action)(store, owner, "ali\x00ce", *args)
+    assert users.owners(store, owner.account_id) == ["alice"]

@@ -250,4 +250,5 @@ async def test_requests_that_arrive_show_without_a_key(store, owner, world, monk
             [(0, "POST", "/v1/contracts", 201, 9.0), (0, "GET", "/v1/ping", 200, 1.0)],
         )
         await wait_until(pilot, lambda: requests_table(app).row_count == 1, tries=POLL_TRIES)
-        assert "/v1/contracts" in screen_text(app)
+        # The row is in the table; its paint may follow a refresh later.
+        await wait_until(pilot, lambda: "/v1/contracts" in screen_text(app))

@@ -204,7 +204,8 @@ async def test_home_end_g_and_shift_g_move_in_lists(store, owner):
     for i in range(1, 8):
         playbooks.create(store, owner, name=f"Playbook {i}")
     app = IntegrationsAdmin(store, owner)
-    async with app.run_test(size=(80, 24)) as pilot:
+    # Tall enough that help's list section is in view without scrolling.
+    async with app.run_test(size=(80, 40)) as pilot:
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("G")

@@ -751,3 +751,38 @@ def test_snapshot_delivery_page(snap_compare, snap, size):
         press=["enter", "4", "enter", "enter"],
         terminal_size=size,
     )
+
+
+async def test_an_unexpected_error_in_the_form_test_names_the_log_not_a_class(
+    store, owner, monkeypatch, tmp_path
+):
+    """The form stays open with what was typed; the notification says where the
+    details are (the log file), never the exception's class or its words."""
+    from tui import diagnostics
+
+    from ..ui import notes
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    diagnostics.start(debug=False)  # as the program's command line does
+    marketplace.enable(store, owner, CUSTOM_KEY)
+
+    async def broken(*_args, **_kw):
+        raise RuntimeError("boom from deep inside")
+
+    monkeypatch.setattr(deliveries, "test_url", broken)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await open_webhooks_tab(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "https://hooks.example.com/new")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: "could not run" in flat(app))
+        assert isinstance(app.screen, WebhookForm)
+        assert app.screen.values()["url"] == "https://hooks.example.com/new"
+        said = " ".join(notes(app))
+        assert "integrations-admin.log" in said
+        assert "RuntimeError" not in flat(app) and "boom" not in flat(app)
+        assert "RuntimeError" not in said and "boom" not in said
+    diagnostics.stop()
+    log = next((tmp_path / "state").rglob("integrations-admin.log"))
+    assert "boom from deep inside" in log.read_text()  # the details are there

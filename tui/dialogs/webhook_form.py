@@ -145,9 +145,13 @@ class WebhookForm(FormDialog[WebhookInfo]):
             return
         except Exception as exc:  # never leave "Testing…" on screen
             self.set_status(
-                Text(f"✗ The test could not run: {type(exc).__name__}", style=colours.style("bad"))
+                Text(
+                    "✗ The test could not run: an unexpected error (the notification says "
+                    "where its details are).",
+                    style=colours.style("bad"),
+                )
             )
-            self.app.log.error(repr(exc))
+            self.admin.report(exc)  # logged with its traceback; the form stays open
             return
         self.last_result = result
         self.set_status(result_line(result))

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from store.errors import DomainError
 from store.values import Actor
@@ -534,6 +535,13 @@ class IntegrationsAdmin(App[None]):
                 return
             if not event.is_forwarded and self.presenter.on:
                 self.presenter.record(event)
+            if event.is_forwarded and event.is_printable and isinstance(self.focused, Input):
+                # Typed in one burst after `/` (a paste, a fast typist, SSH delivering
+                # keys together): Textual forwarded these to the list before `/`
+                # moved the focus to the filter box, and they came back unhandled.
+                # An Input keeps the printable keys it gets, so they are the box's.
+                self.focused.post_message(events.Key(event.key, event.character))
+                return
         await super().on_event(event)
 
     def action_toggle_presenter(self) -> None:

@@ -5,6 +5,7 @@ Each test drives the real App with Pilot and checks the screen and the store.
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from store import blueprints, marketplace, playbooks
@@ -18,7 +19,7 @@ from tui.screens.playbooks import PlaybooksScreen
 from tui.widgets.filter_table import FilterTable
 
 from ..helpers import order_blueprint
-from ..ui import flat, notes, screen_text, type_text
+from ..ui import flat, notes, screen_text, type_text, wait_until
 
 
 def mapping_of(store, owner, pb_id: int, field_name: str) -> str | None:
@@ -544,3 +545,25 @@ async def test_playbook_of_a_disabled_integration_says_so_and_offers_no_mapping(
             "until HubSpot is enabled again in the Marketplace."
         )
     assert playbooks.detail(store, owner.account_id, pb).mappings == before
+
+
+@pytest.mark.parametrize("section", ["a", "p"])
+async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter_box(store, owner, section):
+    """Over SSH, or pasted, `/` and the text after it arrive together: Textual
+    forwards them all to the list before `/` moves the focus. They must reach
+    the box, in order (they were lost: the box stayed empty)."""
+    from textual import events
+
+    for i in range(1, 4):
+        playbooks.create(store, owner, name=f"Playbook {i}")
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(section)
+        await pilot.pause()
+        for ch in "/Playbook 2":
+            key = {"/": "slash", " ": "space"}.get(ch, ch)
+            app.post_message(events.Key(key, ch))  # all queued before any is handled
+        await wait_until(pilot, lambda: getattr(app.focused, "value", "") == "Playbook 2")
+        # The list narrows to what the box holds (the audit log filters in a worker).
+        await wait_until(pilot, lambda: "Playbook 3" not in screen_text(app))
+        assert "Playbook 2" in screen_text(app)

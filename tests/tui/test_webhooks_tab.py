@@ -763,6 +763,7 @@ async def test_an_unexpected_error_in_the_form_test_names_the_log_not_a_class(
     from ..ui import notes
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    diagnostics.stop()  # a command-line test before this one may have left its log set
     diagnostics.start(debug=False)  # as the program's command line does
     marketplace.enable(store, owner, CUSTOM_KEY)
 

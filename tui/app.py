@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,11 @@ def _lazy(module: str, name: str) -> Callable[[], Screen]:
         return getattr(import_module(module), name)()
 
     return make
+
+
+# Keys handed on to the focused text box once (see IntegrationsAdmin.on_event):
+# never handed on twice, so a key a box declines cannot go round in a loop.
+_REROUTED: weakref.WeakSet[events.Key] = weakref.WeakSet()
 
 
 class IntegrationsAdmin(App[None]):
@@ -535,12 +541,19 @@ class IntegrationsAdmin(App[None]):
                 return
             if not event.is_forwarded and self.presenter.on:
                 self.presenter.record(event)
-            if event.is_forwarded and event.is_printable and isinstance(self.focused, Input):
+            if (
+                event.is_forwarded
+                and event.is_printable
+                and isinstance(self.focused, Input)
+                and event not in _REROUTED  # a key the box itself let through stays put
+            ):
                 # Typed in one burst after `/` (a paste, a fast typist, SSH delivering
                 # keys together): Textual forwarded these to the list before `/`
                 # moved the focus to the filter box, and they came back unhandled.
                 # An Input keeps the printable keys it gets, so they are the box's.
-                self.focused.post_message(events.Key(event.key, event.character))
+                again = events.Key(event.key, event.character)
+                _REROUTED.add(again)
+                self.focused.post_message(again)
                 return
         await super().on_event(event)
 

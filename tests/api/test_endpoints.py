@@ -13,27 +13,9 @@ import pytest
 
 from store import apiaccess, clock, marketplace, tokens, tokens_format
 from store.catalog import CUSTOM_KEY
-from store.db import Store
 
-from ..api_server import ApiServer, requests_logged
-from ..conftest import BACKENDS, make_database_url
+from ..api_server import requests_logged
 from ..contracts_world import World, another_account, build
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def api_store(request, tmp_path_factory) -> Iterator[Store]:
-    urls = make_database_url(request.param, tmp_path_factory.mktemp("api"))
-    st = Store(next(urls))
-    st.prepare()
-    yield st
-    st.dispose()
-    next(urls, None)
-
-
-@pytest.fixture(scope="module")
-def server(api_store) -> Iterator[ApiServer]:
-    with ApiServer(api_store) as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -16,31 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import contracts
-from store.db import Store
 
-from ..api_server import ApiServer, requests_logged
-from ..conftest import BACKENDS, make_database_url
+from ..api_server import requests_logged
 from ..contracts_world import World, another_account, build
 from ..reliability import dump
 
 # Tables the API writes for every request, refused or not.
 PER_REQUEST = {"api_request", "api_rate_window", "api_token"}
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def api_store(request, tmp_path_factory) -> Iterator[Store]:
-    urls = make_database_url(request.param, tmp_path_factory.mktemp("hostile"))
-    st_ = Store(next(urls))
-    st_.prepare()
-    yield st_
-    st_.dispose()
-    next(urls, None)
-
-
-@pytest.fixture(scope="module")
-def server(api_store) -> Iterator[ApiServer]:
-    with ApiServer(api_store) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

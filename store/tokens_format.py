@@ -9,6 +9,7 @@ real token from random text (the scheme GitHub's tokens use).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import string
 import zlib
@@ -18,6 +19,7 @@ LENGTH = 40
 CHECKSUM_LEN = 6
 RANDOM_LEN = LENGTH - len(PREFIX) - CHECKSUM_LEN  # 29 characters, ~172 bits
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # base62
+_BASE62_ONLY = re.compile("[0-9A-Za-z]*")  # ASCII only: not str.isalnum's other scripts
 
 
 def _base62(n: int, width: int) -> str:
@@ -51,11 +53,10 @@ def malformation(token: object) -> str | None:
         return f"it does not start with {PREFIX}"
     if len(token) != LENGTH:
         return f"it is {len(token)} characters long instead of {LENGTH}"
-    body = token[len(PREFIX) : len(PREFIX) + RANDOM_LEN]
-    tail = token[-CHECKSUM_LEN:]
-    if any(ch not in ALPHABET for ch in body + tail):
+    if _BASE62_ONLY.fullmatch(token, len(PREFIX)) is None:
         return "it contains characters other than letters and digits after the prefix"
-    if not secrets.compare_digest(checksum(body), tail):
+    body = token[len(PREFIX) : len(PREFIX) + RANDOM_LEN]
+    if not secrets.compare_digest(checksum(body), token[-CHECKSUM_LEN:]):
         return "its checksum does not match (mistyped or altered)"
     return None
 

@@ -116,7 +116,7 @@ class ServeProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # two workers on a busy 2-core machine: slow
         while True:
             if self.proc.poll() is not None:
                 out, err = self.proc.communicate()

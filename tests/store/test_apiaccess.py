@@ -278,3 +278,36 @@ def test_slices_hold_the_limit_with_threads_racing(store, world):
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(400)))
     assert results.count(True) == 300
+
+
+def test_logged_requests_are_stored_as_the_models_own_rows(store, world):
+    """record_requests writes through the driver: every column as SQLAlchemy
+    itself stores it (SQLite keeps times as text, whose form ordering and the
+    retention's cutoff compare), so the two kinds of rows cannot be told apart."""
+    from sqlalchemy import text
+
+    clock.fix(T0)
+    caller = apiaccess.authenticate(store, world.token)
+    _log(store, caller, 1, T0, path="/v1/ping")
+    with store.write() as s:
+        s.add(
+            ApiRequest(
+                account_id=caller.account_id,
+                integration_id=caller.integration_id,
+                token_id=caller.token_id,
+                token_hint=caller.token_hint,
+                at=T0,
+                method="GET",
+                path="/v1/ping",
+                status=200,
+                latency_ms=1.25,
+            )
+        )
+    with store.read() as s:
+        raw = s.execute(
+            text(
+                "SELECT account_id, integration_id, token_id, token_hint, at, method, path,"
+                " status, latency_ms FROM api_request ORDER BY id"
+            )
+        ).all()
+    assert len(raw) == 2 and raw[0] == raw[1]

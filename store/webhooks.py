@@ -507,6 +507,7 @@ def create(
 
 
 _KEEP: Final = object()
+KEEP_KEY: Final = _KEEP  # ``update(sign_key=KEEP_KEY)``: the key stays as it is
 _URL_TAKEN = "This integration already has a webhook for this URL."
 
 
@@ -520,12 +521,14 @@ def update(
     event_types: object = _KEEP,
     verified: bool | None = None,
     version: int | None = None,
+    test: AttemptResult | None = None,
 ) -> WebhookInfo:
     """Change a custom webhook. Omitted arguments stay as they are; ``sign_key=None``
     removes the key. A new URL or key is unverified unless ``verified`` says otherwise.
     Managed webhooks are read-only (Conflict). With ``version`` (the one the edit
     opened), a change made meanwhile by someone else is refused (Conflict) instead
-    of overwritten."""
+    of overwritten. ``test`` (a test sent from the edit form, ``deliveries.test_edit``)
+    verifies the result, and is logged, when it was sent to the URL and key saved."""
     # The key's form now; its strength below, only if it is a new key (a key
     # saved before the rules were raised keeps working, unchanged).
     key = (
@@ -559,6 +562,11 @@ def update(
             w.event_types = _events_column(events)
         if verified is not None:
             w.verified = verified
+        if test is not None and attempt_matches(test, w.url, w.sign_key):
+            if w.verified != test.ok:
+                changes.append("verified by a test" if test.ok else "its test failed")
+            w.verified = test.ok
+            log_attempt(s, w.id or 0, test)
         if changes:
             w.version += 1
             s.add(w)

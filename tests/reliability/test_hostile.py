@@ -636,6 +636,7 @@ def every(ctx):
         "event_type": "contract:publish",
         "sign_key": None,
         "check_strength": True,
+        "keep_key": False,
         "verified": False,
         "test": None,
         "callback_id": "0" * 40,

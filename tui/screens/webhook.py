@@ -32,7 +32,7 @@ from tui.format import second
 from tui.keys import key_for
 from tui.refusing import Refusal, Refuses, first, permission, read_only, suspended
 from tui.screens.base import BaseScreen
-from tui.screens.webhooks_tab import confirm_delete, start_test
+from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test
 from tui.textual_compat import node_bindings
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -67,6 +67,7 @@ class WebhookScreen(Refuses, BaseScreen):
     """
     BINDINGS = [
         Binding("t", "test", "Test", id="webhook.test"),
+        Binding("e", "edit", "Edit", id="webhook.edit"),
         Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
         Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
         Binding("w", "copy_secret", "Copy receiver secret", id="webhook.copy_secret"),
@@ -128,7 +129,14 @@ class WebhookScreen(Refuses, BaseScreen):
         (read-only), the plan. Keys for a key the webhook has not (no signing
         key; a receiver secret is a typed key's only) are not shown."""
         w = self.info
-        if w is None or action not in ("test", "reveal", "copy_key", "copy_secret", "delete"):
+        if w is None or action not in (
+            "test",
+            "edit",
+            "reveal",
+            "copy_key",
+            "copy_secret",
+            "delete",
+        ):
             return None
         if action == "reveal" and self._revealed is not None:
             return None  # hiding it again needs nothing
@@ -140,12 +148,13 @@ class WebhookScreen(Refuses, BaseScreen):
             return no_key
         doing = {
             "test": "test webhooks",
+            "edit": "change webhooks",
             "reveal": "reveal signing keys",
             "copy_key": "copy signing keys",
             "copy_secret": "copy signing keys",
             "delete": "delete webhooks",
         }[action]
-        if action not in ("test", "delete"):
+        if action not in ("test", "edit", "delete"):
             return permission(self.admin, doing)
         return first(
             permission(self.admin, doing),
@@ -277,6 +286,13 @@ class WebhookScreen(Refuses, BaseScreen):
             self.reload()
 
         start_test(self.admin, self.info, done)
+
+    def action_edit(self) -> None:
+        w = self.info
+        if w is None or self.refused("edit"):
+            return
+        self._set_revealed(None)  # the form shows no key; the page shows the saved one
+        open_edit(self.admin, w, lambda _saved: self.reload())
 
     def action_reveal(self) -> None:
         if self.info is None or not self.info.signed:

@@ -1,6 +1,7 @@
 """The Webhooks tab of an integration: URL, events, signed, last delivery.
 
 `n` create (with a real test before saving), `t` test the selected webhook,
+`e` edit it (URL, key, events; a new URL asks for a new test),
 `enter` its page (settings and delivery log), `d` delete after confirmation,
 `s` the account's webhook settings (timeout, private networks).
 Native integrations' webhooks are managed: listed, read-only.
@@ -127,6 +128,40 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     )
 
 
+def open_edit(admin, webhook: WebhookInfo, done) -> None:
+    """The edit form of a saved webhook; ``done(saved)`` runs after it closes. A
+    saved edit that left the webhook unverified (a new URL or key, not tested in
+    the form) asks for a new Test at once."""
+    from tui.dialogs.webhook_form import WebhookForm
+
+    def saved(w: WebhookInfo | None) -> None:
+        done(w)
+        if w is None:
+            return
+        if w.verified:
+            admin.notify(f"Webhook {w.url} saved (verified by its test).")
+            return
+        if not webhook.verified or (w.url == webhook.url and w.key_masked == webhook.key_masked):
+            admin.notify(f"Webhook {w.url} saved.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                start_test(admin, w, lambda: done(w))
+
+        admin.push_screen(
+            ConfirmDialog(
+                "Test the changed webhook?",
+                f"{shorten(w.url, DIALOG_VALUE, middle=True)} is not verified since its URL "
+                "or key changed. Send a test delivery now?",
+                yes="Test",
+            ),
+            answered,
+        )
+
+    admin.push_screen(WebhookForm(admin, webhook.integration_id, webhook), saved)
+
+
 WARN_AT_MOST = 6  # webhooks named in the warning; the rest are counted
 WARN_URL_WIDTH = 48
 
@@ -205,6 +240,7 @@ class WebhooksTab(Refuses, TabContent):
     BINDINGS = [
         Binding("n", "new", "New webhook", id="webhooks.new"),
         Binding("t", "test", "Test", id="webhooks.test"),
+        Binding("e", "edit", "Edit", id="webhooks.edit"),
         Binding("d", "delete", "Delete", id="webhooks.delete"),
         Binding("s", "settings", "Webhook settings", id="webhooks.settings"),
     ]
@@ -287,7 +323,12 @@ class WebhooksTab(Refuses, TabContent):
         integration's managed webhooks (read-only), the plan, the row."""
         if action == "settings":
             return permission(self.admin, "change the webhook settings")
-        doing = {"new": "create webhooks", "test": "test webhooks", "delete": "delete webhooks"}
+        doing = {
+            "new": "create webhooks",
+            "test": "test webhooks",
+            "edit": "change webhooks",
+            "delete": "delete webhooks",
+        }
         if action not in doing:
             return None
         native = read_only(
@@ -342,6 +383,17 @@ class WebhooksTab(Refuses, TabContent):
             self.reload()
 
         start_test(self.admin, w, done)
+
+    def action_edit(self) -> None:
+        w = self.selected()
+        if w is None or self.refused("edit"):
+            return
+
+        def done(saved: WebhookInfo | None) -> None:
+            self.reload(select=str(w.id))
+            self.focus_main()
+
+        open_edit(self.admin, w, done)
 
     def action_delete(self) -> None:
         w = self.selected()

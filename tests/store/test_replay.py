@@ -130,7 +130,7 @@ def test_replay_never_duplicates_a_waiting_delivery(store, owner, hook):
     ids = [pending.id, sending.id, retrying.id, exhausted.id]
     result = replay.replay(store, owner, hook.id, ids)
     assert (result.queued, result.waiting) == (2, 2)
-    assert "2 deliveries queued again; 2 were already waiting." == result.label
+    assert result.label == "2 deliveries queued again; 2 were already waiting."
     # Twice in a row: the first replay's delivery is pending now, so it waits.
     second = replay.replay(store, owner, hook.id, [exhausted.id])
     assert (second.queued, second.waiting) == (0, 1)

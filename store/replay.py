@@ -27,7 +27,7 @@ from typing import Final
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from . import clock, validate
+from . import clock, outbox, validate
 from .accounts import Actor
 from .change import anyone, change, may_manage
 from .db import Store
@@ -122,14 +122,8 @@ def _requeue(s: Session, rows: Sequence[EventDelivery]) -> tuple[int, int]:
 
 
 def _wake(s: Session) -> None:
-    """Wake dispatchers listening on PostgreSQL (they poll otherwise)."""
-    try:
-        from . import outbox  # the dispatcher's channel, when it has one
-    except ImportError:  # pragma: no cover - the outbox is part of the same schema
-        return
-    wake = getattr(outbox, "notify_dispatchers", None)
-    if callable(wake):
-        wake(s)
+    """Wake dispatchers listening on PostgreSQL, at commit (they poll otherwise)."""
+    outbox.notify(s)
 
 
 def _replay(store: Store, who: object, webhook_id: int, pick, doing_detail: str) -> ReplayResult:

@@ -626,7 +626,8 @@ def set_paused(
     store: Store, actor: Actor, webhook_id: int, paused: bool, version: int | None = None
 ) -> WebhookInfo:
     """Pause a custom webhook (its events queue nothing while paused: the outbox
-    skips it; deliveries already queued are still sent) or resume it. Audited."""
+    skips it; deliveries already queued wait, unclaimed, and go on after it is
+    resumed) or resume it. Audited."""
     with change(store, actor, "pause webhooks") as c:
         s = c.s
         w, _integ = _changeable(s, actor, webhook_id)

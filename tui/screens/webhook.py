@@ -299,13 +299,6 @@ class WebhookScreen(Refuses, BaseScreen):
                 stopped = Refusal("Resume the webhook first (P), then replay.")
         return first(permission(self.admin, doing), suspended(w.suspended), stopped)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        allowed = super().check_action(action, parameters)
-        if action == "pause" and allowed and self.info is not None:
-            # The footer says what P does now.
-            self._label_binding("webhook.pause", "Resume" if self.info.paused else "Pause")
-        return allowed
-
     def _label_binding(self, binding_id: str, label: str) -> None:
         by_key = node_bindings(self).key_to_bindings
         for key, bindings in list(by_key.items()):
@@ -341,6 +334,8 @@ class WebhookScreen(Refuses, BaseScreen):
 
     def _show_all(self, select: str | None = None) -> None:
         self._show_settings()
+        if self.info is not None:  # the footer says what P does now
+            self._label_binding("webhook.pause", "Resume" if self.info.paused else "Pause")
         self.refresh_bindings()  # `w` applies to a typed key only; P, E follow the state
         self._show_entries(select)
 

@@ -294,9 +294,11 @@ class WebhookScreen(Refuses, BaseScreen):
         stopped = None
         if action in ("replay", "replay_since"):
             if w.disabled:
-                stopped = Refusal("Enable the webhook first (E), then replay.")
+                key = key_for(self.app, self, "webhook.enable")
+                stopped = Refusal(f"Enable the webhook first ({key}), then replay.")
             elif w.paused:
-                stopped = Refusal("Resume the webhook first (P), then replay.")
+                key = key_for(self.app, self, "webhook.pause")
+                stopped = Refusal(f"Resume the webhook first ({key}), then replay.")
         return first(permission(self.admin, doing), suspended(w.suspended), stopped)
 
     def _label_binding(self, binding_id: str, label: str) -> None:
@@ -434,11 +436,14 @@ class WebhookScreen(Refuses, BaseScreen):
 
     @staticmethod
     def _health(w: WebhookInfo) -> str:
-        parts = [w.health_label]
-        if w.consecutive_failures and not w.disabled:
-            parts = [plural(w.consecutive_failures, "failed attempt") + " in a row"]
+        """Its counters (the Status line and the banner say disabled or paused)."""
+        parts = []
+        if w.consecutive_failures:
+            parts.append(plural(w.consecutive_failures, "failed attempt") + " in a row")
         if w.exhausted_in_row:
             parts.append(f"{w.exhausted_in_row} exhausted in a row")
+        if not parts:
+            parts.append("ok")
         if w.last_success_at is not None:
             parts.append(f"last success {second(w.last_success_at, utc=True)}")
         return " · ".join(parts)

@@ -309,10 +309,13 @@ def events_of(column: str) -> tuple[str, ...]:
     return tuple(e for e in column.split(",") if e)
 
 
-def _audit_url(url: str) -> str:
+def audit_url(url: str) -> str:
     """The URL as the audit log shows it: without query string (it may hold a secret)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"[:200]
+
+
+_audit_url = audit_url
 
 
 # -- reading -----------------------------------------------------------------------

@@ -707,6 +707,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from api.cli import serve
 
             return serve(args)
+        if args.command == "dispatch":
+            from api.cli import dispatch
+
+            return dispatch(args)
     except DomainError as exc:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2

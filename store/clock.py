@@ -27,3 +27,13 @@ def fix(at: datetime | None) -> None:
 def set_source(source: Callable[[], datetime] | None) -> None:
     global _source
     _source = source
+
+
+def precise_now() -> datetime:
+    """``now()`` with microseconds when the clock runs (the dispatcher's schedule
+    and leases need finer than seconds); the fixed or set time otherwise."""
+    if _fixed is not None:
+        return _fixed
+    if _source is not None:
+        return _source()
+    return datetime.now(UTC)

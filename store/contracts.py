@@ -37,8 +37,8 @@ nothing take their default value, with the source ``default``.
 Every change is one ``store.change`` by the caller (the audit entry names the
 token by its hint, never the token), re-checking in its transaction that the
 token is still valid. ``_record`` writes the audit entry of each contract
-change: the outbox (issue 17) adds the event ``EVENTS[action]`` there, in the
-same transaction.
+change and, through the outbox (``store.outbox``), its event ``EVENTS[action]``
+and that event's pending deliveries, in the same transaction.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, or_, select
 
-from . import catalog, clock, validate
+from . import catalog, clock, outbox, validate
 from .change import Change, change
 from .db import Store
 from .errors import Conflict, Invalid, NotFound, TokenRefused, ValidationError
@@ -84,7 +84,7 @@ EVENTS = {
     "sign": "contract:sign",
     "decline": "contract:decline",
 }
-"""The event each contract change produces (written by the outbox, issue 17)."""
+"""The event each contract change produces (written by ``store.outbox``)."""
 VALUE_MAX = 10_000
 VALUES_MAX = 300
 NAME_MAX = 200
@@ -467,10 +467,16 @@ def _source(scope: _Scope, f: _Field) -> str:
 
 
 def _record(c: Change, contract_id: int, name: str, action: str, detail: str) -> None:
-    """The audit entry of a contract change, in its transaction. The outbox
-    (issue 17) writes the event ``EVENTS[action]`` and its pending deliveries
-    here too: one line, the same transaction."""
+    """The audit entry of a contract change and its event ``EVENTS[action]``
+    with its pending deliveries (the outbox), in the change's transaction."""
     c.log(f"contract.{action}", "contract", contract_id, name, detail)
+    outbox.emit(
+        c,
+        EVENTS[action],
+        {"contract": {"id": contract_id, "name": name}, "detail": detail},
+        integration_id=getattr(c.who, "integration_id", None),
+        contract_id=contract_id,
+    )
 
 
 def _names(names: list[str]) -> str:

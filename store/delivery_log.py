@@ -118,14 +118,23 @@ _INFO_COLUMNS = tuple(getattr(Delivery, name) for name in DeliveryInfo.__datacla
 
 
 def deliveries(
-    store: Store, webhook_id: int, limit: int = 200, text_filter: str = ""
+    store: Store,
+    webhook_id: int,
+    limit: int = 200,
+    text_filter: str = "",
+    *,
+    tests_only: bool = False,
 ) -> list[DeliveryInfo]:
     """A webhook's delivery log, newest first; ``text_filter`` matches event type,
     callback id, status code, error or result (``ok``, ``failed``), ignoring
-    case, in SQL: the whole log, however long."""
+    case, in SQL: the whole log, however long. ``tests_only``: the attempts that
+    belong to no event delivery (Tests and their resends; the webhook's page
+    lists event deliveries by their state, ``delivery_states``)."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []  # no stored text holds these (PostgreSQL cannot even compare them)
     q = select(*_INFO_COLUMNS).where(Delivery.webhook_id == webhook_id)
+    if tests_only:
+        q = q.where(col(Delivery.event_delivery_id).is_(None))
     needle = text_filter.strip().lower()
     if needle:
         like = like_pattern(needle)

@@ -134,6 +134,17 @@ class Webhook(SQLModel, table=True):
     created_by: str = Field(max_length=100)
     verified: bool = False
     version: int = 1  # schema 2: optimistic concurrency, as on blueprints
+    # Schema 5 (issue 17): a paused webhook queues nothing (the outbox skips it).
+    paused: bool = False
+    # Health, kept by the dispatcher (store/dispatch.py) after every attempt of an event:
+    consecutive_failures: int = 0  # attempts failed since the last success
+    last_success_at: datetime | None = None
+    first_failure_at: datetime | None = None  # the first failure since the last success
+    exhausted_in_row: int = 0  # deliveries exhausted since the last delivered one
+    # Set when the webhook was disabled automatically (410 Gone, 24 h of failures, 5
+    # exhausted in a row): it queues nothing until enabled again. The reason is in words.
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Delivery(SQLModel, table=True):
@@ -168,6 +179,80 @@ class Delivery(SQLModel, table=True):
     request_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     response_excerpt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     resend_of_id: int | None = None
+    # Schema 5: the event delivery this is an attempt of (None: a Test, or a resend
+    # of one), and its number among that delivery's attempts (1 = the first).
+    event_delivery_id: int | None = Field(default=None, index=True)
+    attempt: int | None = None
+
+
+class Event(SQLModel, table=True):
+    """Something that happened in the account (a contract signed, a value changed),
+    written by the outbox (store/outbox.py) in the same transaction as the change
+    that produced it. ``payload`` is JSON: what the event concerns, for the
+    administrator (the body sent is built from ``type``, ``id`` and ``contract_id``)."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_account", "account_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = _fk("account.id", index=False)
+    # The integration whose change produced it (None: the platform itself, or deleted).
+    integration_id: int | None = _fk("integration.id", ondelete="SET NULL", nullable=True)
+    contract_id: int | None = _fk("contract.id", ondelete="SET NULL", nullable=True)
+    type: str = Field(max_length=60)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    created_at: datetime
+
+
+class EventDelivery(SQLModel, table=True):
+    """One event to one subscribed webhook: the queue the dispatcher works from.
+
+    ``state``: pending (never tried) | sending (claimed by a dispatcher until
+    ``lease_until``) | delivered | retrying (failed, next try at
+    ``next_attempt_at``) | exhausted (10 attempts failed) | cancelled (its webhook
+    or integration stopped before it was delivered). The callback id is this
+    row's: one per event and webhook, the same on every attempt and replay, so a
+    receiver can deduplicate. Each attempt is a ``Delivery`` row pointing here.
+
+    Due work is ``state IN (pending, retrying, sending)`` with ``next_attempt_at``
+    passed: while sending, ``next_attempt_at`` equals ``lease_until``, so a claim
+    whose dispatcher died comes back by itself, through the same index.
+    """
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "webhook_id"),
+        Index("ix_event_delivery_due", "state", "next_attempt_at"),
+        Index("ix_event_delivery_webhook", "webhook_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int | None = _fk("event.id", index=False)  # the unique key leads with it
+    webhook_id: int | None = _fk("webhook.id", index=False)  # ix_event_delivery_webhook
+    account_id: int | None = _fk("account.id")
+    callback_id: str = Field(max_length=40, unique=True)
+    event_type: str = Field(max_length=60)
+    state: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    created_at: datetime
+    next_attempt_at: datetime | None = None  # None once delivered, exhausted or cancelled
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    delivered_at: datetime | None = None
+
+
+class Dispatcher(SQLModel, table=True):
+    """A running dispatcher's heartbeat (``last_seen_at`` renewed every few
+    seconds; the row is deleted on a clean stop), so that screens can say when
+    none has been seen for a minute while deliveries wait."""
+
+    __tablename__ = "dispatcher"
+    id: str = Field(primary_key=True, max_length=200)  # host:pid:random
+    host: str = Field(max_length=200)
+    pid: int
+    started_at: datetime
+    last_seen_at: datetime
 
 
 class Playbook(SQLModel, table=True):

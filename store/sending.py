@@ -60,6 +60,8 @@ class AttemptResult:
     response_truncated: bool  # the body was longer than what was read
     connected_to: str | None = None  # the checked address the request went to
     delivery_id: int | None = None  # set once logged
+    # The receiver's Retry-After, in seconds from now (seconds or an HTTP date), if any.
+    retry_after_s: float | None = None
 
 
 # -- failures in words --------------------------------------------------------------------
@@ -361,8 +363,28 @@ async def send(prep: Prepared, *, timeout_s: int, allow_private: bool) -> Attemp
         latency_ms=latency,
         reason=clip_error(validate.printable(reason)),  # may quote the phrase or Location
         connected_to=backend.connected_to,
+        retry_after_s=retry_after_seconds(response.headers.get("retry-after")),
         **result,
     )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds from now: delta-seconds or an HTTP date
+    (RFC 9110); None when absent or unreadable; never negative."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), 10**9))
+    from email.utils import parsedate_to_datetime
+
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if at.tzinfo is None:
+        return None
+    return max(0.0, (at - datetime.now(at.tzinfo)).total_seconds())
 
 
 def refused(prep: Prepared, reason: str) -> AttemptResult:

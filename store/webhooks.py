@@ -88,6 +88,43 @@ class WebhookInfo:
     version: int = 1  # edits pass the version they opened (optimistic concurrency)
     # Its integration is suspended by the account's plan: catalog.suspended_by_plan's words.
     suspended: str = ""
+    # Schema 5 (issue 17): paused by an administrator (queues nothing), disabled
+    # automatically by the dispatcher (why, in words), and its health.
+    paused: bool = False
+    disabled_reason: str = ""
+    disabled_at: datetime | None = None
+    consecutive_failures: int = 0
+    exhausted_in_row: int = 0
+    last_success_at: datetime | None = None
+    first_failure_at: datetime | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    @property
+    def health_label(self) -> str:
+        """Its health in a few words: 'ok', '3 failing', 'paused' or
+        'disabled: 5 exhausted in a row' (the dispatcher's reason)."""
+        if self.disabled:
+            return f"disabled: {self.disabled_reason or 'automatically'}"
+        if self.paused:
+            return "paused"
+        if self.consecutive_failures:
+            return f"{self.consecutive_failures} failing"
+        return "ok"
+
+    @property
+    def disabled_banner(self) -> str:
+        """What every screen that shows the webhook says while it is disabled
+        automatically (never silently); '' otherwise."""
+        if not self.disabled:
+            return ""
+        return (
+            f"Disabled automatically: {self.disabled_reason or 'its deliveries kept failing'}. "
+            "It queues nothing until enabled again; enabling offers to replay what failed "
+            "meanwhile."
+        )
 
     @property
     def events_label(self) -> str:
@@ -309,10 +346,13 @@ def events_of(column: str) -> tuple[str, ...]:
     return tuple(e for e in column.split(",") if e)
 
 
-def _audit_url(url: str) -> str:
+def audit_url(url: str) -> str:
     """The URL as the audit log shows it: without query string (it may hold a secret)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"[:200]
+
+
+_audit_url = audit_url
 
 
 # -- reading -----------------------------------------------------------------------
@@ -375,6 +415,13 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 last_error=d.error if d else None,
                 version=w.version,
                 suspended=suspended,
+                paused=bool(w.paused),
+                disabled_reason=w.disabled_reason or "",
+                disabled_at=w.disabled_at,
+                consecutive_failures=int(w.consecutive_failures or 0),
+                exhausted_in_row=int(w.exhausted_in_row or 0),
+                last_success_at=w.last_success_at,
+                first_failure_at=w.first_failure_at,
             )
         )
     return out
@@ -507,6 +554,7 @@ def create(
 
 
 _KEEP: Final = object()
+KEEP_KEY: Final = _KEEP  # ``update(sign_key=KEEP_KEY)``: the key stays as it is
 _URL_TAKEN = "This integration already has a webhook for this URL."
 
 
@@ -520,12 +568,14 @@ def update(
     event_types: object = _KEEP,
     verified: bool | None = None,
     version: int | None = None,
+    test: AttemptResult | None = None,
 ) -> WebhookInfo:
     """Change a custom webhook. Omitted arguments stay as they are; ``sign_key=None``
     removes the key. A new URL or key is unverified unless ``verified`` says otherwise.
     Managed webhooks are read-only (Conflict). With ``version`` (the one the edit
     opened), a change made meanwhile by someone else is refused (Conflict) instead
-    of overwritten."""
+    of overwritten. ``test`` (a test sent from the edit form, ``deliveries.test_edit``)
+    verifies the result, and is logged, when it was sent to the URL and key saved."""
     # The key's form now; its strength below, only if it is a new key (a key
     # saved before the rules were raised keeps working, unchanged).
     key = (
@@ -559,12 +609,86 @@ def update(
             w.event_types = _events_column(events)
         if verified is not None:
             w.verified = verified
+        if test is not None and attempt_matches(test, w.url, w.sign_key):
+            if w.verified != test.ok:
+                changes.append("verified by a test" if test.ok else "its test failed")
+            w.verified = test.ok
+            log_attempt(s, w.id or 0, test)
         if changes:
             w.version += 1
             s.add(w)
             c.log("webhook.update", "webhook", w.id, _audit_url(w.url), "; ".join(changes))
         s.flush()
         return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
+def set_paused(
+    store: Store, actor: Actor, webhook_id: int, paused: bool, version: int | None = None
+) -> WebhookInfo:
+    """Pause a custom webhook (its events queue nothing while paused: the outbox
+    skips it; deliveries already queued wait, unclaimed, and go on after it is
+    resumed) or resume it. Audited."""
+    with change(store, actor, "pause webhooks") as c:
+        s = c.s
+        w, _integ = _changeable(s, actor, webhook_id)
+        c.unchanged_since(w, version, f"The webhook {_audit_url(w.url)}", bump=False)
+        if bool(w.paused) != paused:
+            w.paused = paused
+            w.version += 1
+            s.add(w)
+            c.log(
+                "webhook.pause" if paused else "webhook.resume",
+                "webhook",
+                w.id,
+                _audit_url(w.url),
+                "queues no events until resumed" if paused else "queues events again",
+            )
+        s.flush()
+        return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
+@dataclass(frozen=True)
+class Enabled:
+    """A webhook enabled again after an automatic disable, and what failed
+    meanwhile (``failed`` deliveries at or after ``failed_since``), which the
+    screen offers to replay (``replay.replay_since``)."""
+
+    webhook: WebhookInfo
+    failed: int
+    failed_since: datetime | None
+
+
+def enable(store: Store, actor: Actor, webhook_id: int) -> Enabled:
+    """Enable a webhook the dispatcher disabled automatically: it queues events
+    again and its health starts over. Audited with the reason it had."""
+    from .models import EventDelivery
+
+    with change(store, actor, "enable webhooks") as c:
+        s = c.s
+        w, _integ = _changeable(s, actor, webhook_id)
+        if w.disabled_at is None:
+            raise Conflict("This webhook is not disabled.")
+        since = w.first_failure_at or w.disabled_at
+        reason = w.disabled_reason or "disabled automatically"
+        w.disabled_at = None
+        w.disabled_reason = None
+        w.consecutive_failures = 0
+        w.exhausted_in_row = 0
+        w.first_failure_at = None
+        w.version += 1
+        s.add(w)
+        failed = s.exec(
+            select(func.count())
+            .select_from(EventDelivery)
+            .where(
+                EventDelivery.webhook_id == w.id,
+                col(EventDelivery.state).in_(("retrying", "exhausted", "cancelled")),
+                func.coalesce(EventDelivery.last_attempt_at, EventDelivery.created_at) >= since,
+            )
+        ).one()
+        c.log("webhook.enable", "webhook", w.id, _audit_url(w.url), f"was {reason}")
+        s.flush()
+        return Enabled(_infos(s, actor.account_id, Webhook.id == w.id)[0], int(failed), since)
 
 
 def delete(store: Store, actor: Actor, webhook_id: int) -> None:

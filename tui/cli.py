@@ -191,6 +191,23 @@ def _parser() -> argparse.ArgumentParser:
     shots.add_argument("dir", nargs="?", default="screenshots", help="default: screenshots/")
     shots.add_argument("--only", nargs="+", metavar="NAME", help="only these shots (file names)")
 
+    dels = sub.add_parser("deliveries", help="webhook deliveries (operator)")
+    d_sub = dels.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d_rep = d_sub.add_parser(
+        "replay",
+        help="queue again every failed delivery of a webhook since a time",
+        description="Queue again, for the dispatcher, every failed (retrying, exhausted or "
+        "cancelled) delivery of a webhook whose last attempt is at or after --since; "
+        "--status exhausted takes only exhausted ones. Each keeps its callback id; one "
+        "already waiting is left as it is (never sent twice). A time without a time zone "
+        "is UTC.",
+    )
+    d_rep.add_argument("--webhook", required=True, type=int, metavar="ID", help="the webhook id")
+    d_rep.add_argument("--since", required=True, metavar="TIME", help="e.g. 2026-01-31T14:00")
+    d_rep.add_argument(
+        "--status", choices=("failed", "exhausted"), default="failed", help="default: failed"
+    )
+
     from api.cli import add_parser as add_serve  # argparse only: FastAPI loads when serve runs
 
     add_serve(sub)
@@ -472,6 +489,22 @@ def _tokens(args) -> int:
     return 0
 
 
+def _deliveries(args) -> int:
+    from store import accounts, audit, delivery_states, replay, users, webhooks
+
+    since = audit.parse_time(args.since, field="since")
+    store = _open(args.db)
+    account_id = accounts.first_account_id(store)
+    by = users.Operator(getpass.getuser(), account_id)
+    hook = webhooks.get(store, account_id, args.webhook)
+    result = replay.replay_since(store, by, hook.id, since, args.status)
+    print(f"Webhook {hook.id} ({webhooks.audit_url(hook.url)}): {result.label}")
+    warning = delivery_states.dispatch_status(store, account_id).warning
+    if warning:
+        print(f"integrations-admin: {warning}.", file=sys.stderr)
+    return 0
+
+
 def _config_path() -> int:
     from tui import config
 
@@ -624,7 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     refusal = _undecodable(args) or _theme_refusal(args.theme)
-    if refusal is None and args.command in (None, "account", "users"):
+    if refusal is None and args.command in (None, "account", "users", "deliveries"):
         refusal = _login_refusal()
     if refusal is not None:
         print(f"integrations-admin: {refusal}", file=sys.stderr)
@@ -664,6 +697,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit(args)
         if args.command == "tokens":
             return _tokens(args)
+        if args.command == "deliveries":
+            return _deliveries(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "screenshots":
@@ -672,6 +707,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from api.cli import serve
 
             return serve(args)
+        if args.command == "dispatch":
+            from api.cli import dispatch
+
+            return dispatch(args)
     except DomainError as exc:
         print(f"integrations-admin: {exc}", file=sys.stderr)
         return 2

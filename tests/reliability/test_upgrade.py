@@ -28,6 +28,16 @@ ADDED_SINCE_1 = {
     ("playbook", "version"): 1,
     ("webhook", "version"): 1,
     ("account", "retention_days"): 30,
+    # Schema 5 (issue 17): pause and health of a webhook, the attempt's event delivery.
+    ("webhook", "paused"): False,
+    ("webhook", "consecutive_failures"): 0,
+    ("webhook", "last_success_at"): None,
+    ("webhook", "first_failure_at"): None,
+    ("webhook", "exhausted_in_row"): 0,
+    ("webhook", "disabled_at"): None,
+    ("webhook", "disabled_reason"): None,
+    ("delivery", "event_delivery_id"): None,
+    ("delivery", "attempt"): None,
 }
 
 

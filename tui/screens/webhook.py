@@ -1,6 +1,16 @@
 """A webhook's page (its settings and delivery log, newest first) and a
 delivery's page (the request as sent, the response as read, resend).
 
+The log lists each event delivery once, by its state (pending, sending,
+delivered, retrying with its attempt and the time of the next, exhausted),
+and each Test; it reads the store again every ``POLL_S`` seconds while shown
+(in a thread worker), so retries count up by themselves. `space` marks rows,
+`R` replays the marked ones (or the one under the cursor), `F` replays every
+failed delivery since a time. `P` pauses or resumes the webhook; a webhook the
+dispatcher disabled shows a banner, and `E` enables it again (offering to
+replay what failed meanwhile). A line says when no dispatcher is running while
+deliveries wait.
+
 The signing key is masked; `r` reveals it (audit-logged) until `r` again or
 the page is left, and the footer says `r Hide key` meanwhile. A typed key also
 shows its Standard Webhooks secret (``whsec_`` + base64 of its bytes: what a
@@ -11,7 +21,8 @@ copies that one. Tests and resends run in app workers.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import replace as dc_replace
+from datetime import UTC
 
 from rich.table import Table
 from rich.text import Text
@@ -22,17 +33,18 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
-from store import deliveries, webhooks
+from store import deliveries, delivery_states, replay, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
+from store.delivery_states import DispatchStatus, QueuedDelivery
 from store.errors import DomainError
 from store.refusals import managed_webhook_refusal
 from store.webhooks import WebhookInfo
 from tui import colours
-from tui.format import second
+from tui.format import plural, second
 from tui.keys import key_for
 from tui.refusing import Refusal, Refuses, first, permission, read_only, suspended
 from tui.screens.base import BaseScreen
-from tui.screens.webhooks_tab import confirm_delete, start_test
+from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test
 from tui.textual_compat import node_bindings
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -57,16 +69,110 @@ def _result(d: DeliveryInfo) -> Text:
     )
 
 
+POLL_S = 2.0  # how often the page, while shown, reads the log again
+_STATE_ROLE = {
+    "delivered": "good",
+    "exhausted": "bad",
+    "cancelled": "bad",
+    "retrying": "warn",
+    "sending": "info",
+    "pending": "info",
+}
+
+
+def state_cell(q: QueuedDelivery) -> Text:
+    """A delivery's state, with the next attempt's time while it is retrying."""
+    label = q.state_label
+    if q.state == "retrying" and q.next_attempt_at is not None:
+        label += f", next at {q.next_attempt_at:%H:%M:%S}"  # the zone of the log's times
+    role = _STATE_ROLE.get(q.state, "info")
+    return Text(label, style=colours.style(role), no_wrap=True, overflow="ellipsis")
+
+
+def webhook_state(w: WebhookInfo) -> str:
+    """The Status line of a webhook's page (and the webhooks list's Health)."""
+    if w.suspended:
+        return "suspended by the plan: " + w.suspended
+    if not w.active:
+        return "paused: its integration is disabled"
+    if w.disabled:
+        return "disabled automatically: " + (w.disabled_reason or "its deliveries kept failing")
+    if w.paused:
+        return "paused: queues no events until resumed"
+    return "active" + (f" · {w.health_label}" if w.health_label != "ok" else "")
+
+
+def banner_text(w: WebhookInfo, enable_key: str) -> Text:
+    """The banner of a webhook the dispatcher disabled (never silent)."""
+    return Text(
+        f"⚠ {w.disabled_banner} ({enable_key} enables it)", style=colours.style("bad", "bold")
+    )
+
+
+class ReplaySinceForm:
+    """Built on first use (the form module loads only when asked)."""
+
+    @staticmethod
+    def make(admin, webhook: WebhookInfo):
+        from datetime import timedelta
+
+        from store import audit, clock
+        from tui.dialogs.form import FormDialog, FormField
+
+        start = webhook.first_failure_at or (clock.now() - timedelta(hours=24))
+
+        def submit(values: dict) -> replay.ReplayResult:
+            since = audit.parse_time(values["since"], field="since")
+            return replay.replay_since(
+                admin.store, admin.actor, webhook.id, since, values["state"] or None
+            )
+
+        return FormDialog(
+            "Replay failed deliveries",
+            [
+                FormField(
+                    "since",
+                    "Since (ISO 8601; UTC when no time zone is written)",
+                    value=f"{start.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+                ),
+                FormField(
+                    "state",
+                    "Which",
+                    kind="select",
+                    value="failed",
+                    options=[
+                        ("failed (retrying, exhausted or cancelled)", "failed"),
+                        ("exhausted only", "exhausted"),
+                    ],
+                ),
+            ],
+            submit,
+            confirm_label="Replay",
+            intro="Each is sent again with its own callback id; one already waiting is "
+            "left as it is.",
+        )
+
+
 class WebhookScreen(Refuses, BaseScreen):
     help_title = "Webhook"
     DEFAULT_CSS = """
     WebhookScreen #webhook-settings { height: auto; padding: 0 1; }
     WebhookScreen #log-title { height: 1; padding: 0 1; margin-top: 1; text-style: bold; }
+    WebhookScreen #webhook-banner { height: auto; padding: 0 1; display: none; }
+    WebhookScreen #webhook-banner.-shown { display: block; }
+    WebhookScreen #dispatch-status { height: auto; padding: 0 1; display: none; }
+    WebhookScreen #dispatch-status.-shown { display: block; }
     /* A long URL, shown whole, may fill the screen: the page scrolls, the log keeps rows. */
     WebhookScreen FilterTable { min-height: 6; }
     """
     BINDINGS = [
         Binding("t", "test", "Test", id="webhook.test"),
+        Binding("e", "edit", "Edit", id="webhook.edit"),
+        Binding("P", "pause", "Pause", id="webhook.pause"),
+        Binding("E", "enable", "Enable", id="webhook.enable"),
+        Binding("space", "mark", "Mark", id="webhook.mark"),
+        Binding("R", "replay", "Replay", id="webhook.replay"),
+        Binding("F", "replay_since", "Replay failed since", id="webhook.replay_since"),
         Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
         Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
         Binding("w", "copy_secret", "Copy receiver secret", id="webhook.copy_secret"),
@@ -79,15 +185,20 @@ class WebhookScreen(Refuses, BaseScreen):
         super().__init__()
         self.webhook_id = webhook_id
         self.info: WebhookInfo | None = None
-        self.entries: list[DeliveryInfo] = []
+        self.entries: list[DeliveryInfo] = []  # Tests (attempts of no event)
+        self.queue: list[QueuedDelivery] = []  # event deliveries, by state
+        self.status: DispatchStatus | None = None
+        self.marked: set[str] = set()  # row keys
         self._revealed: str | None = None
         self.testing = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="title", classes="section-title")
+        yield Static("", id="webhook-banner")
         yield Static("", id="webhook-settings")
-        yield Static("Delivery log, newest first (enter opens one)", id="log-title")
+        yield Static("", id="dispatch-status")
+        yield Static("Delivery log, newest first (enter opens one, space marks)", id="log-title")
         yield FilterTable(
             ("Time", "Event", "Result", "Latency", "Callback id"),
             id="delivery-list",
@@ -98,6 +209,7 @@ class WebhookScreen(Refuses, BaseScreen):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(FilterTable).focus_table()
+        self.set_interval(POLL_S, self._poll)
 
     def on_screen_suspend(self) -> None:
         # A revealed key does not outlive the visit. Redrawn from what is shown,
@@ -117,7 +229,7 @@ class WebhookScreen(Refuses, BaseScreen):
         for key, bindings in list(by_key.items()):
             if any(b.id == "webhook.reveal" and b.description != label for b in bindings):
                 by_key[key] = [
-                    replace(b, description=label) if b.id == "webhook.reveal" else b
+                    dc_replace(b, description=label) if b.id == "webhook.reveal" else b
                     for b in bindings
                 ]
         self.refresh_bindings()
@@ -128,7 +240,11 @@ class WebhookScreen(Refuses, BaseScreen):
         (read-only), the plan. Keys for a key the webhook has not (no signing
         key; a receiver secret is a typed key's only) are not shown."""
         w = self.info
-        if w is None or action not in ("test", "reveal", "copy_key", "copy_secret", "delete"):
+        if w is None:
+            return None
+        if action in ("pause", "enable", "replay", "replay_since", "mark"):
+            return self._queue_refusal(action, w)
+        if action not in ("test", "edit", "reveal", "copy_key", "copy_secret", "delete"):
             return None
         if action == "reveal" and self._revealed is not None:
             return None  # hiding it again needs nothing
@@ -140,12 +256,13 @@ class WebhookScreen(Refuses, BaseScreen):
             return no_key
         doing = {
             "test": "test webhooks",
+            "edit": "change webhooks",
             "reveal": "reveal signing keys",
             "copy_key": "copy signing keys",
             "copy_secret": "copy signing keys",
             "delete": "delete webhooks",
         }[action]
-        if action not in ("test", "delete"):
+        if action not in ("test", "edit", "delete"):
             return permission(self.admin, doing)
         return first(
             permission(self.admin, doing),
@@ -155,20 +272,103 @@ class WebhookScreen(Refuses, BaseScreen):
             suspended(w.suspended),
         )
 
+    def _queue_refusal(self, action: str, w: WebhookInfo) -> Refusal | None:
+        """Pause, enable and replay: managed webhooks have none; enable only
+        while disabled; replays need the webhook sending (not paused, not
+        disabled) and, for `R`, a delivery under the cursor or marked."""
+        hidden = Refusal("", hidden=True)
+        if w.managed:
+            return hidden
+        if action == "mark":
+            return None
+        if action == "enable" and not w.disabled:
+            return hidden
+        if action == "pause" and w.disabled:
+            return hidden  # enabled first (E), then paused if need be
+        doing = {
+            "pause": "pause webhooks",
+            "enable": "enable webhooks",
+            "replay": "replay deliveries",
+            "replay_since": "replay deliveries",
+        }[action]
+        stopped = None
+        if action in ("replay", "replay_since"):
+            if w.disabled:
+                key = key_for(self.app, self, "webhook.enable")
+                stopped = Refusal(f"Enable the webhook first ({key}), then replay.")
+            elif w.paused:
+                key = key_for(self.app, self, "webhook.pause")
+                stopped = Refusal(f"Resume the webhook first ({key}), then replay.")
+        return first(permission(self.admin, doing), suspended(w.suspended), stopped)
+
+    def _label_binding(self, binding_id: str, label: str) -> None:
+        by_key = node_bindings(self).key_to_bindings
+        for key, bindings in list(by_key.items()):
+            if any(b.id == binding_id and b.description != label for b in bindings):
+                by_key[key] = [
+                    dc_replace(b, description=label) if b.id == binding_id else b for b in bindings
+                ]
+
+    def _load(self, text: str):
+        """Everything the page shows (store reads, in a worker or at mount)."""
+        store, account_id = self.admin.store, self.admin.actor.account_id
+        info = webhooks.get(store, account_id, self.webhook_id)
+        queue = delivery_states.queue_for_webhook(
+            store, account_id, self.webhook_id, text_filter=text
+        )
+        tests = deliveries.deliveries(store, self.webhook_id, text_filter=text, tests_only=True)
+        status = delivery_states.dispatch_status(store, account_id)
+        return info, queue, tests, status
+
     def reload(self, select: str | None = None) -> None:
         if not self.is_attached:
             return
         try:
-            self.info = webhooks.get(self.admin.store, self.admin.actor.account_id, self.webhook_id)
-            self.entries = deliveries.deliveries(
-                self.admin.store, self.webhook_id, text_filter=self._filter_text()
-            )
+            loaded = self._load(self._filter_text())
         except DomainError as exc:
             self.admin.report(exc)
             return
+        self._take(*loaded)
+        self._show_all(select)
+
+    def _take(self, info, queue, tests, status) -> None:
+        self.info, self.queue, self.entries, self.status = info, queue, tests, status
+
+    def _show_all(self, select: str | None = None) -> None:
         self._show_settings()
-        self.refresh_bindings()  # `w` applies to a typed key only
+        if self.info is not None:  # the footer says what P does now
+            self._label_binding("webhook.pause", "Resume" if self.info.paused else "Pause")
+        self.refresh_bindings()  # `w` applies to a typed key only; P, E follow the state
         self._show_entries(select)
+
+    _polling = False  # a poll is reading: the next one waits its turn
+
+    def _poll(self) -> None:
+        if self.is_current and not self._polling:
+            self._polling = True
+            self._poll_worker(self._filter_text())
+
+    @work(thread=True, group="delivery-poll")
+    def _poll_worker(self, text: str) -> None:
+        try:
+            loaded = self._load(text)
+        except DomainError:
+            return  # quietly: the next poll tries again, and a key press reports it
+        finally:
+            self._polling = False
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._polled, text, loaded)
+
+    def _polled(self, text: str, loaded) -> None:
+        if not self.is_attached or text != self._filter_text():
+            return
+        info, queue, tests, status = loaded
+        same = (info, queue, tests) == (self.info, self.queue, self.entries)
+        warned = self.status is not None and self.status.warning == status.warning
+        if same and warned:
+            return  # nothing changed: nothing is redrawn
+        self._take(*loaded)
+        self._show_all()
 
     def _show_settings(self) -> None:
         w = self.info
@@ -201,10 +401,7 @@ class WebhookScreen(Refuses, BaseScreen):
                 f"  (paste this into a Standard Webhooks library; {copy_secret} copies)",
                 style="dim",
             )
-        if w.suspended:
-            state = "suspended by the plan: " + w.suspended
-        else:
-            state = "active" if w.active else "paused: its integration is disabled"
+        state = webhook_state(w)
         if w.managed:
             state += " · managed by the integration, read-only"
         self.query_one("#webhook-settings", Static).update(
@@ -215,11 +412,41 @@ class WebhookScreen(Refuses, BaseScreen):
                     ("Signing key", key),
                     *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
+                    ("Health", self._health(w)),
                     ("Status", "testing…" if self.testing else state),
                     ("Created", f"{second(w.created_at, utc=True)} by {w.created_by}"),
                 ]
             )
         )
+
+        banner = self.query_one("#webhook-banner", Static)
+        if w.disabled:
+            banner.update(banner_text(w, key_for(self.app, self, "webhook.enable")))
+        banner.set_class(w.disabled, "-shown")
+        line = self.query_one("#dispatch-status", Static)
+        warning = self.status.warning if self.status is not None else ""
+        if warning:
+            line.update(
+                Text(
+                    f"{warning} ({plural(self.status.waiting, 'delivery', 'deliveries')} waiting).",
+                    style=colours.style("warn", "bold"),
+                )
+            )
+        line.set_class(bool(warning), "-shown")
+
+    @staticmethod
+    def _health(w: WebhookInfo) -> str:
+        """Its counters (the Status line and the banner say disabled or paused)."""
+        parts = []
+        if w.consecutive_failures:
+            parts.append(plural(w.consecutive_failures, "failed attempt") + " in a row")
+        if w.exhausted_in_row:
+            parts.append(f"{w.exhausted_in_row} exhausted in a row")
+        if not parts:
+            parts.append("ok")
+        if w.last_success_at is not None:
+            parts.append(f"last success {second(w.last_success_at, utc=True)}")
+        return " · ".join(parts)
 
     def _filter_text(self) -> str:
         return self.query_one(FilterTable).filter_text.strip()
@@ -230,38 +457,69 @@ class WebhookScreen(Refuses, BaseScreen):
     @work(thread=True, exclusive=True, group="delivery-search")
     def _search_worker(self, text: str) -> None:
         try:
-            found = deliveries.deliveries(self.admin.store, self.webhook_id, text_filter=text)
+            found = self._load(text)
         except DomainError as exc:
             self.app.call_from_thread(self.admin.report, exc)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._found, text, found)
 
-    def _found(self, text: str, found: list[DeliveryInfo]) -> None:
+    def _found(self, text: str, found) -> None:
         if text == self._filter_text():  # else a newer keystroke's search is coming
-            self.entries = found
-            self._show_entries()
+            self._take(*found)
+            self._show_all()
+
+    def _time_cell(self, key: str, when) -> Text:
+        mark = "✓ " if key in self.marked else ""
+        return Text(mark + second(when), no_wrap=True, overflow="ellipsis")
 
     def _show_entries(self, select: str | None = None) -> None:
         table = self.query_one(FilterTable)
         table.empty_text = "No deliveries yet: t sends a test."
-        table.set_rows(
-            [
-                Row(
-                    str(d.id),
-                    (
-                        second(d.attempted_at),
-                        d.event_type,
-                        _result(d),
-                        f"{d.latency_ms} ms" if d.latency_ms is not None else "",
-                        d.callback_id[:12] + "…",
+        rows: list[tuple[object, Row]] = []
+        for q in self.queue:
+            key = f"q{q.id}"
+            when = q.last_attempt_at or q.created_at
+            rows.append(
+                (
+                    when,
+                    Row(
+                        key,
+                        (
+                            self._time_cell(key, when),
+                            q.event_type,
+                            state_cell(q),
+                            f"{q.last_latency_ms} ms" if q.last_latency_ms is not None else "",
+                            q.callback_id[:12] + "…",
+                        ),
+                        search=f"{q.event_type} {q.callback_id} {q.state} {q.last_result}".lower(),
+                        item=q,
                     ),
-                    search=f"{d.event_type} {d.callback_id} {d.result_label}".lower(),
                 )
-                for d in self.entries
-            ],
-            select=select,
-        )
+            )
+        for d in self.entries:
+            key = str(d.id)
+            rows.append(
+                (
+                    d.attempted_at,
+                    Row(
+                        key,
+                        (
+                            self._time_cell(key, d.attempted_at),
+                            d.event_type,
+                            _result(d),
+                            f"{d.latency_ms} ms" if d.latency_ms is not None else "",
+                            d.callback_id[:12] + "…",
+                        ),
+                        search=f"{d.event_type} {d.callback_id} {d.result_label}".lower(),
+                        item=d,
+                    ),
+                )
+            )
+        rows.sort(key=lambda pair: pair[0], reverse=True)  # newest first, both kinds
+        shown = {r.key for _, r in rows}
+        self.marked &= shown  # a mark goes with its row
+        table.set_rows([r for _, r in rows[:200]], select=select)
 
     def action_test(self) -> None:
         if self.info is None or self.refused("test"):
@@ -277,6 +535,86 @@ class WebhookScreen(Refuses, BaseScreen):
             self.reload()
 
         start_test(self.admin, self.info, done)
+
+    def action_mark(self) -> None:
+        key = self.query_one(FilterTable).selected_key
+        if key is None:
+            return
+        self.marked ^= {key}
+        self._show_entries()
+        table = self.query_one(FilterTable)
+        table.table.action_cursor_down()  # as in a file manager: mark, then the next one
+
+    def action_pause(self) -> None:
+        w = self.info
+        if w is None or self.refused("pause"):
+            return
+        try:
+            after = webhooks.set_paused(
+                self.admin.store, self.admin.actor, w.id, not w.paused, version=w.version
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            self.reload()
+            return
+        self.notify(
+            f"Webhook {after.url} "
+            + ("paused: it queues no events until resumed." if after.paused else "resumed.")
+        )
+        self.reload()
+
+    def action_enable(self) -> None:
+        w = self.info
+        if w is None or self.refused("enable"):
+            return
+        enable_and_offer_replay(self.admin, w, self.reload)
+
+    def action_replay(self) -> None:
+        w = self.info
+        if w is None or self.refused("replay"):
+            return
+        keys = self.marked or (
+            {self.query_one(FilterTable).selected_key} - {None}  # type: ignore[arg-type]
+        )
+        if not keys:
+            self.notify("Nothing to replay: choose a delivery (space marks several).")
+            return
+        queue_ids = [int(k[1:]) for k in keys if k.startswith("q")]
+        tests = [int(k) for k in keys if not k.startswith("q")]
+        store, actor = self.admin.store, self.admin.actor
+        try:
+            result = replay.replay(store, actor, w.id, queue_ids) if queue_ids else None
+            more = replay.replay_attempts(store, actor, w.id, tests) if tests else None
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        total = replay.ReplayResult(
+            (result.queued if result else 0) + (more.queued if more else 0),
+            (result.waiting if result else 0) + (more.waiting if more else 0),
+            more.not_events if more else 0,
+        )
+        self.marked.clear()
+        self.notify(total.label, title="Replay")
+        self.reload()
+
+    def action_replay_since(self) -> None:
+        w = self.info
+        if w is None or self.refused("replay_since"):
+            return
+
+        def done(result: replay.ReplayResult | None) -> None:
+            if result is not None:
+                self.notify(result.label, title="Replay")
+            self.reload()
+
+        self.app.push_screen(ReplaySinceForm.make(self.admin, w), done)
+
+    def action_edit(self) -> None:
+        w = self.info
+        if w is None or self.refused("edit"):
+            return
+        self._set_revealed(None)  # the form shows no key; the page shows the saved one
+        open_edit(self.admin, w, lambda _saved: self.reload())
 
     def action_reveal(self) -> None:
         if self.info is None or not self.info.signed:
@@ -319,7 +657,55 @@ class WebhookScreen(Refuses, BaseScreen):
     @on(FilterTable.Opened, "#delivery-list")
     def _open(self, event: FilterTable.Opened) -> None:
         event.stop()
-        self.app.push_screen(DeliveryScreen(int(event.key), self.info))
+        key = event.key
+        if key.startswith("q"):
+            q = next((q for q in self.queue if f"q{q.id}" == key), None)
+            if q is None or q.last_attempt_id is None:
+                self.notify("Not tried yet: nothing was sent, so there is no attempt to show.")
+                return
+            self.app.push_screen(DeliveryScreen(q.last_attempt_id, self.info))
+            return
+        self.app.push_screen(DeliveryScreen(int(key), self.info))
+
+
+def enable_and_offer_replay(admin, w: WebhookInfo, done) -> None:
+    """Enable a webhook the dispatcher disabled, then, when deliveries failed
+    meanwhile, offer to replay them (a confirmation); ``done`` runs after."""
+    from tui.dialogs.confirm import ConfirmDialog
+
+    try:
+        enabled = webhooks.enable(admin.store, admin.actor, w.id)
+    except DomainError as exc:
+        admin.report(exc)
+        done()
+        return
+    admin.notify(f"Webhook {w.url} enabled: it queues events again.")
+    done()
+    if not enabled.failed or enabled.failed_since is None:
+        return
+    since = enabled.failed_since
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            try:
+                result = replay.replay_since(admin.store, admin.actor, w.id, since)
+            except DomainError as exc:
+                admin.report(exc)
+            else:
+                admin.notify(result.label, title="Replay")
+        done()
+
+    admin.push_screen(
+        ConfirmDialog(
+            "Replay what failed meanwhile?",
+            f"{plural(enabled.failed, 'delivery', 'deliveries')} failed since "
+            f"{second(since, utc=True)} while the webhook was failing. Send "
+            f"{'it' if enabled.failed == 1 else 'them'} again (same callback ids)?",
+            yes="Replay",
+            danger=False,
+        ),
+        answered,
+    )
 
 
 def delivery_breadcrumb(w: WebhookInfo, d: DeliveryDetail, width: int = 80) -> str:

@@ -1,6 +1,7 @@
 """The Webhooks tab of an integration: URL, events, signed, last delivery.
 
 `n` create (with a real test before saving), `t` test the selected webhook,
+`e` edit it (URL, key, events; a new URL asks for a new test),
 `enter` its page (settings and delivery log), `d` delete after confirmation,
 `s` the account's webhook settings (timeout, private networks).
 Native integrations' webhooks are managed: listed, read-only.
@@ -40,7 +41,7 @@ from tui.widgets.filter_table import FilterTable, Row
 EMPTY = "No webhooks yet: press {new} to create one."
 
 
-URL_WIDTH = 34  # the table fits 80 columns; the webhook's page shows the whole URL
+URL_WIDTH = 26  # the table fits 80 columns; the webhook's page shows the whole URL
 
 
 def short_url(url: str) -> str:
@@ -62,6 +63,33 @@ def last_delivery(w: WebhookInfo, now, *, testing: bool = False) -> Text:
     when = ago(w.last_attempt_at, now)
     return _cell(
         f"{w.last_result_label}, {when}", colours.style("good" if w.last_success else "bad")
+    )
+
+
+def health_cell(w: WebhookInfo) -> Text:
+    """The Health cell: 'ok', '3 failing', 'paused', 'disabled' (its reason is
+    the banner's: too long for a cell)."""
+    if w.disabled:
+        return _cell("disabled", colours.style("bad", "bold"))
+    if w.paused:
+        return _cell("paused", colours.style("warn"))
+    if w.consecutive_failures:
+        return _cell(w.health_label, colours.style("bad"))
+    return _cell(w.health_label, colours.style("good"))
+
+
+def disabled_banner(items: list[WebhookInfo], enable_key: str) -> Text:
+    """The tab's banner while any webhook was disabled automatically (never silent)."""
+    gone = [w for w in items if w.disabled]
+    if len(gone) == 1:
+        w = gone[0]
+        head = f"⚠ {short_url(w.url)} was {w.health_label}."
+    else:
+        head = f"⚠ {len(gone)} webhooks were disabled automatically."
+    return Text(
+        f"{head} It queues nothing until enabled: open it and press {enable_key} "
+        "(you are offered to replay what failed meanwhile).",
+        style=colours.style("bad", "bold"),
     )
 
 
@@ -125,6 +153,40 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
         ),
         answered,
     )
+
+
+def open_edit(admin, webhook: WebhookInfo, done) -> None:
+    """The edit form of a saved webhook; ``done(saved)`` runs after it closes. A
+    saved edit that left the webhook unverified (a new URL or key, not tested in
+    the form) asks for a new Test at once."""
+    from tui.dialogs.webhook_form import WebhookForm
+
+    def saved(w: WebhookInfo | None) -> None:
+        done(w)
+        if w is None:
+            return
+        if w.verified:
+            admin.notify(f"Webhook {w.url} saved (verified by its test).")
+            return
+        if not webhook.verified or (w.url == webhook.url and w.key_masked == webhook.key_masked):
+            admin.notify(f"Webhook {w.url} saved.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                start_test(admin, w, lambda: done(w))
+
+        admin.push_screen(
+            ConfirmDialog(
+                "Test the changed webhook?",
+                f"{shorten(w.url, DIALOG_VALUE, middle=True)} is not verified since its URL "
+                "or key changed. Send a test delivery now?",
+                yes="Test",
+            ),
+            answered,
+        )
+
+    admin.push_screen(WebhookForm(admin, webhook.integration_id, webhook), saved)
 
 
 WARN_AT_MOST = 6  # webhooks named in the warning; the rest are counted
@@ -201,10 +263,15 @@ def open_settings(admin, done=None) -> None:
 class WebhooksTab(Refuses, TabContent):
     DEFAULT_CSS = """
     WebhooksTab #webhooks-note.-managed { height: auto; padding: 1 1; color: $text; }
+    WebhooksTab #webhooks-banner { height: auto; padding: 0 1; display: none; }
+    WebhooksTab #webhooks-banner.-shown { display: block; }
     """
     BINDINGS = [
         Binding("n", "new", "New webhook", id="webhooks.new"),
         Binding("t", "test", "Test", id="webhooks.test"),
+        Binding("e", "edit", "Edit", id="webhooks.edit"),
+        Binding("P", "pause", "Pause/resume", id="webhooks.pause"),
+        Binding("E", "enable", "Enable", id="webhooks.enable"),
         Binding("d", "delete", "Delete", id="webhooks.delete"),
         Binding("s", "settings", "Webhook settings", id="webhooks.settings"),
     ]
@@ -219,8 +286,9 @@ class WebhooksTab(Refuses, TabContent):
         self.testing: set[int] = set()
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="webhooks-banner")
         yield Static("", id="webhooks-note", classes="usage")
-        yield FilterTable(("URL", "Events", "Signed", "Last delivery"), id="webhook-list")
+        yield FilterTable(("URL", "Events", "Signed", "Health", "Last delivery"), id="webhook-list")
 
     def on_mount(self) -> None:
         self.reload()
@@ -257,6 +325,11 @@ class WebhooksTab(Refuses, TabContent):
             note.update(
                 Text(f"{count}timeout {prefs.timeout_s} s · private networks {private} ({s})")
             )
+        banner = self.query_one("#webhooks-banner", Static)
+        any_disabled = any(w.disabled for w in self.items)
+        if any_disabled:
+            banner.update(disabled_banner(self.items, key_for(self.app, self, "webhooks.enable")))
+        banner.set_class(any_disabled, "-shown")
         table = self.query_one(FilterTable)
         table.empty_text = EMPTY.format(new=key_for(self.app, self, "webhooks.new"))
         now = clock.now()
@@ -268,9 +341,12 @@ class WebhooksTab(Refuses, TabContent):
                         short_url(w.url),
                         events_cell(w),
                         w.signed_label,
+                        health_cell(w),
                         last_delivery(w, now, testing=w.id in self.testing),
                     ),
-                    search=f"{w.url} {w.events_label} {w.last_result_label}".lower(),
+                    search=" ".join(
+                        (w.url, w.events_label, w.health_label, w.last_result_label)
+                    ).lower(),
                     item=w,
                 )
                 for w in self.items
@@ -287,7 +363,24 @@ class WebhooksTab(Refuses, TabContent):
         integration's managed webhooks (read-only), the plan, the row."""
         if action == "settings":
             return permission(self.admin, "change the webhook settings")
-        doing = {"new": "create webhooks", "test": "test webhooks", "delete": "delete webhooks"}
+        if action in ("pause", "enable"):
+            w = self.selected()
+            if w is None or w.managed or self.native:
+                return Refusal("", hidden=True)
+            if (action == "enable") != w.disabled:
+                return Refusal("", hidden=True)  # E while disabled; P otherwise
+            return first(
+                permission(
+                    self.admin, "pause webhooks" if action == "pause" else "enable webhooks"
+                ),
+                suspended(self.suspended),
+            )
+        doing = {
+            "new": "create webhooks",
+            "test": "test webhooks",
+            "edit": "change webhooks",
+            "delete": "delete webhooks",
+        }
         if action not in doing:
             return None
         native = read_only(
@@ -342,6 +435,46 @@ class WebhooksTab(Refuses, TabContent):
             self.reload()
 
         start_test(self.admin, w, done)
+
+    def action_edit(self) -> None:
+        w = self.selected()
+        if w is None or self.refused("edit"):
+            return
+
+        def done(saved: WebhookInfo | None) -> None:
+            self.reload(select=str(w.id))
+            self.focus_main()
+
+        open_edit(self.admin, w, done)
+
+    def action_pause(self) -> None:
+        w = self.selected()
+        if w is None or self.refused("pause"):
+            return
+        try:
+            after = webhooks.set_paused(
+                self.admin.store, self.admin.actor, w.id, not w.paused, version=w.version
+            )
+        except DomainError as exc:
+            self.admin.report(exc)
+            self.reload()
+            return
+        self.notify(
+            f"Webhook {after.url} "
+            + ("paused: it queues no events until resumed." if after.paused else "resumed.")
+        )
+        self.reload(select=str(w.id))
+
+    def action_enable(self) -> None:
+        w = self.selected()
+        if w is None or self.refused("enable"):
+            return
+        from tui.screens.webhook import enable_and_offer_replay
+
+        enable_and_offer_replay(self.admin, w, lambda: self.reload(select=str(w.id)))
+
+    def on_data_table_row_highlighted(self, event) -> None:
+        self.refresh_bindings()  # P or E, as the row under the cursor is
 
     def action_delete(self) -> None:
         w = self.selected()

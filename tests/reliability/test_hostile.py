@@ -672,6 +672,11 @@ def every(ctx):
         "out": io.StringIO(),
         "value": "2026-01-01",
         "field": "since",
+        "previous_key": None,
+        "new_key": None,
+        "overlap_hours": 24,
+        "grace_hours": 24,
+        "hook": ctx["hook"],
     }
     return {**ctx, "valid": valid}
 

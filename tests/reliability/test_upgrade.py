@@ -28,6 +28,11 @@ ADDED_SINCE_1 = {
     ("playbook", "version"): 1,
     ("webhook", "version"): 1,
     ("account", "retention_days"): 30,
+    ("webhook", "previous_key"): None,
+    ("webhook", "previous_key_until"): None,
+    ("api_token", "previous_hash"): None,
+    ("api_token", "previous_hint"): None,
+    ("api_token", "previous_until"): None,
 }
 
 

@@ -73,9 +73,7 @@ def _load_target(store: Store, actor: Actor, webhook_id: int, doing: str) -> _Ta
             w.sign_key,
             account.webhook_timeout_s,
             account.allow_private_webhooks,
-            webhooks.previous_key_at(
-                w.sign_key, w.previous_key, w.previous_key_until, clock.now()
-            ),
+            webhooks.previous_key_at(w.sign_key, w.previous_key, w.previous_key_until, clock.now()),
         )
 
 

@@ -499,8 +499,10 @@ def _judge(row, digest: str, *, previous: bool = False) -> tuple[ApiCaller, date
         now=now,
         suspended=catalog.suspended_by_plan(row.extension_key, row.plan) is not None,
     )
-    if status == "active" and previous and (
-        row.previous_until is None or row.previous_until <= now
+    if (
+        status == "active"
+        and previous
+        and (row.previous_until is None or row.previous_until <= now)
     ):
         status = "rotated"  # a rotation replaced it and its grace has ended
     if status != "active":

@@ -35,6 +35,7 @@ from store import (
     marketplace,
     payload,
     playbooks,
+    receiver,
     sending,
     settings,
     tokens,
@@ -500,6 +501,7 @@ MODULES = (
     marketplace,
     payload,
     playbooks,
+    receiver,
     sending,
     settings,
     tokens,
@@ -677,6 +679,12 @@ def every(ctx):
         "overlap_hours": 24,
         "grace_hours": 24,
         "hook": ctx["hook"],
+        "headers": {},
+        "raw": b"{}",
+        "keys": (),
+        "tolerance_s": 300,
+        "verdict": receiver.Verdict(False, receiver.NOT_CHECKED, "?", ""),
+        "size": 2,
     }
     return {**ctx, "valid": valid}
 

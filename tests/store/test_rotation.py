@@ -177,9 +177,7 @@ def _checks(store, token: str) -> str:
     return outcomes.pop()
 
 
-def test_both_tokens_verify_during_the_grace_then_the_old_is_refused_rotated(
-    store, owner, custom
-):
+def test_both_tokens_verify_during_the_grace_then_the_old_is_refused_rotated(store, owner, custom):
     t0 = clock.now()
     clock.fix(t0)
     info, old = tokens.generate(store, owner, custom, name="ERP sync", expires_in_days=90)

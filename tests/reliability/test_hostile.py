@@ -38,6 +38,7 @@ from store import (
     receiver,
     sending,
     settings,
+    snippets,
     tokens,
     users,
     validate,
@@ -504,6 +505,7 @@ MODULES = (
     receiver,
     sending,
     settings,
+    snippets,
     tokens,
     users,
     webhooks,
@@ -685,6 +687,7 @@ def every(ctx):
         "tolerance_s": 300,
         "verdict": receiver.Verdict(False, receiver.NOT_CHECKED, "?", ""),
         "size": 2,
+        "secret": "whsec_x",
     }
     return {**ctx, "valid": valid}
 

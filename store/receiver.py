@@ -127,7 +127,10 @@ def check(
     key = keys[matched[0]]
     want = hashlib.sha1((cid + key).encode("utf-8")).hexdigest()
     if not hmac.compare_digest(legacy, want):
-        return no("not verified: the legacy signature does not match")
+        return no(
+            "not verified: the legacy signature does not match (during a key rotation it "
+            "uses the new key)"
+        )
     return Verdict(True, "verified" if matched[0] == 0 else "verified (previous key)", event, cid)
 
 
@@ -203,6 +206,7 @@ class Receiver:
         on_line: Callable[[str], None] | None = None,
         tolerance_s: int = TOLERANCE_S,
         fallback: bool = False,
+        refresh_keys: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         try:
             server = _Server((host, port), _Handler)
@@ -219,6 +223,8 @@ class Receiver:
         self.forward_to = forward_to
         self.on_line = on_line
         self.tolerance_s = tolerance_s
+        # Reads the keys again (``listen --webhook``: a rotation since the start).
+        self.refresh_keys = refresh_keys
         self.received: list[tuple[str, dict[str, str], bytes]] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=server.serve_forever, name="receiver", daemon=True)
@@ -235,6 +241,15 @@ class Receiver:
             if failing:
                 self.fail_left -= 1
         verdict = check(headers, body, self.keys, tolerance_s=self.tolerance_s)
+        if not verdict.verified and self.keys and self.refresh_keys is not None:
+            # A signature that does not match may be a rotation made since the start.
+            try:
+                keys = tuple(k for k in self.refresh_keys() if k)
+            except Exception:  # the database is away: keep the keys known
+                keys = self.keys
+            if keys != self.keys:
+                self.keys = keys
+                verdict = check(headers, body, keys, tolerance_s=self.tolerance_s)
         if failing:
             status, answer, ctype = 500, ANSWER_FAIL, "application/json"
         elif self.forward_to:

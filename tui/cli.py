@@ -243,6 +243,7 @@ def _listen(args) -> int:
     keys: list[str] = []
     about = "no key given: every delivery is shown as not checked"
     allow_private: bool | None = None
+    refresh = None
     if args.webhook is not None:
         from store import accounts, settings
 
@@ -257,7 +258,10 @@ def _listen(args) -> int:
             else f"webhook {args.webhook} has no signing key: deliveries are not checked"
         )
         allow_private = settings.webhook_settings(store, actor.account_id).allow_private
-        store.dispose()
+
+        def refresh() -> list[str]:
+            return [k for k in webhooks.reveal_keys(store, actor, args.webhook) if k]
+
     elif args.key is not None:
         key = args.key
         if key == "-":
@@ -282,6 +286,7 @@ def _listen(args) -> int:
             forward_to=args.forward_to,
             on_line=lambda text: print(text, flush=True),
             tolerance_s=args.tolerance,
+            refresh_keys=refresh,
         )
     except OSError as exc:
         print(

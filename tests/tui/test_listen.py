@@ -196,3 +196,23 @@ def test_check_accepts_what_the_library_signs_with_either_key():
     headers["webhook-signature"] = sig
     future = receiver.check(headers, body.encode(), [old], now=now - 3600)
     assert "in the future" in future.reason
+
+
+def test_a_rotation_since_the_start_is_picked_up():
+    """``listen --webhook`` reads the keys again when a delivery does not verify:
+    a rotation made after it started (here the old key's overlap is over)."""
+    old, new = webhooks.generate_signing_key(), webhooks.generate_signing_key()
+    asked: list[int] = []
+
+    def refresh() -> list[str]:
+        asked.append(1)
+        return [new]
+
+    lines: list[str] = []
+    with receiver.Receiver(keys=[old], refresh_keys=refresh, on_line=lines.append) as r:
+        sent = payload.prepare(r.url, new, payload.webhook_test_events())
+        assert httpx.post(r.url, content=sent.body, headers=sent.headers).status_code == 200
+        again = payload.prepare(r.url, new, payload.webhook_test_events())
+        assert httpx.post(r.url, content=again.body, headers=again.headers).status_code == 200
+    assert ["  verified  " in each for each in lines] == [True, True]
+    assert len(asked) == 1  # the second delivery verified with the keys read again

@@ -23,7 +23,7 @@ from store.tokens import TokenInfo
 from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import ago, day, minute
+from tui.format import ago, day
 from tui.keys import key_for
 from tui.refusing import (
     NOTHING_SELECTED,
@@ -188,7 +188,8 @@ class TokensTab(Refuses, TabContent):
         text = Text(t.status, style=colours.style(role) if role else "")
         if t.in_grace(now) and t.previous_until is not None:
             text.append(
-                f" · old {t.previous_hint} until {minute(t.previous_until, utc=True)}",
+                f" · old {(t.previous_hint or '').removeprefix('iadm_')} until "
+                f"{t.previous_until:%m-%d %H:%M} UTC",
                 style=colours.style("warn"),
             )
         return text

@@ -44,6 +44,7 @@ class _Target:
     key: str | None
     timeout_s: int
     allow_private: bool
+    previous_key: str | None = None  # a key rotation's overlap: it signs too
 
 
 def _load_target(store: Store, actor: Actor, webhook_id: int, doing: str) -> _Target:
@@ -72,6 +73,7 @@ def _load_target(store: Store, actor: Actor, webhook_id: int, doing: str) -> _Ta
             w.sign_key,
             account.webhook_timeout_s,
             account.allow_private_webhooks,
+            webhooks.previous_key_at(w.sign_key, w.previous_key, w.previous_key_until, clock.now()),
         )
 
 
@@ -171,7 +173,9 @@ async def test_edit(
 async def send_test(store: Store, actor: Actor, webhook_id: int) -> AttemptResult:
     """Send a ``webhook:test`` delivery to a saved webhook; the attempt is logged."""
     target = await asyncio.to_thread(_load_target, store, actor, webhook_id, "test webhooks")
-    prep = payload.prepare(target.url, target.key, payload.webhook_test_events())
+    prep = payload.prepare(
+        target.url, target.key, payload.webhook_test_events(), previous_key=target.previous_key
+    )
     return await _attempt_and_log(store, target, prep)
 
 
@@ -202,6 +206,7 @@ async def resend(store: Store, actor: Actor, delivery_id: int) -> AttemptResult:
         events,
         callback_id=original.callback_id,
         contract_id=contract_id,
+        previous_key=target.previous_key,
     )
     return await _attempt_and_log(store, target, prep, resend_of_id=original.id)
 
@@ -241,6 +246,9 @@ async def deliver_event(
                     w.sign_key,
                     account.webhook_timeout_s,
                     account.allow_private_webhooks,
+                    webhooks.previous_key_at(
+                        w.sign_key, w.previous_key, w.previous_key_until, clock.now()
+                    ),
                 )
                 for w, key in rows
                 # A suspended integration (its plan does not include it) sends nothing.
@@ -261,7 +269,11 @@ async def deliver_event(
         await asyncio.gather(
             *(
                 _attempt_and_log(
-                    store, t, payload.prepare(t.url, t.key, [event], contract_id=contract_id)
+                    store,
+                    t,
+                    payload.prepare(
+                        t.url, t.key, [event], contract_id=contract_id, previous_key=t.previous_key
+                    ),
                 )
                 for t in found
             )

@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +55,7 @@ from . import (
     marketplace,
     payload,
     playbooks,
+    receiver,
     sending,
     settings,
     tokens,
@@ -176,77 +175,26 @@ def deterministic(first: int = 1) -> Iterator[None]:
 # -- the receiver ------------------------------------------------------------------------
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _ReceiverServer
-    protocol_version = "HTTP/1.1"
+class DemoReceiver(receiver.Receiver):
+    """The ``listen`` receiver (``store.receiver``) on loopback for the demo:
+    answers 200 to every POST (410 Gone under ``/gone``), prints nothing (the
+    terminal belongs to the TUI), keeps what it received (``received``), and
+    answers with fixed headers so a logged response reads the same every run."""
 
-    def do_POST(self) -> None:
-        length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
-        body = self.rfile.read(length)
-        self.server.received.append((self.path, dict(self.headers.items()), body))
-        gone = self.path.startswith("/gone")
-        answer = b'{"gone": true}\n' if gone else b'{"received": true}\n'
-        self.send_response(410 if gone else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    # Fixed answers, so a logged response reads the same on every run.
-    def version_string(self) -> str:
-        return "demo-receiver"
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        return "Sat, 28 Nov 2026 09:30:00 GMT"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # the terminal belongs to the TUI
-
-
-class _ReceiverServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    received: list[tuple[str, dict[str, str], bytes]]
-
-
-class DemoReceiver:
-    """A webhook receiver on loopback for the demo: answers 200 to every POST
-    (410 Gone under ``/gone``) and keeps what it received (``received``)."""
+    server_name = "demo-receiver"
+    fixed_date = "Sat, 28 Nov 2026 09:30:00 GMT"
 
     def __init__(self, port: int = RECEIVER_PORT, *, fallback: bool = True) -> None:
-        try:
-            server = _ReceiverServer(("127.0.0.1", port), _Handler)
-        except OSError:
-            if not fallback:
-                raise
-            server = _ReceiverServer(("127.0.0.1", 0), _Handler)
-        server.received = []
-        self._server = server
-        self.port: int = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="demo-receiver", daemon=True
-        )
+        super().__init__(port, fallback=fallback)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def received(self) -> list[tuple[str, dict[str, str], bytes]]:
-        return self._server.received
-
-    def start(self) -> DemoReceiver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def fixed_answer(self, path: str) -> tuple[int, bytes, str]:
+        if path.startswith("/gone"):
+            return 410, b'{"gone": true}\n', "application/json"
+        return super().fixed_answer(path)
 
     def __enter__(self) -> DemoReceiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.start()
+        return self
 
 
 # -- building ------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ from .models import (
 from .outbox import NOTIFY_CHANNEL
 from .sending import RETRY_SCHEDULE_S, AttemptResult, clip_error
 from .webhooks import audit_url as _audit_url
-from .webhooks import validate_url
+from .webhooks import previous_key_at, validate_url
 
 log = logging.getLogger("integrations_admin.dispatch")
 
@@ -370,6 +370,7 @@ class _Claim:
     key: str | None
     timeout_s: int
     allow_private: bool
+    previous_key: str | None = None  # a key rotation's overlap: it signs too
 
 
 @dataclass(frozen=True)
@@ -504,6 +505,7 @@ class Dispatcher:
                     [claim.event],
                     callback_id=claim.callback_id,
                     contract_id=claim.contract_id,
+                    previous_key=claim.previous_key,
                 )
                 result = await self._attempt(claim, prep)
                 self.stats.sent += 1
@@ -679,6 +681,8 @@ class Dispatcher:
                 Event.contract_id,
                 Webhook.url,
                 Webhook.sign_key,
+                Webhook.previous_key,
+                Webhook.previous_key_until,
                 Webhook.managed,
                 Webhook.disabled_at,
                 Integration.enabled,
@@ -732,6 +736,9 @@ class Dispatcher:
                         key=row.sign_key,
                         timeout_s=row.webhook_timeout_s,
                         allow_private=row.allow_private_webhooks,
+                        previous_key=previous_key_at(
+                            row.sign_key, row.previous_key, row.previous_key_until, now
+                        ),
                     )
                 )
             if claims:

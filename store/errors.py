@@ -93,7 +93,7 @@ class TokenRefused(DomainError):
     The message names the reason, never the token itself.
     """
 
-    REASONS = ("malformed", "unknown", "revoked", "expired", "paused", "suspended")
+    REASONS = ("malformed", "unknown", "revoked", "expired", "rotated", "paused", "suspended")
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -118,6 +118,11 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Schema 6: the token a rotation replaced (its hash only), verifying until
+    # ``previous_until``, then refused as "rotated" (store/migrations/versions/0005).
+    previous_hash: str | None = Field(default=None, max_length=64, index=True)
+    previous_hint: str | None = Field(default=None, max_length=40)
+    previous_until: datetime | None = None
 
 
 class Webhook(SQLModel, table=True):
@@ -145,6 +150,9 @@ class Webhook(SQLModel, table=True):
     # exhausted in a row): it queues nothing until enabled again. The reason is in words.
     disabled_at: datetime | None = None
     disabled_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Schema 6: the key a rotation replaced, signing beside the new one until then.
+    previous_key: str | None = Field(default=None, max_length=500)
+    previous_key_until: datetime | None = None
 
 
 class Delivery(SQLModel, table=True):

@@ -105,8 +105,18 @@ def build_body(
     return json.dumps(payload)
 
 
-def build_headers(callback_id: str, timestamp: int, body: str, key: str | None) -> dict[str, str]:
-    """The request's headers; with a key, the Standard Webhooks ones too."""
+def build_headers(
+    callback_id: str,
+    timestamp: int,
+    body: str,
+    key: str | None,
+    *,
+    previous_key: str | None = None,
+) -> dict[str, str]:
+    """The request's headers; with a key, the Standard Webhooks ones too. During a
+    key rotation's overlap (``previous_key``), ``webhook-signature`` carries the new
+    key's signature then the previous key's, space-separated: a Standard Webhooks
+    verifier holding either key accepts it."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -115,7 +125,10 @@ def build_headers(callback_id: str, timestamp: int, body: str, key: str | None) 
     if key:
         headers["webhook-id"] = callback_id
         headers["webhook-timestamp"] = str(timestamp)
-        headers["webhook-signature"] = standard_signature(callback_id, timestamp, body, key)
+        signature = standard_signature(callback_id, timestamp, body, key)
+        if previous_key and previous_key != key:
+            signature += " " + standard_signature(callback_id, timestamp, body, previous_key)
+        headers["webhook-signature"] = signature
     return headers
 
 
@@ -126,15 +139,20 @@ def prepare(
     *,
     callback_id: str | None = None,
     contract_id: int | None = None,
+    previous_key: str | None = None,
 ) -> Prepared:
     """A request for ``events`` to ``url``, signed now with ``key`` (a new callback
-    id unless one is given: a resend keeps its original's)."""
+    id unless one is given: a resend keeps its original's). ``previous_key``: the
+    key a rotation replaced, while its overlap lasts (``build_headers``); the
+    legacy ``signature`` in the body uses ``key`` only."""
     if not events:
         raise ValidationError("events", "A delivery needs at least one event.")
     now = clock.now()
     callback_id = callback_id or new_callback_id()
     body = build_body(callback_id, events, key, contract_id=contract_id)
-    headers = build_headers(callback_id, int(now.timestamp()), body, key)
+    headers = build_headers(
+        callback_id, int(now.timestamp()), body, key, previous_key=previous_key if key else None
+    )
     return Prepared(url, callback_id, events[0].type, body, headers, now)
 
 

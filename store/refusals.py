@@ -139,6 +139,31 @@ def revoked_token_refusal(token_name: str, revoked_at: datetime | None) -> str |
     return f"The token {token_name!r} was already revoked on {revoked_at:%Y-%m-%d %H:%M} UTC."
 
 
+def token_rotation_refusal(
+    token_name: str,
+    *,
+    managed: bool,
+    status: str,
+    previous_until: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Why the token ``token_name`` cannot be rotated: managed by a native
+    integration, revoked or expired (generate a new one), or a previous
+    rotation's grace still runs (``previous_until`` in the future: end it first).
+    None when it may be rotated."""
+    refusal = managed_token_refusal(token_name, managed)
+    if refusal:
+        return refusal
+    if status in ("revoked", "expired"):
+        return f"The token {token_name!r} is {status}: generate a new token instead."
+    if previous_until is not None and previous_until > now:
+        return (
+            f"The token {token_name!r} was rotated already; its previous token keeps "
+            f"working until {previous_until:%Y-%m-%d %H:%M} UTC: end that grace first."
+        )
+    return None
+
+
 def blueprint_delete_refusal(name: str, playbooks: Sequence[str]) -> str | None:
     """Why the blueprint ``name`` cannot be deleted: it is connected to
     ``playbooks`` (their names, in the order to show). None when it is not."""

@@ -28,12 +28,20 @@ from .change import anyone, change
 from .db import Store
 from .errors import Conflict, NotFound, TokenRefused, ValidationError
 from .models import Account, ApiToken, Integration
-from .refusals import NATIVE_TOKENS, managed_token_refusal, revoked_token_refusal
+from .refusals import (
+    NATIVE_TOKENS,
+    managed_token_refusal,
+    revoked_token_refusal,
+    token_rotation_refusal,
+)
 
 EXPIRY_CHOICES: tuple[int | None, ...] = (None, 30, 90, 365)
 """Allowed values of ``expires_in_days``: never, or 30, 90, 365 days."""
 
 STATUSES = ("active", "expired", "revoked", "paused", "suspended")
+
+GRACE_DEFAULT_H = 24  # how long a rotated-out token keeps verifying, by default
+GRACE_MAX_H = 7 * 24
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,14 @@ class TokenInfo:
     last_used_at: datetime | None
     revoked_at: datetime | None
     status: str  # active | expired | revoked | paused | suspended (by the account's plan)
+    managed: bool = False
+    # A rotation: the replaced token's hint, and until when it verifies (then "rotated").
+    previous_hint: str | None = None
+    previous_until: datetime | None = None
+
+    def in_grace(self, now: datetime) -> bool:
+        """The token a rotation replaced still verifies."""
+        return self.previous_until is not None and self.previous_until > now
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,9 @@ def _info(t: ApiToken, enabled: bool, now: datetime, suspended: bool = False) ->
         expires_at=t.expires_at,
         last_used_at=t.last_used_at,
         revoked_at=t.revoked_at,
+        managed=t.managed,
+        previous_hint=t.previous_hint,
+        previous_until=t.previous_until,
         status=_status(
             revoked_at=t.revoked_at,
             expires_at=t.expires_at,
@@ -250,11 +269,115 @@ def revoke(store: Store, actor: Actor, token_id: int) -> TokenInfo:
         return _info(tok, integ.enabled, now, _suspended(integ, c.account.plan))
 
 
+def _grace_hours(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("grace", "The grace period is a whole number of hours.")
+    if not 0 <= value <= GRACE_MAX_H:
+        raise ValidationError(
+            "grace",
+            f"The grace period is 0 to {GRACE_MAX_H} hours (7 days); {value} is outside that.",
+        )
+    return value
+
+
+def _owned_token(s: Session, actor: Actor, token_id: int) -> tuple[ApiToken, Integration]:
+    row = s.exec(
+        select(ApiToken, Integration)
+        .join(Integration, Integration.id == ApiToken.integration_id)
+        .where(ApiToken.id == token_id, Integration.account_id == actor.account_id)
+    ).first()
+    if row is None:
+        raise NotFound("That API token no longer exists.")
+    return row[0], row[1]
+
+
+def rotate(
+    store: Store, actor: Actor, token_id: int, *, grace_hours: int = GRACE_DEFAULT_H
+) -> tuple[TokenInfo, str]:
+    """Rotate a token without downtime; returns (info, the new token).
+
+    The new token is returned this once (the one-time screen) and kept as a
+    hash; the old one keeps verifying for ``grace_hours`` (0 to 168), then is
+    refused as "rotated". Name, expiry and request log stay the token's.
+    Refused (``refusals.token_rotation_refusal``) for managed, revoked or expired
+    tokens and while a previous rotation's grace runs. Audited (hints only)."""
+    hours = _grace_hours(grace_hours)
+    with change(store, actor, "rotate API tokens") as c:
+        s = c.s
+        tok, integ = _owned_token(s, actor, token_id)
+        _token_integration(s, actor, integ.id or 0)  # enabled, custom, not suspended
+        now = clock.now()
+        status = _status(
+            revoked_at=tok.revoked_at, expires_at=tok.expires_at, enabled=integ.enabled, now=now
+        )
+        refusal = token_rotation_refusal(
+            tok.name,
+            managed=tok.managed,
+            status=status,
+            previous_until=tok.previous_until,
+            now=now,
+        )
+        if refusal:
+            raise Conflict(refusal)
+        token = tokens_format.new_token()
+        old_hint = tok.hint
+        tok.previous_hash = tok.token_hash
+        tok.previous_hint = tok.hint
+        tok.previous_until = now + timedelta(hours=hours)
+        tok.token_hash = tokens_format.token_hash(token)
+        tok.hint = tokens_format.hint(token)
+        s.add(tok)
+        s.flush()
+        c.log(
+            "token.rotate",
+            "api_token",
+            tok.id,
+            tok.name,
+            f"hint {old_hint} -> {tok.hint}; "
+            + (
+                f"the old token verifies until {tok.previous_until:%Y-%m-%d %H:%M} UTC"
+                if hours
+                else "the old token is refused from now on"
+            ),
+        )
+        info = _info(tok, integ.enabled, now)
+    return info, token
+
+
+def end_grace(store: Store, actor: Actor, token_id: int) -> TokenInfo:
+    """End a rotation's grace now: the old token is refused as "rotated" from here
+    on. Audited. Conflict when no grace runs."""
+    with change(store, actor, "rotate API tokens") as c:
+        s = c.s
+        tok, integ = _owned_token(s, actor, token_id)
+        refusal = managed_token_refusal(tok.name, tok.managed)
+        if refusal:
+            raise Conflict(refusal)
+        now = clock.now()
+        if tok.previous_until is None or tok.previous_until <= now:
+            raise Conflict(
+                f"The token {tok.name!r} has no previous token still verifying: no grace to end."
+            )
+        tok.previous_until = now
+        s.add(tok)
+        c.log(
+            "token.end_grace",
+            "api_token",
+            tok.id,
+            tok.name,
+            f"hint {tok.previous_hint}: the old token is refused from now on",
+        )
+        s.flush()
+        return _info(tok, integ.enabled, now, _suspended(integ, c.account.plan))
+
+
 _REFUSALS = {
     "unknown": "This API token is not known: it was never issued here, or its "
     "integration's data was deleted.",
     "revoked": "This API token {name!r} was revoked on {when:%Y-%m-%d %H:%M} UTC.",
     "expired": "This API token {name!r} expired on {when:%Y-%m-%d %H:%M} UTC.",
+    "rotated": "This API token {name!r} was rotated: it was replaced by a new token and "
+    "its grace period ended on {when:%Y-%m-%d %H:%M} UTC. Use the new token.",
     "paused": "This API token {name!r} belongs to {integration}, which is disabled; "
     "it works again when the integration is enabled.",
     "suspended": "This API token {name!r} belongs to {integration}, which is suspended: "
@@ -268,25 +391,39 @@ _REFUSALS = {
 _tok = ApiToken.__table__  # type: ignore[attr-defined]
 _integ = Integration.__table__  # type: ignore[attr-defined]
 _acct = Account.__table__  # type: ignore[attr-defined]
-_LOOKUP = (
-    select(
-        _tok.c.id,
-        _tok.c.token_hash,
-        _tok.c.name,
-        _tok.c.revoked_at,
-        _tok.c.expires_at,
-        _tok.c.hint,
-        _tok.c.last_used_at,
-        _integ.c.id.label("integration_id"),
-        _integ.c.account_id,
-        _integ.c.extension_key,
-        _integ.c.enabled,
-        _acct.c.plan,
+
+
+def _lookup(previous: bool):
+    """The lookup of a token by its hash: the current token's, or (``previous``)
+    the one a rotation replaced, read under the same column names."""
+    digest_col = _tok.c.previous_hash if previous else _tok.c.token_hash
+    hint_col = _tok.c.previous_hint if previous else _tok.c.hint
+    return (
+        select(
+            _tok.c.id,
+            digest_col.label("token_hash"),
+            _tok.c.name,
+            _tok.c.revoked_at,
+            _tok.c.expires_at,
+            hint_col.label("hint"),
+            _tok.c.last_used_at,
+            _tok.c.previous_until,
+            _integ.c.id.label("integration_id"),
+            _integ.c.account_id,
+            _integ.c.extension_key,
+            _integ.c.enabled,
+            _acct.c.plan,
+        )
+        .join(_integ, _integ.c.id == _tok.c.integration_id)
+        .join(_acct, _acct.c.id == _integ.c.account_id)
+        .where(digest_col == bindparam("digest"))
     )
-    .join(_integ, _integ.c.id == _tok.c.integration_id)
-    .join(_acct, _acct.c.id == _integ.c.account_id)
-    .where(_tok.c.token_hash == bindparam("digest"))
-)
+
+
+_LOOKUP = _lookup(False)
+# Asked only when no current token has the hash: an unknown token costs two
+# indexed lookups, a current one still one.
+_LOOKUP_PREVIOUS = _lookup(True)
 _TOUCH = (
     update(_tok).where(_tok.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 )
@@ -336,11 +473,14 @@ def check_on(s: Session, token: str) -> tuple[ApiCaller, datetime | None]:
     the token is known (revoked, expired, paused, suspended), so the request
     can be logged under its integration."""
     digest = _digest_of(token)
-    row = s.connection().execute(_LOOKUP, {"digest": digest}).first()
-    return _judge(row, digest)
+    conn = s.connection()
+    row = conn.execute(_LOOKUP, {"digest": digest}).first()
+    if row is not None:
+        return _judge(row, digest)
+    return _judge(conn.execute(_LOOKUP_PREVIOUS, {"digest": digest}).first(), digest, previous=True)
 
 
-def _judge(row, digest: str) -> tuple[ApiCaller, datetime | None]:
+def _judge(row, digest: str, *, previous: bool = False) -> tuple[ApiCaller, datetime | None]:
     """The caller of a looked-up token row (None: unknown), or its refusal."""
     if row is None or not secrets.compare_digest(row.token_hash, digest):
         raise TokenRefused("unknown", _REFUSALS["unknown"])
@@ -361,8 +501,16 @@ def _judge(row, digest: str) -> tuple[ApiCaller, datetime | None]:
         now=now,
         suspended=catalog.suspended_by_plan(row.extension_key, row.plan) is not None,
     )
+    if (
+        status == "active"
+        and previous
+        and (row.previous_until is None or row.previous_until <= now)
+    ):
+        status = "rotated"  # a rotation replaced it and its grace has ended
     if status != "active":
-        when = row.revoked_at if status == "revoked" else row.expires_at
+        when = {"revoked": row.revoked_at, "rotated": row.previous_until}.get(
+            status, row.expires_at
+        )
         refused = TokenRefused(
             status,
             _REFUSALS[status].format(
@@ -383,6 +531,7 @@ _COLUMNS = (
     "expires_at",
     "hint",
     "last_used_at",
+    "previous_until",
     "integration_id",
     "account_id",
     "extension_key",
@@ -407,6 +556,7 @@ class _Row:
             expires_at,
             self.hint,
             last_used_at,
+            previous_until,
             self.integration_id,
             self.account_id,
             self.extension_key,
@@ -417,9 +567,11 @@ class _Row:
             revoked_at = revoked_at and _utc(revoked_at)
             expires_at = expires_at and _utc(expires_at)
             last_used_at = last_used_at and _utc(last_used_at)
+            previous_until = previous_until and _utc(previous_until)
         self.revoked_at = revoked_at
         self.expires_at = expires_at
         self.last_used_at = last_used_at
+        self.previous_until = previous_until
         self.enabled = bool(enabled)
 
 
@@ -427,7 +579,7 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-_QUICK: dict[str, tuple[str, list[str] | None]] = {}
+_QUICK: dict[tuple[str, bool], tuple[str, list[str] | None]] = {}
 
 
 def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
@@ -437,43 +589,50 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
     SELECT needs no transaction to be consistent."""
     digest = _digest_of(token)
     dialect = store.engine.dialect
-    compiled = _QUICK.get(dialect.name)
-    if compiled is None:
-        c = _LOOKUP.compile(dialect=dialect)
-        compiled = _QUICK[dialect.name] = (str(c), c.positiontup)
-    sql, positions = compiled
-    params: tuple | dict = (digest,) if positions else {"digest": digest}
     with store.quick_read() as raw:
         seen = _seen_since_last_commit(raw) if store.is_sqlite and store.path else None
         if seen is not None and digest in seen:
-            row = seen[digest]
+            row, previous = seen[digest]
         else:
-            cur = raw.cursor()
-            try:
-                cur.execute(sql, params)
-                values = cur.fetchone()
-            finally:
-                cur.close()
-            row = None if values is None else _Row(values, store.is_sqlite)
+            row, previous = None, False
+            for previous in (False, True):  # the token itself, then one a rotation replaced
+                compiled = _QUICK.get((dialect.name, previous))
+                if compiled is None:
+                    c = (_LOOKUP_PREVIOUS if previous else _LOOKUP).compile(dialect=dialect)
+                    compiled = _QUICK[(dialect.name, previous)] = (str(c), c.positiontup)
+                sql, positions = compiled
+                params: tuple | dict = (digest,) if positions else {"digest": digest}
+                cur = raw.cursor()
+                try:
+                    cur.execute(sql, params)
+                    values = cur.fetchone()
+                finally:
+                    cur.close()
+                if values is not None:
+                    row = _Row(values, store.is_sqlite)
+                    break
             if seen is not None:
                 if len(seen) >= _SEEN_MAX:  # many tokens (or forged ones): start again
                     seen.clear()
-                seen[digest] = row
-    # Judged again every time: an expiry needs no commit to take effect.
-    return _judge(row, digest)
+                seen[digest] = (row, previous)
+    # Judged again every time: an expiry or a grace's end needs no commit.
+    if row is None:
+        return _judge(None, digest)
+    return _judge(row, digest, previous=previous)
 
 
 _SEEN_MAX = 1024
 _seen = threading.local()
 
 
-def _seen_since_last_commit(raw: Any) -> dict[str, _Row | None]:
+def _seen_since_last_commit(raw: Any) -> dict[str, tuple[_Row | None, bool]]:
     """The lookups this thread made on ``raw`` (a SQLite file's quick_read
     connection, which never writes) since the database last changed: SQLite's
     ``PRAGMA data_version`` moves whenever any other connection, of this process
-    or another, commits, so a revoke, a pause, a plan change or a last-use write
-    anywhere empties it before the next request is judged. A pragma costs a
-    few µs; the lookup it saves, with its row's decoding, several times that."""
+    or another, commits, so a revoke, a rotation, a pause, a plan change or a
+    last-use write anywhere empties it before the next request is judged. A
+    pragma costs a few µs; the lookup it saves, with its row's decoding, several
+    times that."""
     version = raw.execute("PRAGMA data_version").fetchone()[0]
     if getattr(_seen, "conn", None) is not raw or _seen.version != version:
         _seen.conn, _seen.version, _seen.lookups = raw, version, {}
@@ -528,6 +687,7 @@ validate.check_public(
     globals(),
     own={
         "generate": ["expires_in_days"],
+        "rotate": ["grace_hours"],
         "verify": ["token"],
         "verify_on": ["token"],
         "check_on": ["token"],

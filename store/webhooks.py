@@ -18,7 +18,7 @@ import binascii
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -42,6 +42,8 @@ KEY_MIN = 16  # bytes of a whsec_ key's secret
 TYPED_KEY_MIN_BYTES = 24  # a typed key, in UTF-8 (issue 13: 16 characters were too few)
 KEY_MAX = 500
 ALL_EVENTS = "*"
+OVERLAP_DEFAULT_H = 24  # how long a rotated-out signing key keeps signing, by default
+OVERLAP_MAX_H = 7 * 24
 
 # The platform's event types (public docs); ``webhook:test`` is sent by tests only.
 EVENT_TYPES: Final[tuple[str, ...]] = (
@@ -126,6 +128,15 @@ class WebhookInfo:
             "meanwhile."
         )
 
+    # A key rotation's overlap: the replaced key (masked) still signs until this time.
+    previous_key_masked: str = ""
+    previous_key_until: datetime | None = None
+
+    @property
+    def in_overlap(self) -> bool:
+        """A rotation's old key still signs beside the new one."""
+        return self.previous_key_until is not None
+
     @property
     def events_label(self) -> str:
         return "all" if not self.event_types else ", ".join(self.event_types)
@@ -174,6 +185,21 @@ def receiver_secret(key: str) -> str:
     if is_generated_form(key):
         return key
     return GENERATED_PREFIX + base64.b64encode(key.encode("utf-8")).decode("ascii")
+
+
+def previous_key_at(
+    sign_key: str | None, previous_key: str | None, until: datetime | None, now: datetime
+) -> str | None:
+    """The key a rotation replaced (a webhook's ``previous_key``, signing ``until``)
+    if it still signs at ``now`` beside ``sign_key``, else None: what every sender
+    (tests, resends, events, the dispatcher) passes to ``payload.prepare(previous_key=...)``."""
+    if not sign_key or not previous_key or until is None:
+        return None
+    return previous_key if until > now else None
+
+
+def _previous_key(w: Webhook, now: datetime | None = None) -> str | None:
+    return previous_key_at(w.sign_key, w.previous_key, w.previous_key_until, now or clock.now())
 
 
 def validate_sign_key(key: str | None, *, check_strength: bool = True) -> str | None:
@@ -386,8 +412,10 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
         .order_by(col(Webhook.managed).desc(), col(Webhook.id))
     )
     out = []
+    now = clock.now()
     for w, key, enabled, plan, n, d in s.exec(q).all():
         suspended = (catalog.suspended_by_plan(key, plan) or "") if enabled else ""
+        previous = _previous_key(w, now)
         out.append(
             WebhookInfo(
                 id=w.id or 0,
@@ -422,6 +450,8 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
                 exhausted_in_row=int(w.exhausted_in_row or 0),
                 last_success_at=w.last_success_at,
                 first_failure_at=w.first_failure_at,
+                previous_key_masked=mask_key(previous),
+                previous_key_until=w.previous_key_until if previous else None,
             )
         )
     return out
@@ -449,6 +479,16 @@ def reveal_key(store: Store, actor: Actor, webhook_id: int) -> str | None:
         if w.sign_key:
             c.log("webhook.reveal_key", "webhook", w.id, _audit_url(w.url))
         return w.sign_key
+
+
+def reveal_keys(store: Store, actor: Actor, webhook_id: int) -> tuple[str | None, str | None]:
+    """The signing key and, during a rotation's overlap, the previous one: what a
+    local receiver (``listen --webhook``) verifies with. Audited as a reveal."""
+    with change(store, actor, "reveal signing keys") as c:
+        w = _owned(c.s, actor, webhook_id)
+        if w.sign_key:
+            c.log("webhook.reveal_key", "webhook", w.id, _audit_url(w.url))
+        return w.sign_key, _previous_key(w)
 
 
 # -- changes -------------------------------------------------------------------------
@@ -602,7 +642,12 @@ def update(
             if key is not None and not is_generated_form(key):
                 check_typed_key(key)
             changes.append("signing key removed" if key is None else "signing key changed")
+            if _previous_key(w):
+                changes.append("the rotated-out key stopped signing")
             w.sign_key = key
+            # An edit replaces the key at once: a rotation's old key stops with it.
+            w.previous_key = None
+            w.previous_key_until = None
             w.verified = False
         if event_types is not _KEEP and _events_column(events) != w.event_types:
             changes.append(f"events: {'all' if not events else ', '.join(events)}")
@@ -643,6 +688,83 @@ def set_paused(
                 _audit_url(w.url),
                 "queues no events until resumed" if paused else "queues events again",
             )
+        s.flush()
+        return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
+def _overlap_hours(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("overlap", "The overlap is a whole number of hours.")
+    if not 0 <= value <= OVERLAP_MAX_H:
+        raise ValidationError(
+            "overlap",
+            f"The overlap is 0 to {OVERLAP_MAX_H} hours (7 days); {value} is outside that.",
+        )
+    return value
+
+
+def rotation_refusal(hook: WebhookInfo) -> str | None:
+    """Why ``hook``'s signing key cannot be rotated now: it has none (set one in its
+    settings), or a rotation's overlap still runs (end it first). None otherwise."""
+    if not hook.signed:
+        return "This webhook has no signing key to rotate: set one in its settings."
+    if hook.previous_key_until is not None:
+        return (
+            f"The previous key still signs until {hook.previous_key_until:%Y-%m-%d %H:%M} UTC: "
+            "end its overlap first, then rotate again."
+        )
+    return None
+
+
+def rotate_key(
+    store: Store,
+    actor: Actor,
+    webhook_id: int,
+    *,
+    new_key: str | None = None,
+    overlap_hours: int = OVERLAP_DEFAULT_H,
+) -> WebhookInfo:
+    """Replace the webhook's signing key without downtime: ``new_key`` (typed; a
+    generated ``whsec_`` key when None) signs from now on, and the current key
+    keeps signing beside it for ``overlap_hours`` (0 to 168; 0 ends it at once).
+    Meanwhile ``webhook-signature`` carries both signatures and the legacy
+    ``signature`` uses the new key. Audited (never a key)."""
+    hours = _overlap_hours(overlap_hours)
+    key = validate_sign_key(new_key) if new_key is not None else None
+    if new_key is not None and key is None:
+        raise ValidationError("sign_key", "Type the new signing key, or leave it to be generated.")
+    key = key or generate_signing_key()
+    with change(store, actor, "rotate signing keys") as c:
+        s = c.s
+        w, _integ = _changeable(s, actor, webhook_id)
+        info = _infos(s, actor.account_id, Webhook.id == w.id)[0]
+        refusal = rotation_refusal(info)
+        if refusal:
+            raise Conflict(refusal)
+        if key == w.sign_key:
+            raise ValidationError("sign_key", "The new signing key is the current one.")
+        now = clock.now()
+        if hours:
+            w.previous_key = w.sign_key
+            w.previous_key_until = now + timedelta(hours=hours)
+        else:
+            w.previous_key = None
+            w.previous_key_until = None
+        w.sign_key = key
+        w.version += 1
+        s.add(w)
+        until = (
+            f"the previous key signs beside it until {w.previous_key_until:%Y-%m-%d %H:%M} UTC"
+            if hours
+            else "the previous key stopped at once"
+        )
+        c.log(
+            "webhook.rotate_key",
+            "webhook",
+            w.id,
+            _audit_url(w.url),
+            f"signing key rotated ({'generated' if is_generated_form(key) else 'typed'}); {until}",
+        )
         s.flush()
         return _infos(s, actor.account_id, Webhook.id == w.id)[0]
 
@@ -691,6 +813,29 @@ def enable(store: Store, actor: Actor, webhook_id: int) -> Enabled:
         return Enabled(_infos(s, actor.account_id, Webhook.id == w.id)[0], int(failed), since)
 
 
+def end_overlap(store: Store, actor: Actor, webhook_id: int) -> WebhookInfo:
+    """End a key rotation's overlap now: only the new key signs from here on.
+    Audited. Conflict when no overlap runs."""
+    with change(store, actor, "rotate signing keys") as c:
+        s = c.s
+        w, _integ = _changeable(s, actor, webhook_id)
+        if _previous_key(w) is None:
+            raise Conflict("No previous signing key is in force: there is no overlap to end.")
+        w.previous_key = None
+        w.previous_key_until = None
+        w.version += 1
+        s.add(w)
+        c.log(
+            "webhook.end_overlap",
+            "webhook",
+            w.id,
+            _audit_url(w.url),
+            "the previous signing key stopped early; only the new key signs",
+        )
+        s.flush()
+        return _infos(s, actor.account_id, Webhook.id == w.id)[0]
+
+
 def delete(store: Store, actor: Actor, webhook_id: int) -> None:
     """Delete a custom webhook and its delivery log (confirmed by the screen first).
     Managed webhooks cannot be deleted (Conflict)."""
@@ -712,5 +857,6 @@ def delete(store: Store, actor: Actor, webhook_id: int) -> None:
         )
 
 
-# Every public function above refuses wrong-typed arguments before it runs.
-validate.check_public(globals())
+# Every public function above refuses wrong-typed arguments before it runs
+# (rotate_key checks overlap_hours itself, naming the form's field).
+validate.check_public(globals(), own={"rotate_key": ["overlap_hours"]})

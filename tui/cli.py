@@ -142,6 +142,44 @@ def _parser() -> argparse.ArgumentParser:
         "at the prompt, which does not echo it. Exit 0 and name its integration when "
         "valid, 1 with the reason otherwise; a valid check counts as a use.",
     )
+    lis = sub.add_parser(
+        "listen",
+        help="a local webhook receiver: checks both signatures, one line per delivery",
+        description="Receive webhook deliveries on this machine: each one's time, event, "
+        "callback id, whether both signatures verified (or why not: wrong key, altered "
+        "body, old timestamp) and its size, one line per delivery. Answers 200, or 500 to "
+        "the first N (--fail N: watch the retries), or forwards to a local service and "
+        "returns its answer. Without a key, deliveries are shown as not checked.",
+    )
+    lis.add_argument("--port", type=int, default=8787, help="default 8787 (0: any free port)")
+    lis.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    whose = lis.add_mutually_exclusive_group()
+    whose.add_argument(
+        "--webhook",
+        type=int,
+        metavar="ID",
+        help="verify with this webhook's signing key (and, during a rotation, its previous "
+        "one), read from the database (audit-logged as a reveal)",
+    )
+    whose.add_argument(
+        "--key",
+        metavar="KEY",
+        help="verify with this key (whsec_... or a typed key); '-' reads it from standard "
+        "input, out of the shell history",
+    )
+    lis.add_argument(
+        "--forward-to", metavar="URL", help="send each delivery on to URL, answer with its answer"
+    )
+    lis.add_argument(
+        "--fail", type=int, default=0, metavar="N", help="answer 500 to the first N deliveries"
+    )
+    lis.add_argument(
+        "--tolerance",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="how old a webhook-timestamp may be (default 300, as the Standard Webhooks libraries)",
+    )
     demo = sub.add_parser(
         "demo",
         help="the program on a demo account, in a temporary database deleted afterwards",
@@ -212,6 +250,92 @@ def _parser() -> argparse.ArgumentParser:
 
     add_serve(sub)
     return p
+
+
+def _listen(args) -> int:
+    """``integrations-admin listen``: the receiver of ``store.receiver``, until ctrl+c."""
+    from store import receiver as rx
+    from store import webhooks
+
+    keys: list[str] = []
+    about = "no key given: every delivery is shown as not checked"
+    allow_private: bool | None = None
+    refresh = None
+    if args.webhook is not None:
+        from store import accounts, settings
+
+        store = _open(args.db)
+        actor = accounts.sign_in(store, getpass.getuser())
+        key, previous = webhooks.reveal_keys(store, actor, args.webhook)
+        keys = [k for k in (key, previous) if k]
+        about = (
+            f"checking with webhook {args.webhook}'s signing key"
+            + (" and its previous key (a rotation's overlap)" if previous else "")
+            if key
+            else f"webhook {args.webhook} has no signing key: deliveries are not checked"
+        )
+        allow_private = settings.webhook_settings(store, actor.account_id).allow_private
+
+        def refresh() -> list[str]:
+            return [k for k in webhooks.reveal_keys(store, actor, args.webhook) if k]
+
+    elif args.key is not None:
+        key = args.key
+        if key == "-":
+            key = getpass.getpass("Signing key: ") if sys.stdin.isatty() else sys.stdin.readline()
+        key = key.strip()
+        try:
+            checked = webhooks.validate_sign_key(key, check_strength=False)
+        except DomainError as exc:
+            print(f"integrations-admin: {exc}", file=sys.stderr)
+            return 2
+        keys = [checked] if checked else []
+        about = "checking with the key given" if keys else about
+    if args.fail < 0 or not 0 <= args.port <= 65535:
+        print("integrations-admin: --fail is 0 or more, --port 0-65535.", file=sys.stderr)
+        return 2
+    try:
+        r = rx.Receiver(
+            args.port,
+            host=args.host,
+            keys=keys,
+            fail=args.fail,
+            forward_to=args.forward_to,
+            on_line=lambda text: print(text, flush=True),
+            tolerance_s=args.tolerance,
+            refresh_keys=refresh,
+        )
+    except OSError as exc:
+        print(
+            f"integrations-admin: cannot listen on {args.host} port {args.port}: "
+            f"{exc.strerror or exc}.",
+            file=sys.stderr,
+        )
+        return 1
+    url = r.url + "/"
+    print(f"Listening on {url} ({about}; ctrl+c stops).", flush=True)
+    why = webhooks.private_reason(url)
+    if why:
+        state = {None: "", True: " (it is on)", False: " (it is off)"}[allow_private]
+        print(
+            f"Point a webhook at {url}: {why}, so the account needs "
+            f"'Allow webhooks to private networks'{state}: Webhooks tab, s; "
+            'or ctrl+p "private".',
+            flush=True,
+        )
+    else:
+        print(f"Point a webhook at {url}", flush=True)
+    if args.fail:
+        print(
+            f"Answering 500 to the first {plural(args.fail, 'delivery', 'deliveries')}.", flush=True
+        )
+    if args.forward_to:
+        print(f"Forwarding each delivery to {args.forward_to}.", flush=True)
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        r.serve_forever()
+    return 0
 
 
 def _demo(args) -> int:
@@ -701,6 +825,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deliveries(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "listen":
+            return _listen(args)
         if args.command == "screenshots":
             return _screenshots(args)
         if args.command == "serve":

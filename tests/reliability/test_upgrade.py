@@ -38,6 +38,12 @@ ADDED_SINCE_1 = {
     ("webhook", "disabled_reason"): None,
     ("delivery", "event_delivery_id"): None,
     ("delivery", "attempt"): None,
+    # Schema 6: rotation of signing keys and tokens.
+    ("webhook", "previous_key"): None,
+    ("webhook", "previous_key_until"): None,
+    ("api_token", "previous_hash"): None,
+    ("api_token", "previous_hint"): None,
+    ("api_token", "previous_until"): None,
 }
 
 

@@ -383,3 +383,24 @@ def test_delivery_listing_for_screens(store, owner, world):
     assert [q.state for q in listed] == ["pending", "retrying"]  # newest first
     assert listed[1].state_label.startswith("retrying (attempt 3 of 10, next at ")
     assert json.loads(json.dumps(listed[0].callback_id)) == listed[0].callback_id
+
+
+async def test_during_a_key_rotation_event_deliveries_verify_with_either_key(
+    store, owner, world, rx
+):
+    """The dispatcher signs as Test and resend do: while a rotation's overlap
+    runs, ``webhook-signature`` carries both keys' signatures, so a receiver
+    still holding the old key accepts it as well as one holding the new."""
+    got = rx()
+    old = webhooks.generate_signing_key()
+    hook = _hook(store, owner, world, got.url, ["contract:sign"], old)
+    new = webhooks.rotate_key(store, owner, hook, overlap_hours=24)
+    with store.read() as s:
+        new_key = s.get(Webhook, hook).sign_key
+    assert new.in_overlap and new_key != old
+    _emit(store, owner)
+    await run_until(_dispatcher(store), lambda: got.count() == 1)
+    [req] = got.requests
+    for key in (old, new_key):
+        assert StandardWebhook(key).verify(req.body, req.headers)["events"]
+    assert len(req.headers["webhook-signature"].split(" ")) == 2

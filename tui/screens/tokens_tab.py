@@ -13,7 +13,12 @@ from textual.widgets import Static
 
 from store import apiaccess, clock, integrations, tokens
 from store.errors import DomainError
-from store.refusals import NATIVE_TOKENS, native_integration_refusal, revoked_token_refusal
+from store.refusals import (
+    NATIVE_TOKENS,
+    native_integration_refusal,
+    revoked_token_refusal,
+    token_rotation_refusal,
+)
 from store.tokens import TokenInfo
 from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
@@ -87,6 +92,8 @@ class TokensTab(Refuses, TabContent):
     BINDINGS = [
         Binding("n", "new", "New token", id="tokens.new"),
         Binding("d", "revoke", "Revoke", id="tokens.revoke"),
+        Binding("x", "rotate", "Rotate", id="tokens.rotate"),
+        Binding("z", "end_grace", "End old token", id="tokens.end_grace"),
     ]
 
     def __init__(self, integration_id: int) -> None:
@@ -164,12 +171,7 @@ class TokensTab(Refuses, TabContent):
                         day(t.expires_at),
                         ago(self._last_used(t), now),
                         Text(f"{self._requests(t):,}", justify="right"),
-                        Text(
-                            t.status,
-                            style=colours.style(STATUS_ROLE[t.status])
-                            if t.status in STATUS_ROLE
-                            else "",
-                        ),
+                        self._status(t, now),
                     ),
                     search=f"{t.name} {t.hint} {t.created_by} {t.status}".lower(),
                     item=t,
@@ -179,6 +181,18 @@ class TokensTab(Refuses, TabContent):
             select=select,
         )
         self.refresh_bindings()
+
+    def _status(self, t: TokenInfo, now: datetime) -> Text:
+        """The status and, during a rotation's grace, the old token and when it ends."""
+        role = STATUS_ROLE.get(t.status)
+        text = Text(t.status, style=colours.style(role) if role else "")
+        if t.in_grace(now) and t.previous_until is not None:
+            text.append(
+                f" · old {(t.previous_hint or '').removeprefix('iadm_')} until "
+                f"{t.previous_until:%m-%d %H:%M} UTC",
+                style=colours.style("warn"),
+            )
+        return text
 
     def _last_used(self, t: TokenInfo) -> datetime | None:
         use = self.usage.get(t.id)
@@ -212,7 +226,92 @@ class TokensTab(Refuses, TabContent):
                 NOTHING_SELECTED if token is None else None,
                 for_now(revoked_token_refusal(token.name, token.revoked_at)) if token else None,
             )
+        if action in ("rotate", "end_grace"):
+            token = self.selected()
+            now = clock.now()
+            if action == "end_grace" and (token is None or not token.in_grace(now)):
+                return Refusal("", hidden=True)
+            return first(
+                permission(self.admin, "rotate API tokens"),
+                native,
+                suspended(self.suspended) if action == "rotate" else None,
+                NOTHING_SELECTED if token is None else None,
+                for_now(
+                    token_rotation_refusal(
+                        token.name,
+                        managed=token.managed,
+                        status=token.status,
+                        previous_until=token.previous_until,
+                        now=now,
+                    )
+                )
+                if token is not None and action == "rotate"
+                else None,
+            )
         return None
+
+    def action_rotate(self) -> None:
+        token = self.selected()
+        if token is None or self.refused("rotate"):
+            return
+        admin = self.admin
+
+        def submit(v: dict[str, Any]) -> tuple[TokenInfo, str]:
+            hours = v["grace"].strip()
+            return tokens.rotate(
+                admin.store,
+                admin.actor,
+                token.id,
+                # Digits become hours; anything else goes as typed, for the store's words.
+                grace_hours=int(hours) if hours.isdigit() else hours,
+            )
+
+        def rotated(result: tuple[TokenInfo, str] | None) -> None:
+            if result is None:
+                return
+            from tui.screens.token_once import TokenOnceScreen
+
+            info = result[0]
+
+            def closed(_: None) -> None:
+                self.reload(select=str(info.id))
+                self.focus_main()
+
+            # The new token goes to the one-time screen and nowhere else.
+            self.app.push_screen(
+                TokenOnceScreen(info, result[1], integration_name=self.integration_name), closed
+            )
+
+        self.app.push_screen(
+            FormDialog(
+                f"Rotate the API token {token.name}",
+                [
+                    FormField(
+                        "grace",
+                        "Grace period (hours)",
+                        value=str(tokens.GRACE_DEFAULT_H),
+                        help="The old token keeps working this long: 0 to 168 hours",
+                    )
+                ],
+                submit,
+                confirm_label="Rotate",
+                intro=f"A new token replaces {token.hint}; it is shown once, on the next "
+                "screen. Then the old one is refused as rotated.",
+            ),
+            rotated,
+        )
+
+    def action_end_grace(self) -> None:
+        token = self.selected()
+        if token is None or self.refused("end_grace"):
+            return
+        try:
+            tokens.end_grace(self.admin.store, self.admin.actor, token.id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.notify(f"The old token {token.previous_hint} is refused from now on.")
+        self.reload(select=str(token.id))
 
     def action_new(self) -> None:
         if self.refused("new"):

@@ -40,9 +40,10 @@ from store.errors import DomainError
 from store.refusals import managed_webhook_refusal
 from store.webhooks import WebhookInfo
 from tui import colours
-from tui.format import plural, second
+from tui.dialogs.form import FormDialog, FormField
+from tui.format import minute, plural, second
 from tui.keys import key_for
-from tui.refusing import Refusal, Refuses, first, permission, read_only, suspended
+from tui.refusing import Refusal, Refuses, first, for_now, permission, read_only, suspended
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test
 from tui.textual_compat import node_bindings
@@ -176,6 +177,9 @@ class WebhookScreen(Refuses, BaseScreen):
         Binding("r", "reveal", "Reveal key", id="webhook.reveal"),
         Binding("c", "copy_key", "Copy key", id="webhook.copy_key"),
         Binding("w", "copy_secret", "Copy receiver secret", id="webhook.copy_secret"),
+        Binding("x", "rotate", "Rotate key", id="webhook.rotate"),
+        Binding("z", "end_overlap", "End old key", id="webhook.end_overlap"),
+        Binding("v", "snippets", "Verify snippets", id="webhook.snippets"),
         Binding("d", "delete", "Delete", id="webhook.delete"),
     ]
     REVEAL_LABEL = "Reveal key"
@@ -244,7 +248,17 @@ class WebhookScreen(Refuses, BaseScreen):
             return None
         if action in ("pause", "enable", "replay", "replay_since", "mark"):
             return self._queue_refusal(action, w)
-        if action not in ("test", "edit", "reveal", "copy_key", "copy_secret", "delete"):
+        if action not in (
+            "test",
+            "edit",
+            "reveal",
+            "copy_key",
+            "copy_secret",
+            "delete",
+            "rotate",
+            "end_overlap",
+            "snippets",
+        ):
             return None
         if action == "reveal" and self._revealed is not None:
             return None  # hiding it again needs nothing
@@ -254,6 +268,19 @@ class WebhookScreen(Refuses, BaseScreen):
         if action == "copy_secret" and not w.receiver_secret_masked:
             # Only a typed key has a receiver secret of its own (a generated key is one).
             return no_key
+        if action in ("snippets", "rotate") and not w.signed:
+            return no_key
+        if action == "end_overlap" and not w.in_overlap:
+            return no_key
+        if action == "snippets":
+            return None  # what the page shows already, as code
+        if action in ("rotate", "end_overlap"):
+            return first(
+                permission(self.admin, "rotate signing keys"),
+                read_only(managed_webhook_refusal(w.integration_name, w.managed)),
+                suspended(w.suspended),
+                for_now(webhooks.rotation_refusal(w)) if action == "rotate" else None,
+            )
         doing = {
             "test": "test webhooks",
             "edit": "change webhooks",
@@ -396,6 +423,13 @@ class WebhookScreen(Refuses, BaseScreen):
             key = Text(f"{w.key_masked}  ({kind}; {reveal} reveals, {copy_key} copies)")
             if w.receiver_secret_masked:
                 secret = Text(w.receiver_secret_masked)
+        previous: Text | None = None
+        if w.in_overlap and w.previous_key_until is not None:
+            end = key_for(self.app, self, "webhook.end_overlap")
+            previous = Text(
+                f"{w.previous_key_masked}  still signs beside the new key until "
+                f"{minute(w.previous_key_until, utc=True)} ({end} ends it now)"
+            )
         if secret is not None:
             secret.append(
                 f"  (paste this into a Standard Webhooks library; {copy_secret} copies)",
@@ -410,6 +444,7 @@ class WebhookScreen(Refuses, BaseScreen):
                     ("URL", w.url),
                     ("Events", w.events_label),
                     ("Signing key", key),
+                    *([("Previous key", previous)] if previous is not None else []),
                     *([("Receiver secret", secret)] if secret is not None else []),
                     ("Verified", "yes, by a test" if w.verified else "no"),
                     ("Health", self._health(w)),
@@ -653,6 +688,90 @@ class WebhookScreen(Refuses, BaseScreen):
         if w is None or self.refused("delete"):
             return
         confirm_delete(self.admin, w, self.app.pop_screen)
+
+    def action_rotate(self) -> None:
+        w = self.info
+        if w is None or self.refused("rotate"):
+            return
+        admin = self.admin
+
+        def submit(v: dict) -> WebhookInfo:
+            hours = v["overlap"].strip()
+            return webhooks.rotate_key(
+                admin.store,
+                admin.actor,
+                w.id,
+                new_key=v["new_key"] or None,
+                # Digits become hours; anything else goes as typed, for the store's words.
+                overlap_hours=int(hours) if hours.isdigit() else hours,
+            )
+
+        def rotated(info: WebhookInfo | None) -> None:
+            if info is None:
+                return
+            self._set_revealed(None)
+            self.reload()
+            until = (
+                f"the old key signs too until {minute(info.previous_key_until, utc=True)}"
+                if info.previous_key_until is not None
+                else "the old key stopped at once"
+            )
+            self.notify(f"Signing key rotated: {until}.", title="Rotate key")
+
+        self.app.push_screen(
+            FormDialog(
+                "Rotate the signing key",
+                [
+                    FormField(
+                        "new_key",
+                        "New key",
+                        kind="password",
+                        placeholder="leave empty to generate a whsec_ key",
+                        help="A typed key needs 24 bytes or more",
+                    ),
+                    FormField(
+                        "overlap",
+                        "Overlap (hours)",
+                        value=str(webhooks.OVERLAP_DEFAULT_H),
+                        help="The old key keeps signing beside the new one: 0 to 168 hours",
+                    ),
+                ],
+                submit,
+                confirm_label="Rotate",
+                intro="Meanwhile every delivery carries both signatures, so receivers "
+                "holding either key accept it; the legacy signature uses the new key.",
+            ),
+            rotated,
+        )
+
+    def action_end_overlap(self) -> None:
+        w = self.info
+        if w is None or self.refused("end_overlap"):
+            return
+        try:
+            webhooks.end_overlap(self.admin.store, self.admin.actor, w.id)
+        except DomainError as exc:
+            self.admin.report(exc)
+            return
+        self.notify("The old signing key stopped: only the new key signs.", title="Rotate key")
+        self.reload()
+
+    def action_snippets(self) -> None:
+        w = self.info
+        if w is None or self.refused("snippets"):
+            return
+        from store import snippets
+        from tui.dialogs.snippets import SnippetsDialog
+
+        if self._revealed is not None:
+            secret = webhooks.receiver_secret(self._revealed)
+        else:
+            secret = w.receiver_secret_masked or w.key_masked
+        self.app.push_screen(
+            SnippetsDialog(
+                snippets.for_webhook(w.url, secret), revealed=self._revealed is not None, url=w.url
+            )
+        )
 
     @on(FilterTable.Opened, "#delivery-list")
     def _open(self, event: FilterTable.Opened) -> None:

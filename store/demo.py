@@ -37,11 +37,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -66,21 +63,13 @@ from . import (
 )
 from .change import anyone, change
 from .db import Store
+
+# The demo's constants and its receiver: importable without SQLAlchemy, for the
+# demo command's first paint (store/demo_start.py); part of this module's names.
+from .demo_start import NOW, OWNER, RECEIVER_PORT, VARIANTS, Demo, DemoReceiver  # noqa: F401
 from .models import Account, User
 
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-"""The demo's fixed "now": every screen of the demo shows this time."""
-
 ACCOUNT_NAME = "Northwind Traders"
-OWNER = "maria"
-RECEIVER_PORT = 47011
-"""The loopback port the demo receiver prefers (a fixed port keeps screenshots
-identical; another free port is used when it is taken)."""
-
-VARIANTS = ("full", "story")
-"""``full``: everything above. ``story``: the starting point of the scripted
-walk-through, without the Custom integration (the script enables it and builds
-its blueprint, token, webhook and mapping itself)."""
 
 PEOPLE = (
     # login, name, role, permission
@@ -94,23 +83,6 @@ PEOPLE = (
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """A time in November 2026 (UTC), the demo's month."""
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Demo:
-    """What ``build`` made: the account and who is who."""
-
-    account_id: int
-    variant: str
-    actors: dict[str, accounts.Actor]
-    integrations: dict[str, int] = field(default_factory=dict)  # extension key -> id
-    blueprints: dict[str, int] = field(default_factory=dict)  # name -> id
-    playbooks: dict[str, int] = field(default_factory=dict)  # name -> id
-    webhooks: dict[str, int] = field(default_factory=dict)  # url -> id
-
-    @property
-    def owner(self) -> accounts.Actor:
-        return self.actors[OWNER]
 
 
 # -- determinism -------------------------------------------------------------------
@@ -171,82 +143,6 @@ def deterministic(first: int = 1) -> Iterator[None]:
     finally:
         for mod, name, value in saved:
             setattr(mod, name, value)
-
-
-# -- the receiver ------------------------------------------------------------------------
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _ReceiverServer
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
-        body = self.rfile.read(length)
-        self.server.received.append((self.path, dict(self.headers.items()), body))
-        gone = self.path.startswith("/gone")
-        answer = b'{"gone": true}\n' if gone else b'{"received": true}\n'
-        self.send_response(410 if gone else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    # Fixed answers, so a logged response reads the same on every run.
-    def version_string(self) -> str:
-        return "demo-receiver"
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        return "Sat, 28 Nov 2026 09:30:00 GMT"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # the terminal belongs to the TUI
-
-
-class _ReceiverServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    received: list[tuple[str, dict[str, str], bytes]]
-
-
-class DemoReceiver:
-    """A webhook receiver on loopback for the demo: answers 200 to every POST
-    (410 Gone under ``/gone``) and keeps what it received (``received``)."""
-
-    def __init__(self, port: int = RECEIVER_PORT, *, fallback: bool = True) -> None:
-        try:
-            server = _ReceiverServer(("127.0.0.1", port), _Handler)
-        except OSError:
-            if not fallback:
-                raise
-            server = _ReceiverServer(("127.0.0.1", 0), _Handler)
-        server.received = []
-        self._server = server
-        self.port: int = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="demo-receiver", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def received(self) -> list[tuple[str, dict[str, str], bytes]]:
-        return self._server.received
-
-    def start(self) -> DemoReceiver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> DemoReceiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # -- building ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 CHECKPOINTS = (1, 5, 20, 60, 100)
@@ -95,8 +96,13 @@ async def measure(
                     import tracemalloc
 
                     snapshot = tracemalloc.take_snapshot()
+                if trace:
+                    kinds = Counter(type(o).__qualname__ for o in gc.get_objects())
+                    if n == 5:
+                        kinds_at_5 = kinds
                 points[n] = {
                     "rss_kb": rss_kb(),
+                    "allocated_blocks": sys.getallocatedblocks(),
                     "styles_caches": live("StylesCache"),
                     "widgets_alive": sum(
                         1 for o in gc.get_objects() if o.__class__.__name__ == "MappingsTab"
@@ -105,6 +111,7 @@ async def measure(
     store.dispose()
     grown = []
     if trace:
+        grown.append(sorted((kinds - kinds_at_5).items(), key=lambda kv: -kv[1])[:40])
         import tracemalloc
 
         diff = tracemalloc.take_snapshot().compare_to(snapshot, "traceback")
@@ -141,7 +148,7 @@ def main() -> None:
         if args.trace:
             import tracemalloc
 
-            tracemalloc.start(6)
+            tracemalloc.start(1)
         result = asyncio.run(
             measure(url, login, pid, args.openings, args.textual_as_is, args.trace)
         )

@@ -18,7 +18,9 @@ NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 OWNER = "maria"
 RECEIVER_PORT = 47011
 """The loopback port the demo receiver prefers (a fixed port keeps screenshots
-identical; another free port is used when it is taken)."""
+identical); when it is taken (another demo runs), the next free one of
+``RECEIVER_PORTS``, then any free port."""
+RECEIVER_PORTS = range(RECEIVER_PORT, RECEIVER_PORT + 8)
 
 VARIANTS = ("full", "story")
 """``full``: the whole demo account (see ``store.demo``). ``story``: the
@@ -84,12 +86,18 @@ class DemoReceiver:
     (410 Gone under ``/gone``) and keeps what it received (``received``)."""
 
     def __init__(self, port: int = RECEIVER_PORT, *, fallback: bool = True) -> None:
-        try:
-            server = _ReceiverServer(("127.0.0.1", port), _Handler)
-        except OSError:
-            if not fallback:
-                raise
-            server = _ReceiverServer(("127.0.0.1", 0), _Handler)
+        # A few known ports before any: the demo keeps its account's template
+        # for each of them (tui/demo.py), so a second demo starts quickly too.
+        ports = [port]
+        if fallback:
+            ports += [p for p in RECEIVER_PORTS if p != port] + [0]
+        for candidate in ports:
+            try:
+                server = _ReceiverServer(("127.0.0.1", candidate), _Handler)
+                break
+            except OSError:
+                if candidate == ports[-1]:
+                    raise
         server.received = []
         self._server = server
         self.port: int = server.server_address[1]

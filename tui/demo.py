@@ -248,7 +248,6 @@ def remove_leftovers(tempdir: Path | None = None) -> list[Path]:
 # the demo builds its account in place, as it always did.
 
 TEMPLATE_FORMAT = 1  # what a template's JSON holds; another number makes new templates
-_CACHED_RECEIVER_URLS = (None, f"http://127.0.0.1:{demo_start.RECEIVER_PORT}")
 
 templates_built = 0
 """How many templates this process built (the tests count them)."""
@@ -279,13 +278,14 @@ def program_key() -> str:
 
 def _template_name(variant: str, receiver_url: str | None) -> str | None:
     """The template's file name (without suffix), or None when this demo's account
-    is not kept as one: only the receiver's usual address is (another port, taken
-    because the usual one was busy, builds in place)."""
-    if variant != "full":
-        receiver_url = None  # only the full account has a webhook to the receiver
-    if receiver_url not in _CACHED_RECEIVER_URLS:
-        return None
-    return variant + ("-receiver" if receiver_url else "")
+    is not kept as one: the receiver's address is in the account, so there is a
+    template per port of ``RECEIVER_PORTS`` (any other port builds in place)."""
+    if variant != "full" or receiver_url is None:
+        return variant  # only the full account has a webhook to the receiver
+    for port in demo_start.RECEIVER_PORTS:
+        if receiver_url == f"http://127.0.0.1:{port}":
+            return f"{variant}-receiver-{port}"
+    return None
 
 
 def _file_digest(data: bytes) -> str:

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -63,7 +62,10 @@ def test_the_template_is_built_once_then_copied(cache, tmp_path):
     before = tdemo.templates_built
     first_path, first = fill(tmp_path, "first")
     assert tdemo.templates_built == before + 1
-    assert sorted(p.name for p in cache.iterdir()) == ["full-receiver.db", "full-receiver.json"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "full-receiver-47011.db",
+        "full-receiver-47011.json",
+    ]
     second_path, second = fill(tmp_path, "second")
     third_path, _ = fill(tmp_path, "third")
     assert tdemo.templates_built == before + 1  # copied, not built again
@@ -104,7 +106,7 @@ def test_each_variant_and_receiver_has_its_template(cache, tmp_path):
 def test_another_program_version_builds_it_again(cached, tmp_path, monkeypatch):
     before = tdemo.templates_built
     # A template another version made: its key is not this program's.
-    meta_path = cached / "full-receiver.json"
+    meta_path = cached / "full-receiver-47011.json"
     meta = json.loads(meta_path.read_text())
     meta["key"] = "0" * 32
     meta_path.write_text(json.dumps(meta))
@@ -128,12 +130,12 @@ def _flip_a_byte(path: Path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda c: _flip_a_byte(c / "full-receiver.db"),
-        lambda c: (c / "full-receiver.db").write_bytes(b""),
-        lambda c: (c / "full-receiver.db").unlink(),
-        lambda c: (c / "full-receiver.json").write_text("{not json"),
-        lambda c: (c / "full-receiver.json").write_text('{"key": 1}'),
-        lambda c: (c / "full-receiver.json").unlink(),
+        lambda c: _flip_a_byte(c / "full-receiver-47011.db"),
+        lambda c: (c / "full-receiver-47011.db").write_bytes(b""),
+        lambda c: (c / "full-receiver-47011.db").unlink(),
+        lambda c: (c / "full-receiver-47011.json").write_text("{not json"),
+        lambda c: (c / "full-receiver-47011.json").write_text('{"key": 1}'),
+        lambda c: (c / "full-receiver-47011.json").unlink(),
     ],
     ids=["a byte changed", "emptied", "file gone", "json broken", "json incomplete", "json gone"],
 )
@@ -156,30 +158,44 @@ def test_a_cache_that_cannot_be_written_builds_in_place(tmp_path, monkeypatch):
     assert built.owner.login == demo.OWNER and rows(path)
 
 
-def test_another_receiver_port_is_built_in_place_with_that_port(cache, tmp_path):
+def test_another_receiver_port_has_its_own_template_or_none(cache, tmp_path):
+    """A second demo running gets the next known port, with its own template; a
+    port outside those (any free one) builds in place."""
     before = tdemo.templates_built
-    _, built = fill(tmp_path, "other", receiver_url="http://127.0.0.1:47999")
-    assert tdemo.templates_built == before + 1
-    assert "http://127.0.0.1:47999/hooks/contracts" in built.webhooks
-    assert not cache.exists() or not list(cache.iterdir())  # no template per port
+    _, built = fill(tmp_path, "next", receiver_url="http://127.0.0.1:47012")
+    _, again = fill(tmp_path, "next-again", receiver_url="http://127.0.0.1:47012")
+    assert tdemo.templates_built == before + 1 and again == built
+    assert "http://127.0.0.1:47012/hooks/contracts" in built.webhooks
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "full-receiver-47012.db",
+        "full-receiver-47012.json",
+    ]
+    _, other = fill(tmp_path, "other", receiver_url="http://127.0.0.1:47999")
+    assert tdemo.templates_built == before + 2
+    assert "http://127.0.0.1:47999/hooks/contracts" in other.webhooks
+    assert len(list(cache.iterdir())) == 2  # no template for it
+
+
+def test_a_second_receiver_takes_the_next_known_port():
+    with demo.DemoReceiver() as first, demo.DemoReceiver() as second:
+        if first.port != demo.RECEIVER_PORT:
+            pytest.skip(f"port {demo.RECEIVER_PORT} is taken")
+        assert second.port in demo.RECEIVER_PORTS and second.port != first.port
 
 
 def test_a_second_demo_start_copies_the_template_the_first_made(tmp_path, cache):
     """Two real starts of ``integrations-admin demo``: the first builds the
     template, the second copies it (its files are the same files, untouched)."""
-    with socket.socket() as probe:
-        try:  # a demo elsewhere on this machine would give these a port of their own
-            probe.bind(("127.0.0.1", demo.RECEIVER_PORT))
-        except OSError:
-            pytest.skip(f"port {demo.RECEIVER_PORT} is taken")
     pid, fd = start_demo(tmp_path)
     os.kill(pid, signal.SIGTERM)
     assert wait_for_exit(pid, fd) == 128 + signal.SIGTERM
     os.close(fd)
     made = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in cache.iterdir()}
-    assert sorted(made) == ["full-receiver.db", "full-receiver.json"]
+    assert len(made) == 2  # the template of the receiver's port (another demo may hold 47011)
     pid, fd = start_demo(tmp_path)
     os.kill(pid, signal.SIGTERM)
     assert wait_for_exit(pid, fd) == 128 + signal.SIGTERM
     os.close(fd)
-    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in cache.iterdir()} == made
+    now = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in cache.iterdir()}
+    # The same files, untouched (or, had the port changed meanwhile, one more template).
+    assert all(now[name] == seen for name, seen in made.items())

@@ -66,7 +66,15 @@ from .db import Store
 
 # The demo's constants and its receiver: importable without SQLAlchemy, for the
 # demo command's first paint (store/demo_start.py); part of this module's names.
-from .demo_start import NOW, OWNER, RECEIVER_PORT, VARIANTS, Demo, DemoReceiver  # noqa: F401
+from .demo_start import (  # noqa: F401
+    NOW,
+    OWNER,
+    RECEIVER_PORT,
+    RECEIVER_PORTS,
+    VARIANTS,
+    Demo,
+    DemoReceiver,
+)
 from .models import Account, User
 
 ACCOUNT_NAME = "Northwind Traders"

@@ -29,11 +29,70 @@ CHECKPOINTS = (1, 5, 20, 60, 100)
 
 
 def rss_kb() -> int:
+    return status()["VmRSS"]
+
+
+def status() -> dict[str, int]:
+    """This process's memory and thread counts from /proc/self/status (KiB)."""
+    out = {}
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def sqlite_memory_kb() -> int:
+    """What SQLite itself holds (page caches, prepared statements), outside Python's
+    allocator: ``sqlite3_memory_used`` of the library the sqlite3 module uses."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+    except OSError:
+        return -1
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib.sqlite3_memory_used() // 1024
+
+
+def pymalloc() -> dict[str, int]:
+    """Python's small-object allocator: arenas held, and bytes in used and in free
+    blocks (``sys._debugmallocstats``, which writes to the C stderr)."""
+    import os
+    import re
+
+    read, write = os.pipe()
+    saved = os.dup(2)
+    os.dup2(write, 2)
+    try:
+        sys._debugmallocstats()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(write)
+    chunks = []
+    while chunk := os.read(read, 1 << 16):
+        chunks.append(chunk)
+    os.close(read)
+    text = b"".join(chunks).decode("ascii", "replace")
+    out = {}
+    for key, pattern in (
+        ("arenas", r"# arenas allocated current\s*=\s*([\d,]+)"),
+        ("used_kb", r"# bytes in allocated blocks\s*=\s*([\d,]+)"),
+        ("free_kb", r"# bytes in available blocks\s*=\s*([\d,]+)"),
+    ):
+        m = re.search(pattern, text)
+        value = int(m.group(1).replace(",", "")) if m else -1
+        out[key] = value if key == "arenas" else value // 1024
+    return out
+
+
+def traced_kb() -> int:
+    """Memory allocated by Python since tracing started and still alive (KiB)."""
+    import tracemalloc
+
+    return tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else -1
 
 
 def live(type_name: str) -> int:
@@ -68,7 +127,14 @@ async def open_and_close(app, pilot, playbook_id: int) -> None:
 
 
 async def measure(
-    url: str, login: str, playbook_id: int, openings: int, as_is: bool, trace: bool = False
+    url: str,
+    login: str,
+    playbook_id: int,
+    openings: int,
+    as_is: bool,
+    trace: bool = False,
+    trim: bool = False,
+    traced_from: int = 0,
 ) -> dict:
     from store import accounts
     from store.db import Store
@@ -90,8 +156,18 @@ async def measure(
         await app.workers.wait_for_complete()
         for n in range(1, openings + 1):
             await open_and_close(app, pilot, playbook_id)
+            if n == traced_from:
+                import tracemalloc
+
+                gc.collect()
+                tracemalloc.start(1)  # from here: what is allocated and still alive
             if n in CHECKPOINTS or n == openings:
                 gc.collect()
+                before_trim = rss_kb()
+                if trim:
+                    import ctypes
+
+                    ctypes.CDLL("libc.so.6").malloc_trim(0)
                 if trace and n == 5:
                     import tracemalloc
 
@@ -102,7 +178,13 @@ async def measure(
                         kinds_at_5 = kinds
                 points[n] = {
                     "rss_kb": rss_kb(),
+                    "rss_before_trim_kb": before_trim,
                     "allocated_blocks": sys.getallocatedblocks(),
+                    "sqlite_kb": sqlite_memory_kb(),
+                    "pool": store.engine.pool.status(),
+                    **status(),
+                    "pymalloc": pymalloc(),
+                    "traced_kb": traced_kb() if traced_from and n >= traced_from else None,
                     "styles_caches": live("StylesCache"),
                     "widgets_alive": sum(
                         1 for o in gc.get_objects() if o.__class__.__name__ == "MappingsTab"
@@ -132,6 +214,14 @@ def main() -> None:
     parser.add_argument("--openings", type=int, default=100)
     parser.add_argument("--db", help="a file made by an earlier run (kept)")
     parser.add_argument("--trace", action="store_true", help="what grew (tracemalloc), slow")
+    parser.add_argument("--trim", action="store_true", help="malloc_trim(0) before each reading")
+    parser.add_argument(
+        "--traced-from",
+        type=int,
+        default=0,
+        metavar="N",
+        help="trace allocations from opening N on: traced_kb is what they left alive",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from tests.benchmarks.large_account import largest_playbook_only
@@ -150,7 +240,16 @@ def main() -> None:
 
             tracemalloc.start(1)
         result = asyncio.run(
-            measure(url, login, pid, args.openings, args.textual_as_is, args.trace)
+            measure(
+                url,
+                login,
+                pid,
+                args.openings,
+                args.textual_as_is,
+                args.trace,
+                args.trim,
+                args.traced_from,
+            )
         )
     print(json.dumps(result))
 

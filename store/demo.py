@@ -39,7 +39,6 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -55,7 +54,6 @@ from . import (
     marketplace,
     payload,
     playbooks,
-    receiver,
     sending,
     settings,
     tokens,
@@ -65,21 +63,21 @@ from . import (
 )
 from .change import anyone, change
 from .db import Store
+
+# The demo's constants and its receiver: importable without SQLAlchemy, for the
+# demo command's first paint (store/demo_start.py); part of this module's names.
+from .demo_start import (  # noqa: F401
+    NOW,
+    OWNER,
+    RECEIVER_PORT,
+    RECEIVER_PORTS,
+    VARIANTS,
+    Demo,
+    DemoReceiver,
+)
 from .models import Account, User
 
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-"""The demo's fixed "now": every screen of the demo shows this time."""
-
 ACCOUNT_NAME = "Northwind Traders"
-OWNER = "maria"
-RECEIVER_PORT = 47011
-"""The loopback port the demo receiver prefers (a fixed port keeps screenshots
-identical; another free port is used when it is taken)."""
-
-VARIANTS = ("full", "story")
-"""``full``: everything above. ``story``: the starting point of the scripted
-walk-through, without the Custom integration (the script enables it and builds
-its blueprint, token, webhook and mapping itself)."""
 
 PEOPLE = (
     # login, name, role, permission
@@ -93,23 +91,6 @@ PEOPLE = (
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """A time in November 2026 (UTC), the demo's month."""
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Demo:
-    """What ``build`` made: the account and who is who."""
-
-    account_id: int
-    variant: str
-    actors: dict[str, accounts.Actor]
-    integrations: dict[str, int] = field(default_factory=dict)  # extension key -> id
-    blueprints: dict[str, int] = field(default_factory=dict)  # name -> id
-    playbooks: dict[str, int] = field(default_factory=dict)  # name -> id
-    webhooks: dict[str, int] = field(default_factory=dict)  # url -> id
-
-    @property
-    def owner(self) -> accounts.Actor:
-        return self.actors[OWNER]
 
 
 # -- determinism -------------------------------------------------------------------
@@ -170,31 +151,6 @@ def deterministic(first: int = 1) -> Iterator[None]:
     finally:
         for mod, name, value in saved:
             setattr(mod, name, value)
-
-
-# -- the receiver ------------------------------------------------------------------------
-
-
-class DemoReceiver(receiver.Receiver):
-    """The ``listen`` receiver (``store.receiver``) on loopback for the demo:
-    answers 200 to every POST (410 Gone under ``/gone``), prints nothing (the
-    terminal belongs to the TUI), keeps what it received (``received``), and
-    answers with fixed headers so a logged response reads the same every run."""
-
-    server_name = "demo-receiver"
-    fixed_date = "Sat, 28 Nov 2026 09:30:00 GMT"
-
-    def __init__(self, port: int = RECEIVER_PORT, *, fallback: bool = True) -> None:
-        super().__init__(port, fallback=fallback)
-
-    def fixed_answer(self, path: str) -> tuple[int, bytes, str]:
-        if path.startswith("/gone"):
-            return 410, b'{"gone": true}\n', "application/json"
-        return super().fixed_answer(path)
-
-    def __enter__(self) -> DemoReceiver:
-        self.start()
-        return self
 
 
 # -- building ------------------------------------------------------------------------------

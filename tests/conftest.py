@@ -116,6 +116,14 @@ def _log_folder_of_the_run(monkeypatch, tmp_path_factory) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_folder_of_the_run(monkeypatch, tmp_path_factory) -> None:
+    """The demo keeps its account's template in the user cache folder: one
+    folder for the whole run (built once, then copied), never the home of the
+    person running the tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(autouse=True)
 def _steady_cursor(monkeypatch) -> None:
     """An Input's cursor blinks every 0.5 s: a screenshot taken on a loaded
     machine could catch it off. Tests see it on, as the screenshots do."""

@@ -159,6 +159,7 @@ class IntegrationsAdmin(App[None]):
         glance: Glance | None = None,
         user_keymap: bool = True,
         settings: Settings | None = None,
+        before_store_opens: Callable[[], None] | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
@@ -166,13 +167,16 @@ class IntegrationsAdmin(App[None]):
         apply the user's settings (keymap, theme; not for screenshots and
         scripted demos, which press the default keys and look the same on every
         run). ``settings``: those the command line has read (``tui.config``);
-        otherwise the App reads the file itself."""
+        otherwise the App reads the file itself. ``before_store_opens``: called
+        in the thread that opens the store from a glance, just before (the demo
+        makes its generated secrets deterministic there, after the first paint)."""
         super().__init__()
         if store is None and glance is None:
             raise ValueError("IntegrationsAdmin needs a store or a glance")
         self._store = store
         self._store_lock = threading.Lock()
         self.glance = glance
+        self._before_store_opens = before_store_opens
         self.actor = actor
         self.first_run = first_run
         from tui.widgets.keycaster import Presenter
@@ -190,9 +194,11 @@ class IntegrationsAdmin(App[None]):
             self._apply_settings(settings)
         self._theme_shown = self.theme
         from tui import diagnostics
-        from tui.textual_compat import on_new_worker
+        from tui.textual_compat import on_new_worker, unpin_render_caches
 
         on_new_worker(self, diagnostics.watch_worker)
+        # Closed screens' widgets would stay in memory otherwise (textual#6665).
+        unpin_render_caches()
 
     # -- set-up ------------------------------------------------------------------
 
@@ -341,6 +347,8 @@ class IntegrationsAdmin(App[None]):
         from store.db import Store
 
         assert self.glance is not None
+        if self._before_store_opens is not None:
+            self._before_store_opens()
         store = Store(self.glance.url)
         store.prepare()
         # The ordinary start signs in before the App; this start does it now

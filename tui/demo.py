@@ -21,18 +21,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import dataclasses
+import hashlib
 import io
+import json
 import os
 import re
 import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from store import demo as demo_data
+from store import demo_start
 
 KEY_PAUSE_S = 0.5  # after each key
 CHAR_PAUSE_S = 0.07  # after each typed character
@@ -73,8 +76,8 @@ def parse_script(text: str, *, name: str = "script") -> list[Step]:
         if command == "data":
             if steps:
                 raise ScriptError(f"{where}: 'data' must be the first step.")
-            if arg not in demo_data.VARIANTS:
-                raise ScriptError(f"{where}: data is one of {', '.join(demo_data.VARIANTS)}.")
+            if arg not in demo_start.VARIANTS:
+                raise ScriptError(f"{where}: data is one of {', '.join(demo_start.VARIANTS)}.")
         elif command == "pause":
             try:
                 if float(arg) < 0:
@@ -234,13 +237,170 @@ def remove_leftovers(tempdir: Path | None = None) -> list[Path]:
     return removed
 
 
-@contextmanager
-def demo_store(variant: str = "full", *, receiver_url: str | None = None) -> Iterator:
-    """A temporary database holding the demo account, deleted on exit (and at
-    interpreter exit, should the exit skip this). Yields (store, demo). Never the
-    user's own database. Removes the folders earlier demos left behind."""
+# -- the template -------------------------------------------------------------------------
+
+# Building the demo account (some 400 store calls) took 0.75 s of every start:
+# it is built once into a template file in the user cache folder and copied.
+# The template is a SQLite file and a JSON file beside it that says what the
+# file is (the key below), its digest and what ``build`` returned. A template
+# whose key differs (another program version) or whose digest does not match
+# (a damaged file) is built again; where the cache folder cannot be written,
+# the demo builds its account in place, as it always did.
+
+TEMPLATE_FORMAT = 1  # what a template's JSON holds; another number makes new templates
+
+templates_built = 0
+"""How many templates this process built (the tests count them)."""
+
+
+def template_folder() -> Path:
+    """Where the demo's templates are: the user cache folder (platformdirs)."""
+    import platformdirs
+
+    from store.location import APP_NAME
+
+    return platformdirs.user_cache_path(APP_NAME) / "demo"
+
+
+def program_key() -> str:
+    """What a template was built by: a digest of every store module and migration
+    (the code that builds the account and the schema it writes) and the format.
+    A new program version, or any edit of that code, gives another key."""
+    import store
+
+    root = Path(store.__file__).parent
+    digest = hashlib.blake2b(f"format {TEMPLATE_FORMAT}".encode(), digest_size=16)
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _template_name(variant: str, receiver_url: str | None) -> str | None:
+    """The template's file name (without suffix), or None when this demo's account
+    is not kept as one: the receiver's address is in the account, so there is a
+    template per port of ``RECEIVER_PORTS`` (any other port builds in place)."""
+    if variant != "full" or receiver_url is None:
+        return variant  # only the full account has a webhook to the receiver
+    for port in demo_start.RECEIVER_PORTS:
+        if receiver_url == f"http://127.0.0.1:{port}":
+            return f"{variant}-receiver-{port}"
+    return None
+
+
+def _file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _demo_to_json(built) -> dict:
+    return dataclasses.asdict(built)
+
+
+def _demo_from_json(data: dict) -> demo_start.Demo:
+    from store.values import Actor
+
+    return demo_start.Demo(
+        account_id=int(data["account_id"]),
+        variant=str(data["variant"]),
+        actors={login: Actor(**actor) for login, actor in data["actors"].items()},
+        integrations=dict(data["integrations"]),
+        blueprints=dict(data["blueprints"]),
+        playbooks=dict(data["playbooks"]),
+        webhooks=dict(data["webhooks"]),
+    )
+
+
+def _build_into(path: Path, variant: str, receiver_url: str | None) -> demo_start.Demo:
+    """Build the demo account into a new SQLite file at ``path``, closed after
+    (every change in the file itself, none left in a WAL)."""
+    global templates_built
+    from store import demo as demo_data
     from store.db import Store
 
+    store = Store(f"sqlite:///{path}")
+    try:
+        built = demo_data.build(store, variant=variant, receiver_url=receiver_url)
+    finally:
+        store.dispose()
+    templates_built += 1
+    return built
+
+
+def _copy_template(name: str, folder: Path, destination: Path) -> demo_start.Demo | None:
+    """Copy the template ``name`` to ``destination`` if it is there, of this
+    program and undamaged; what it holds, or None (then nothing was copied)."""
+    try:
+        meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        if meta.get("key") != program_key():
+            return None
+        data = (folder / f"{name}.db").read_bytes()
+        if _file_digest(data) != meta.get("digest"):
+            return None
+        built = _demo_from_json(meta["demo"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    destination.write_bytes(data)
+    return built
+
+
+def _make_template(
+    name: str, folder: Path, variant: str, receiver_url: str | None, destination: Path
+) -> demo_start.Demo:
+    """Build the account, copy it to ``destination`` and keep it as the template
+    ``name``. Two demos building at once each publish a whole template (the
+    files are replaced, never written in place); a copy that finds a mismatch
+    between a file and its JSON builds again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=folder))
+    try:
+        built = _build_into(work / "demo.db", variant, receiver_url)
+        data = (work / "demo.db").read_bytes()
+        destination.write_bytes(data)
+        meta = {
+            "key": program_key(),
+            "variant": variant,
+            "receiver_url": receiver_url if variant == "full" else None,
+            "digest": _file_digest(data),
+            "demo": _demo_to_json(built),
+        }
+        (work / "demo.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.replace(work / "demo.db", folder / f"{name}.db")
+        os.replace(work / "demo.json", folder / f"{name}.json")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return built
+
+
+def fill_demo_database(
+    path: Path, variant: str = "full", *, receiver_url: str | None = None
+) -> demo_start.Demo:
+    """Put the demo account into the new SQLite file ``path``: a copy of its
+    template, which is built first when missing, of another program version or
+    damaged. Leaves the clock fixed at the demo's now, as ``build`` does."""
+    from store import clock
+
+    name = _template_name(variant, receiver_url)
+    built = None
+    if name is not None:
+        folder = template_folder()
+        built = _copy_template(name, folder, path)
+        if built is None:
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+                built = _make_template(name, folder, variant, receiver_url, path)
+    if built is None:  # not kept as a template, or the cache folder is not writable
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
+        built = _build_into(path, variant, receiver_url)
+    clock.fix(demo_start.NOW)
+    return built
+
+
+@contextmanager
+def demo_database(variant: str = "full", *, receiver_url: str | None = None) -> Iterator:
+    """A temporary SQLite database holding the demo account, deleted on exit
+    (and at interpreter exit, should the exit skip this). Yields (url, demo).
+    Never the user's own database. Removes the folders earlier demos left behind."""
     remove_leftovers()
     folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
 
@@ -249,15 +409,34 @@ def demo_store(variant: str = "full", *, receiver_url: str | None = None) -> Ite
 
     atexit.register(remove_folder)
     try:
-        store = Store(f"sqlite:///{folder / 'demo.db'}")
-        try:
-            built = demo_data.build(store, variant=variant, receiver_url=receiver_url)
-            yield store, built
-        finally:
-            store.dispose()
+        path = folder / "demo.db"
+        built = fill_demo_database(path, variant, receiver_url=receiver_url)
+        yield f"sqlite:///{path}", built
     finally:
         remove_folder()
         atexit.unregister(remove_folder)
+
+
+@contextmanager
+def demo_store(variant: str = "full", *, receiver_url: str | None = None) -> Iterator:
+    """``demo_database`` with its store open: yields (store, demo)."""
+    from store.db import Store
+
+    with demo_database(variant, receiver_url=receiver_url) as (url, built):
+        store = Store(url)
+        try:
+            yield store, built
+        finally:
+            store.dispose()
+
+
+@contextmanager
+def closing_store(store):
+    """``store``, disposed on exit."""
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 class _EndOnSignal:
@@ -305,14 +484,15 @@ def run_demo(
     script: Path | None = None,
     presenter: bool = False,
     speed: float = 1.0,
-    login: str = demo_data.OWNER,
+    login: str = demo_start.OWNER,
     headless: bool = False,
     exit_at_end: bool = False,
 ) -> int:
     """``integrations-admin demo``: returns the exit status."""
     import sys
 
-    from store import accounts, clock
+    from store import clock
+    from store.glance import first_screen
     from tui.app import IntegrationsAdmin
 
     steps: list[Step] = []
@@ -328,9 +508,9 @@ def run_demo(
     failure: list[BaseException] = []
     with (
         _EndOnSignal() as on_signal,
-        demo_data.DemoReceiver() as receiver,
-        demo_data.deterministic(demo_data.RUNTIME_FIRST),
-        demo_store(variant_of(steps), receiver_url=receiver.url) as (store, built),
+        demo_start.DemoReceiver() as receiver,
+        demo_database(variant_of(steps), receiver_url=receiver.url) as (url, built),
+        ExitStack() as later,
     ):
         if login not in built.actors:
             print(
@@ -338,9 +518,35 @@ def run_demo(
                 file=sys.stderr,
             )
             return 2
-        actor = accounts.sign_in(store, login)
+
+        def deterministic() -> None:
+            # Tokens and keys generated in the demo are its fake ones. This loads
+            # the store (SQLAlchemy): done where the store opens, after the first paint.
+            from store import demo as demo_data
+
+            later.enter_context(demo_data.deterministic(demo_data.RUNTIME_FIRST))
+
+        # The first screen painted from a glance at the copy, as the program's own
+        # start does; the store opens right after (tui/app.py).
+        glance = first_screen(url, login)
         # A script presses the default keys: the user's keymap would derail it.
-        app = IntegrationsAdmin(store, actor, presenter=presenter, user_keymap=not steps)
+        if glance is not None:
+            app = IntegrationsAdmin(
+                None,
+                glance.actor,
+                glance=glance,
+                presenter=presenter,
+                user_keymap=not steps,
+                before_store_opens=deterministic,
+            )
+        else:  # not expected of a fresh copy; the ordinary way still works
+            from store import accounts
+            from store.db import Store
+
+            deterministic()
+            store = later.enter_context(closing_store(Store(url)))
+            actor = accounts.sign_in(store, login)
+            app = IntegrationsAdmin(store, actor, presenter=presenter, user_keymap=not steps)
 
         async def auto_pilot(pilot) -> None:
             on_signal.running(app, asyncio.get_running_loop())
@@ -359,6 +565,8 @@ def run_demo(
             app.run(auto_pilot=auto_pilot, headless=headless)
         finally:
             on_signal.stopped()
+            if app.store_is_open:
+                app.store.dispose()
             clock.fix(None)
     if failure:
         print(f"integrations-admin: the script stopped: {failure[0]}", file=sys.stderr)

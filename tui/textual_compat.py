@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import DataTable, _data_table
@@ -147,6 +148,52 @@ def drop_closed_watchers(obj: object) -> None:
     Textual itself drops them only when the watched value changes."""
     for watchers in getattr(obj, "__watchers", {}).values():
         watchers[:] = [(n, cb) for n, cb in watchers if not (n._closing or n._closed)]
+
+
+# -- render caches ---------------------------------------------------------------
+
+_UPSTREAM_INNER_OUTER: Callable[..., Any] | None = None
+
+
+def unpin_render_caches() -> None:
+    """Stop Textual keeping the render caches of removed widgets alive.
+
+    A workaround for Textualize/textual#6665 (open): ``StylesCache.get_inner_outer``
+    is a method under ``functools.lru_cache(1024)``, so the cache's key holds the
+    widget's ``StylesCache`` itself (``self``), and with it every line (Strip) the
+    widget drew, until 1,024 newer (widget, colours) pairs push it out. A playbook
+    page with hundreds of widgets, opened and closed, stayed in memory that way:
+    1.3-2 MB per opening. The method does not use ``self``: here the same values
+    come from a cache keyed on the two colours alone (a handful of entries), and
+    what the upstream cache holds is dropped. Idempotent; ``repin_render_caches``
+    undoes it (for the test and the benchmark that measure Textual as it is)."""
+    global _UPSTREAM_INNER_OUTER
+    from textual._styles_cache import StylesCache
+
+    if _UPSTREAM_INNER_OUTER is not None:
+        return
+    upstream = StylesCache.get_inner_outer
+    _UPSTREAM_INNER_OUTER = upstream
+    colours_only = lru_cache(1024)(upstream.__wrapped__)
+
+    def get_inner_outer(self: object, base_background: Any, background: Any) -> Any:
+        return colours_only(None, base_background, background)
+
+    get_inner_outer.cache_clear = colours_only.cache_clear  # type: ignore[attr-defined]
+    get_inner_outer.cache_info = colours_only.cache_info  # type: ignore[attr-defined]
+    StylesCache.get_inner_outer = get_inner_outer  # type: ignore[method-assign]
+    upstream.cache_clear()
+
+
+def repin_render_caches() -> None:
+    """Textual's own ``get_inner_outer`` back (undoes ``unpin_render_caches``)."""
+    global _UPSTREAM_INNER_OUTER
+    from textual._styles_cache import StylesCache
+
+    if _UPSTREAM_INNER_OUTER is None:
+        return
+    StylesCache.get_inner_outer = _UPSTREAM_INNER_OUTER  # type: ignore[method-assign]
+    _UPSTREAM_INNER_OUTER = None
 
 
 # -- DataTable -------------------------------------------------------------------

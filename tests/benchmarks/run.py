@@ -10,6 +10,8 @@ anything, they are read by people.
 
 What it measures (see README, Performance):
 
+- the demo's first paint (``demo``: copying its template, building at start;
+  ``--demo-only`` for this alone, ``--base DIR`` for a checkout from before);
 - first paint with data: from launching the process in an 80x24 pseudo-terminal
   to the Integrations list's first row being written, for the program on the
   large account and, alternately in the same run, for a bare Textual app
@@ -98,10 +100,10 @@ def machine() -> str:
 # -- first paint --------------------------------------------------------------------
 
 
-def paint_once(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+def paint_once(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, int]:
     from tests.benchmarks.terminal import Terminal
 
-    term = Terminal(argv, env=env, cwd=str(ROOT))
+    term = Terminal(argv, env=env, cwd=str(cwd))
     try:
         seconds = term.wait_for(MARKER)
         return seconds, term.peak_rss_kb()
@@ -127,6 +129,63 @@ def first_paint(db: str, runs: int) -> dict:
         "pair_ratios": [a / f for a, f in zip(app, floor, strict=True)],
         "rss_at_paint_kb": statistics.median(rss),
     }
+
+
+def demo_first_paint(runs: int, base: Path | None = None) -> dict:
+    """``integrations-admin demo`` from its launch to its first row on screen,
+    alternating with the floor: copying the account's template (made by a first
+    start); building the account at every start, as before (a cache folder that
+    cannot be written makes the demo build in place); and, with ``base`` (a
+    checkout of the program before the template, e.g. ``git archive main``),
+    that program itself."""
+    with tempfile.TemporaryDirectory(prefix="ia-bench-demo-") as tmp:
+        blocked = Path(tmp) / "not-a-folder"
+        blocked.write_text("")
+        env = {"TMPDIR": tmp, "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        env_built = {**env, "XDG_CACHE_HOME": str(blocked)}
+        demo = [*APP, "demo"]
+        runs_of: dict[str, list[float]] = {"floor": [], "template": [], "built": [], "base": []}
+        paint_once(FLOOR, env)  # warm the page cache; the first demo makes the template
+        paint_once(demo, env)
+        if base is not None:
+            paint_once([PY, "-B", "-m", "tui.cli", "demo"], env_built, base)
+        for _ in range(runs):  # alternate, so all see the same machine
+            runs_of["floor"].append(paint_once(FLOOR, env)[0])
+            runs_of["template"].append(paint_once(demo, env)[0])
+            runs_of["built"].append(paint_once(demo, env_built)[0])
+            if base is not None:
+                argv = [PY, "-B", "-m", "tui.cli", "demo"]
+                runs_of["base"].append(paint_once(argv, env_built, base)[0])
+    out = {k: statistics.median(v) for k, v in runs_of.items() if v}
+    floor = out["floor"]
+    out["ratios"] = {k: v / floor for k, v in out.items() if k != "floor"}
+    out["pair_ratios"] = [t / f for t, f in zip(runs_of["template"], runs_of["floor"], strict=True)]
+    return out
+
+
+def demo_rows(dp: dict) -> list[tuple[str, str, str]]:
+    r = dp["ratios"]
+    rows = [
+        ("Demo first paint, floor (bare Textual app)", ms(dp["floor"]), ""),
+        ("Demo first paint, copying its template", ms(dp["template"]), ""),
+        ("  ratio to the floor", f"{r['template']:7.2f} x", "<= 2 x"),
+        ("Demo first paint, building its account at start", ms(dp["built"]), ""),
+        ("  ratio to the floor", f"{r['built']:7.2f} x", ""),
+    ]
+    if "base" in dp:
+        rows += [
+            ("Demo first paint, the program before (--base)", ms(dp["base"]), ""),
+            ("  ratio to the floor", f"{r['base']:7.2f} x", ""),
+        ]
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str]], runs: int) -> None:
+    print(f"\nMedians of {runs} runs. Machine: {machine()}\n")
+    print(f"| {'measure':<50} | {'median':>11} | {'target':<11} |")
+    print(f"|{'-' * 52}|{'-' * 13}:|{'-' * 13}|")
+    for label, value, target in rows:
+        print(f"| {label:<50} | {value:>11} | {target:<11} |")
 
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
@@ -307,7 +366,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--runs", type=int, default=7, help="runs per measurement (default 7)")
     p.add_argument("--keep", metavar="DIR", help="build the large account in DIR, or reuse it")
     p.add_argument("--pg", metavar="URL", help="also run the store operations on PostgreSQL")
+    p.add_argument(
+        "--demo-only", action="store_true", help="only the demo's first paint (no large account)"
+    )
+    p.add_argument(
+        "--base",
+        metavar="DIR",
+        help="a checkout of the program before (git archive main | tar -x -C DIR): "
+        "its demo's first paint too",
+    )
     args = p.parse_args(argv)
+    base = Path(args.base) if args.base else None
+    if args.demo_only:
+        print(f"Machine: {machine()}")
+        print(f"\nDemo first paint ({args.runs} runs each, alternating) ...", flush=True)
+        dp = demo_first_paint(args.runs, base)
+        print_table(demo_rows(dp), args.runs)
+        print("\nDemo first paint, template/floor per run: ")
+        print("  " + ", ".join(f"{r:.2f}" for r in dp["pair_ratios"]))
+        return
 
     from tests.benchmarks import large_account
 
@@ -337,6 +414,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(f"\nFirst paint ({args.runs} runs each, alternating) ...", flush=True)
         fp = first_paint(str(db), args.runs)
+        print("Demo first paint ...", flush=True)
+        dp = demo_first_paint(args.runs, base)
         print("Import times of the start ...", flush=True)
         imp = import_times(str(db))
         print("Screens (headless tour) ...", flush=True)
@@ -358,6 +437,7 @@ def main(argv: list[str] | None = None) -> None:
         ("First paint with data, floor (bare Textual app)", ms(fp["floor"]), ""),
         ("First paint with data, integrations-admin", ms(fp["app"]), ""),
         ("  ratio to the floor", f"{fp['ratio']:7.2f} x", "<= 2 x"),
+        *demo_rows(dp),
         ("Open the largest playbook (enter in the list)", ms(sc["playbook_open"]), ""),
         ("  then its Mappings tab (3)", ms(sc["mappings_tab"]), ""),
         (
@@ -390,11 +470,7 @@ def main(argv: list[str] | None = None) -> None:
             ("Generate an API token (PostgreSQL)", f"{pg['generate_token']:7,.0f} /s", ""),
             ("Verify an API token (PostgreSQL)", f"{pg['verify_token']:7,.0f} /s", ""),
         ]
-    print(f"\nMedians of {args.runs} runs. Machine: {machine()}\n")
-    print(f"| {'measure':<50} | {'median':>11} | {'target':<11} |")
-    print(f"|{'-' * 52}|{'-' * 13}:|{'-' * 13}|")
-    for label, value, target in rows:
-        print(f"| {label:<50} | {value:>11} | {target:<11} |")
+    print_table(rows, args.runs)
     print("\nFirst paint, app/floor per run: " + ", ".join(f"{r:.2f}" for r in fp["pair_ratios"]))
     print(
         f"\npython -X importtime, up to the first paint: {imp['count']} modules, "

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -312,3 +312,57 @@ async def test_quick_data_table_redraws_rows_drawn_before_their_columns_widened(
         await pilot.pause()
         line = table.render_line(1).text
         assert "99 SEK" in line, line
+
+
+def _live_styles_caches() -> int:
+    import gc
+
+    from textual._styles_cache import StylesCache
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, StylesCache))
+
+
+async def test_unpin_render_caches_frees_the_render_caches_of_removed_widgets():
+    """Textualize/textual#6665: ``StylesCache.get_inner_outer`` is an lru_cache on
+    a method, so it keeps every drawn widget's StylesCache (and the lines it
+    drew) after the widget is gone. Unpinned, widgets drawn and removed leave
+    none behind, and the method answers as Textual's does."""
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+    from textual.containers import Vertical
+    from textual.widgets import Label
+
+    class Cards(Screen[None]):
+        def compose(self) -> ComposeResult:
+            with Vertical():
+                yield from (Label(f"card {i}") for i in range(40))
+
+    async def draw_and_remove(app, pilot) -> int:
+        # A screen of 40 widgets shown and closed, as a page is.
+        await app.push_screen(Cards())
+        await pilot.pause()
+        await app.screen.wait_for_refresh()
+        await app.pop_screen()
+        await pilot.pause()
+        await app.screen.wait_for_refresh()
+        return _live_styles_caches()
+
+    app = _App()
+    try:
+        async with app.run_test(size=(40, 50)) as pilot:
+            compat.repin_render_caches()  # Textual as it is: the leak is still there
+            StylesCache.get_inner_outer.cache_clear()
+            before = _live_styles_caches()
+            assert await draw_and_remove(app, pilot) >= before + 40
+            compat.unpin_render_caches()
+            compat.unpin_render_caches()  # twice changes nothing
+            assert await draw_and_remove(app, pilot) <= before + 1
+            assert await draw_and_remove(app, pilot) <= before + 1
+            base, background = Color(10, 20, 30), Color(200, 100, 50, 0.5)
+            compat.repin_render_caches()
+            expected = StylesCache().get_inner_outer(base, background)
+            compat.unpin_render_caches()
+            assert StylesCache().get_inner_outer(base, background) == expected
+    finally:
+        compat.unpin_render_caches()  # as every IntegrationsAdmin leaves it

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import validate
+from .errors import ValidationError
 from .payload import hmac_key
 
 TOLERANCE_S = 5 * 60  # the Standard Webhooks libraries' default
@@ -90,6 +92,16 @@ def check(
 ) -> Verdict:
     """Both signatures of one delivery, with any of ``keys`` (the current key
     first; none: the delivery is "not checked")."""
+    if not isinstance(raw, bytes):
+        raise ValidationError("raw", "The delivery's body must be bytes.")
+    if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
+        raise ValidationError("keys", "The keys must be a list of text.")
+    if now is not None and (
+        isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now)
+    ):
+        raise ValidationError("now", "The time must be a number of seconds.")
+    if isinstance(tolerance_s, bool) or not isinstance(tolerance_s, int) or tolerance_s < 0:
+        raise ValidationError("tolerance_s", "The tolerance is a whole number of seconds.")
     body = raw
     data, event, cid = _body_facts(body)
     wid = _header(headers, "webhook-id")
@@ -303,5 +315,6 @@ class Receiver:
         self.stop()
 
 
-# Every public function above refuses wrong-typed arguments before it runs.
-validate.check_public(globals())
+# Every public function above refuses wrong-typed arguments before it runs
+# (check checks its body, keys and times itself).
+validate.check_public(globals(), own={"check": ["raw", "keys", "now", "tolerance_s"]})

@@ -256,6 +256,7 @@ def _listen(args) -> int:
     """``integrations-admin listen``: the receiver of ``store.receiver``, until ctrl+c."""
     from store import receiver as rx
     from store import webhooks
+    from store.settings import ALLOW_PRIVATE_LABEL
 
     keys: list[str] = []
     about = "no key given: every delivery is shown as not checked"
@@ -319,7 +320,7 @@ def _listen(args) -> int:
         state = {None: "", True: " (it is on)", False: " (it is off)"}[allow_private]
         print(
             f"Point a webhook at {url}: {why}, so the account needs "
-            f"'Allow webhooks to private networks'{state}: Webhooks tab, s; "
+            f"'{ALLOW_PRIVATE_LABEL}'{state}: Webhooks tab, s; "
             'or ctrl+p "private".',
             flush=True,
         )

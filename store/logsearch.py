@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, column, or_, select, text, tuple_
+from sqlalchemy import Select, and_, column, literal, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 RECENT = 10_000
@@ -242,6 +242,13 @@ class Listing:
     scope_unindexed: Sequence[Any]
 
 
+def _key(listing: Listing, key: tuple[Any, int]) -> Any:
+    """The key as a row value of the columns' own types (a time is stored as
+    its column says, not as the driver would write a datetime)."""
+    t, i = key
+    return tuple_(literal(t, type_=listing.time.type), literal(i, type_=listing.id.type))
+
+
 def _older(listing: Listing, key: tuple[Any, int] | None) -> list[Any]:
     if key is None:
         return []
@@ -249,14 +256,14 @@ def _older(listing: Listing, key: tuple[Any, int] | None) -> list[Any]:
     if listing.time is listing.id:
         return [listing.id < i]
     # The time alone too: an index on (scope, time) is used for its range.
-    return [listing.time <= t, tuple_(listing.time, listing.id) < tuple_(t, i)]
+    return [listing.time <= t, tuple_(listing.time, listing.id) < _key(listing, key)]
 
 
 def _not_older(listing: Listing, key: tuple[Any, int]) -> list[Any]:
     t, i = key
     if listing.time is listing.id:
         return [listing.id >= i]
-    return [listing.time >= t, tuple_(listing.time, listing.id) >= tuple_(t, i)]
+    return [listing.time >= t, tuple_(listing.time, listing.id) >= _key(listing, key)]
 
 
 def _order(listing: Listing) -> list[Any]:

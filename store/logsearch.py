@@ -317,14 +317,14 @@ def page(
     rows = list(s.execute(recent.order_by(*order).limit(limit)))
     if len(rows) >= limit or edge is None or short:
         return rows
-    older = query.where(*_older(listing, edge), match)
+    # The older rows: the search index drives (the log's own index, which
+    # would be read to its end when the matches are few, is kept out).
+    older = query.where(*_older(listing, edge), match, *listing.scope_unindexed)
     if s.get_bind().dialect.name == "sqlite":
         ids = candidates(listing.log, needle)
         if extra_candidates is not None:
             ids = select(ids.subquery().c.rowid).union(extra_candidates)
-        older = older.where(listing.id.in_(ids), *listing.scope_unindexed)
-    else:
-        older = older.where(*listing.scope)
+        older = older.where(listing.id.in_(ids))
     return rows + list(s.execute(older.order_by(*order).limit(limit - len(rows))))
 
 

@@ -69,6 +69,13 @@ async def test_audit_filter_returns_the_right_rows_among_100000(store, owner):
         await type_text(pilot, "carol")
         await settle(pilot)
         assert "100 of 100,001 entries match 'carol'" in screen_text(app)
+        # Two characters have no trigram: the newest 10,000 entries only, as it says.
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "ca")
+        await settle(pilot)
+        assert "'ca' · the newest 10,000 only" in flat(app)
+        assert {r[1] for r in table_rows(app)} == {"carol"}
+        assert len(table_rows(app)) == 10
 
 
 async def test_audit_pages_by_key_as_the_cursor_goes_down(store, owner):

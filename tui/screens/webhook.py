@@ -22,7 +22,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
-from store import deliveries, webhooks
+from store import deliveries, logsearch, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.errors import DomainError
 from store.refusals import managed_webhook_refusal
@@ -241,6 +241,10 @@ class WebhookScreen(Refuses, BaseScreen):
         if text == self._filter_text():  # else a newer keystroke's search is coming
             self.entries = found
             self._show_entries()
+            title = "Delivery log, newest first (enter opens one)"
+            if logsearch.short_note(text):  # one or two characters: the newest rows only
+                title += f" · the newest {logsearch.RECENT:,} only"
+            self.query_one("#log-title", Static).update(Text(title))
 
     def _show_entries(self, select: str | None = None) -> None:
         table = self.query_one(FilterTable)

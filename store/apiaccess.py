@@ -35,13 +35,14 @@ import functools
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, bindparam, cast, delete, insert, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 
-from . import clock, tokens, validate
+from . import clock, logsearch, tokens, validate
 from .change import anyone, change
 from .db import Store
 from .errors import NotFound, RateLimited, ValidationError
@@ -455,6 +456,43 @@ def record_request(
     )
 
 
+def _request_match(needle: str, integration_id: int, sqlite: bool) -> tuple[Any, Any]:
+    """The filter's exact condition on a request (None: no filter), and the
+    ids of the requests whose token's name matches (None: no token's does)."""
+    if not needle:
+        return None, None
+    like = like_pattern(needle)
+    named = (
+        select(ApiToken.id)
+        .where(ApiToken.integration_id == integration_id)
+        .where(contains(ApiToken.name, like, sqlite))
+    )
+    matches = [
+        contains(ApiRequest.path, like, sqlite),
+        contains(ApiRequest.method, like, sqlite),
+        contains(ApiRequest.token_hint, like, sqlite),
+        col(ApiRequest.token_id).in_(named),
+    ]
+    if needle.isdigit():
+        matches.append(cast(ApiRequest.status, String).like(like))
+    by_name = select(ApiRequest.id).where(col(ApiRequest.token_id).in_(named))
+    return or_(*matches), by_name
+
+
+def _request_listing(account_id: int, integration_id: int) -> logsearch.Listing:
+    return logsearch.Listing(
+        log=logsearch.API_REQUEST,
+        time=ApiRequest.at,
+        id=ApiRequest.id,
+        scope=[ApiRequest.integration_id == integration_id, ApiRequest.account_id == account_id],
+        # ``+ 0``: not the listing index when the search index's ids drive the query.
+        scope_unindexed=[
+            (ApiRequest.integration_id + 0) == integration_id,
+            (ApiRequest.account_id + 0) == account_id,
+        ],
+    )
+
+
 def requests_for_integration(
     store: Store,
     account_id: int,
@@ -462,40 +500,44 @@ def requests_for_integration(
     *,
     text_filter: str = "",
     limit: int = 200,
+    before_at: datetime | None = None,
+    before_id: int | None = None,
 ) -> list[ApiRequestInfo]:
     """An integration's API requests, newest first. ``text_filter`` matches the
-    method, path, status code or token hint (or name), ignoring case, in SQL."""
+    method, path, status code or token hint (or name), ignoring case, as a
+    substring, through the search index (store/logsearch.py: a filter of one
+    or two characters looks at the newest ``logsearch.RECENT`` requests only).
+    Keyset pagination: pass the last request's ``at`` and ``id`` as
+    ``before_at``/``before_id`` for the next page."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []
-    q = (
-        select(
-            ApiRequest.id,
-            ApiRequest.at,
-            ApiRequest.token_id,
-            ApiRequest.token_hint,
-            ApiToken.name,
-            ApiRequest.method,
-            ApiRequest.path,
-            ApiRequest.status,
-            ApiRequest.latency_ms,
-        )
-        .join(ApiToken, ApiToken.id == ApiRequest.token_id)
-        .where(ApiRequest.integration_id == integration_id, ApiRequest.account_id == account_id)
-    )
+    if (before_at is None) != (before_id is None):
+        raise ValidationError("before_id", "A page's key is a time and an id, both or neither.")
+    q = select(
+        ApiRequest.id,
+        ApiRequest.at,
+        ApiRequest.token_id,
+        ApiRequest.token_hint,
+        ApiToken.name,
+        ApiRequest.method,
+        ApiRequest.path,
+        ApiRequest.status,
+        ApiRequest.latency_ms,
+    ).join(ApiToken, ApiToken.id == ApiRequest.token_id)
     needle = text_filter.strip().lower()
-    if needle:
-        like = like_pattern(needle)
-        matches = [
-            contains(ApiRequest.path, like, store.is_sqlite),
-            contains(ApiRequest.method, like, store.is_sqlite),
-            contains(ApiRequest.token_hint, like, store.is_sqlite),
-            contains(ApiToken.name, like, store.is_sqlite),
-        ]
-        if needle.isdigit():
-            matches.append(cast(ApiRequest.status, String).like(like))
-        q = q.where(or_(*matches))
-    q = q.order_by(col(ApiRequest.at).desc(), col(ApiRequest.id).desc()).limit(limit)
+    match, by_name = _request_match(needle, integration_id, store.is_sqlite)
+    before = None if before_at is None or before_id is None else (before_at, before_id)
     with store.read() as s:
+        rows = logsearch.page(
+            s,
+            _request_listing(account_id, integration_id),
+            q,
+            needle=needle,
+            match=match,
+            limit=max(1, min(limit, 5000)),
+            before=before,
+            extra_candidates=by_name,
+        )
         return [
             ApiRequestInfo(
                 id=r[0],
@@ -508,8 +550,36 @@ def requests_for_integration(
                 status=r[7],
                 latency_ms=float(r[8]),
             )
-            for r in s.execute(q)
+            for r in rows
         ]
+
+
+def count_requests(
+    store: Store,
+    account_id: int,
+    integration_id: int,
+    *,
+    text_filter: str = "",
+    cap: int | None = None,
+) -> int:
+    """How many of the integration's requests match ``text_filter`` (as
+    ``requests_for_integration``), counting at most to ``cap + 1``."""
+    if "\x00" in text_filter or validate.not_unicode(text_filter):
+        return 0
+    if cap is not None and cap < 0:
+        raise ValidationError("cap", "A count's cap is 0 or more.")
+    needle = text_filter.strip().lower()
+    match, by_name = _request_match(needle, integration_id, store.is_sqlite)
+    with store.read() as s:
+        return logsearch.count(
+            s,
+            _request_listing(account_id, integration_id),
+            select(ApiRequest.id),
+            needle=needle,
+            match=match,
+            cap=cap,
+            extra_candidates=by_name,
+        )
 
 
 def token_usage(store: Store, account_id: int, integration_id: int) -> dict[int, TokenUsage]:

@@ -6,12 +6,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import false
 from sqlmodel import Session, col, func, or_, select
 
-from . import clock, validate
+from . import clock, logsearch, validate
 from .errors import NotFound, ValidationError
 from .models import AuditEntry
 from .textmatch import contains, like_pattern
@@ -74,6 +74,24 @@ def _to_record(e: AuditEntry) -> AuditRecord:
     )
 
 
+def _match(text: str, *, sqlite: bool) -> Any:
+    """The filter's exact condition on an entry (None: no filter)."""
+    text = text.strip()
+    if "\x00" in text or validate.not_unicode(text):
+        # No stored text holds NUL or undecodable bytes (validation refuses them,
+        # and PostgreSQL cannot even compare with them): nothing matches.
+        return false()
+    if not text:
+        return None
+    like = like_pattern(text)
+    return or_(
+        contains(AuditEntry.actor, like, sqlite),
+        contains(AuditEntry.action, like, sqlite),
+        contains(AuditEntry.object_type, like, sqlite),
+        contains(AuditEntry.object_name, like, sqlite),
+    )
+
+
 def _where(
     account_id: int,
     text: str = "",
@@ -82,29 +100,31 @@ def _where(
     *,
     sqlite: bool = False,
 ) -> list:
-    """The SQL conditions shared by listing, counting and exporting (the
+    """The SQL conditions shared by counting a period and exporting (the
     account's comes first)."""
     conds: list = [AuditEntry.account_id == account_id]
-    text = text.strip()
-    if "\x00" in text or validate.not_unicode(text):
-        # No stored text holds NUL or undecodable bytes (validation refuses them,
-        # and PostgreSQL cannot even compare with them): nothing matches.
-        conds.append(false())
-    elif text:
-        like = like_pattern(text)
-        conds.append(
-            or_(
-                contains(AuditEntry.actor, like, sqlite),
-                contains(AuditEntry.action, like, sqlite),
-                contains(AuditEntry.object_type, like, sqlite),
-                contains(AuditEntry.object_name, like, sqlite),
-            )
-        )
+    match = _match(text, sqlite=sqlite)
+    if match is not None:
+        conds.append(match)
     if since is not None:
         conds.append(AuditEntry.at >= since)
     if until is not None:
         conds.append(AuditEntry.at < until)
     return conds
+
+
+def _listing(account_id: int) -> logsearch.Listing:
+    # Entries are keyed by id, which follows time (an entry is written when it
+    # happens): the (account, id) index lists them newest first.
+    return logsearch.Listing(
+        log=logsearch.AUDIT,
+        time=AuditEntry.id,
+        id=AuditEntry.id,
+        scope=[AuditEntry.account_id == account_id],
+        # ``+ 0`` keeps SQLite off the (account, id) index when the search
+        # index's ids drive the query.
+        scope_unindexed=[(AuditEntry.account_id + 0) == account_id],
+    )
 
 
 def entries(
@@ -116,22 +136,27 @@ def entries(
     before_id: int | None = None,
 ) -> list[AuditRecord]:
     """One page of entries, newest first. ``text`` filters by actor, action or
-    object (type or name), case-insensitively, in SQL. Keyset pagination: pass
+    object (type or name), case-insensitively, as a substring, through the
+    search index (store/logsearch.py; a filter of one or two characters looks
+    at the newest ``logsearch.RECENT`` entries only). Keyset pagination: pass
     the last ``id`` of a page as ``before_id`` to get the next one, so any page
     costs the same however deep it is."""
-    conds = _where(account_id, text, sqlite=store.is_sqlite)
-    if text.strip() and store.is_sqlite:
-        # A filter may have to read every entry: SQLite reads them fastest in
-        # its table's own order (by id, so newest first from the end) rather
-        # than through the (account, id) index with one lookup per entry.
-        # ``+ 0`` keeps the planner off that index.
-        conds[0] = (AuditEntry.account_id + 0) == account_id
-    q = select(AuditEntry).where(*conds)
-    if before_id is not None:
-        q = q.where(AuditEntry.id < before_id)
-    q = q.order_by(col(AuditEntry.id).desc()).limit(max(1, min(limit, 5000)))
+    text = text.strip()
+    if "\x00" in text or validate.not_unicode(text):
+        return []  # nothing holds these (see _match)
+    match = _match(text, sqlite=store.is_sqlite)
+    before = None if before_id is None else (before_id, before_id)
     with store.read() as s:
-        return [_to_record(e) for e in s.exec(q).all()]
+        rows = logsearch.page(
+            s,
+            _listing(account_id),
+            select(AuditEntry),
+            needle=text,
+            match=match,
+            limit=max(1, min(limit, 5000)),
+            before=before,
+        )
+        return [_to_record(r[0]) for r in rows]
 
 
 def count(
@@ -141,14 +166,31 @@ def count(
     text: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    cap: int | None = None,
 ) -> int:
-    """How many entries match (same filter as ``entries``), counted in SQL."""
-    conds = _where(account_id, text, since, until, sqlite=store.is_sqlite)
-    if text.strip() and store.is_sqlite:
-        conds[0] = (AuditEntry.account_id + 0) == account_id  # as in entries()
-    q = select(func.count()).select_from(AuditEntry).where(*conds)
+    """How many entries match (same filter as ``entries``), counted in SQL.
+    ``cap``: stop counting there (the result is then at most ``cap + 1``,
+    meaning "more than ``cap``"), so that a count never scans a long log."""
+    if cap is not None and cap < 0:
+        raise ValidationError("cap", "A count's cap is 0 or more.")
+    text = text.strip()
+    if since is not None or until is not None:
+        conds = _where(account_id, text, since, until, sqlite=store.is_sqlite)
+        q = select(func.count()).select_from(AuditEntry).where(*conds)
+        with store.read() as s:
+            return int(s.exec(q).one())
+    if "\x00" in text or validate.not_unicode(text):
+        return 0  # nothing holds these (see _match)
+    match = _match(text, sqlite=store.is_sqlite)
     with store.read() as s:
-        return int(s.exec(q).one())
+        return logsearch.count(
+            s,
+            _listing(account_id),
+            select(AuditEntry.id),
+            needle=text,
+            match=match,
+            cap=cap,
+        )
 
 
 def get(store: Store, account_id: int, entry_id: int) -> AuditRecord:

@@ -52,7 +52,7 @@ __all__ = [
 # test keeps the two in step). SCHEMA_VERSION, ENV_VAR, APP_NAME,
 # default_sqlite_path and resolve_url live in location.py, importable without
 # SQLAlchemy (the first screen reads the database before it loads).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 # Alembic's own bookkeeping table, written here for a new database so that
@@ -301,6 +301,9 @@ class Store:
                         "empty database."
                     )
                 SQLModel.metadata.create_all(conn)
+                from . import logsearch
+
+                logsearch.install(conn)  # the logs' search indexes (not in the models)
                 _ALEMBIC_VERSION.create(conn)
                 conn.execute(insert(_ALEMBIC_VERSION).values(version_num=HEAD_REVISION))
                 conn.execute(

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, func, select
 
-from . import validate
+from . import logsearch, validate
 from .db import Store
-from .errors import NotFound
+from .errors import NotFound, ValidationError
 from .models import Delivery
 from .sending import AttemptResult, clip_error, failure_kind, status_phrase
 from .textmatch import contains, like_pattern
@@ -117,6 +117,44 @@ def _info_fields(d: Delivery) -> dict[str, Any]:
 _INFO_COLUMNS = tuple(getattr(Delivery, name) for name in DeliveryInfo.__dataclass_fields__)
 
 
+def _match(needle: str, sqlite: bool) -> Any:
+    """The filter's exact condition on a delivery (None: no filter)."""
+    if not needle:
+        return None
+    like = like_pattern(needle)
+
+    def has(text) -> Any:
+        # As the audit log's filter: no lower() per row on SQLite, whose
+        # LIKE ignores ASCII case by itself; ESCAPE only when needed.
+        return contains(text, like, sqlite)
+
+    matches = [
+        has(Delivery.event_type),
+        has(Delivery.callback_id),
+        has(Delivery.error),  # NULL (a success) matches nothing
+    ]
+    # Only digits can be in a status code, and only "ok" or "failed" in a
+    # result: the other conditions are left out rather than computed per row.
+    if needle.isdigit():
+        matches.append(cast(Delivery.status_code, String).like(like))
+    if needle in "ok":
+        matches.append(col(Delivery.success).is_(True))
+    if needle in "failed":
+        matches.append(col(Delivery.success).is_(False))
+    return or_(*matches)
+
+
+def _listing(webhook_id: int) -> logsearch.Listing:
+    return logsearch.Listing(
+        log=logsearch.DELIVERY,
+        time=Delivery.attempted_at,
+        id=Delivery.id,
+        scope=[Delivery.webhook_id == webhook_id],
+        # ``+ 0``: not the listing index when the search index's ids drive the query.
+        scope_unindexed=[(Delivery.webhook_id + 0) == webhook_id],
+    )
+
+
 def deliveries(
     store: Store,
     webhook_id: int,
@@ -124,43 +162,57 @@ def deliveries(
     text_filter: str = "",
     *,
     tests_only: bool = False,
+    before_at: datetime | None = None,
+    before_id: int | None = None,
 ) -> list[DeliveryInfo]:
     """A webhook's delivery log, newest first; ``text_filter`` matches event type,
     callback id, status code, error or result (``ok``, ``failed``), ignoring
-    case, in SQL: the whole log, however long. ``tests_only``: the attempts that
-    belong to no event delivery (Tests and their resends; the webhook's page
-    lists event deliveries by their state, ``delivery_states``)."""
+    case, as a substring, through the search index (store/logsearch.py: a
+    filter of one or two characters looks at the newest ``logsearch.RECENT``
+    deliveries only). ``tests_only``: the attempts that belong to no event
+    delivery (Tests and their resends; the webhook's page lists event
+    deliveries by their state, ``delivery_states``). Keyset pagination: pass
+    the last delivery's ``attempted_at`` and ``id`` as ``before_at``/``before_id``
+    for the next page."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []  # no stored text holds these (PostgreSQL cannot even compare them)
-    q = select(*_INFO_COLUMNS).where(Delivery.webhook_id == webhook_id)
-    if tests_only:
-        q = q.where(col(Delivery.event_delivery_id).is_(None))
+    if (before_at is None) != (before_id is None):
+        raise ValidationError("before_id", "A page's key is a time and an id, both or neither.")
     needle = text_filter.strip().lower()
-    if needle:
-        like = like_pattern(needle)
-
-        def has(text) -> Any:
-            # As the audit log's filter: no lower() per row on SQLite, whose
-            # LIKE ignores ASCII case by itself; ESCAPE only when needed.
-            return contains(text, like, store.is_sqlite)
-
-        matches = [
-            has(Delivery.event_type),
-            has(Delivery.callback_id),
-            has(Delivery.error),  # NULL (a success) matches nothing
-        ]
-        # Only digits can be in a status code, and only "ok" or "failed" in a
-        # result: the other conditions are left out rather than computed per row.
-        if needle.isdigit():
-            matches.append(cast(Delivery.status_code, String).like(like))
-        if needle in "ok":
-            matches.append(col(Delivery.success).is_(True))
-        if needle in "failed":
-            matches.append(col(Delivery.success).is_(False))
-        q = q.where(or_(*matches))
-    q = q.order_by(col(Delivery.attempted_at).desc(), col(Delivery.id).desc()).limit(limit)
+    before = None if before_at is None or before_id is None else (before_at, before_id)
+    base = select(*_INFO_COLUMNS)
+    if tests_only:
+        base = base.where(col(Delivery.event_delivery_id).is_(None))
     with store.read() as s:
-        return [DeliveryInfo(**row._mapping) for row in s.execute(q)]
+        rows = logsearch.page(
+            s,
+            _listing(webhook_id),
+            base,
+            needle=needle,
+            match=_match(needle, store.is_sqlite),
+            limit=max(1, min(limit, 5000)),
+            before=before,
+        )
+        return [DeliveryInfo(**row._mapping) for row in rows]
+
+
+def count(store: Store, webhook_id: int, text_filter: str = "", cap: int | None = None) -> int:
+    """How many deliveries of the webhook match ``text_filter`` (as
+    ``deliveries``), counting at most to ``cap + 1`` ("more than ``cap``")."""
+    if "\x00" in text_filter or validate.not_unicode(text_filter):
+        return 0
+    if cap is not None and cap < 0:
+        raise ValidationError("cap", "A count's cap is 0 or more.")
+    needle = text_filter.strip().lower()
+    with store.read() as s:
+        return logsearch.count(
+            s,
+            _listing(webhook_id),
+            select(Delivery.id),
+            needle=needle,
+            match=_match(needle, store.is_sqlite),
+            cap=cap,
+        )
 
 
 def delivery(store: Store, delivery_id: int) -> DeliveryDetail:

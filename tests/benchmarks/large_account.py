@@ -18,7 +18,12 @@ the shape the program writes, without waiting an hour for them.
 - 200 API tokens and 50 webhooks on the Custom integration (the natives add
   their 10 managed tokens and 10 managed webhooks);
 - 100,000 deliveries of one webhook ("the busy webhook") over a year;
-- 100,000 audit entries of history before the build, plus the build's own.
+- 100,000 audit entries of history before the build, plus the build's own;
+- 100,000 API requests of the Custom integration's 200 tokens over a year.
+
+``build(url, scale=1_000_000)`` (the benchmark's ``--scale 1m``) makes the three
+logs a million rows each; rows are made and inserted a chunk at a time
+(``BATCH``), with progress on the log, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -45,18 +50,29 @@ from store import (
 )
 from store.accounts import Actor
 from store.db import Store
-from store.models import AuditEntry, BlueprintField, DataField, Delivery
+from store.models import ApiRequest, AuditEntry, BlueprintField, DataField, Delivery
 
 N_BIG_BLUEPRINTS = 10  # of 100 fields
 N_LARGEST_BLUEPRINTS = 5  # of 60 fields, connected to the largest playbook
 N_PLAYBOOKS = 100
 N_TOKENS = 200
 N_WEBHOOKS = 50
-N_DELIVERIES = 100_000
+N_DELIVERIES = 100_000  # the default scale of the three logs
 N_AUDIT = 100_000
+N_API_REQUESTS = 100_000
 LARGEST = "Largest playbook"
 BUSY_HOOK_URL = "https://hooks.example.com/contracts/busy"
 BATCH = 5_000
+API_PATHS = (
+    ("GET", "/v1/blueprints", 200),
+    ("GET", "/v1/playbooks", 200),
+    ("POST", "/v1/contracts", 201),
+    ("GET", "/v1/contracts/{n}", 200),
+    ("GET", "/v1/contracts/{n}", 404),
+    ("POST", "/v1/contracts", 422),
+    ("GET", "/v1/blueprints/{n}", 200),
+    ("GET", "/v1/ping", 200),
+)
 
 ACTORS = ("maria", "jonas", "sara", "li", "ops-bot", "deploy", "anna.k", "p.novak")
 ACTIONS = (
@@ -162,41 +178,58 @@ def largest_playbook_only(url: str) -> tuple[str, int]:
     return login, pid
 
 
-def _audit_history(store: Store, account_id: int, n: int, rng: random.Random) -> None:
+def _chunks(store: Store, account_id: int, model, n: int, make, label: str, log) -> None:
+    """Insert ``n`` rows made by ``make(i)``, a chunk of ``BATCH`` per transaction,
+    saying how far it got every tenth of the way (a million rows take minutes)."""
+    t0 = time.perf_counter()
+    step = max(BATCH, (n // 10) // BATCH * BATCH)
+    for k in range(0, n, BATCH):
+        rows = [make(i) for i in range(k, min(n, k + BATCH))]
+        with store.write(account_id) as s:
+            s.execute(insert(model), rows)
+        done = min(n, k + BATCH)
+        if n > 100_000 and (done % step == 0 or done == n):
+            log(f"    {label}: {done:,} of {n:,} ({time.perf_counter() - t0:5.1f} s)")
+
+
+def _audit_history(store: Store, account_id: int, n: int, rng: random.Random, log=print) -> None:
     """A year of other administrators' work, oldest first (ids follow time)."""
     start = clock.now() - timedelta(days=365)
     step = timedelta(days=365) / n
-    rows = []
-    for i in range(n):
+
+    def make(i: int) -> dict:
         action, otype = ACTIONS[rng.randrange(len(ACTIONS))]
         oid = rng.randrange(1, 5000)
-        rows.append(
-            dict(
-                account_id=account_id,
-                at=start + step * i,
-                actor=ACTORS[rng.randrange(len(ACTORS))],
-                action=action,
-                object_type=otype,
-                object_id=oid,
-                object_name=f"{otype.replace('_', ' ').title()} {oid}",
-                detail=f"changed by script run {i // 100}; {rng.choice(CHANGED)}",
-            )
+        return dict(
+            account_id=account_id,
+            at=start + step * i,
+            actor=ACTORS[rng.randrange(len(ACTORS))],
+            action=action,
+            object_type=otype,
+            object_id=oid,
+            object_name=f"{otype.replace('_', ' ').title()} {oid}",
+            detail=f"changed by script run {i // 100}; {rng.choice(CHANGED)}",
         )
-    with store.write(account_id) as s:
-        for k in range(0, n, BATCH):
-            s.execute(insert(AuditEntry), rows[k : k + BATCH])
+
+    _chunks(store, account_id, AuditEntry, n, make, "audit entries", log)
 
 
 def _delivery_history(
-    store: Store, account_id: int, webhook_id: int, key: str, n: int, rng: random.Random
+    store: Store,
+    account_id: int,
+    webhook_id: int,
+    key: str,
+    n: int,
+    rng: random.Random,
+    log=print,
 ) -> None:
     """One webhook's delivery log over a year, as ``deliveries.log_attempt`` writes it:
     the real body, the real signatures, the receiver's answer."""
     start = clock.now() - timedelta(days=365)
     step = timedelta(days=365) / n
     ok_excerpt = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"received": true}'
-    rows = []
-    for i in range(n):
+
+    def make(i: int) -> dict:
         at = start + step * i
         callback_id = f"{rng.getrandbits(160):040x}"
         event_type = EVENT_TYPES[rng.randrange(len(EVENT_TYPES))]
@@ -212,31 +245,60 @@ def _delivery_history(
                 excerpt = f"HTTP/1.1 {status} Error\r\ncontent-type: text/plain\r\n\r\nupstream"
             else:
                 excerpt = ""
-        rows.append(
-            dict(
-                webhook_id=webhook_id,
-                callback_id=callback_id,
-                event_type=event_type,
-                url=BUSY_HOOK_URL,
-                attempted_at=at,
-                success=error is None,
-                status_code=status,
-                latency_ms=rng.randrange(20, 900),
-                error=error,
-                request_headers=json.dumps([list(h) for h in headers.items()]),
-                request_body=body,
-                response_excerpt=excerpt,
-                resend_of_id=None,
-            )
+        return dict(
+            webhook_id=webhook_id,
+            callback_id=callback_id,
+            event_type=event_type,
+            url=BUSY_HOOK_URL,
+            attempted_at=at,
+            success=error is None,
+            status_code=status,
+            latency_ms=rng.randrange(20, 900),
+            error=error,
+            request_headers=json.dumps([list(h) for h in headers.items()]),
+            request_body=body,
+            response_excerpt=excerpt,
+            resend_of_id=None,
         )
-    with store.write(account_id) as s:
-        for k in range(0, n, BATCH):
-            s.execute(insert(Delivery), rows[k : k + BATCH])
+
+    _chunks(store, account_id, Delivery, n, make, "deliveries", log)
 
 
-def build(url: str, *, log=print) -> LargeAccount:
+def _api_request_history(
+    store: Store,
+    account_id: int,
+    integration_id: int,
+    token_ids: list[tuple[int, str]],
+    n: int,
+    rng: random.Random,
+    log=print,
+) -> None:
+    """The Custom integration's API request log over a year (its tokens' ids and hints)."""
+    start = clock.now() - timedelta(days=365)
+    step = timedelta(days=365) / n
+
+    def make(i: int) -> dict:
+        token_id, hint = token_ids[rng.randrange(len(token_ids))]
+        method, path, status = API_PATHS[rng.randrange(len(API_PATHS))]
+        return dict(
+            account_id=account_id,
+            integration_id=integration_id,
+            token_id=token_id,
+            token_hint=hint,
+            at=start + step * i,
+            method=method,
+            path=path.replace("{n}", str(rng.randrange(1, 10**6))),
+            status=status,
+            latency_ms=round(rng.uniform(0.5, 40.0), 3),
+        )
+
+    _chunks(store, account_id, ApiRequest, n, make, "API requests", log)
+
+
+def build(url: str, *, log=print, scale: int = N_AUDIT) -> LargeAccount:
     """Fill the empty database at ``url`` with the large account; the owner is
-    the current OS login, as when the program opens it."""
+    the current OS login, as when the program opens it. ``scale``: the rows of
+    each of the three logs (audit entries, deliveries, API requests)."""
     rng = random.Random(20261128)
     store = Store(url)
     store.prepare()
@@ -244,7 +306,7 @@ def build(url: str, *, log=print) -> LargeAccount:
     login = getpass.getuser()
     owner = accounts.sign_in(store, login)
     aid = owner.account_id
-    _audit_history(store, aid, N_AUDIT, rng)
+    _audit_history(store, aid, scale, rng, log)
     accounts.set_plan_and_limits(
         store,
         aid,
@@ -279,8 +341,10 @@ def build(url: str, *, log=print) -> LargeAccount:
             )
     log(f"  blueprints and playbooks:        {time.perf_counter() - t0:5.1f} s")
 
+    service_tokens = []
     for t in range(N_TOKENS):
-        tokens.generate(store, owner, custom, name=f"Service token {t + 1:03d}")
+        info, _ = tokens.generate(store, owner, custom, name=f"Service token {t + 1:03d}")
+        service_tokens.append((info.id, info.hint))
     hooks = []
     for w in range(N_WEBHOOKS):
         url_w = BUSY_HOOK_URL if w == 0 else f"https://hooks.example.com/contracts/{w:02d}"
@@ -297,8 +361,10 @@ def build(url: str, *, log=print) -> LargeAccount:
     key = webhooks.reveal_key(store, owner, busy)
     assert key is not None
     log(f"  tokens and webhooks:             {time.perf_counter() - t0:5.1f} s")
-    _delivery_history(store, aid, busy, key, N_DELIVERIES, rng)
+    _delivery_history(store, aid, busy, key, scale, rng, log)
     log(f"  deliveries:                      {time.perf_counter() - t0:5.1f} s")
+    _api_request_history(store, aid, custom, service_tokens, scale, rng, log)
+    log(f"  API requests:                    {time.perf_counter() - t0:5.1f} s")
 
     with store.read() as s:
 
@@ -317,6 +383,7 @@ def build(url: str, *, log=print) -> LargeAccount:
             "webhooks (incl. managed)": n(Webhook),
             "deliveries": n(Delivery),
             "audit entries": n(AuditEntry),
+            "API requests": n(ApiRequest),
         }
     store.dispose()
     return LargeAccount(

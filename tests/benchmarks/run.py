@@ -5,6 +5,7 @@ anything, they are read by people.
     .venv/bin/python -m tests.benchmarks              # everything, medians of 7 runs
     .venv/bin/python -m tests.benchmarks --runs 15    # steadier medians
     .venv/bin/python -m tests.benchmarks --keep DIR   # keep (or reuse) the large account in DIR
+    .venv/bin/python -m tests.benchmarks --scale 1m   # a million rows in each log (slow to build)
     .venv/bin/python -m tests.benchmarks --pg postgresql+psycopg://postgres@127.0.0.1:55432/postgres
                                                       # store operations on PostgreSQL too
 
@@ -375,7 +376,14 @@ def main(argv: list[str] | None = None) -> None:
         help="a checkout of the program before (git archive main | tar -x -C DIR): "
         "its demo's first paint too",
     )
+    p.add_argument(
+        "--scale",
+        default="100k",
+        choices=("100k", "1m"),
+        help="rows of each log: audit entries, deliveries, API requests (default 100k)",
+    )
     args = p.parse_args(argv)
+    scale = {"100k": 100_000, "1m": 1_000_000}[args.scale]
     base = Path(args.base) if args.base else None
     if args.demo_only:
         print(f"Machine: {machine()}")
@@ -405,7 +413,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print(f"Building the large account in {db} ...")
         t0 = time.perf_counter()
-        la = large_account.build(url)
+        la = large_account.build(url, scale=scale)
         meta.write_text(json.dumps(asdict(la)))
         print(f"  built in {time.perf_counter() - t0:.1f} s")
     print("  " + ", ".join(f"{v:,} {k}" for k, v in la.counts.items()))

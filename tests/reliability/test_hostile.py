@@ -624,6 +624,8 @@ def every(ctx):
         "event_id": None,
         "contract_id": 1,
         "before_id": None,
+        "before_at": None,
+        "cap": None,
         "login": "bob",
         "name": "Valid name",
         "blueprint_name": "Orders",

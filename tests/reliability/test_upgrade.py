@@ -16,7 +16,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from store import accounts, audit, blueprints, integrations, migrations, playbooks, tokens
+from store import (
+    accounts,
+    audit,
+    blueprints,
+    integrations,
+    logsearch,
+    migrations,
+    playbooks,
+    tokens,
+)
 from store.catalog import CUSTOM_KEY
 from store.db import HEAD_REVISION, SCHEMA_VERSION, Store
 from store.errors import SchemaTooNew, StoreUnavailable
@@ -48,9 +57,17 @@ ADDED_SINCE_1 = {
 
 
 def _schema_diff(store: Store) -> list:
-    """What differs between the database's schema and the models (empty: same)."""
+    """What differs between the database's schema and the models (empty: same).
+    The logs' search indexes are not in the models (store/logsearch.py): FTS5
+    tables, their shadow tables and expression indexes, compared apart."""
+    search = logsearch.object_names()
+
+    def ours(name, type_, parent_names) -> bool:
+        return name not in search
+
     with store.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        ctx = MigrationContext.configure(conn, opts={"include_name": ours})
+        return compare_metadata(ctx, SQLModel.metadata)
 
 
 def _versions(store: Store) -> tuple[str, str]:

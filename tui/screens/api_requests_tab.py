@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from store import apiaccess, integrations
+from store import apiaccess, integrations, logsearch
 from store.apiaccess import ApiRequestInfo
 from store.errors import DomainError
 from tui import colours
@@ -209,3 +209,7 @@ class ApiRequestsTab(TabContent):
         if text == self._filter_text():  # else a newer keystroke's search is coming
             self.items = found
             self._show()
+            note = "Newest first · time, token, method, path, status, latency"
+            if logsearch.short_note(text):  # one or two characters: the newest rows only
+                note += f" · the filter looks at the newest {logsearch.RECENT:,} only"
+            self.query_one("#requests-note", Static).update(Text(note))

@@ -18,16 +18,17 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
-from store import audit
+from store import audit, logsearch
 from store.audit import AuditRecord
 from store.errors import DomainError
 from tui.dialogs.base import Dialog
-from tui.format import minute, plural, second
+from tui.format import minute, second
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row, RowTable
 from tui.widgets.footer import Footer
 
 PAGE = 200
+COUNT_CAP = logsearch.COUNT_CAP  # counts stop there unless all are asked for (`#`)
 PRELOAD = 40  # fetch the next page when the cursor is this close to the last loaded row
 COLUMNS = ("When (UTC)", "Who", "What", "Object", "Detail")
 
@@ -96,6 +97,7 @@ class AuditScreen(BaseScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="audit.filter"),
         Binding("enter", "open", "Open entry", id="audit.open"),
+        Binding("number_sign", "count_all", "Count all", id="audit.count"),
     ]
 
     def __init__(self) -> None:
@@ -107,6 +109,7 @@ class AuditScreen(BaseScreen):
         self.generation = 0  # bumped by every new first-page query; older results are dropped
         self.loading_more = False
         self.shown_generation = 0  # the generation whose first page is on screen
+        self.count_all = False  # counts past COUNT_CAP asked for (`#`)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,92 +135,82 @@ class AuditScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(FilterTable).focus_table()
-        # The first page without a filter walks the index: quick enough to show at once.
-        self._load_now()
+        # The first page and the (capped) count in a worker: never on the UI thread.
+        self._filter(self.filter_text)
 
     # -- loading -------------------------------------------------------------------
+
+    @property
+    def _cap(self) -> int | None:
+        return None if self.count_all else COUNT_CAP
 
     def _query(
         self, text: str, before_id: int | None, *, count: bool = True
     ) -> tuple[list[AuditRecord], int, int | None]:
-        """A page, the total, and how many match (None: not counted, ``count`` False)."""
+        """A page, the total, and how many match (None: not counted, ``count``
+        False). Counts stop past ``COUNT_CAP`` unless all were asked for."""
         store, account_id = self.admin.store, self.admin.actor.account_id
         page = audit.entries(store, account_id, text=text, limit=PAGE, before_id=before_id)
         if before_id is not None:
             return page, self.total, self.matching
-        total = audit.count(store, account_id)
+        total = audit.count(store, account_id, cap=self._cap)
         if not text:
             matching: int | None = total
         elif len(page) < PAGE:
-            matching = len(page)  # the whole match is on this page: no second scan
+            matching = len(page)  # the whole match is on this page: no second query
         elif count:
-            matching = audit.count(store, account_id, text=text)
+            matching = audit.count(store, account_id, text=text, cap=self._cap)
         else:
             matching = None
         return page, total, matching
-
-    def _load_now(self, keep: int | None = None) -> None:
-        self.generation += 1
-        try:
-            page, total, matching = self._query(self.filter_text, None)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        self._show_first(self.generation, page, total, matching, keep)
 
     def reload(self) -> None:
         """Back on this screen: show entries added meanwhile, keeping the selected one."""
         if not self.is_mounted:
             return
-        try:
-            # Entries are only ever added, so the unfiltered count (an index
-            # count, unlike a filtered one) tells whether anything happened.
-            total = audit.count(self.admin.store, self.admin.actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        if total == self.total:
-            return
         selected = self.selected()
-        if self.filter_text:
-            self._filter(self.filter_text)
-        else:
-            self._load_now(keep=selected.id if selected else None)
+        self._filter(self.filter_text, keep=selected.id if selected else None)
 
-    def _filter(self, text: str) -> None:
+    def _filter(self, text: str, keep: int | None = None) -> None:
         self.generation += 1
-        self._filter_worker(text.strip(), self.generation)
+        self._filter_worker(text.strip(), self.generation, keep)
 
     class _Page(Message):
         """A filter's first page, from the filter worker."""
 
         def __init__(
-            self, generation: int, page: list[AuditRecord], total: int, matching: int | None
+            self,
+            generation: int,
+            page: list[AuditRecord],
+            total: int,
+            matching: int | None,
+            keep: int | None,
         ) -> None:
             super().__init__()
-            self.args = (generation, page, total, matching)
+            self.args = (generation, page, total, matching, keep)
 
     class _Counted(Message):
         """How many entries match the filter, counted after its first page."""
 
-        def __init__(self, generation: int, matching: int) -> None:
+        def __init__(self, generation: int, matching: int, total: int | None = None) -> None:
             super().__init__()
-            self.generation, self.matching = generation, matching
+            self.generation, self.matching, self.total = generation, matching, total
 
     @work(thread=True, exclusive=True, group="audit-filter")
-    def _filter_worker(self, text: str, generation: int) -> None:
-        # The rows first, then the count of all matches (a scan of the whole
-        # log). The rows go as a message, without waiting for the screen to
-        # show them: the count starts at once, while the table is refilled.
-        # Both go through the screen's queue, so the count lands after the rows.
+    def _filter_worker(self, text: str, generation: int, keep: int | None = None) -> None:
+        # The rows first, then the count of the matches (capped: at most
+        # COUNT_CAP + 1 of them are read). The rows go as a message, without
+        # waiting for the screen to show them: the count starts at once, while
+        # the table is refilled. Both go through the screen's queue, so the
+        # count lands after the rows.
         try:
             page, total, matching = self._query(text, None, count=False)
             if get_current_worker().is_cancelled:
                 return
-            self.post_message(self._Page(generation, page, total, matching))
+            self.post_message(self._Page(generation, page, total, matching, keep))
             if matching is None:
                 store, account_id = self.admin.store, self.admin.actor.account_id
-                matching = audit.count(store, account_id, text=text)
+                matching = audit.count(store, account_id, text=text, cap=self._cap)
                 if not get_current_worker().is_cancelled:
                     self.post_message(self._Counted(generation, matching))
         except DomainError as exc:
@@ -227,11 +220,13 @@ class AuditScreen(BaseScreen):
         self._show_first(*message.args)
 
     def on_audit_screen__counted(self, message: _Counted) -> None:
-        self._show_matching(message.generation, message.matching)
+        self._show_matching(message.generation, message.matching, message.total)
 
-    def _show_matching(self, generation: int, matching: int) -> None:
+    def _show_matching(self, generation: int, matching: int, total: int | None = None) -> None:
         if generation == self.generation:
             self.matching = matching
+            if total is not None:
+                self.total = total
             self._update_title()
 
     def _show_first(
@@ -281,28 +276,55 @@ class AuditScreen(BaseScreen):
         self.query_one(FilterTable).add_rows([_row(r) for r in page])
         self._update_title()
 
+    def _amount(self, n: int) -> str:
+        """A count as shown: past the cap, "10,000+" (until all are counted)."""
+        if not self.count_all and n > COUNT_CAP:
+            return f"{COUNT_CAP:,}+"
+        return f"{n:,}"
+
     def _update_title(self) -> None:
         text = self.filter_text
         title = Text("Audit log · ")
+        capped = not self.count_all and (self.total > COUNT_CAP or (self.matching or 0) > COUNT_CAP)
+        of = f"{self._amount(self.total)} {'entry' if self.total == 1 else 'entries'}"
         if text:
             if self.matching is None:
-                title.append(
-                    f"{PAGE:,}+ of {plural(self.total, 'entry', 'entries')} match (counting) "
-                )
+                title.append(f"{PAGE:,}+ of {of} match (counting) ")
             elif self.matching:
                 verb = "matches" if self.matching == 1 else "match"
-                of = plural(self.total, "entry", "entries")
-                title.append(f"{self.matching:,} of {of} {verb} ")
+                title.append(f"{self._amount(self.matching)} of {of} {verb} ")
             else:
-                title.append(f"no entry of {self.total:,} matches ")
+                title.append(f"no entry of {self._amount(self.total)} matches ")
             title.append(repr(text), style="bold")
+            note = logsearch.short_note(text)
+            if note:
+                title.append(f" · the newest {logsearch.RECENT:,} only")
         elif self.total:
-            title.append(f"{plural(self.total, 'entry', 'entries')}, newest first")
+            title.append(f"{of}, newest first")
         else:
             title.append("nothing recorded yet")
         if self.more:
             title.append(f" · {len(self.records):,} loaded")
+        if capped:
+            title.append(" · # counts all")
         self.query_one("#audit-title", Static).update(title)
+
+    def action_count_all(self) -> None:
+        """Count every entry, and every match, however many (in a worker)."""
+        self.count_all = True
+        self._count_worker(self.filter_text, self.generation)
+
+    @work(thread=True, exclusive=True, group="audit-count")
+    def _count_worker(self, text: str, generation: int) -> None:
+        store, account_id = self.admin.store, self.admin.actor.account_id
+        try:
+            total = audit.count(store, account_id)
+            matching = audit.count(store, account_id, text=text) if text else total
+        except DomainError as exc:
+            self.app.call_from_thread(self.admin.report, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self._Counted(generation, matching, total))
 
     # -- keys and events ---------------------------------------------------------------
 

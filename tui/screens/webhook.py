@@ -33,7 +33,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
-from store import deliveries, delivery_states, replay, webhooks
+from store import deliveries, delivery_states, logsearch, replay, webhooks
 from store.deliveries import DeliveryDetail, DeliveryInfo
 from store.delivery_states import DispatchStatus, QueuedDelivery
 from store.errors import DomainError
@@ -503,6 +503,10 @@ class WebhookScreen(Refuses, BaseScreen):
         if text == self._filter_text():  # else a newer keystroke's search is coming
             self._take(*found)
             self._show_all()
+            title = "Delivery log, newest first (enter opens one, space marks)"
+            if logsearch.short_note(text):  # one or two characters: the newest rows only
+                title += f" · the newest {logsearch.RECENT:,} only"
+            self.query_one("#log-title", Static).update(Text(title))
 
     def _time_cell(self, key: str, when) -> Text:
         mark = "✓ " if key in self.marked else ""

@@ -1,0 +1,389 @@
+"""The logs' indexed search (store/logsearch.py), on SQLite and PostgreSQL: the
+same matches as the LIKE filter it replaces, for tricky queries; the index kept
+in step with its table on insert, update and delete (retention pruning, a
+webhook deleted with its log); keyset pages that return every row once; counts
+that stop at their cap.
+
+``logsearch.RECENT`` (the newest rows looked at before the index is used) is
+made small here, so that a few dozen rows take both ways of a search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, insert, update
+from sqlmodel import col, or_, select
+
+from store import apiaccess, audit, clock, delivery_log, logsearch, webhooks
+from store.models import AuditEntry, Delivery
+from store.textmatch import contains, like_pattern
+
+from ..contracts_world import build
+from ..helpers import two_webhooks
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+# Texts that a LIKE or an FTS5 query could get wrong: case, LIKE's own % and _,
+# FTS5's syntax and quotes, backslashes, Unicode (case folding SQLite's LIKE does
+# not do), characters outside the BMP.
+TEXTS = [
+    "Alice",
+    "ALICE Smith",
+    "bob_smith",
+    "bob-smith",
+    "50% off",
+    "5000 off",
+    'say "hello"',
+    "it's",
+    "a\\b",
+    "NEAR AND OR NOT",
+    "x*y^z",
+    "Ünïcødé",
+    "ünïcødé names",
+    "ÉTÉ été",
+    "Straße",
+    "名前 日本語",
+    "🚀 rocket",
+    "col:umn",
+    "(paren)",
+]
+QUERIES = [
+    "alice",
+    "ALICE",
+    "Alic",
+    "lice smi",
+    "%",
+    "50%",
+    "_",
+    "b_s",
+    "bob_",
+    "0% o",
+    '"hello"',
+    '"',
+    "it's",
+    "'",
+    "a\\b",
+    "\\",
+    "near and",
+    "AND",
+    "x*y",
+    "*",
+    "^z",
+    "ünï",
+    "ÜNÏ",
+    "été",
+    "ÉTÉ",
+    "straße",
+    "STRASSE",
+    "日本語",
+    "日本",
+    "本",
+    "🚀 r",
+    "🚀",
+    "col:",
+    "(paren",
+    "a",
+    "al",
+    "%_",
+    "zz",
+    "zzz",
+    "nothing at all",
+    "  alice  ",
+]
+
+
+@pytest.fixture
+def small_recent(monkeypatch):
+    monkeypatch.setattr(logsearch, "RECENT", 4)
+
+
+def _like_audit(store, account_id: int, text: str, *, newest: int | None = None) -> list[int]:
+    """The filter as it was before the index: LIKEs over every entry."""
+    like = like_pattern(text.strip())
+    sqlite = store.is_sqlite
+    q = (
+        select(AuditEntry.id)
+        .where(AuditEntry.account_id == account_id)
+        .order_by(col(AuditEntry.id).desc())
+    )
+    ids = None
+    if newest is not None:
+        with store.read() as s:
+            ids = {r[0] for r in s.execute(q.limit(newest))}
+    q = (
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.account_id == account_id,
+            or_(
+                contains(AuditEntry.actor, like, sqlite),
+                contains(AuditEntry.action, like, sqlite),
+                contains(AuditEntry.object_type, like, sqlite),
+                contains(AuditEntry.object_name, like, sqlite),
+            ),
+        )
+        .order_by(col(AuditEntry.id).desc())
+    )
+    with store.read() as s:
+        found = [r[0] for r in s.execute(q)]
+    return [i for i in found if ids is None or i in ids]
+
+
+def _audit_rows(store, account_id: int) -> None:
+    rows = []
+    for i, t in enumerate(TEXTS * 3):
+        rows.append(
+            dict(
+                account_id=account_id,
+                at=T0 + timedelta(minutes=i),
+                actor=t if i % 3 == 0 else "someone",
+                action="thing.do" if i % 3 != 1 else t[:60],
+                object_type="thing",
+                object_id=i,
+                object_name=t if i % 3 == 2 else f"Thing {i}",
+                detail="",
+            )
+        )
+    with store.write() as s:
+        s.execute(insert(AuditEntry), rows)
+
+
+def test_the_index_finds_what_the_like_filter_found(store, owner, small_recent, monkeypatch):
+    aid = owner.account_id
+    _audit_rows(store, aid)
+    for q in QUERIES:
+        short = len(q.strip()) < logsearch.TRIGRAM
+        expected = _like_audit(store, aid, q, newest=logsearch.RECENT if short else None)
+        got = [r.id for r in audit.entries(store, aid, text=q, limit=5000)]
+        assert got == expected, q
+        assert audit.count(store, aid, text=q) == len(expected), q
+    # Without the small window, a short filter finds what the LIKE found too.
+    monkeypatch.setattr(logsearch, "RECENT", 10_000)
+    for q in ("a", "al", "%_", "本", "🚀", "_"):
+        got = [r.id for r in audit.entries(store, aid, text=q, limit=5000)]
+        assert got == _like_audit(store, aid, q), q
+
+
+def test_every_query_of_a_hostile_text_is_harmless(store, owner, small_recent):
+    aid = owner.account_id
+    _audit_rows(store, aid)
+    for q in ['"""', "a OR b", "NEAR(a b)", "col:x", "-x", "x:", "^", "{a b}", "a AND"]:
+        newest = logsearch.RECENT if len(q) < logsearch.TRIGRAM else None
+        expected = _like_audit(store, aid, q, newest=newest)
+        assert [r.id for r in audit.entries(store, aid, text=q)] == expected, q
+        assert audit.count(store, aid, text=q) == len(expected)
+
+
+def _fts_ids(store, table: int, needle: str) -> list[int]:
+    """The ids the SQLite index holds for ``needle`` (empty on PostgreSQL: its
+    indexes are the database's own, always in step)."""
+    if not store.is_sqlite:
+        return []
+    with store.read() as s:
+        return sorted(r[0] for r in s.execute(logsearch.candidates(logsearch.LOGS[table], needle)))
+
+
+LOG_OF = {log.table: i for i, log in enumerate(logsearch.LOGS)}
+
+
+def test_triggers_keep_the_index_in_step(store, owner, small_recent):
+    aid = owner.account_id
+    _audit_rows(store, aid)
+    idx = LOG_OF["audit_entry"]
+    before = _fts_ids(store, idx, "rocket")
+    assert len(before) == (3 if store.is_sqlite else 0)
+    # An update moves the row's trigrams; a delete removes them.
+    with store.write() as s:
+        s.execute(
+            update(AuditEntry).where(col(AuditEntry.actor) == "🚀 rocket").values(actor="🛸 saucer")
+        )
+    assert audit.count(store, aid, text="saucer") == 1
+    assert audit.count(store, aid, text="🛸 s") == 1
+    assert audit.count(store, aid, text="rocket") == 2
+    with store.write() as s:
+        s.execute(
+            delete(AuditEntry).where(
+                or_(
+                    col(AuditEntry.object_name) == "🚀 rocket",
+                    col(AuditEntry.action) == "🚀 rocket",
+                )
+            )
+        )
+    assert audit.count(store, aid, text="rocket") == 0
+    assert _fts_ids(store, idx, "rocket") == []
+    assert len(_fts_ids(store, idx, "saucer")) == (1 if store.is_sqlite else 0)
+
+
+def test_retention_pruning_takes_requests_out_of_the_index(store, owner, small_recent):
+    world = build(store, owner)
+    clock.fix(T0)
+    caller = apiaccess.authenticate(store, world.token)
+    aid, iid = world.actor.account_id, world.integration_id
+
+    def log(n: int, at: datetime, path: str) -> None:
+        apiaccess.record_requests(
+            store,
+            [
+                apiaccess.LoggedRequest(
+                    account_id=aid,
+                    integration_id=iid,
+                    token_id=caller.token_id,
+                    token_hint=caller.token_hint,
+                    at=at + timedelta(seconds=i),
+                    method="GET",
+                    path=f"{path}/{i}",
+                    status=200 + i,
+                    latency_ms=1.0,
+                )
+                for i in range(n)
+            ],
+        )
+
+    log(6, T0 - timedelta(days=40), "/v1/ancient")
+    log(6, T0 - timedelta(days=1), "/v1/recent")
+    idx = LOG_OF["api_request"]
+    assert len(_fts_ids(store, idx, "/v1/ancient")) == (6 if store.is_sqlite else 0)
+    found = apiaccess.requests_for_integration(store, aid, iid, text_filter="ANCIENT")
+    assert [r.path for r in found] == [f"/v1/ancient/{i}" for i in range(5, -1, -1)]
+    assert apiaccess.count_requests(store, aid, iid, text_filter="203") == 2
+    assert apiaccess.prune(store) == 6
+    assert apiaccess.requests_for_integration(store, aid, iid, text_filter="ancient") == []
+    assert _fts_ids(store, idx, "/v1/ancient") == []
+    assert apiaccess.count_requests(store, aid, iid, text_filter="203") == 1
+    # A token's name matches too, though the index does not hold it.
+    named = apiaccess.requests_for_integration(store, aid, iid, text_filter="orders sync")
+    assert len(named) == 6
+
+
+def _deliveries(store, owner, hook: int, n: int, *, same_time_every: int = 1) -> list[int]:
+    rows = [
+        dict(
+            webhook_id=hook,
+            callback_id=f"{hook:04d}{i:036d}",
+            event_type="contract:sign" if i % 2 else "contract:publish",
+            url="https://hooks.example.com/x",
+            # Several deliveries share a time: the key's id breaks the tie.
+            attempted_at=T0 + timedelta(seconds=i // same_time_every),
+            success=i % 5 != 0,
+            status_code=200 if i % 5 else 503,
+            latency_ms=20,
+            error=None if i % 5 else "HTTP 503",
+            request_headers="[]",
+            request_body="{}",
+            response_excerpt="",
+            resend_of_id=None,
+        )
+        for i in range(n)
+    ]
+    with store.write(owner.account_id) as s:
+        s.execute(insert(Delivery), rows)
+    with store.read() as s:
+        return [
+            r[0]
+            for r in s.execute(
+                select(Delivery.id)
+                .where(Delivery.webhook_id == hook)
+                .order_by(col(Delivery.attempted_at).desc(), col(Delivery.id).desc())
+            )
+        ]
+
+
+@pytest.mark.parametrize("text", ["", "sign", "503", "fail", "ok", "f", "contract:"])
+def test_keyset_pages_return_every_delivery_once(store, owner, small_recent, text):
+    first, second = two_webhooks(store, owner)
+    _deliveries(store, owner, second, 30)
+    newest_first = _deliveries(store, owner, first, 61, same_time_every=3)
+    everything = delivery_log.deliveries(store, first, limit=5000, text_filter=text)
+    if text not in ("f", "ok"):  # a short filter looks at the newest RECENT only
+        expected = [
+            d.id
+            for d in delivery_log.deliveries(store, first, limit=5000)
+            if d.id in {e.id for e in everything}
+        ]
+        assert [d.id for d in everything] == expected
+    seen: list[int] = []
+    at = last = None
+    while True:
+        page = delivery_log.deliveries(
+            store, first, limit=7, text_filter=text, before_at=at, before_id=last
+        )
+        seen += [d.id for d in page]
+        if len(page) < 7:
+            break
+        at, last = page[-1].attempted_at, page[-1].id
+    assert seen == [d.id for d in everything]
+    assert len(set(seen)) == len(seen)
+    if not text:
+        assert seen == newest_first
+    assert delivery_log.count(store, first, text) == len(everything)
+    assert delivery_log.count(store, first, text, cap=3) == min(4, len(everything))
+
+
+def test_a_deleted_webhook_takes_its_deliveries_out_of_the_index(store, owner, small_recent):
+    first, second = two_webhooks(store, owner)
+    _deliveries(store, owner, first, 12)
+    _deliveries(store, owner, second, 12)
+    idx = LOG_OF["delivery"]
+    both = _fts_ids(store, idx, "contract:sign")
+    assert len(both) == (12 if store.is_sqlite else 0)
+    webhooks.delete(store, owner, first)
+    assert len(_fts_ids(store, idx, "contract:sign")) == (6 if store.is_sqlite else 0)
+    assert len(delivery_log.deliveries(store, second, text_filter="contract:sign")) == 6
+
+
+def test_keyset_pages_of_the_request_log_return_every_request_once(store, owner, small_recent):
+    world = build(store, owner)
+    caller = apiaccess.authenticate(store, world.token)
+    aid, iid = world.actor.account_id, world.integration_id
+    apiaccess.record_requests(
+        store,
+        [
+            apiaccess.LoggedRequest(
+                account_id=aid,
+                integration_id=iid,
+                token_id=caller.token_id,
+                token_hint=caller.token_hint,
+                at=T0 + timedelta(seconds=i // 4),
+                method="POST" if i % 3 == 0 else "GET",
+                path=f"/v1/contracts/{i}",
+                status=201 if i % 3 == 0 else 200,
+                latency_ms=1.0,
+            )
+            for i in range(45)
+        ],
+    )
+    for text in ("", "post", "201", "/v1/contracts/1"):
+        everything = apiaccess.requests_for_integration(
+            store, aid, iid, text_filter=text, limit=5000
+        )
+        seen: list[int] = []
+        at = last = None
+        while True:
+            page = apiaccess.requests_for_integration(
+                store, aid, iid, text_filter=text, limit=4, before_at=at, before_id=last
+            )
+            seen += [r.id for r in page]
+            if len(page) < 4:
+                break
+            at, last = page[-1].at, page[-1].id
+        assert seen == [r.id for r in everything], text
+        assert len(set(seen)) == len(seen)
+        keys = [(r.at, r.id) for r in everything]
+        assert keys == sorted(keys, reverse=True)
+    assert len(apiaccess.requests_for_integration(store, aid, iid, text_filter="post")) == 15
+
+
+def test_audit_counts_stop_at_their_cap(store, owner, small_recent):
+    aid = owner.account_id
+    _audit_rows(store, aid)
+    total = audit.count(store, aid)
+    assert audit.count(store, aid, cap=10) == 11
+    assert audit.count(store, aid, cap=total) == total
+    assert audit.count(store, aid, text="someone", cap=5) == 6
+    assert audit.count(store, aid, text="someone") == len(_like_audit(store, aid, "someone"))
+
+
+def test_short_filters_are_said_on_screen():
+    assert "newest 10,000 entries only" in logsearch.short_note("a")
+    assert "2 characters" in logsearch.short_note(" ab ", "deliveries")
+    assert logsearch.short_note("abc") is None and logsearch.short_note("") is None

@@ -617,13 +617,15 @@ class Dispatcher:
         now = clock.precise_now()
         with change(self.store, None, "start dispatchers", check=anyone) as c:
             if self.store.is_sqlite:
-                since = now - timedelta(seconds=max(self.heartbeat_s * 3, 5))
-                other = c.s.exec(
-                    select(DispatcherRow)
-                    .where(DispatcherRow.id != self.id, DispatcherRow.last_seen_at >= since)
-                    .limit(1)
-                ).first()
-                if other is not None:
+                since = now - timedelta(seconds=max(self.heartbeat_s * 3, 1.0))
+                for other in c.s.exec(
+                    select(DispatcherRow).where(
+                        DispatcherRow.id != self.id, DispatcherRow.last_seen_at >= since
+                    )
+                ).all():
+                    if other.host == socket.gethostname()[:200] and not _alive(other.pid):
+                        c.s.delete(other)  # killed on this machine: no need to wait for it
+                        continue
                     return f"pid {other.pid} on {other.host}"
             c.s.add(
                 DispatcherRow(
@@ -948,6 +950,16 @@ class Dispatcher:
             ok = sum(1 for o in outcomes if o.result.ok)
             self.say(f"Sent {len(outcomes)} ({ok} delivered, {len(outcomes) - ok} failed).")
         return soonest
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
 
 
 def _when(at: datetime) -> str:

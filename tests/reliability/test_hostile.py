@@ -31,6 +31,7 @@ from store import (
     contracts,
     deliveries,
     delivery_log,
+    dispatch,
     integrations,
     marketplace,
     payload,
@@ -496,6 +497,7 @@ MODULES = (
     contracts,
     deliveries,
     delivery_log,
+    dispatch,
     integrations,
     marketplace,
     payload,
@@ -672,6 +674,10 @@ def every(ctx):
         "out": io.StringIO(),
         "value": "2026-01-01",
         "field": "since",
+        "attempts": 1,
+        "retry_after_s": None,
+        "scale": 1.0,
+        "within_s": 60,
     }
     return {**ctx, "valid": valid}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -64,10 +65,8 @@ async def _serve(port_file: str, delay_s: float) -> None:
                     if delay_s:
                         await asyncio.sleep(delay_s)
                     count += 1
-                    try:
+                    with contextlib.suppress(ValueError, KeyError):
                         arrivals.setdefault(json.loads(body)["callback_id"], now)
-                    except (ValueError, KeyError):
-                        pass
                     out = b"{}"
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
@@ -178,10 +177,23 @@ def _emit(store, account_id: int, n: int) -> None:
 def _dispatchers(url: str, n: int, concurrency: int, per_webhook: int) -> list[subprocess.Popen]:
     procs = [
         subprocess.Popen(
-            [PY, "-c", "import sys; from tui.cli import main; sys.exit(main())", "--db", url,
-             "dispatch", "--concurrency", str(concurrency), "--per-webhook", str(per_webhook)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [
+                PY,
+                "-c",
+                "import sys; from tui.cli import main; sys.exit(main())",
+                "--db",
+                url,
+                "dispatch",
+                "--concurrency",
+                str(concurrency),
+                "--per-webhook",
+                str(per_webhook),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for _ in range(n)
     ]
     for p in procs:  # started (its first line printed): idle, waiting for work
@@ -330,7 +342,7 @@ def main() -> None:
         rx = Receiver(delay_s=0.05)
         try:
             n = 600
-            print(f"scale-out: {n} deliveries, receiver 50 ms per request, 4 at once per dispatcher")
+            print(f"scale-out: {n} deliveries, 50 ms receiver, 4 at once per dispatcher")
             rates = {}
             for n_disp in (1, 3):
                 url = _fresh(args.pg, tmp, f"scale{n_disp}")

@@ -468,7 +468,8 @@ class Dispatcher:
             self._flush_wake.set()
             flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
-            await asyncio.to_thread(self._write_outcomes)
+            batch, self._done = self._done, []
+            await asyncio.to_thread(self._write_outcomes, batch)
             await asyncio.to_thread(self._release)
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
@@ -539,9 +540,12 @@ class Dispatcher:
             await self._flush_wake.wait()
             self._flush_wake.clear()
             if self._done:
+                # Taken here, on the loop that appends to it, never in the thread.
+                batch, self._done = self._done, []
                 try:
-                    wake_in = await asyncio.to_thread(self._write_outcomes)
+                    wake_in = await asyncio.to_thread(self._write_outcomes, batch)
                 except Exception as exc:  # the database away: keep them, try again
+                    self._done = batch + self._done
                     self.say(f"Cannot record deliveries yet ({exc}); retrying.")
                     await asyncio.sleep(1)
                     self._flush_wake.set()
@@ -787,11 +791,10 @@ class Dispatcher:
                 )
         self.stats.released += len(unsent)
 
-    def _write_outcomes(self) -> float | None:
+    def _write_outcomes(self, outcomes: list[_Outcome]) -> float | None:
         """Log the finished attempts, move their deliveries on, keep the webhooks'
         health: one transaction. Returns the seconds until the soonest retry it
         scheduled (None: none)."""
-        outcomes, self._done = self._done, []
         if not outcomes:
             return None
         now = clock.precise_now()

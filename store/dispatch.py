@@ -465,11 +465,9 @@ class Dispatcher:
             stopper.cancel()
             if self._tasks:  # the sends in flight finish; those not started are released
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            # The writer records what is left, then returns: never cancelled mid-write.
             self._flush_wake.set()
-            flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
-            batch, self._done = self._done, []
-            await asyncio.to_thread(self._write_outcomes, batch)
             await asyncio.to_thread(self._release)
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
@@ -545,6 +543,9 @@ class Dispatcher:
                 try:
                     wake_in = await asyncio.to_thread(self._write_outcomes, batch)
                 except Exception as exc:  # the database away: keep them, try again
+                    if self._stopping:  # their leases run out: they are sent again
+                        self.say(f"Cannot record {len(batch)} deliveries ({exc}).")
+                        return
                     self._done = batch + self._done
                     self.say(f"Cannot record deliveries yet ({exc}); retrying.")
                     await asyncio.sleep(1)
@@ -554,6 +555,8 @@ class Dispatcher:
                     asyncio.get_running_loop().call_later(max(0.0, wake_in), self._wake_up)
                 if self._wake is not None:
                     self._wake.set()
+            if self._stopping and not self._done:
+                return
 
     def _wake_up(self) -> None:
         if self._wake is not None:

@@ -70,7 +70,7 @@ def test_a_contract_signed_through_the_api_reaches_its_webhook_once(store, owner
             while _states(store) != [("contract:sign", "delivered")]:
                 assert time.monotonic() < deadline, _states(store)
                 time.sleep(0.05)
-            code, out, err = srv.stop(signal.SIGTERM)
+            code, out, err = srv.stop(signal.SIGINT)
         assert code == 0 and "Traceback" not in err, err
         assert "A dispatcher runs beside the API" in out
     finally:

@@ -206,10 +206,10 @@ class _Beside:
             self._loop.close()
 
     def start(self) -> None:
-        self._thread.start()
-        self._ready.wait(10)
+        self._thread.start()  # not waited for: uvicorn starts meanwhile
 
     def stop(self) -> None:
+        self._ready.wait(30)
         if self._stop is not None and not self._loop.is_closed():
             import contextlib
 

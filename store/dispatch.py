@@ -466,10 +466,9 @@ class Dispatcher:
             stopper.cancel()
             if self._tasks:  # the sends in flight finish; those not started are released
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            # The writer records what is left, then returns: never cancelled mid-write.
             self._flush_wake.set()
-            flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
-            await asyncio.to_thread(self._write_outcomes)
             await asyncio.to_thread(self._release)
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
@@ -541,9 +540,15 @@ class Dispatcher:
             await self._flush_wake.wait()
             self._flush_wake.clear()
             if self._done:
+                # Taken here, on the loop that appends to it, never in the thread.
+                batch, self._done = self._done, []
                 try:
-                    wake_in = await asyncio.to_thread(self._write_outcomes)
+                    wake_in = await asyncio.to_thread(self._write_outcomes, batch)
                 except Exception as exc:  # the database away: keep them, try again
+                    if self._stopping:  # their leases run out: they are sent again
+                        self.say(f"Cannot record {len(batch)} deliveries ({exc}).")
+                        return
+                    self._done = batch + self._done
                     self.say(f"Cannot record deliveries yet ({exc}); retrying.")
                     await asyncio.sleep(1)
                     self._flush_wake.set()
@@ -552,6 +557,8 @@ class Dispatcher:
                     asyncio.get_running_loop().call_later(max(0.0, wake_in), self._wake_up)
                 if self._wake is not None:
                     self._wake.set()
+            if self._stopping and not self._done:
+                return
 
     def _wake_up(self) -> None:
         if self._wake is not None:
@@ -619,13 +626,15 @@ class Dispatcher:
         now = clock.precise_now()
         with change(self.store, None, "start dispatchers", check=anyone) as c:
             if self.store.is_sqlite:
-                since = now - timedelta(seconds=max(self.heartbeat_s * 3, 5))
-                other = c.s.exec(
-                    select(DispatcherRow)
-                    .where(DispatcherRow.id != self.id, DispatcherRow.last_seen_at >= since)
-                    .limit(1)
-                ).first()
-                if other is not None:
+                since = now - timedelta(seconds=max(self.heartbeat_s * 3, 1.0))
+                for other in c.s.exec(
+                    select(DispatcherRow).where(
+                        DispatcherRow.id != self.id, DispatcherRow.last_seen_at >= since
+                    )
+                ).all():
+                    if other.host == socket.gethostname()[:200] and not _alive(other.pid):
+                        c.s.delete(other)  # killed on this machine: no need to wait for it
+                        continue
                     return f"pid {other.pid} on {other.host}"
             c.s.add(
                 DispatcherRow(
@@ -792,11 +801,10 @@ class Dispatcher:
                 )
         self.stats.released += len(unsent)
 
-    def _write_outcomes(self) -> float | None:
+    def _write_outcomes(self, outcomes: list[_Outcome]) -> float | None:
         """Log the finished attempts, move their deliveries on, keep the webhooks'
         health: one transaction. Returns the seconds until the soonest retry it
         scheduled (None: none)."""
-        outcomes, self._done = self._done, []
         if not outcomes:
             return None
         now = clock.precise_now()
@@ -955,6 +963,16 @@ class Dispatcher:
             ok = sum(1 for o in outcomes if o.result.ok)
             self.say(f"Sent {len(outcomes)} ({ok} delivered, {len(outcomes) - ok} failed).")
         return soonest
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
 
 
 def _when(at: datetime) -> str:

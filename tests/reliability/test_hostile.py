@@ -32,6 +32,7 @@ from store import (
     deliveries,
     delivery_log,
     delivery_states,
+    dispatch,
     integrations,
     marketplace,
     payload,
@@ -501,6 +502,7 @@ MODULES = (
     deliveries,
     delivery_log,
     delivery_states,
+    dispatch,
     integrations,
     marketplace,
     payload,
@@ -701,6 +703,10 @@ def every(ctx):
         "verdict": receiver.Verdict(False, receiver.NOT_CHECKED, "?", ""),
         "size": 2,
         "secret": "whsec_x",
+        "attempts": 1,
+        "retry_after_s": None,
+        "scale": 1.0,
+        "within_s": 60,
     }
     return {**ctx, "valid": valid}
 

@@ -30,10 +30,10 @@ from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
 from tui.dialogs.webhook_form import WebhookForm
+from tui.screens import webhooks_tab
 from tui.screens.help import HelpScreen
 from tui.screens.webhook import DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
-from tui.screens import webhooks_tab
 from tui.widgets.footer import Footer
 
 from ..ui import flat, screen_text, settle, type_text, wait_until

@@ -105,11 +105,15 @@ class WebhookInfo:
         return self.disabled_at is not None
 
     @property
+    def _reason(self) -> str:
+        return self.disabled_reason.strip().rstrip(".")  # the sentence it goes in ends it
+
+    @property
     def health_label(self) -> str:
         """Its health in a few words: 'ok', '3 failing', 'paused' or
         'disabled: 5 exhausted in a row' (the dispatcher's reason)."""
         if self.disabled:
-            return f"disabled: {self.disabled_reason or 'automatically'}"
+            return f"disabled: {self._reason or 'automatically'}"
         if self.paused:
             return "paused"
         if self.consecutive_failures:
@@ -123,7 +127,7 @@ class WebhookInfo:
         if not self.disabled:
             return ""
         return (
-            f"Disabled automatically: {self.disabled_reason or 'its deliveries kept failing'}. "
+            f"Disabled automatically: {self._reason or 'its deliveries kept failing'}. "
             "It queues nothing until enabled again; enabling offers to replay what failed "
             "meanwhile."
         )

@@ -168,7 +168,7 @@ async def test_pause_and_resume_by_keys(store, owner, hook):
         await pilot.press("escape")
         await settle(pilot)
         assert "paused" in flat(app)  # the Webhooks tab's Health
-        assert "P Pause/resume" in footer_line(app)
+        assert "P Pause" in footer_line(app)
         await pilot.press("P")
         await settle(pilot)
         assert not webhooks.get(store, owner.account_id, hook.id).paused
@@ -225,3 +225,37 @@ async def test_replay_failed_since_a_time_by_keys(store, owner, hook):
         assert isinstance(app.screen, WebhookScreen)
         assert state_of(store, new.id).state == "pending"
         assert state_of(store, old.id).state == "exhausted"
+
+
+async def test_retries_count_up_and_recover_while_the_page_is_open(store, owner, custom):
+    """A real dispatcher (in the test's loop) and a receiver that fails, then is
+    fixed: the open page shows the retry, then the delivery, by itself."""
+    import asyncio
+
+    from store import outbox, settings
+    from store.change import anyone, change
+
+    from ..receivers import Receiver, in_turn
+    from ..store.test_dispatch import _dispatcher
+
+    settings.set_allow_private_webhooks(store, owner, True)
+    rx = Receiver(in_turn(503, 200))
+    hook = webhooks.create(store, owner, custom, url=rx.url)
+    app = IntegrationsAdmin(store, owner)
+    stop = asyncio.Event()
+    # The first retry 2 s after the failure (1 s scaled by 2): long enough to be seen.
+    task = asyncio.create_task(_dispatcher(store, scale=2.0).run(stop))
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await open_page(pilot, app, hook.id)
+            with change(store, None, "emit", check=anyone, account_id=owner.account_id) as c:
+                outbox.emit(c, "contract:sign", {"test": True})
+            await wait_until(
+                pilot, lambda: "retrying (attempt 2 of 10)" in log_text(app), tries=1000
+            )
+            await wait_until(pilot, lambda: "delivered (attempt 2)" in log_text(app), tries=1000)
+            assert rx.count() == 2
+    finally:
+        stop.set()
+        await task
+        rx.stop()

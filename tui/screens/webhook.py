@@ -97,7 +97,7 @@ def webhook_state(w: WebhookInfo) -> str:
     if not w.active:
         return "paused: its integration is disabled"
     if w.disabled:
-        return "disabled automatically: " + (w.disabled_reason or "its deliveries kept failing")
+        return w.health_label  # the store's words: "disabled: 5 exhausted in a row"
     if w.paused:
         return "paused: queues no events until resumed"
     return "active" + (f" · {w.health_label}" if w.health_label != "ok" else "")

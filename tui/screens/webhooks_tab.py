@@ -41,7 +41,7 @@ from tui.widgets.filter_table import FilterTable, Row
 EMPTY = "No webhooks yet: press {new} to create one."
 
 
-URL_WIDTH = 26  # the table fits 80 columns; the webhook's page shows the whole URL
+URL_WIDTH = 25  # the table fits 80 columns; the webhook's page shows the whole URL
 
 
 def short_url(url: str) -> str:
@@ -270,7 +270,7 @@ class WebhooksTab(Refuses, TabContent):
         Binding("n", "new", "New webhook", id="webhooks.new"),
         Binding("t", "test", "Test", id="webhooks.test"),
         Binding("e", "edit", "Edit", id="webhooks.edit"),
-        Binding("P", "pause", "Pause/resume", id="webhooks.pause"),
+        Binding("P", "pause", "Pause", id="webhooks.pause"),
         Binding("E", "enable", "Enable", id="webhooks.enable"),
         Binding("d", "delete", "Delete", id="webhooks.delete"),
         Binding("s", "settings", "Webhook settings", id="webhooks.settings"),

@@ -34,7 +34,14 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models, trace
-from .errors import DatabaseDamaged, NoDatabase, SchemaTooNew, StoreUnavailable
+from .errors import (
+    DatabaseDamaged,
+    GaveUp,
+    NoDatabase,
+    SchemaTooNew,
+    StoreUnavailable,
+    Unreachable,
+)
 from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
 
 __all__ = [
@@ -155,6 +162,70 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# PostgreSQL connections: what ends a hang (README, Configuration). Each is
+# overridable in the URL's query (``?statement_timeout=20s&tcp_user_timeout=10000``).
+PG_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "5",  # seconds to open a connection
+    # Kernel checks of an idle connection: a server gone silent is noticed in
+    # about idle + interval x count seconds instead of the kernel's two hours.
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "2",
+    # Data sent and not acknowledged for this long (ms) ends the connection
+    # (a dropped VPN during a call): not the kernel's 15 minutes of retries.
+    "tcp_user_timeout": "5000",
+}
+# Server settings, sent with each new connection (``options=-c name=value``).
+PG_SERVER_DEFAULTS: dict[str, str] = {"statement_timeout": "5s"}
+_PG_SERVER_SETTINGS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+_IDLE_PING_S = 10.0  # a pooled connection idle this long is pinged before use
+
+
+def pg_connect_args(parsed, lock_ms: int) -> tuple[dict[str, Any], Any]:
+    """The driver's connection arguments for a PostgreSQL URL, and the URL
+    without the server settings taken from its query: the defaults above,
+    each one the URL names replaced by its value."""
+    query = dict(parsed.query)
+    server = dict(PG_SERVER_DEFAULTS, lock_timeout=f"{lock_ms}ms")
+    for name in _PG_SERVER_SETTINGS:
+        if name in query:
+            server[name] = str(query.pop(name))
+    args = {k: v for k, v in PG_DEFAULTS.items() if k not in query}
+    options = " ".join(f"-c {k}={v}" for k, v in server.items())
+    if "options" in query:  # the URL's own options come after ours: theirs win
+        options = f"{options} {query.pop('options')}"
+    args["options"] = options
+    return args, parsed.set(query=query)
+
+
+def _ping_if_idle(dbapi_conn, record, proxy) -> None:
+    """A pooled connection unused for a while may have been dropped by the
+    server or a firewall: ping it before use (one round trip), and let the pool
+    open a new one when it is dead. A connection used a moment ago is not pinged."""
+    from sqlalchemy.exc import DisconnectionError
+
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or _monotonic() - idle_since < _IDLE_PING_S:
+        return
+    try:
+        dbapi_conn.execute("SELECT 1")
+        if not dbapi_conn.autocommit:
+            dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError() from exc
+
+
+def _mark_idle(_dbapi_conn, record) -> None:
+    record.info["idle_since"] = _monotonic()
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
+
+
 def describe_location(url: str | None = None) -> tuple[str, Path | None]:
     """Where ``url`` (as ``--db`` takes it) keeps the data, without any password,
     and its SQLite file (None for a server). Touches nothing."""
@@ -207,23 +278,29 @@ class Store:
             event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=lock_ms))
             event.listen(engine, "begin", _sqlite_begin)
         else:
+            connect_args, pg_url = pg_connect_args(parsed, lock_ms)
             engine = create_engine(
-                self.url,
+                pg_url,
                 echo=echo,
-                # A connection the server dropped (restart, failover) is noticed and
-                # replaced when next taken from the pool, so the program recovers alone.
-                pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": 5,
-                    # The same bounded wait as SQLite's busy timeout, for row and
-                    # advisory locks held by another administrator's transaction.
-                    "options": f"-c lock_timeout={lock_ms}",
-                },
+                # No ping at every checkout (a round trip before each call): a
+                # connection idle for a while is pinged (_ping_if_idle); one the
+                # server dropped meanwhile fails its call, which SQLAlchemy
+                # notices and replaces the pool's connections for the next one.
+                connect_args=connect_args,
             )
+            event.listen(engine, "checkout", _ping_if_idle)
+            event.listen(engine, "checkin", _mark_idle)
         if trace.enabled():
             trace.instrument(engine)
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # PostgreSQL reads in autocommit: no BEGIN before them and no ROLLBACK
+        # after (two round trips); at READ COMMITTED each statement has its own
+        # snapshot inside a transaction too, so nothing is lost. SQLite keeps
+        # its transaction (one snapshot for the whole read, and no round trips).
+        self._read_engine = (
+            engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         # SQLite has one writer at a time. Threads of this process (the API's)
         # queue here for it rather than in SQLite's busy handler, which sleeps
         # in steps of up to 100 ms between tries.
@@ -248,6 +325,15 @@ class Store:
         if self.backup_path is not None:
             text += f"; the file as it was is kept at {self.backup_path}"
         return text + "."
+
+    @property
+    def server(self) -> str:
+        """The server as host:port (PostgreSQL), or the file (SQLite): what the
+        program names when it cannot reach it."""
+        if self.path is not None or self.is_sqlite:
+            return self.display_location
+        parsed = make_url(self.url)
+        return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
     @property
     def display_location(self) -> str:
@@ -326,6 +412,9 @@ class Store:
         with self.engine.connect() as conn:
             if not self.is_sqlite:
                 with conn.begin():
+                    # An upgrade of a large database may take longer than one
+                    # statement of the program is allowed to (statement_timeout).
+                    conn.execute(sql_text("SET LOCAL statement_timeout = 0"))
                     conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
                     yield conn
                 return
@@ -387,19 +476,23 @@ class Store:
         except IntegrityError:
             raise
         except OperationalError as exc:
-            raise StoreUnavailable(_explain(exc, self)) from None
+            raise _unavailable(exc, self) from None
         except DBAPIError as exc:
             damage = _damage(exc, self) if isinstance(exc, DatabaseError) else None
             if damage is not None:
                 raise DatabaseDamaged(damage) from None
             if exc.connection_invalidated:
-                raise StoreUnavailable(_explain(exc, self)) from None
+                raise _unavailable(exc, self) from None
             raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session (its objects are detached when it closes)."""
-        with trace.span("read"), self._guard(), Session(self.engine, expire_on_commit=False) as s:
+        with (
+            trace.span("read"),
+            self._guard(),
+            Session(self._read_engine, expire_on_commit=False) as s,
+        ):
             yield s
 
     @contextmanager
@@ -445,7 +538,7 @@ class Store:
                     yield raw
                 except dbapi_error as exc:  # the driver's own error, not SQLAlchemy's
                     raw.invalidate()
-                    raise StoreUnavailable(_explain(exc, self)) from None
+                    raise _unavailable(exc, self) from None
                 finally:
                     raw.close()
                 return
@@ -461,7 +554,7 @@ class Store:
                 self._quick.conn = None
                 if conn is not None:
                     conn.close()
-                raise StoreUnavailable(_explain(exc, self)) from None
+                raise _unavailable(exc, self) from None
 
     def _quick_connection(self) -> Any:
         """A connection of quick_read's own: outside any transaction after each
@@ -516,6 +609,18 @@ def _damage(exc: DatabaseError, store: Store) -> str | None:
     return None
 
 
+_PG_TIMEOUT = "57014"  # query_canceled: the statement_timeout ended the statement
+
+
+def _unavailable(exc: Exception, store: Store) -> StoreUnavailable:
+    """The domain error for a driver error: Unreachable when the server cannot
+    be reached (a later try may work), else StoreUnavailable."""
+    message = _explain(exc, store)
+    if not store.is_sqlite and message.startswith("Cannot reach"):
+        return Unreachable(message, store.server)
+    return StoreUnavailable(message)
+
+
 def _explain(exc: Exception, store: Store) -> str:
     """The administrator's message for a database error (never the raw driver text
     for the common cases: busy, read-only, disk full, unreachable)."""
@@ -542,7 +647,14 @@ def _explain(exc: Exception, store: Store) -> str:
         return f"Cannot open the database file {where}: check the path and its permissions."
     if store.is_sqlite:
         return f"The database at {where} cannot be used: {text.splitlines()[0]}"
+    if code == _PG_TIMEOUT:
+        return (
+            f"The database at {store.server} took too long to answer (statement_timeout); "
+            "nothing was changed. Try again; README, Configuration says how to allow longer."
+        )
+    first = text.splitlines()[0] if text else ""
+    detail = f" ({first[:120]})" if first and "password" not in first else ""
     return (
-        f"Cannot reach the database server at {where}. Check that it is running; "
-        "your next action will try again."
+        f"Cannot reach the database at {store.server}{detail}. Check that the server is "
+        "running and that the network reaches it."
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -157,9 +157,63 @@ def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
+class Patience:
+    """How a write of this thread that must wait for another administrator's
+    write lock says so and lets the administrator give up (``Store.patience``)."""
+
+    def __init__(self, on_wait: Callable[[], None], cancelled: threading.Event) -> None:
+        self.on_wait = on_wait
+        self.cancelled = cancelled
+        self.said = False
+
+    def waiting(self) -> None:
+        """Once per write: the lock is another's, the write waits."""
+        if not self.said:
+            self.said = True
+            self.on_wait()
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise GaveUp(
+                "You gave up waiting for another administrator's change to finish; "
+                "nothing was saved."
+            )
+
+
+_patience = threading.local()  # this thread's Patience, if a screen set one
+_LOCK_POLL_S = 0.05  # a waiting write tries the lock again this often
+
+
+def _sqlite_begin(conn, lock_ms: int = 15000) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    patience: Patience | None = getattr(_patience, "current", None)
+    if mode != "IMMEDIATE" or patience is None:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+        return
+    # Take the write lock in short tries, so that the wait is said at once and
+    # can be given up, instead of sleeping in SQLite's busy handler for the
+    # whole busy timeout.
+    import sqlite3
+    import time
+
+    raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + lock_ms / 1000
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            patience.check()
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            patience.waiting()
+            patience.cancelled.wait(_LOCK_POLL_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(lock_ms)}")
 
 
 # PostgreSQL connections: what ends a hang (README, Configuration). Each is
@@ -197,6 +251,20 @@ def pg_connect_args(parsed, lock_ms: int) -> tuple[dict[str, Any], Any]:
         options = f"{options} {query.pop('options')}"
     args["options"] = options
     return args, parsed.set(query=query)
+
+
+def _seconds(options: str, name: str) -> float | None:
+    """The value of ``-c name=VALUE`` in libpq options, in seconds (PostgreSQL's
+    units: ms by default, or us, ms, s, min, h, d); None when absent or 0."""
+    import re
+
+    found = re.findall(rf"-c\s*{name}=(\d+(?:\.\d+)?)\s*([a-z]*)", options)
+    if not found:
+        return None
+    number, unit = found[-1]
+    scale = {"": 0.001, "us": 1e-6, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+    value = float(number) * scale.get(unit, 0.001)
+    return value or None
 
 
 def _ping_if_idle(dbapi_conn, record, proxy) -> None:
@@ -258,6 +326,11 @@ class Store:
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.path: Path | None = None
+        # How long a statement may take on the server (PostgreSQL's
+        # statement_timeout; None: no limit). A call not answered in about this
+        # time is one the network holds: the screens say the database is away.
+        self.answer_within_s: float | None = None
+        self._pg_connect_args: dict[str, Any] = {}
         lock_ms = max(1, int(lock_timeout_s * 1000))
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
@@ -276,9 +349,11 @@ class Store:
                 connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
             )
             event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=lock_ms))
-            event.listen(engine, "begin", _sqlite_begin)
+            event.listen(engine, "begin", partial(_sqlite_begin, lock_ms=lock_ms))
         else:
             connect_args, pg_url = pg_connect_args(parsed, lock_ms)
+            self._pg_connect_args = connect_args
+            self.answer_within_s = _seconds(connect_args["options"], "statement_timeout")
             engine = create_engine(
                 pg_url,
                 echo=echo,
@@ -505,9 +580,10 @@ class Store:
         the first account): SQLite's BEGIN IMMEDIATE already does; PostgreSQL
         takes a transaction-scoped advisory lock.
         """
+        patience: Patience | None = getattr(_patience, "current", None)
         with (
             trace.span("write"),
-            self._local_writer or nullcontext(),
+            self._local_lock(patience),
             self._guard(),
             Session(self._write_engine, expire_on_commit=False) as s,
             s.begin(),
@@ -521,6 +597,43 @@ class Store:
                     .with_for_update()
                 )
             yield s
+            if patience is not None:
+                patience.check()  # given up meanwhile: roll back, nothing saved
+
+    @contextmanager
+    def _local_lock(self, patience: Patience | None) -> Iterator[None]:
+        """This process's queue for SQLite's one writer (none on PostgreSQL);
+        with a Patience, waited for in short tries that can be given up."""
+        lock = self._local_writer
+        if lock is None:
+            yield
+            return
+        if patience is None:
+            with lock:
+                yield
+            return
+        while not lock.acquire(timeout=_LOCK_POLL_S):
+            patience.check()
+            patience.waiting()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def patience(
+        self, on_wait: Callable[[], None], cancelled: threading.Event
+    ) -> Iterator[Patience]:
+        """For the writes of this thread inside: ``on_wait()`` is called (from
+        this thread) once a write has to wait for another administrator's write
+        lock (SQLite), and setting ``cancelled`` gives the write up (GaveUp;
+        nothing saved), while it waits or before it commits."""
+        previous = getattr(_patience, "current", None)
+        _patience.current = found = Patience(on_wait, cancelled)
+        try:
+            yield found
+        finally:
+            _patience.current = previous
 
     @contextmanager
     def quick_read(self) -> Iterator[Any]:
@@ -571,6 +684,27 @@ class Store:
         conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
         conn.autocommit = True
         return conn
+
+    def ping(self) -> None:
+        """Whether the database answers, on a connection of its own (not one of
+        the pool's, which a silent network may hold): StoreUnavailable (or
+        Unreachable) when not. Once it answers, the pool's idle connections
+        are dropped (they may be dead) and new ones are made as needed."""
+        if self.is_sqlite:
+            with self.read() as s:
+                s.execute(sql_text("SELECT 1"))
+            return
+        dbapi = self.engine.dialect.loaded_dbapi
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        try:
+            conn = dbapi.connect(*cargs, **{**cparams, **self._pg_connect_args})
+            try:
+                conn.execute("SELECT 1")
+            finally:
+                conn.close()
+        except dbapi.Error as exc:
+            raise _unavailable(exc, self) from None
+        self.engine.dispose(close=False)
 
     def dispose(self) -> None:
         with self._quick_lock:

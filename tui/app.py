@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from store.db import Store
     from store.glance import Glance
     from tui.config import Settings
+    from tui.saving import Save
 
 
 def tune_gc() -> None:
@@ -135,6 +136,12 @@ class IntegrationsAdmin(App[None]):
         # C (shift+c): the lower-case c copies on the webhook and token screens.
         Binding("C", "section('contracts')", "Contracts", show=False, id="go.contracts"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        # Only while the database is away (the banner says so) or a one-key
+        # change waits for another administrator's (the status line says so).
+        Binding("r", "retry_database", "Retry now", show=False, id="app.retry_database"),
+        Binding(
+            "escape", "give_up", "Give up", show=False, priority=True, id="app.give_up_saving"
+        ),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
         # Textual's own palette binding has no id: this one can be remapped too.
@@ -159,6 +166,7 @@ class IntegrationsAdmin(App[None]):
         glance: Glance | None = None,
         user_keymap: bool = True,
         settings: Settings | None = None,
+        url: str | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
@@ -166,13 +174,21 @@ class IntegrationsAdmin(App[None]):
         apply the user's settings (keymap, theme; not for screenshots and
         scripted demos, which press the default keys and look the same on every
         run). ``settings``: those the command line has read (``tui.config``);
-        otherwise the App reads the file itself."""
+        otherwise the App reads the file itself. ``url``: with neither a store
+        nor a glance (PostgreSQL), the database to open in a thread once the
+        frame is painted ("Connecting to HOST..." until then)."""
         super().__init__()
-        if store is None and glance is None:
-            raise ValueError("IntegrationsAdmin needs a store or a glance")
+        if store is None and glance is None and url is None:
+            raise ValueError("IntegrationsAdmin needs a store, a glance or a url")
         self._store = store
         self._store_lock = threading.Lock()
         self.glance = glance
+        self._url = glance.url if glance is not None else url
+        self.open_failure: str | None = None  # why the store could not be opened at start
+        from tui.saving import Connection
+
+        self.connection = Connection(self)
+        self._saves: dict[object, Save] = {}
         self.actor = actor
         self.first_run = first_run
         from tui.widgets.keycaster import Presenter
@@ -340,8 +356,8 @@ class IntegrationsAdmin(App[None]):
         from store import accounts
         from store.db import Store
 
-        assert self.glance is not None
-        store = Store(self.glance.url)
+        assert self._url is not None
+        store = Store(self._url)
         store.prepare()
         # The ordinary start signs in before the App; this start does it now
         # (records the visit, and notices a permission changed meanwhile).
@@ -351,15 +367,67 @@ class IntegrationsAdmin(App[None]):
     def open_store_soon(self) -> None:
         """Open the store in a thread, once the first screen is on the terminal."""
         if self._store is None:
-            self.run_worker(self._open_store_worker, thread=True, group="open-store")
+            self.run_worker(self._open_store_worker(), group="open-store", exit_on_error=False)
 
-    def _open_store_worker(self) -> None:
+    async def _open_store_worker(self) -> None:
+        # In a daemon thread (tui.saving): quitting never waits for a server
+        # that does not answer.
+        from tui.saving import run_in_daemon
+
         try:
-            self.store  # noqa: B018 (opens it)
+            await run_in_daemon(lambda: self.store)
         except DomainError as exc:
-            self.call_from_thread(self.report, exc)
+            self._store_not_opened(exc)
             return
-        self.call_from_thread(freeze_startup_objects)
+        self._store_opened()
+
+    @property
+    def connecting_to(self) -> str:
+        """The server being connected to, as the first screen names it."""
+        from store.db import describe_location
+
+        where, _ = describe_location(self._url)
+        return where.split("@", 1)[-1].split("/", 1)[0]
+
+    def _store_not_opened(self, exc: DomainError) -> None:
+        """The store could not be opened at start: the first screen says why
+        (the frame stays); an unreachable server is retried (the banner)."""
+        from store.errors import Unreachable
+
+        self.open_failure = str(exc)
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+        else:
+            self.report(exc)
+        self._reload_screen()
+
+    def _store_opened(self) -> None:
+        freeze_startup_objects()
+        self.open_failure = None
+        if self.glance is None:  # nothing was shown yet: the first screen's data now
+            store = self._store
+            if store is not None and store.upgrade_notice:
+                self.notify(store.upgrade_notice, title="Database upgraded", timeout=12, whole=True)
+            if store is not None and store.created:
+                self.notify(
+                    f"Created a new database at {store.display_location}. "
+                    f"You are its owner ({self.actor.login}).",
+                    title="Welcome",
+                    timeout=12,
+                    whole=True,
+                )
+            self.refresh_title()
+            self._reload_screen()
+
+    def _reload_screen(self) -> None:
+        if not self.is_running or not self.screen_stack:
+            return
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            try:
+                reload()
+            except Exception as exc:  # a screen still composing: it loads itself soon
+                self.log.warning(f"reload: {exc!r}")
 
     _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
 
@@ -370,6 +438,8 @@ class IntegrationsAdmin(App[None]):
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
             self._title_account = (info.name, info.plan)
+        elif self._store is None:
+            return  # opening in a thread (PostgreSQL): the title comes once it is open
         else:
             from store import accounts
 
@@ -406,7 +476,13 @@ class IntegrationsAdmin(App[None]):
         super().notify(message if whole else toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
-        """Show a domain error (or an unexpected one) without crashing."""
+        """Show a domain error (or an unexpected one) without crashing. The
+        database out of reach is the banner's (one, however many calls failed)."""
+        from store.errors import Unreachable
+
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+            return
         if isinstance(exc, DomainError):
             words = re.findall(r"[A-Z][a-z]*", type(exc).__name__)
             self.notify(
@@ -479,6 +555,12 @@ class IntegrationsAdmin(App[None]):
         # mapped to (the footer hides them too); quit stays, and asks first.
         if action != "quit" and self._sealing_screen() is not None:
             return False
+        if action == "retry_database":  # (the App is still being made: not yet)
+            connection = getattr(self, "connection", None)
+            return connection is not None and connection.away
+        if action == "give_up":
+            saves = getattr(self, "_saves", {})
+            return any(s.view is None and s.state is not None for s in saves.values())
         return super().check_action(action, parameters)
 
     async def action_quit(self) -> None:
@@ -573,6 +655,160 @@ class IntegrationsAdmin(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    # -- changes, off the UI thread (tui/saving.py) -----------------------------------
+
+    def save(
+        self,
+        fn: Callable[..., object],
+        *args: object,
+        on_done: Callable[[object], None] | None = None,
+        field_errors_to: object | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        **kwargs: object,
+    ) -> Save:
+        """Run the store call ``fn(*args, **kwargs)`` (a change) off the UI
+        thread; its value goes to ``on_done`` (on the UI thread). A DomainError
+        goes to ``field_errors_to`` (a form: under the field it concerns) or to
+        a notification, anything else to ``report``; ``on_error`` too, when
+        given, for a screen that must know. A form (``field_errors_to``) says
+        "Saving..." while it takes long, and waiting for another
+        administrator's lock; without a form the screen's status line does.
+        Returns the change on its way (``tui.saving.Save``: its worker, and
+        ``give_up()``)."""
+        from tui.saving import SAVE_GROUP, SAYS_SAVING_AFTER_S, Save
+
+        job = Save(fn, args, kwargs, on_done, field_errors_to, on_error)  # type: ignore[arg-type]
+        worker = self.run_worker(
+            self._run_save(job), group=SAVE_GROUP, exit_on_error=False, exclusive=False
+        )
+        self._saves[worker] = job
+        job.worker = worker
+        self.set_timer(SAYS_SAVING_AFTER_S, lambda: self._say_saving(job))
+        answer = self._store.answer_within_s if self._store is not None else None
+        if answer:  # not answered in the server's own time: the network holds it
+            self.set_timer(answer + 0.5, lambda: self._maybe_away(job))
+        return job
+
+    async def _run_save(self, job) -> object:
+        from tui.saving import WAITING, run_in_daemon
+
+        def waiting() -> None:  # from the store's thread, once the lock is another's
+            self.call_from_thread(self._set_save_state, job, WAITING)
+
+        def call() -> object:
+            with self.store.patience(waiting, job.cancelled):
+                return job.fn(*job.args, **job.kwargs)
+
+        return await run_in_daemon(call)
+
+    def _say_saving(self, job) -> None:
+        from tui.saving import SAVING
+
+        if not job.done and job.state is None:
+            self._set_save_state(job, SAVING)
+
+    def _maybe_away(self, job) -> None:
+        if not job.done:
+            self.connection.lost(self._store.server if self._store is not None else "")
+
+    def _set_save_state(self, job, state: str | None) -> None:
+        if job.done and state is not None:
+            return
+        job.state = state
+        if job.view is not None:
+            try:
+                job.view.show_saving(state)  # type: ignore[attr-defined]
+            except Exception as exc:  # the form was closed meanwhile
+                self.log.warning(f"saving state: {exc!r}")
+        else:
+            self.show_status()
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event) -> None:
+        """The one handler of every change's outcome (``save``)."""
+        from textual.worker import WorkerState
+
+        job = self._saves.get(event.worker)
+        if job is None or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        del self._saves[event.worker]
+        job.done = True
+        self._set_save_state(job, None)
+        if event.state == WorkerState.SUCCESS:
+            if self.connection.away:
+                self.connection.back()
+            if job.on_done is not None:
+                job.on_done(event.worker.result)
+            return
+        if event.state == WorkerState.CANCELLED:
+            return
+        exc = event.worker.error
+        self.save_failed(job, exc)
+
+    def changes_on_the_way(self) -> list[Save]:
+        """The changes started by ``save`` whose outcome has not been handled yet."""
+        return list(self._saves.values())
+
+    def save_failed(self, job, exc: BaseException) -> None:
+        """Where a change's error goes: the form, a notification, the banner, report."""
+        from store.errors import Unreachable
+
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+        if isinstance(exc, DomainError) and job.view is not None:
+            try:
+                job.view.show_error(exc)  # type: ignore[attr-defined]
+            except Exception:  # the form was closed meanwhile
+                self.report(exc)
+        elif isinstance(exc, Exception):
+            self.report(exc)
+        if job.on_error is not None and isinstance(exc, Exception):
+            job.on_error(exc)
+
+    def action_give_up(self) -> None:
+        """escape while a one-key change waits for another administrator's."""
+        from tui.saving import GIVING_UP
+
+        for job in self._saves.values():
+            if job.view is None and job.state is not None:
+                job.give_up()
+                self._set_save_state(job, GIVING_UP)
+
+    def action_retry_database(self) -> None:
+        self.connection.retry()
+
+    def show_status(self) -> None:
+        """The status line of the screen in view: the database away first, then
+        a one-key change saving or waiting."""
+        from tui.saving import place_status
+
+        if not self.is_running or not self.screen_stack:
+            return
+        text = None
+        away = self.connection.away
+        if away:
+            text = self.connection.text()
+        else:
+            states = [j.state for j in self._saves.values() if j.view is None and j.state]
+            text = states[-1] if states else None
+        try:
+            place_status(self.screen, text, away=away)
+        except Exception as exc:  # a screen being composed or torn down
+            self.log.warning(f"status: {exc!r}")
+
+    def database_back(self) -> None:
+        """The database answers again: the screen in view shows fresh data."""
+        if not self.store_is_open:
+            self.open_store_soon()
+        elif self.open_failure is not None:
+            self._store_opened()
+        else:
+            self._reload_screen()
 
     # -- command palette -------------------------------------------------------------
 

@@ -210,7 +210,7 @@ def tour(code: Path, url: str, proxy: Proxy, serial: int) -> dict[str, tuple[flo
     proxy.round_trips = 0
     term = Terminal([sys.executable, "-m", "tui.cli"], cols=100, rows=30, env=env, cwd=str(code))
 
-    def act(name: str, keys: bytes, marker: str, *, timeout: float = 60) -> None:
+    def act(name: str, keys: bytes, marker: str, *, timeout: float = 120) -> None:
         time.sleep(0.3)  # what the previous action started has settled
         proxy.round_trips = 0
         t0 = time.perf_counter()
@@ -249,6 +249,13 @@ def tour(code: Path, url: str, proxy: Proxy, serial: int) -> dict[str, tuple[flo
         term.send(b"or")
         time.sleep(1.0)
         act("palette keystroke", b"d", "Open the blueprint")
+    except TimeoutError:
+        from tests.benchmarks.terminal import visible
+
+        dump = Path(tempfile.gettempdir()) / f"ia-latency-{serial}.txt"
+        dump.write_text(visible(bytes(term.raw)))
+        print(f"  what the program wrote: {dump}", flush=True)
+        raise
     finally:
         term.close()
     return out

@@ -139,9 +139,7 @@ class IntegrationsAdmin(App[None]):
         # Only while the database is away (the banner says so) or a one-key
         # change waits for another administrator's (the status line says so).
         Binding("r", "retry_database", "Retry now", show=False, id="app.retry_database"),
-        Binding(
-            "escape", "give_up", "Give up", show=False, priority=True, id="app.give_up_saving"
-        ),
+        Binding("escape", "give_up", "Give up", show=False, priority=True, id="app.give_up_saving"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
         # Textual's own palette binding has no id: this one can be remapped too.

@@ -179,7 +179,9 @@ class FormDialog(Dialog[T], Generic[T]):
             return  # one save at a time: ctrl+s again while it runs does nothing
         self.clear_errors()
         app = cast("IntegrationsAdmin", self.app)
-        self.saving = app.save(self.submit, self.values(), on_done=self._saved, field_errors_to=self)
+        self.saving = app.save(
+            self.submit, self.values(), on_done=self._saved, field_errors_to=self
+        )
 
     def _saved(self, result: Any) -> None:
         if self.is_attached and self.app.screen is self:

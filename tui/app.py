@@ -558,7 +558,10 @@ class IntegrationsAdmin(App[None]):
             return connection is not None and connection.away
         if action == "give_up":
             saves = getattr(self, "_saves", {})
-            return any(s.view is None and s.state is not None for s in saves.values())
+            return any(
+                s.view is None and s.state is not None and not s.cancelled.is_set()
+                for s in saves.values()
+            )
         return super().check_action(action, parameters)
 
     async def action_quit(self) -> None:
@@ -773,7 +776,7 @@ class IntegrationsAdmin(App[None]):
         from tui.saving import GIVING_UP
 
         for job in self._saves.values():
-            if job.view is None and job.state is not None:
+            if job.view is None and job.state is not None and not job.cancelled.is_set():
                 job.give_up()
                 self._set_save_state(job, GIVING_UP)
 

@@ -3,6 +3,7 @@ acting user and the open store."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 import weakref
@@ -397,7 +398,7 @@ class IntegrationsAdmin(App[None]):
             self.connection.lost(exc.where)
         else:
             self.report(exc)
-        self._reload_screen()
+        self.reload_screen()
 
     def _store_opened(self) -> None:
         freeze_startup_objects()
@@ -415,9 +416,9 @@ class IntegrationsAdmin(App[None]):
                     whole=True,
                 )
             self.refresh_title()
-            self._reload_screen()
+            self.reload_screen()
 
-    def _reload_screen(self) -> None:
+    def reload_screen(self) -> None:
         if not self.is_running or not self.screen_stack:
             return
         reload = getattr(self.screen, "reload", None)
@@ -726,7 +727,7 @@ class IntegrationsAdmin(App[None]):
             self.show_status()
         self.refresh_bindings()
 
-    def on_worker_state_changed(self, event) -> None:
+    async def on_worker_state_changed(self, event) -> None:
         """The one handler of every change's outcome (``save``)."""
         from textual.worker import WorkerState
 
@@ -744,7 +745,9 @@ class IntegrationsAdmin(App[None]):
             if self.connection.away:
                 self.connection.back()
             if job.on_done is not None:
-                job.on_done(event.worker.result)
+                shown = job.on_done(event.worker.result)
+                if inspect.isawaitable(shown):
+                    await shown
             return
         if event.state == WorkerState.CANCELLED:
             return
@@ -809,7 +812,7 @@ class IntegrationsAdmin(App[None]):
         elif self.open_failure is not None:
             self._store_opened()
         else:
-            self._reload_screen()
+            self.reload_screen()
 
     # -- command palette -------------------------------------------------------------
 

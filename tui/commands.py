@@ -366,13 +366,14 @@ def toggle_private_networks(app: IntegrationsAdmin) -> None:
     def answered(yes: bool | None) -> None:
         if not yes:
             return
-        try:
-            now = settings.set_allow_private_webhooks(app.store, app.actor, turn_on)
-        except DomainError as exc:
-            app.report(exc)
-            return
-        # The screen below shows it again as it resumes (BaseScreen reloads).
-        app.notify(f"{label}: {'on' if now.allow_private else 'off'}.", title="Account settings")
+
+        def saved(now) -> None:
+            app.reload_screen()  # the screen below, resumed before this was saved
+            app.notify(
+                f"{label}: {'on' if now.allow_private else 'off'}.", title="Account settings"
+            )
+
+        app.save(settings.set_allow_private_webhooks, app.store, app.actor, turn_on, on_done=saved)
 
     def ask() -> None:
         app.push_screen(

@@ -284,12 +284,14 @@ class WebhookScreen(Refuses, BaseScreen):
         if self._revealed is not None:
             self._set_revealed(None)
         elif not self.refused("reveal"):
-            try:
-                key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self._set_revealed(key)
+            # Revealing is audit-logged: a change, off the UI thread.
+            self.admin.save(
+                webhooks.reveal_key,
+                self.admin.store,
+                self.admin.actor,
+                self.webhook_id,
+                on_done=self._set_revealed,
+            )
 
     def action_copy_key(self) -> None:
         self._copy(receiver=False)
@@ -300,15 +302,16 @@ class WebhookScreen(Refuses, BaseScreen):
     def _copy(self, *, receiver: bool) -> None:
         if self.info is None or self.refused("copy_secret" if receiver else "copy_key"):
             return
-        try:
-            key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        if key:
-            from tui import clipboard
 
-            clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
+        def copy(key: str | None) -> None:
+            if key:
+                from tui import clipboard
+
+                clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
+
+        self.admin.save(
+            webhooks.reveal_key, self.admin.store, self.admin.actor, self.webhook_id, on_done=copy
+        )
 
     def action_delete(self) -> None:
         w = self.info

@@ -106,13 +106,12 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     def answered(yes: bool | None) -> None:
         if not yes:
             return
-        try:
-            webhooks.delete(admin.store, admin.actor, webhook.id)
-        except DomainError as exc:
-            admin.report(exc)
-            return
-        admin.notify(f"Webhook {webhook.url} deleted.")
-        deleted()
+
+        def saved(_result: object) -> None:
+            admin.notify(f"Webhook {webhook.url} deleted.")
+            deleted()
+
+        admin.save(webhooks.delete, admin.store, admin.actor, webhook.id, on_done=saved)
 
     n = webhook.delivery_count
     logged = f" and its {plural(n, 'logged delivery', 'logged deliveries')}" if n else ""

@@ -330,6 +330,7 @@ class Store:
         # statement_timeout; None: no limit). A call not answered in about this
         # time is one the network holds: the screens say the database is away.
         self.answer_within_s: float | None = None
+        self.answers = 0  # calls the database answered (approximate: not locked)
         self._pg_connect_args: dict[str, Any] = {}
         lock_ms = max(1, int(lock_timeout_s * 1000))
         if self.is_sqlite:
@@ -548,6 +549,7 @@ class Store:
     def _guard(self) -> Iterator[None]:
         try:
             yield
+            self.answers += 1  # the database answered (the App's banner goes by it)
         except IntegrityError:
             raise
         except OperationalError as exc:
@@ -581,24 +583,43 @@ class Store:
         takes a transaction-scoped advisory lock.
         """
         patience: Patience | None = getattr(_patience, "current", None)
-        with (
-            trace.span("write"),
-            self._local_lock(patience),
-            self._guard(),
-            Session(self._write_engine, expire_on_commit=False) as s,
-            s.begin(),
-        ):
-            if whole_database and not self.is_sqlite:
-                s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
-            if account_id is not None and not self.is_sqlite:
-                s.exec(
-                    select(models.Account.id)
-                    .where(models.Account.id == account_id)
-                    .with_for_update()
-                )
-            yield s
-            if patience is not None:
-                patience.check()  # given up meanwhile: roll back, nothing saved
+        with trace.span("write"), self._local_lock(patience), self._guard():
+            s, tx = self._begin_write(account_id, whole_database)
+            with s, tx:
+                yield s
+                if patience is not None:
+                    patience.check()  # given up meanwhile: roll back, nothing saved
+
+    def _begin_write(self, account_id: int | None, whole_database: bool) -> tuple[Session, Any]:
+        """A session in a write transaction holding the lock (PostgreSQL: the
+        account's row, or the advisory lock). A pooled connection the server
+        dropped (a restart) fails that first statement, before anything is
+        written: the pool then holds only new connections, and the lock is
+        taken again, once, on one of them (so connections need no ping)."""
+        for attempt in (1, 2):
+            s = Session(self._write_engine, expire_on_commit=False)
+            tx = s.begin()
+            try:
+                if whole_database and not self.is_sqlite:
+                    s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
+                if account_id is not None and not self.is_sqlite:
+                    s.exec(
+                        select(models.Account.id)
+                        .where(models.Account.id == account_id)
+                        .with_for_update()
+                    )
+            except DBAPIError as exc:
+                tx.rollback()
+                s.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                continue
+            except BaseException:
+                tx.rollback()
+                s.close()
+                raise
+            return s, tx
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def _local_lock(self, patience: Patience | None) -> Iterator[None]:

@@ -700,7 +700,12 @@ class IntegrationsAdmin(App[None]):
 
         def call() -> object:
             with self.store.patience(waiting, job.cancelled):
-                return job.fn(*job.args, **job.kwargs)
+                result = job.fn(*job.args, **job.kwargs)
+                if inspect.iscoroutine(result):  # a delivery: its own loop, in this thread
+                    import asyncio
+
+                    result = asyncio.run(result)
+                return result
 
         return await run_in_daemon(call)
 
@@ -792,6 +797,9 @@ class IntegrationsAdmin(App[None]):
         from tui.saving import place_status
 
         if not self.is_running or not self.screen_stack:
+            return
+        if self.connection.answered_since():  # a screen's read was answered: it is back
+            self.connection.back()
             return
         text = None
         away = self.connection.away

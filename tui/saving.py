@@ -128,6 +128,7 @@ class Connection:
         self.next_try = 0.0
         self.trying = False
         self._timer = None
+        self._answers = 0  # the store's count of answered calls when it went away
 
     # -- what the banner says --------------------------------------------------
 
@@ -150,6 +151,7 @@ class Connection:
         self.away = True
         self.where = where or self.where
         self.attempt = 0
+        self._answers = self._answered()
         self._schedule()
         if self._timer is None:
             self._timer = self.app.set_interval(1.0, self._tick, name="database-retry")
@@ -159,8 +161,18 @@ class Connection:
         delay = BACKOFF_S[min(self.attempt, len(BACKOFF_S) - 1)]
         self.next_try = time.monotonic() + delay
 
+    def _answered(self) -> int:
+        return self.app.store.answers if self.app.store_is_open else 0
+
+    def answered_since(self) -> bool:
+        """Whether a call of the program was answered since the database went away."""
+        return self.away and self._answered() > self._answers
+
     def _tick(self) -> None:
         if not self.away:
+            return
+        if self.answered_since():
+            self.back()
             return
         if not self.trying and time.monotonic() >= self.next_try:
             self.retry()

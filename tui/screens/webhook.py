@@ -459,21 +459,26 @@ class DeliveryScreen(Refuses, BaseScreen):
         self.resending = True
         self.reload()
 
-        async def run() -> None:
-            try:
-                result = await deliveries.resend(admin.store, admin.actor, self.delivery_id)
-            except DomainError as exc:
-                admin.report(exc)
-            else:
-                latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
-                admin.notify(
-                    f"Resent as delivery {result.delivery_id}: {result.reason}{latency}",
-                    title="Resend",
-                    severity="information" if result.ok else "error",
-                    timeout=8,
-                )
-            finally:
-                self.resending = False
+        def ended() -> None:
+            self.resending = False
+            if self.is_attached:
                 self.reload()
 
-        admin.run_worker(run(), group=f"delivery-resend-{self.delivery_id}", exit_on_error=False)
+        def sent(result) -> None:
+            latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
+            admin.notify(
+                f"Resent as delivery {result.delivery_id}: {result.reason}{latency}",
+                title="Resend",
+                severity="information" if result.ok else "error",
+                timeout=8,
+            )
+            ended()
+
+        admin.save(
+            deliveries.resend,
+            admin.store,
+            admin.actor,
+            self.delivery_id,
+            on_done=sent,
+            on_error=lambda _exc: ended(),
+        )

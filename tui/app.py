@@ -615,7 +615,22 @@ class IntegrationsAdmin(App[None]):
             while len(self.screen_stack) > 1:
                 self.pop_screen()
             return
-        self.switch_mode(mode)
+        self._switching = True
+        try:
+            self.switch_mode(mode)
+        finally:
+            self._switching = False
+
+    _switching = False  # a section key's switch_mode is under way
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Textual's switch_mode holds every update for 50 ms to mask the
+        switch: a section key then showed its screen 50 ms late, at every delay
+        of the database. A section's screen is drawn in one frame anyway; the
+        palette's own use (closing over the screen it opens) keeps the delay."""
+        if self._switching:
+            return
+        super().delay_update(delay)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):

@@ -331,6 +331,7 @@ class Store:
         # time is one the network holds: the screens say the database is away.
         self.answer_within_s: float | None = None
         self.answers = 0  # calls the database answered (approximate: not locked)
+        self._in_flight: dict[int, float] = {}  # statement (its context) -> when sent
         self._pg_connect_args: dict[str, Any] = {}
         lock_ms = max(1, int(lock_timeout_s * 1000))
         if self.is_sqlite:
@@ -366,6 +367,9 @@ class Store:
             )
             event.listen(engine, "checkout", _ping_if_idle)
             event.listen(engine, "checkin", _mark_idle)
+            event.listen(engine, "before_cursor_execute", self._statement_sent)
+            event.listen(engine, "after_cursor_execute", self._statement_answered)
+            event.listen(engine, "handle_error", self._statement_failed)
         if trace.enabled():
             trace.instrument(engine)
         self.engine: Engine = engine
@@ -705,6 +709,26 @@ class Store:
         conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
         conn.autocommit = True
         return conn
+
+    # -- statements on their way (PostgreSQL) -----------------------------------------
+
+    def _statement_sent(self, _conn, _cursor, _statement, _params, context, _many) -> None:
+        self._in_flight[id(context)] = _monotonic()
+
+    def _statement_answered(self, _conn, _cursor, _statement, _params, context, _many) -> None:
+        self._in_flight.pop(id(context), None)
+
+    def _statement_failed(self, exception_context) -> None:
+        context = exception_context.execution_context
+        if context is not None:
+            self._in_flight.pop(id(context), None)
+
+    def oldest_statement_sent(self) -> float | None:
+        """When (``time.monotonic()``) the oldest statement still unanswered was
+        sent, or None: a statement unanswered well past ``answer_within_s`` is
+        one the network holds (the server would have ended it)."""
+        sent = list(self._in_flight.values())
+        return min(sent) if sent else None
 
     def ping(self) -> None:
         """Whether the database answers, on a connection of its own (not one of

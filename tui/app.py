@@ -182,7 +182,7 @@ class IntegrationsAdmin(App[None]):
         self._store = store
         self._store_lock = threading.Lock()
         self.glance = glance
-        self._url = glance.url if glance is not None else url
+        self._url = glance.url if glance is not None else (url or (store.url if store else None))
         self.open_failure: str | None = None  # why the store could not be opened at start
         from tui.saving import Connection
 
@@ -275,6 +275,8 @@ class IntegrationsAdmin(App[None]):
         # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
+        if not self._url or not self._url.startswith("sqlite"):  # a server: watch its answers
+            self.set_interval(0.5, self.watch_statements, name="watch-statements")
         upgraded = self._store.upgrade_notice if self._store is not None else None
         if upgraded:
             self.notify(upgraded, title="Database upgraded", timeout=12, whole=True)
@@ -702,9 +704,6 @@ class IntegrationsAdmin(App[None]):
         self._saves[worker] = job
         job.worker = worker
         self.set_timer(SAYS_SAVING_AFTER_S, lambda: self._say_saving(job))
-        answer = self._store.answer_within_s if self._store is not None else None
-        if answer:  # not answered in the server's own time: the network holds it
-            self.set_timer(answer + 0.5, lambda: self._maybe_away(job))
         return job
 
     async def _run_save(self, job) -> object:
@@ -730,9 +729,23 @@ class IntegrationsAdmin(App[None]):
         if not job.done and job.state is None:
             self._set_save_state(job, SAVING)
 
-    def _maybe_away(self, job) -> None:
-        if not job.done:
-            self.connection.lost(self._store.server if self._store is not None else "")
+    def watch_statements(self) -> None:
+        """Twice a second (PostgreSQL): a statement not answered within the
+        server's own statement timeout (and half a second) is one a silent
+        network holds, whichever screen or change sent it: the banner says so."""
+        store = self._store
+        if store is None or not store.answer_within_s or self.connection.away:
+            return
+        import time
+
+        sent = store.oldest_statement_sent()
+        now = time.monotonic()
+        if (
+            sent is not None
+            and sent > self.connection.back_at
+            and now - sent > store.answer_within_s + 0.5
+        ):
+            self.connection.lost(store.server)
 
     def _set_save_state(self, job, state: str | None) -> None:
         if job.done and state is not None:

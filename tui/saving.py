@@ -129,6 +129,7 @@ class Connection:
         self.trying = False
         self._timer = None
         self._answers = 0  # the store's count of answered calls when it went away
+        self.back_at = 0.0  # when it was last back: statements sent before are forgiven
 
     # -- what the banner says --------------------------------------------------
 
@@ -212,6 +213,7 @@ class Connection:
         if not self.away:
             return
         self.away = False
+        self.back_at = time.monotonic()
         if self._timer is not None:
             self._timer.stop()
             self._timer = None

@@ -139,7 +139,10 @@ def tour(code: Path, url: str, proxy: Proxy, serial: int) -> dict[str, tuple[flo
         time.sleep(0.3)
         term.send(f"Latency {serial}".encode())
         time.sleep(0.3)
-        act("create blueprint (ctrl+s)", KEYS["ctrl+s"], "created")
+        # The new row in the list (a notification may come and go while the list
+        # reloads): the name, then the Fields column, 17 columns from its start.
+        name = f"Latency {serial}"
+        act("create blueprint (ctrl+s)", KEYS["ctrl+s"], name + " " * (17 - len(name)) + "0")
         act("open audit log (a)", b"a", "newest first")
         term.send(b"p")
         term.wait_for("Framework agreement", since=len(term.raw) - 1, timeout=30)

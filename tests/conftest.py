@@ -144,7 +144,7 @@ def _keys_wait_for_changes(monkeypatch) -> None:
         if on_the_way is None:
             return
         for _ in range(3000):  # a condition, not a clock: at most a minute
-            if all(j.done or j.state in (WAITING, GIVING_UP) for j in on_the_way()):
+            if all(j.done or j.background or j.state in (WAITING, GIVING_UP) for j in on_the_way()):
                 break
             if pilot.app.connection.away:  # the banner says the network holds it
                 break

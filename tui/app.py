@@ -684,6 +684,7 @@ class IntegrationsAdmin(App[None]):
         on_done: Callable[[object], None] | None = None,
         field_errors_to: object | None = None,
         on_error: Callable[[Exception], None] | None = None,
+        background: bool = False,
         **kwargs: object,
     ) -> Save:
         """Run the store call ``fn(*args, **kwargs)`` (a change) off the UI
@@ -693,17 +694,21 @@ class IntegrationsAdmin(App[None]):
         given, for a screen that must know. A form (``field_errors_to``) says
         "Saving..." while it takes long, and waiting for another
         administrator's lock; without a form the screen's status line does.
-        Returns the change on its way (``tui.saving.Save``: its worker, and
+        ``background``: a change that says itself how it goes and may take as
+        long as a webhook receiver (a test delivery, a resend: "Testing…"): no
+        "Saving..." for it. Returns the change on its way (``tui.saving.Save``: its worker, and
         ``give_up()``)."""
         from tui.saving import SAVE_GROUP, SAYS_SAVING_AFTER_S, Save
 
         job = Save(fn, args, kwargs, on_done, field_errors_to, on_error)  # type: ignore[arg-type]
+        job.background = background
         worker = self.run_worker(
             self._run_save(job), group=SAVE_GROUP, exit_on_error=False, exclusive=False
         )
         self._saves[worker] = job
         job.worker = worker
-        self.set_timer(SAYS_SAVING_AFTER_S, lambda: self._say_saving(job))
+        if not background:
+            self.set_timer(SAYS_SAVING_AFTER_S, lambda: self._say_saving(job))
         return job
 
     async def _run_save(self, job) -> object:

@@ -70,6 +70,7 @@ class Save:
     started: float = field(default_factory=time.monotonic)
     done: bool = False
     worker: Any = None  # its Worker, once started
+    background: bool = False  # says itself how it goes (a delivery): no "Saving..."
 
     def give_up(self) -> None:
         self.cancelled.set()

@@ -481,4 +481,5 @@ class DeliveryScreen(Refuses, BaseScreen):
             self.delivery_id,
             on_done=sent,
             on_error=lambda _exc: ended(),
+            background=True,
         )

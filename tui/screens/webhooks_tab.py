@@ -96,7 +96,13 @@ def start_test(admin, webhook: WebhookInfo, done=None) -> None:
     admin.notify(f"Testing {webhook.url}…", title="Webhook test", timeout=3)
     # The test delivery records its attempt: a change, off the UI thread.
     admin.save(
-        deliveries.send_test, admin.store, admin.actor, webhook.id, on_done=sent, on_error=failed
+        deliveries.send_test,
+        admin.store,
+        admin.actor,
+        webhook.id,
+        on_done=sent,
+        on_error=failed,
+        background=True,
     )
 
 

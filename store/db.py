@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,14 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models, trace
-from .errors import DatabaseDamaged, NoDatabase, SchemaTooNew, StoreUnavailable
+from .errors import (
+    DatabaseDamaged,
+    GaveUp,
+    NoDatabase,
+    SchemaTooNew,
+    StoreUnavailable,
+    Unreachable,
+)
 from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
 
 __all__ = [
@@ -150,9 +157,141 @@ def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 15000) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
+class Patience:
+    """How a write of this thread that must wait for another administrator's
+    write lock says so and lets the administrator give up (``Store.patience``)."""
+
+    def __init__(self, on_wait: Callable[[], None], cancelled: threading.Event) -> None:
+        self.on_wait = on_wait
+        self.cancelled = cancelled
+        self.said = False
+
+    def waiting(self) -> None:
+        """Once per write: the lock is another's, the write waits."""
+        if not self.said:
+            self.said = True
+            self.on_wait()
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise GaveUp(
+                "You gave up waiting for another administrator's change to finish; "
+                "nothing was saved."
+            )
+
+
+_patience = threading.local()  # this thread's Patience, if a screen set one
+_LOCK_POLL_S = 0.05  # a waiting write tries the lock again this often
+
+
+def _sqlite_begin(conn, lock_ms: int = 15000) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    patience: Patience | None = getattr(_patience, "current", None)
+    if mode != "IMMEDIATE" or patience is None:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+        return
+    # Take the write lock in short tries, so that the wait is said at once and
+    # can be given up, instead of sleeping in SQLite's busy handler for the
+    # whole busy timeout.
+    import sqlite3
+    import time
+
+    raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + lock_ms / 1000
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            patience.check()
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            patience.waiting()
+            patience.cancelled.wait(_LOCK_POLL_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(lock_ms)}")
+
+
+# PostgreSQL connections: what ends a hang (README, Configuration). Each is
+# overridable in the URL's query (``?statement_timeout=20s&tcp_user_timeout=10000``).
+PG_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "5",  # seconds to open a connection
+    # Kernel checks of an idle connection: a server gone silent is noticed in
+    # about idle + interval x count seconds instead of the kernel's two hours.
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "2",
+    # Data sent and not acknowledged for this long (ms) ends the connection
+    # (a dropped VPN during a call): not the kernel's 15 minutes of retries.
+    "tcp_user_timeout": "5000",
+}
+# Server settings, sent with each new connection (``options=-c name=value``).
+PG_SERVER_DEFAULTS: dict[str, str] = {"statement_timeout": "5s"}
+_PG_SERVER_SETTINGS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+_IDLE_PING_S = 10.0  # a pooled connection idle this long is pinged before use
+
+
+def pg_connect_args(parsed, lock_ms: int) -> tuple[dict[str, Any], Any]:
+    """The driver's connection arguments for a PostgreSQL URL, and the URL
+    without the server settings taken from its query: the defaults above,
+    each one the URL names replaced by its value."""
+    query = dict(parsed.query)
+    server = dict(PG_SERVER_DEFAULTS, lock_timeout=f"{lock_ms}ms")
+    for name in _PG_SERVER_SETTINGS:
+        if name in query:
+            server[name] = str(query.pop(name))
+    args = {k: v for k, v in PG_DEFAULTS.items() if k not in query}
+    options = " ".join(f"-c {k}={v}" for k, v in server.items())
+    if "options" in query:  # the URL's own options come after ours: theirs win
+        options = f"{options} {query.pop('options')}"
+    args["options"] = options
+    return args, parsed.set(query=query)
+
+
+def _seconds(options: str, name: str) -> float | None:
+    """The value of ``-c name=VALUE`` in libpq options, in seconds (PostgreSQL's
+    units: ms by default, or us, ms, s, min, h, d); None when absent or 0."""
+    import re
+
+    found = re.findall(rf"-c\s*{name}=(\d+(?:\.\d+)?)\s*([a-z]*)", options)
+    if not found:
+        return None
+    number, unit = found[-1]
+    scale = {"": 0.001, "us": 1e-6, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+    value = float(number) * scale.get(unit, 0.001)
+    return value or None
+
+
+def _ping_if_idle(dbapi_conn, record, proxy) -> None:
+    """A pooled connection unused for a while may have been dropped by the
+    server or a firewall: ping it before use (one round trip), and let the pool
+    open a new one when it is dead. A connection used a moment ago is not pinged."""
+    from sqlalchemy.exc import DisconnectionError
+
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or _monotonic() - idle_since < _IDLE_PING_S:
+        return
+    try:
+        dbapi_conn.execute("SELECT 1")
+        if not dbapi_conn.autocommit:
+            dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError() from exc
+
+
+def _mark_idle(_dbapi_conn, record) -> None:
+    record.info["idle_since"] = _monotonic()
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
 
 
 def describe_location(url: str | None = None) -> tuple[str, Path | None]:
@@ -187,6 +326,13 @@ class Store:
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.path: Path | None = None
+        # How long a statement may take on the server (PostgreSQL's
+        # statement_timeout; None: no limit). A call not answered in about this
+        # time is one the network holds: the screens say the database is away.
+        self.answer_within_s: float | None = None
+        self.answers = 0  # calls the database answered (approximate: not locked)
+        self._in_flight: dict[int, float] = {}  # statement (its context) -> when sent
+        self._pg_connect_args: dict[str, Any] = {}
         lock_ms = max(1, int(lock_timeout_s * 1000))
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
@@ -205,25 +351,36 @@ class Store:
                 connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
             )
             event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=lock_ms))
-            event.listen(engine, "begin", _sqlite_begin)
+            event.listen(engine, "begin", partial(_sqlite_begin, lock_ms=lock_ms))
         else:
+            connect_args, pg_url = pg_connect_args(parsed, lock_ms)
+            self._pg_connect_args = connect_args
+            self.answer_within_s = _seconds(connect_args["options"], "statement_timeout")
             engine = create_engine(
-                self.url,
+                pg_url,
                 echo=echo,
-                # A connection the server dropped (restart, failover) is noticed and
-                # replaced when next taken from the pool, so the program recovers alone.
-                pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": 5,
-                    # The same bounded wait as SQLite's busy timeout, for row and
-                    # advisory locks held by another administrator's transaction.
-                    "options": f"-c lock_timeout={lock_ms}",
-                },
+                # No ping at every checkout (a round trip before each call): a
+                # connection idle for a while is pinged (_ping_if_idle); one the
+                # server dropped meanwhile fails its call, which SQLAlchemy
+                # notices and replaces the pool's connections for the next one.
+                connect_args=connect_args,
             )
+            event.listen(engine, "checkout", _ping_if_idle)
+            event.listen(engine, "checkin", _mark_idle)
+            event.listen(engine, "before_cursor_execute", self._statement_sent)
+            event.listen(engine, "after_cursor_execute", self._statement_answered)
+            event.listen(engine, "handle_error", self._statement_failed)
         if trace.enabled():
             trace.instrument(engine)
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # PostgreSQL reads in autocommit: no BEGIN before them and no ROLLBACK
+        # after (two round trips); at READ COMMITTED each statement has its own
+        # snapshot inside a transaction too, so nothing is lost. SQLite keeps
+        # its transaction (one snapshot for the whole read, and no round trips).
+        self._read_engine = (
+            engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         # SQLite has one writer at a time. Threads of this process (the API's)
         # queue here for it rather than in SQLite's busy handler, which sleeps
         # in steps of up to 100 ms between tries.
@@ -248,6 +405,15 @@ class Store:
         if self.backup_path is not None:
             text += f"; the file as it was is kept at {self.backup_path}"
         return text + "."
+
+    @property
+    def server(self) -> str:
+        """The server as host:port (PostgreSQL), or the file (SQLite): what the
+        program names when it cannot reach it."""
+        if self.path is not None or self.is_sqlite:
+            return self.display_location
+        parsed = make_url(self.url)
+        return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
     @property
     def display_location(self) -> str:
@@ -329,6 +495,9 @@ class Store:
         with self.engine.connect() as conn:
             if not self.is_sqlite:
                 with conn.begin():
+                    # An upgrade of a large database may take longer than one
+                    # statement of the program is allowed to (statement_timeout).
+                    conn.execute(sql_text("SET LOCAL statement_timeout = 0"))
                     conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
                     yield conn
                 return
@@ -387,22 +556,27 @@ class Store:
     def _guard(self) -> Iterator[None]:
         try:
             yield
+            self.answers += 1  # the database answered (the App's banner goes by it)
         except IntegrityError:
             raise
         except OperationalError as exc:
-            raise StoreUnavailable(_explain(exc, self)) from None
+            raise _unavailable(exc, self) from None
         except DBAPIError as exc:
             damage = _damage(exc, self) if isinstance(exc, DatabaseError) else None
             if damage is not None:
                 raise DatabaseDamaged(damage) from None
             if exc.connection_invalidated:
-                raise StoreUnavailable(_explain(exc, self)) from None
+                raise _unavailable(exc, self) from None
             raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session (its objects are detached when it closes)."""
-        with trace.span("read"), self._guard(), Session(self.engine, expire_on_commit=False) as s:
+        with (
+            trace.span("read"),
+            self._guard(),
+            Session(self._read_engine, expire_on_commit=False) as s,
+        ):
             yield s
 
     @contextmanager
@@ -415,22 +589,79 @@ class Store:
         the first account): SQLite's BEGIN IMMEDIATE already does; PostgreSQL
         takes a transaction-scoped advisory lock.
         """
-        with (
-            trace.span("write"),
-            self._local_writer or nullcontext(),
-            self._guard(),
-            Session(self._write_engine, expire_on_commit=False) as s,
-            s.begin(),
-        ):
-            if whole_database and not self.is_sqlite:
-                s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
-            if account_id is not None and not self.is_sqlite:
-                s.exec(
-                    select(models.Account.id)
-                    .where(models.Account.id == account_id)
-                    .with_for_update()
-                )
-            yield s
+        patience: Patience | None = getattr(_patience, "current", None)
+        with trace.span("write"), self._local_lock(patience), self._guard():
+            s, tx = self._begin_write(account_id, whole_database)
+            with s, tx:
+                yield s
+                if patience is not None:
+                    patience.check()  # given up meanwhile: roll back, nothing saved
+
+    def _begin_write(self, account_id: int | None, whole_database: bool) -> tuple[Session, Any]:
+        """A session in a write transaction holding the lock (PostgreSQL: the
+        account's row, or the advisory lock). A pooled connection the server
+        dropped (a restart) fails that first statement, before anything is
+        written: the pool then holds only new connections, and the lock is
+        taken again, once, on one of them (so connections need no ping)."""
+        for attempt in (1, 2):
+            s = Session(self._write_engine, expire_on_commit=False)
+            tx = s.begin()
+            try:
+                if whole_database and not self.is_sqlite:
+                    s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
+                if account_id is not None and not self.is_sqlite:
+                    s.exec(
+                        select(models.Account.id)
+                        .where(models.Account.id == account_id)
+                        .with_for_update()
+                    )
+            except DBAPIError as exc:
+                tx.rollback()
+                s.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                continue
+            except BaseException:
+                tx.rollback()
+                s.close()
+                raise
+            return s, tx
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _local_lock(self, patience: Patience | None) -> Iterator[None]:
+        """This process's queue for SQLite's one writer (none on PostgreSQL);
+        with a Patience, waited for in short tries that can be given up."""
+        lock = self._local_writer
+        if lock is None:
+            yield
+            return
+        if patience is None:
+            with lock:
+                yield
+            return
+        while not lock.acquire(timeout=_LOCK_POLL_S):
+            patience.check()
+            patience.waiting()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def patience(
+        self, on_wait: Callable[[], None], cancelled: threading.Event
+    ) -> Iterator[Patience]:
+        """For the writes of this thread inside: ``on_wait()`` is called (from
+        this thread) once a write has to wait for another administrator's write
+        lock (SQLite), and setting ``cancelled`` gives the write up (GaveUp;
+        nothing saved), while it waits or before it commits."""
+        previous = getattr(_patience, "current", None)
+        _patience.current = found = Patience(on_wait, cancelled)
+        try:
+            yield found
+        finally:
+            _patience.current = previous
 
     @contextmanager
     def quick_read(self) -> Iterator[Any]:
@@ -448,7 +679,7 @@ class Store:
                     yield raw
                 except dbapi_error as exc:  # the driver's own error, not SQLAlchemy's
                     raw.invalidate()
-                    raise StoreUnavailable(_explain(exc, self)) from None
+                    raise _unavailable(exc, self) from None
                 finally:
                     raw.close()
                 return
@@ -464,7 +695,7 @@ class Store:
                 self._quick.conn = None
                 if conn is not None:
                     conn.close()
-                raise StoreUnavailable(_explain(exc, self)) from None
+                raise _unavailable(exc, self) from None
 
     def _quick_connection(self) -> Any:
         """A connection of quick_read's own: outside any transaction after each
@@ -481,6 +712,47 @@ class Store:
         conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
         conn.autocommit = True
         return conn
+
+    # -- statements on their way (PostgreSQL) -----------------------------------------
+
+    def _statement_sent(self, _conn, _cursor, _statement, _params, context, _many) -> None:
+        self._in_flight[id(context)] = _monotonic()
+
+    def _statement_answered(self, _conn, _cursor, _statement, _params, context, _many) -> None:
+        self._in_flight.pop(id(context), None)
+
+    def _statement_failed(self, exception_context) -> None:
+        context = exception_context.execution_context
+        if context is not None:
+            self._in_flight.pop(id(context), None)
+
+    def oldest_statement_sent(self) -> float | None:
+        """When (``time.monotonic()``) the oldest statement still unanswered was
+        sent, or None: a statement unanswered well past ``answer_within_s`` is
+        one the network holds (the server would have ended it)."""
+        sent = list(self._in_flight.values())
+        return min(sent) if sent else None
+
+    def ping(self) -> None:
+        """Whether the database answers, on a connection of its own (not one of
+        the pool's, which a silent network may hold): StoreUnavailable (or
+        Unreachable) when not. Once it answers, the pool's idle connections
+        are dropped (they may be dead) and new ones are made as needed."""
+        if self.is_sqlite:
+            with self.read() as s:
+                s.execute(sql_text("SELECT 1"))
+            return
+        dbapi = self.engine.dialect.loaded_dbapi
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        try:
+            conn = dbapi.connect(*cargs, **{**cparams, **self._pg_connect_args})
+            try:
+                conn.execute("SELECT 1")
+            finally:
+                conn.close()
+        except dbapi.Error as exc:
+            raise _unavailable(exc, self) from None
+        self.engine.dispose(close=False)
 
     def dispose(self) -> None:
         with self._quick_lock:
@@ -519,6 +791,18 @@ def _damage(exc: DatabaseError, store: Store) -> str | None:
     return None
 
 
+_PG_TIMEOUT = "57014"  # query_canceled: the statement_timeout ended the statement
+
+
+def _unavailable(exc: Exception, store: Store) -> StoreUnavailable:
+    """The domain error for a driver error: Unreachable when the server cannot
+    be reached (a later try may work), else StoreUnavailable."""
+    message = _explain(exc, store)
+    if not store.is_sqlite and message.startswith("Cannot reach"):
+        return Unreachable(message, store.server)
+    return StoreUnavailable(message)
+
+
 def _explain(exc: Exception, store: Store) -> str:
     """The administrator's message for a database error (never the raw driver text
     for the common cases: busy, read-only, disk full, unreachable)."""
@@ -545,7 +829,14 @@ def _explain(exc: Exception, store: Store) -> str:
         return f"Cannot open the database file {where}: check the path and its permissions."
     if store.is_sqlite:
         return f"The database at {where} cannot be used: {text.splitlines()[0]}"
+    if code == _PG_TIMEOUT:
+        return (
+            f"The database at {store.server} took too long to answer (statement_timeout); "
+            "nothing was changed. Try again; README, Configuration says how to allow longer."
+        )
+    first = text.splitlines()[0] if text else ""
+    detail = f" ({first[:120]})" if first and "password" not in first else ""
     return (
-        f"Cannot reach the database server at {where}. Check that it is running; "
-        "your next action will try again."
+        f"Cannot reach the database at {store.server}{detail}. Check that the server is "
+        "running and that the network reaches it."
     )

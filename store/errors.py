@@ -69,6 +69,20 @@ class StoreUnavailable(DomainError):
     """The database cannot be reached or written (server down, read-only, disk full)."""
 
 
+class Unreachable(StoreUnavailable):
+    """The database server cannot be reached now (down, or the network away):
+    the same call may succeed a moment later. ``where``: the server (host:port)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class GaveUp(DomainError):
+    """The administrator gave up waiting (for another administrator's change to
+    finish); nothing was saved."""
+
+
 class NoDatabase(StoreUnavailable):
     """A command that needs an existing database was pointed at a SQLite file that
     does not exist (nothing was created)."""

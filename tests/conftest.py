@@ -133,6 +133,46 @@ def _steady_cursor(monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _keys_wait_for_changes(monkeypatch) -> None:
+    """A change runs off the UI thread (``IntegrationsAdmin.save``): a key or a
+    click that started one returns once its outcome has been handled (the form
+    closed or showing its refusal), as a person would wait for it, unless the
+    change waits for another administrator's or the database is away (a test of
+    those states sees them)."""
+    import asyncio
+
+    from textual.pilot import Pilot
+
+    from tui.saving import GIVING_UP, WAITING
+
+    press, click = Pilot.press, Pilot.click
+
+    async def until_handled(pilot) -> None:
+        on_the_way = getattr(pilot.app, "changes_on_the_way", None)
+        if on_the_way is None:
+            return
+        for _ in range(3000):  # a condition, not a clock: at most a minute
+            if all(j.done or j.background or j.state in (WAITING, GIVING_UP) for j in on_the_way()):
+                break
+            if pilot.app.connection.away:  # the banner says the network holds it
+                break
+            await asyncio.sleep(0.02)
+        await pilot.pause()
+
+    async def pressed(self, *keys: str) -> None:
+        await press(self, *keys)
+        await until_handled(self)
+
+    async def clicked(self, *args, **kwargs):
+        result = await click(self, *args, **kwargs)
+        await until_handled(self)
+        return result
+
+    monkeypatch.setattr(Pilot, "press", pressed)
+    monkeypatch.setattr(Pilot, "click", clicked)
+
+
+@pytest.fixture(autouse=True)
 def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.fix(None)

@@ -3,6 +3,7 @@ acting user and the open store."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 import weakref
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from store.db import Store
     from store.glance import Glance
     from tui.config import Settings
+    from tui.saving import Save
 
 
 def tune_gc() -> None:
@@ -135,6 +137,10 @@ class IntegrationsAdmin(App[None]):
         # C (shift+c): the lower-case c copies on the webhook and token screens.
         Binding("C", "section('contracts')", "Contracts", show=False, id="go.contracts"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        # Only while the database is away (the banner says so) or a one-key
+        # change waits for another administrator's (the status line says so).
+        Binding("r", "retry_database", "Retry now", show=False, id="app.retry_database"),
+        Binding("escape", "give_up", "Give up", show=False, priority=True, id="app.give_up_saving"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit_ctrl", priority=True),
         # Textual's own palette binding has no id: this one can be remapped too.
@@ -160,6 +166,7 @@ class IntegrationsAdmin(App[None]):
         user_keymap: bool = True,
         settings: Settings | None = None,
         before_store_opens: Callable[[], None] | None = None,
+        url: str | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
@@ -169,14 +176,23 @@ class IntegrationsAdmin(App[None]):
         run). ``settings``: those the command line has read (``tui.config``);
         otherwise the App reads the file itself. ``before_store_opens``: called
         in the thread that opens the store from a glance, just before (the demo
-        makes its generated secrets deterministic there, after the first paint)."""
+        makes its generated secrets deterministic there, after the first paint).
+        ``url``: with neither a store nor a glance (PostgreSQL), the database to
+        open in a thread once the frame is painted ("Connecting to HOST..." until
+        then)."""
         super().__init__()
-        if store is None and glance is None:
-            raise ValueError("IntegrationsAdmin needs a store or a glance")
+        if store is None and glance is None and url is None:
+            raise ValueError("IntegrationsAdmin needs a store, a glance or a url")
         self._store = store
         self._store_lock = threading.Lock()
         self.glance = glance
         self._before_store_opens = before_store_opens
+        self._url = glance.url if glance is not None else (url or (store.url if store else None))
+        self.open_failure: str | None = None  # why the store could not be opened at start
+        from tui.saving import Connection
+
+        self.connection = Connection(self)
+        self._saves: dict[object, Save] = {}
         self.actor = actor
         self.first_run = first_run
         from tui.widgets.keycaster import Presenter
@@ -266,6 +282,8 @@ class IntegrationsAdmin(App[None]):
         # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
+        if not self._url or not self._url.startswith("sqlite"):  # a server: watch its answers
+            self.set_interval(0.5, self.watch_statements, name="watch-statements")
         upgraded = self._store.upgrade_notice if self._store is not None else None
         if upgraded:
             self.notify(upgraded, title="Database upgraded", timeout=12, whole=True)
@@ -346,10 +364,10 @@ class IntegrationsAdmin(App[None]):
         from store import accounts
         from store.db import Store
 
-        assert self.glance is not None
+        assert self._url is not None
         if self._before_store_opens is not None:
             self._before_store_opens()
-        store = Store(self.glance.url)
+        store = Store(self._url)
         store.prepare()
         # The ordinary start signs in before the App; this start does it now
         # (records the visit, and notices a permission changed meanwhile).
@@ -359,15 +377,67 @@ class IntegrationsAdmin(App[None]):
     def open_store_soon(self) -> None:
         """Open the store in a thread, once the first screen is on the terminal."""
         if self._store is None:
-            self.run_worker(self._open_store_worker, thread=True, group="open-store")
+            self.run_worker(self._open_store_worker(), group="open-store", exit_on_error=False)
 
-    def _open_store_worker(self) -> None:
+    async def _open_store_worker(self) -> None:
+        # In a daemon thread (tui.saving): quitting never waits for a server
+        # that does not answer.
+        from tui.saving import run_in_daemon
+
         try:
-            self.store  # noqa: B018 (opens it)
+            await run_in_daemon(lambda: self.store)
         except DomainError as exc:
-            self.call_from_thread(self.report, exc)
+            self._store_not_opened(exc)
             return
-        self.call_from_thread(freeze_startup_objects)
+        self._store_opened()
+
+    @property
+    def connecting_to(self) -> str:
+        """The server being connected to, as the first screen names it."""
+        from store.db import describe_location
+
+        where, _ = describe_location(self._url)
+        return where.split("@", 1)[-1].split("/", 1)[0]
+
+    def _store_not_opened(self, exc: DomainError) -> None:
+        """The store could not be opened at start: the first screen says why
+        (the frame stays); an unreachable server is retried (the banner)."""
+        from store.errors import Unreachable
+
+        self.open_failure = str(exc)
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+        else:
+            self.report(exc)
+        self.reload_screen()
+
+    def _store_opened(self) -> None:
+        freeze_startup_objects()
+        self.open_failure = None
+        if self.glance is None:  # nothing was shown yet: the first screen's data now
+            store = self._store
+            if store is not None and store.upgrade_notice:
+                self.notify(store.upgrade_notice, title="Database upgraded", timeout=12, whole=True)
+            if store is not None and store.created:
+                self.notify(
+                    f"Created a new database at {store.display_location}. "
+                    f"You are its owner ({self.actor.login}).",
+                    title="Welcome",
+                    timeout=12,
+                    whole=True,
+                )
+            self.refresh_title()
+            self.reload_screen()
+
+    def reload_screen(self) -> None:
+        if not self.is_running or not self.screen_stack:
+            return
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            try:
+                reload()
+            except Exception as exc:  # a screen still composing: it loads itself soon
+                self.log.warning(f"reload: {exc!r}")
 
     _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
 
@@ -378,6 +448,8 @@ class IntegrationsAdmin(App[None]):
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
             self._title_account = (info.name, info.plan)
+        elif self._store is None:
+            return  # opening in a thread (PostgreSQL): the title comes once it is open
         else:
             from store import accounts
 
@@ -414,7 +486,13 @@ class IntegrationsAdmin(App[None]):
         super().notify(message if whole else toast_text(message), markup=False, **kwargs)
 
     def report(self, exc: Exception) -> None:
-        """Show a domain error (or an unexpected one) without crashing."""
+        """Show a domain error (or an unexpected one) without crashing. The
+        database out of reach is the banner's (one, however many calls failed)."""
+        from store.errors import Unreachable
+
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+            return
         if isinstance(exc, DomainError):
             words = re.findall(r"[A-Z][a-z]*", type(exc).__name__)
             self.notify(
@@ -487,6 +565,15 @@ class IntegrationsAdmin(App[None]):
         # mapped to (the footer hides them too); quit stays, and asks first.
         if action != "quit" and self._sealing_screen() is not None:
             return False
+        if action == "retry_database":  # (the App is still being made: not yet)
+            connection = getattr(self, "connection", None)
+            return connection is not None and connection.away
+        if action == "give_up":
+            saves = getattr(self, "_saves", {})
+            return any(
+                s.view is None and s.state is not None and not s.cancelled.is_set()
+                for s in saves.values()
+            )
         return super().check_action(action, parameters)
 
     async def action_quit(self) -> None:
@@ -539,7 +626,22 @@ class IntegrationsAdmin(App[None]):
             while len(self.screen_stack) > 1:
                 self.pop_screen()
             return
-        self.switch_mode(mode)
+        self._switching = True
+        try:
+            self.switch_mode(mode)
+        finally:
+            self._switching = False
+
+    _switching = False  # a section key's switch_mode is under way
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Textual's switch_mode holds every update for 50 ms to mask the
+        switch: a section key then showed its screen 50 ms late, at every delay
+        of the database. A section's screen is drawn in one frame anyway; the
+        palette's own use (closing over the screen it opens) keeps the delay."""
+        if self._switching:
+            return
+        super().delay_update(delay)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -581,6 +683,186 @@ class IntegrationsAdmin(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    # -- changes, off the UI thread (tui/saving.py) -----------------------------------
+
+    def save(
+        self,
+        fn: Callable[..., object],
+        *args: object,
+        on_done: Callable[[object], None] | None = None,
+        field_errors_to: object | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        background: bool = False,
+        **kwargs: object,
+    ) -> Save:
+        """Run the store call ``fn(*args, **kwargs)`` (a change) off the UI
+        thread; its value goes to ``on_done`` (on the UI thread). A DomainError
+        goes to ``field_errors_to`` (a form: under the field it concerns) or to
+        a notification, anything else to ``report``; ``on_error`` too, when
+        given, for a screen that must know. A form (``field_errors_to``) says
+        "Saving..." while it takes long, and waiting for another
+        administrator's lock; without a form the screen's status line does.
+        ``background``: a change that says itself how it goes and may take as
+        long as a webhook receiver (a test delivery, a resend: "Testing…"): no
+        "Saving..." for it. Returns the change on its way (``tui.saving.Save``: its worker, and
+        ``give_up()``)."""
+        from tui.saving import SAVE_GROUP, SAYS_SAVING_AFTER_S, Save
+
+        job = Save(fn, args, kwargs, on_done, field_errors_to, on_error)  # type: ignore[arg-type]
+        job.background = background
+        worker = self.run_worker(
+            self._run_save(job), group=SAVE_GROUP, exit_on_error=False, exclusive=False
+        )
+        self._saves[worker] = job
+        job.worker = worker
+        if not background:
+            self.set_timer(SAYS_SAVING_AFTER_S, lambda: self._say_saving(job))
+        return job
+
+    async def _run_save(self, job) -> object:
+        from tui.saving import WAITING, run_in_daemon
+
+        def waiting() -> None:  # from the store's thread, once the lock is another's
+            self.call_from_thread(self._set_save_state, job, WAITING)
+
+        def call() -> object:
+            with self.store.patience(waiting, job.cancelled):
+                result = job.fn(*job.args, **job.kwargs)
+                if inspect.iscoroutine(result):  # a delivery: its own loop, in this thread
+                    import asyncio
+
+                    result = asyncio.run(result)
+                return result
+
+        return await run_in_daemon(call)
+
+    def _say_saving(self, job) -> None:
+        from tui.saving import SAVING
+
+        if not job.done and job.state is None:
+            self._set_save_state(job, SAVING)
+
+    def watch_statements(self) -> None:
+        """Twice a second (PostgreSQL): a statement not answered within the
+        server's own statement timeout (and half a second) is one a silent
+        network holds, whichever screen or change sent it: the banner says so."""
+        store = self._store
+        if store is None or not store.answer_within_s or self.connection.away:
+            return
+        import time
+
+        sent = store.oldest_statement_sent()
+        now = time.monotonic()
+        if (
+            sent is not None
+            and sent > self.connection.back_at
+            and now - sent > store.answer_within_s + 0.5
+        ):
+            self.connection.lost(store.server)
+
+    def _set_save_state(self, job, state: str | None) -> None:
+        if job.done and state is not None:
+            return
+        job.state = state
+        if job.view is not None:
+            try:
+                job.view.show_saving(state)  # type: ignore[attr-defined]
+            except Exception as exc:  # the form was closed meanwhile
+                self.log.warning(f"saving state: {exc!r}")
+        else:
+            self.show_status()
+        self.refresh_bindings()
+
+    async def on_worker_state_changed(self, event) -> None:
+        """The one handler of every change's outcome (``save``)."""
+        from textual.worker import WorkerState
+
+        job = self._saves.get(event.worker)
+        if job is None or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        del self._saves[event.worker]
+        job.done = True
+        self._set_save_state(job, None)
+        if event.state == WorkerState.SUCCESS:
+            if self.connection.away:
+                self.connection.back()
+            if job.on_done is not None:
+                shown = job.on_done(event.worker.result)
+                if inspect.isawaitable(shown):
+                    await shown
+            return
+        if event.state == WorkerState.CANCELLED:
+            return
+        exc = event.worker.error
+        self.save_failed(job, exc)
+
+    def changes_on_the_way(self) -> list[Save]:
+        """The changes started by ``save`` whose outcome has not been handled yet."""
+        return list(self._saves.values())
+
+    def save_failed(self, job, exc: BaseException) -> None:
+        """Where a change's error goes: the form, a notification, the banner, report."""
+        from store.errors import Unreachable
+
+        if isinstance(exc, Unreachable):
+            self.connection.lost(exc.where)
+        if isinstance(exc, DomainError) and job.view is not None:
+            try:
+                job.view.show_error(exc)  # type: ignore[attr-defined]
+            except Exception:  # the form was closed meanwhile
+                self.report(exc)
+        elif isinstance(exc, Exception):
+            self.report(exc)
+        if job.on_error is not None and isinstance(exc, Exception):
+            job.on_error(exc)
+
+    def action_give_up(self) -> None:
+        """escape while a one-key change waits for another administrator's."""
+        from tui.saving import GIVING_UP
+
+        for job in self._saves.values():
+            if job.view is None and job.state is not None and not job.cancelled.is_set():
+                job.give_up()
+                self._set_save_state(job, GIVING_UP)
+
+    def action_retry_database(self) -> None:
+        self.connection.retry()
+
+    def show_status(self) -> None:
+        """The status line of the screen in view: the database away first, then
+        a one-key change saving or waiting."""
+        from tui.saving import place_status
+
+        if not self.is_running or not self.screen_stack:
+            return
+        if self.connection.answered_since():  # a screen's read was answered: it is back
+            self.connection.back()
+            return
+        text = None
+        away = self.connection.away
+        if away:
+            text = self.connection.text()
+        else:
+            states = [j.state for j in self._saves.values() if j.view is None and j.state]
+            text = states[-1] if states else None
+        try:
+            place_status(self.screen, text, away=away)
+        except Exception as exc:  # a screen being composed or torn down
+            self.log.warning(f"status: {exc!r}")
+
+    def database_back(self) -> None:
+        """The database answers again: the screen in view shows fresh data."""
+        if not self.store_is_open:
+            self.open_store_soon()
+        elif self.open_failure is not None:
+            self._store_opened()
+        else:
+            self.reload_screen()
 
     # -- command palette -------------------------------------------------------------
 

@@ -411,6 +411,7 @@ def _open(db: str | None, *, create: bool = False):
 
 def _run_app(db: str | None, *, settings) -> int:
     from store.glance import first_screen
+    from store.location import resolve_url
     from tui.app import IntegrationsAdmin, tune_gc
 
     presenter = bool(settings.presenter.value)
@@ -422,6 +423,15 @@ def _run_app(db: str | None, *, settings) -> int:
     if glance is not None:
         app = IntegrationsAdmin(
             None, glance.actor, glance=glance, presenter=presenter, settings=settings
+        )
+    elif not resolve_url(db).startswith("sqlite"):
+        # A server (PostgreSQL): the frame at once, "Connecting to HOST...", and
+        # the store opened (and the user signed in) in a thread right after.
+        from store.values import Actor
+
+        pending = Actor(0, login, login, 0, "member", False)  # until signed in
+        app = IntegrationsAdmin(
+            None, pending, url=resolve_url(db), presenter=presenter, settings=settings
         )
     else:
         from store import accounts

@@ -366,13 +366,14 @@ def toggle_private_networks(app: IntegrationsAdmin) -> None:
     def answered(yes: bool | None) -> None:
         if not yes:
             return
-        try:
-            now = settings.set_allow_private_webhooks(app.store, app.actor, turn_on)
-        except DomainError as exc:
-            app.report(exc)
-            return
-        # The screen below shows it again as it resumes (BaseScreen reloads).
-        app.notify(f"{label}: {'on' if now.allow_private else 'off'}.", title="Account settings")
+
+        def saved(now) -> None:
+            app.reload_screen()  # the screen below, resumed before this was saved
+            app.notify(
+                f"{label}: {'on' if now.allow_private else 'off'}.", title="Account settings"
+            )
+
+        app.save(settings.set_allow_private_webhooks, app.store, app.actor, turn_on, on_done=saved)
 
     def ask() -> None:
         app.push_screen(
@@ -437,6 +438,10 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
                 partial(app.action_section, mode),
             )
     yield from _screen_actions(app, screen)
+    if app.connection.away:  # asking would wait on the network: say so instead
+        yield from _actions(app, "Custom integration")
+        yield _unavailable(app)
+        return
     try:
         active = integrations.active(app.store, app.actor.account_id)
         allow_private: bool | None = settings.webhook_settings(
@@ -451,6 +456,7 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
         bps = blueprints.all_for_account(app.store, app.actor.account_id)
         books = playbooks.all_for_account(app.store, app.actor.account_id)
     except DomainError:
+        yield _unavailable(app)
         return
     enabled = {i.id for i in active}
     for i in active:
@@ -472,6 +478,17 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
             "Open the playbook" + ("" if p.complete else " (incomplete)"),
             partial(_open_playbook, app, p.id),
         )
+
+
+def _unavailable(app: IntegrationsAdmin) -> SystemCommand:
+    """In place of the objects (integrations, blueprints, playbooks) when the
+    database cannot be asked for them: say so, and retry when chosen."""
+    return _command(
+        "Objects unavailable: cannot reach the database",
+        "Integrations, blueprints and playbooks are found by name once it answers; "
+        "choose this to retry now",
+        app.connection.retry,
+    )
 
 
 def _open_integration(app: IntegrationsAdmin, integration_id: int) -> None:

@@ -25,7 +25,7 @@ from sqlmodel import func, select
 from store import accounts, audit, blueprints, marketplace
 from store.catalog import CUSTOM_KEY
 from store.db import Store
-from store.errors import DomainError, StoreUnavailable
+from store.errors import DomainError, StoreUnavailable, Unreachable
 from store.models import AuditEntry, BlueprintField
 
 from . import dump
@@ -166,16 +166,17 @@ def test_postgresql_restart_says_unavailable_then_recovers(own_pg):
     blueprints.create(st, alice, iid, name="Before")
 
     own_pg.stop()
-    unavailable = (
-        f"Cannot reach the database server at {st.display_location}. Check that it is "
-        "running; your next action will try again."
-    )
-    with pytest.raises(StoreUnavailable) as err:
+    unavailable = f"Cannot reach the database at {st.server}"
+    with pytest.raises(Unreachable) as err:
         blueprints.create(st, alice, iid, name="While down")
-    assert str(err.value) == unavailable
-    with pytest.raises(StoreUnavailable) as err:
+    assert str(err.value).startswith(unavailable)
+    assert str(err.value).endswith(
+        "Check that the server is running and that the network reaches it."
+    )
+    assert err.value.where == st.server
+    with pytest.raises(Unreachable) as err:
         blueprints.all_for_account(st, alice.account_id)
-    assert str(err.value) == unavailable
+    assert str(err.value).startswith(unavailable)
 
     own_pg.start()  # the same Store, no restart of the program
     blueprints.create(st, alice, iid, name="After")
@@ -337,7 +338,7 @@ async def test_app_survives_a_postgresql_outage_and_recovers(own_pg):
             for keys in (["enter"], ["2"], ["n"], ["escape", "escape"], ["m"], ["p"], ["a"]):
                 await pilot.press(*keys)
                 await pilot.pause()
-            assert "Cannot reach the database server" in flat(app)
+            assert "Cannot reach the database at" in flat(app)
         finally:
             own_pg.start()
         app.clear_notifications()

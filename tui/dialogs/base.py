@@ -50,6 +50,12 @@ class Dialog(ModalScreen[T], Generic[T]):
 
         await super().mount_composed_widgets([*widgets, Footer(classes="dialog-footer")])
 
+    def on_screen_resume(self) -> None:
+        # The database away (its banner): over a dialog too.
+        show = getattr(self.app, "show_status", None)
+        if callable(show):
+            show()
+
     def action_close(self) -> None:
         self.dismiss(self.cancel_value)
 

@@ -1,16 +1,20 @@
 """A form dialog: labelled fields, errors next to the field they concern,
 `ctrl+s` Confirm, `escape` cancel. A refused submit keeps what was typed.
 
-The dialog calls ``submit(values)``; a ``DomainError`` it raises is shown in
+The dialog calls ``submit(values)`` off the UI thread (``IntegrationsAdmin.save``:
+``submit`` must not touch widgets); a ``DomainError`` it raises is shown in
 the form (a ``ValidationError`` under its field), anything returned closes
-the dialog with that value.
+the dialog with that value. While it takes long the form says "Saving...", or
+that it waits for another administrator's change; ``escape`` then gives the
+change up (nothing saved) and closes the form, a second one closes it at once
+(the change's outcome is then a notification).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,6 +25,9 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from store.errors import DomainError, ValidationError
 from tui.dialogs.base import Dialog
 from tui.keys import key_for
+
+if TYPE_CHECKING:
+    from tui.app import IntegrationsAdmin
 
 T = TypeVar("T")
 
@@ -50,6 +57,8 @@ class FormDialog(Dialog[T], Generic[T]):
     FormDialog .-invalid-field { background: $error 20%; }
     FormDialog .form-error { color: $text-error; display: none; margin-top: 1; }
     FormDialog .form-error.shown { display: block; }
+    FormDialog .form-saving { color: $text-warning; text-style: bold; display: none; }
+    FormDialog .form-saving.shown { display: block; }
     FormDialog .dialog-buttons { margin: 1 0; }
     """
     BINDINGS = [
@@ -75,6 +84,7 @@ class FormDialog(Dialog[T], Generic[T]):
         self.submit = submit
         self.confirm_label = confirm_label
         self.intro = intro
+        self.saving: Any = None  # the change on its way (tui.saving.Save)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
@@ -84,6 +94,7 @@ class FormDialog(Dialog[T], Generic[T]):
             for f in self.fields:
                 yield from self.compose_field(f)
             yield Static("", id="form-error", classes="form-error")
+            yield Static("", id="form-saving", classes="form-saving")
             with Horizontal(classes="buttons dialog-buttons"):
                 cancel = key_for(self.app, self, "form.cancel", short=True)
                 confirm = key_for(self.app, self, "form.confirm")
@@ -138,6 +149,12 @@ class FormDialog(Dialog[T], Generic[T]):
             w.remove_class("-invalid-field")
 
     def show_error(self, exc: DomainError) -> None:
+        from store.errors import GaveUp
+
+        if isinstance(exc, GaveUp):  # escape while waiting: nothing saved, the form goes
+            self.app.notify(str(exc), title="Not saved", severity="warning")
+            self.dismiss(self.cancel_value)
+            return
         target = None
         if isinstance(exc, ValidationError):
             found = self.query(f"#e-{exc.field}")
@@ -151,14 +168,38 @@ class FormDialog(Dialog[T], Generic[T]):
             widget.add_class("-invalid-field")
             widget.focus()
 
+    def show_saving(self, state: str | None) -> None:
+        """The save's state under the fields ("Saving...", waiting), or nothing."""
+        line = self.query_one("#form-saving", Static)
+        line.update(Text(state or ""))
+        line.set_class(state is not None, "shown")
+
     def action_confirm(self) -> None:
+        if self.saving is not None and not self.saving.done:
+            return  # one save at a time: ctrl+s again while it runs does nothing
         self.clear_errors()
-        try:
-            result = self.submit(self.values())
-        except DomainError as exc:
-            self.show_error(exc)
+        app = cast("IntegrationsAdmin", self.app)
+        self.saving = app.save(
+            self.submit, self.values(), on_done=self._saved, field_errors_to=self
+        )
+
+    def _saved(self, result: Any) -> None:
+        if self.is_attached and self.app.screen is self:
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        from tui.saving import GIVING_UP
+
+        job = self.saving
+        if job is not None and not job.done:
+            if job.cancelled.is_set():  # the second escape: close now, report later
+                job.view = None
+                super().action_cancel()
+                return
+            job.give_up()
+            self.show_saving(GIVING_UP)
             return
-        self.dismiss(result)
+        super().action_cancel()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -220,6 +220,10 @@ class WebhookForm(FormDialog[WebhookInfo]):
         if not self.cancel_test():  # escape first stops a running test
             super().action_cancel()
 
+    def action_confirm(self) -> None:
+        self.cancel_test()  # here, on the UI thread: the save runs in a thread
+        super().action_confirm()
+
     def action_generate(self) -> None:
         self.set_value("sign_key", webhooks.generate_signing_key())
         self.query_one("#f-sign_key", Input).focus()
@@ -279,7 +283,6 @@ class WebhookForm(FormDialog[WebhookInfo]):
             raise ValidationError(
                 "event_types", "Choose at least one event type (all are chosen by default)."
             )
-        self.cancel_test()
         return webhooks.create(
             self.admin.store,
             self.admin.actor,

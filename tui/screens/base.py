@@ -36,6 +36,8 @@ class BaseScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """Screens refresh what they show from the store when they come back."""
+        # The database away (its banner), or a change saving: on every screen shown.
+        self.admin.show_status()
         # The header follows the plan (changed by the operator meanwhile?): one small
         # query per screen shown, on a section switch as on a return.
         with suppress(NoMatches):

@@ -210,13 +210,14 @@ class FieldsTab(Refuses, TabContent):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                blueprints.delete_field(self.admin.store, self.admin.actor, f.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"Field {f.name!r} deleted.")
-            self.page.reload()
+
+            def saved(_result: object) -> None:
+                self.notify(f"Field {f.name!r} deleted.")
+                self.page.reload()
+
+            self.admin.save(
+                blueprints.delete_field, self.admin.store, self.admin.actor, f.id, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

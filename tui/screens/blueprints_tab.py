@@ -237,13 +237,14 @@ class BlueprintsTab(Refuses, TabContent):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                blueprints.delete(self.admin.store, self.admin.actor, bp.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"Blueprint {bp.name!r} deleted.")
-            self.reload()
+
+            def saved(_result: object) -> None:
+                self.notify(f"Blueprint {bp.name!r} deleted.")
+                self.reload()
+
+            self.admin.save(
+                blueprints.delete, self.admin.store, self.admin.actor, bp.id, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

@@ -77,6 +77,9 @@ class IntegrationsScreen(BaseScreen):
         admin = self.admin
         if not admin.store_is_open and admin.glance is not None:
             items = list(admin.glance.integrations)
+        elif not admin.store_is_open:  # a server, opening in a thread (app.open_store_soon)
+            self._say_connecting()
+            return
         else:
             from store import integrations
 
@@ -106,6 +109,15 @@ class IntegrationsScreen(BaseScreen):
             )
             return
         self._fill(items)
+
+    def _say_connecting(self) -> None:
+        """The frame's one line before the store is open: where it connects to,
+        or why it could not."""
+        empty = self.query_one("#empty", Static)
+        self.query_one(FilterTable).display = False
+        empty.display = True
+        failure = self.admin.open_failure
+        empty.update(Text(failure or f"Connecting to {self.admin.connecting_to}..."))
 
     def _fill(self, items: list[IntegrationInfo]) -> None:
         wide = self._wide()

@@ -191,26 +191,28 @@ class MarketplaceScreen(Refuses, BaseScreen):
         if self.refused("toggle"):
             return
         if not st.enabled:
-            try:
-                marketplace.enable(self.admin.store, self.admin.actor, ext.key)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            i = key_for(self.app, self, "go.integrations")
-            self.notify(f"{ext.name} is enabled: find it under Integrations ({i}).")
-            self.reload()
+
+            def saved(_result: object) -> None:
+                i = key_for(self.app, self, "go.integrations")
+                self.notify(f"{ext.name} is enabled: find it under Integrations ({i}).")
+                self.reload()
+
+            self.admin.save(
+                marketplace.enable, self.admin.store, self.admin.actor, ext.key, on_done=saved
+            )
             return
 
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                marketplace.disable(self.admin.store, self.admin.actor, ext.key)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"{ext.name} is disabled. Enable it again to restore everything.")
-            self.reload()
+
+            def saved(_result: object) -> None:
+                self.notify(f"{ext.name} is disabled. Enable it again to restore everything.")
+                self.reload()
+
+            self.admin.save(
+                marketplace.disable, self.admin.store, self.admin.actor, ext.key, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

@@ -223,13 +223,14 @@ class PlaybooksScreen(Refuses, BaseScreen):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                playbooks.delete(self.admin.store, self.admin.actor, pb.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"Playbook {pb.name!r} deleted.")
-            self.reload()
+
+            def saved(_result: object) -> None:
+                self.notify(f"Playbook {pb.name!r} deleted.")
+                self.reload()
+
+            self.admin.save(
+                playbooks.delete, self.admin.store, self.admin.actor, pb.id, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

@@ -343,13 +343,14 @@ class TokensTab(Refuses, TabContent):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                tokens.revoke(self.admin.store, self.admin.actor, token.id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self.notify(f"API token {token.name!r} revoked.")
-            self.reload(select=str(token.id))
+
+            def saved(_result: object) -> None:
+                self.notify(f"API token {token.name!r} revoked.")
+                self.reload(select=str(token.id))
+
+            self.admin.save(
+                tokens.revoke, self.admin.store, self.admin.actor, token.id, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

@@ -222,13 +222,14 @@ class UsersScreen(Refuses, BaseScreen):
         if self.refused("toggle_permission") or u is None:
             return
         grant = not u.can_manage
-        try:
-            users.set_permission(self.admin.store, self.admin.actor, u.login, grant)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        verb = "granted to" if grant else "withdrawn from"
-        self._done(f"'{accounts.PERMISSION}' {verb} {u.login}.", select=u.login)
+
+        def saved(_result: object) -> None:
+            verb = "granted to" if grant else "withdrawn from"
+            self._done(f"'{accounts.PERMISSION}' {verb} {u.login}.", select=u.login)
+
+        self.admin.save(
+            users.set_permission, self.admin.store, self.admin.actor, u.login, grant, on_done=saved
+        )
 
     def action_remove(self) -> None:
         u = self.selected()
@@ -238,12 +239,13 @@ class UsersScreen(Refuses, BaseScreen):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                users.remove(self.admin.store, self.admin.actor, u.login)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self._done(f"Removed {u.login}.")
+
+            def saved(_result: object) -> None:
+                self._done(f"Removed {u.login}.")
+
+            self.admin.save(
+                users.remove, self.admin.store, self.admin.actor, u.login, on_done=saved
+            )
 
         self.app.push_screen(
             ConfirmDialog(

@@ -661,12 +661,14 @@ class WebhookScreen(Refuses, BaseScreen):
         if self._revealed is not None:
             self._set_revealed(None)
         elif not self.refused("reveal"):
-            try:
-                key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            self._set_revealed(key)
+            # Revealing is audit-logged: a change, off the UI thread.
+            self.admin.save(
+                webhooks.reveal_key,
+                self.admin.store,
+                self.admin.actor,
+                self.webhook_id,
+                on_done=self._set_revealed,
+            )
 
     def action_copy_key(self) -> None:
         self._copy(receiver=False)
@@ -677,15 +679,16 @@ class WebhookScreen(Refuses, BaseScreen):
     def _copy(self, *, receiver: bool) -> None:
         if self.info is None or self.refused("copy_secret" if receiver else "copy_key"):
             return
-        try:
-            key = webhooks.reveal_key(self.admin.store, self.admin.actor, self.webhook_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        if key:
-            from tui import clipboard
 
-            clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
+        def copy(key: str | None) -> None:
+            if key:
+                from tui import clipboard
+
+                clipboard.copy(self.app, webhooks.receiver_secret(key) if receiver else key)
+
+        self.admin.save(
+            webhooks.reveal_key, self.admin.store, self.admin.actor, self.webhook_id, on_done=copy
+        )
 
     def action_delete(self) -> None:
         w = self.info
@@ -965,21 +968,27 @@ class DeliveryScreen(Refuses, BaseScreen):
         self.resending = True
         self.reload()
 
-        async def run() -> None:
-            try:
-                result = await deliveries.resend(admin.store, admin.actor, self.delivery_id)
-            except DomainError as exc:
-                admin.report(exc)
-            else:
-                latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
-                admin.notify(
-                    f"Resent as delivery {result.delivery_id}: {result.reason}{latency}",
-                    title="Resend",
-                    severity="information" if result.ok else "error",
-                    timeout=8,
-                )
-            finally:
-                self.resending = False
+        def ended() -> None:
+            self.resending = False
+            if self.is_attached:
                 self.reload()
 
-        admin.run_worker(run(), group=f"delivery-resend-{self.delivery_id}", exit_on_error=False)
+        def sent(result) -> None:
+            latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
+            admin.notify(
+                f"Resent as delivery {result.delivery_id}: {result.reason}{latency}",
+                title="Resend",
+                severity="information" if result.ok else "error",
+                timeout=8,
+            )
+            ended()
+
+        admin.save(
+            deliveries.resend,
+            admin.store,
+            admin.actor,
+            self.delivery_id,
+            on_done=sent,
+            on_error=lambda _exc: ended(),
+            background=True,
+        )

@@ -107,24 +107,31 @@ def start_test(admin, webhook: WebhookInfo, done=None) -> None:
     """Send a test delivery to a saved webhook in an app worker (it outlives the
     screen that started it) and say how it went; ``done`` runs afterwards."""
 
-    async def run() -> None:
-        try:
-            result = await deliveries.send_test(admin.store, admin.actor, webhook.id)
-        except DomainError as exc:
-            admin.report(exc)
-        else:
-            admin.notify(
-                describe_test(webhook.url, result),
-                title="Webhook test",
-                severity="information" if result.ok else "error",
-                timeout=8,
-            )
-        finally:
-            if done is not None:
-                done()
+    def sent(result: deliveries.AttemptResult) -> None:
+        admin.notify(
+            describe_test(webhook.url, result),
+            title="Webhook test",
+            severity="information" if result.ok else "error",
+            timeout=8,
+        )
+        if done is not None:
+            done()
+
+    def failed(_exc: Exception) -> None:  # said by the App (save)
+        if done is not None:
+            done()
 
     admin.notify(f"Testing {webhook.url}…", title="Webhook test", timeout=3)
-    admin.run_worker(run(), group=f"webhook-test-{webhook.id}", exit_on_error=False)
+    # The test delivery records its attempt: a change, off the UI thread.
+    admin.save(
+        deliveries.send_test,
+        admin.store,
+        admin.actor,
+        webhook.id,
+        on_done=sent,
+        on_error=failed,
+        background=True,
+    )
 
 
 def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
@@ -134,13 +141,12 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
     def answered(yes: bool | None) -> None:
         if not yes:
             return
-        try:
-            webhooks.delete(admin.store, admin.actor, webhook.id)
-        except DomainError as exc:
-            admin.report(exc)
-            return
-        admin.notify(f"Webhook {webhook.url} deleted.")
-        deleted()
+
+        def saved(_result: object) -> None:
+            admin.notify(f"Webhook {webhook.url} deleted.")
+            deleted()
+
+        admin.save(webhooks.delete, admin.store, admin.actor, webhook.id, on_done=saved)
 
     n = webhook.delivery_count
     logged = f" and its {plural(n, 'logged delivery', 'logged deliveries')}" if n else ""

@@ -140,19 +140,20 @@ class ConnectionsTab(Refuses, PlaybookTab):
         def picked(key: str | None) -> None:
             if not key or key == NONE:
                 return
-            try:
-                c = playbooks.connect(store, actor, self.page.playbook_id, int(key))
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            extra = (
-                f"; {plural(c.missing_required_count, 'required field')} to map"
-                if c.missing_required_count
-                else ""
+
+            def saved(c) -> None:
+                extra = (
+                    f"; {plural(c.missing_required_count, 'required field')} to map"
+                    if c.missing_required_count
+                    else ""
+                )
+                self.notify(f"Blueprint {c.blueprint_name!r} connected{extra}.")
+                self.page.reload(select=str(c.blueprint_id))
+                self.focus_main()
+
+            self.admin.save(
+                playbooks.connect, store, actor, self.page.playbook_id, int(key), on_done=saved
             )
-            self.notify(f"Blueprint {c.blueprint_name!r} connected{extra}.")
-            self.page.reload(select=str(c.blueprint_id))
-            self.focus_main()
 
         self.app.push_screen(
             PickerDialog(
@@ -189,23 +190,24 @@ class ConnectionsTab(Refuses, PlaybookTab):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                removed = playbooks.disconnect(
-                    self.admin.store,
-                    self.admin.actor,
-                    self.page.playbook_id,
-                    c.blueprint_id,
-                    expected_mappings=n,
+
+            def saved(removed) -> None:
+                self.notify(
+                    f"Blueprint {c.blueprint_name!r} disconnected; "
+                    f"{plural(removed, 'mapping')} removed."
                 )
-            except DomainError as exc:
-                self.admin.report(exc)
                 self.page.reload()
-                return
-            self.notify(
-                f"Blueprint {c.blueprint_name!r} disconnected; "
-                f"{plural(removed, 'mapping')} removed."
+
+            self.admin.save(
+                playbooks.disconnect,
+                self.admin.store,
+                self.admin.actor,
+                self.page.playbook_id,
+                c.blueprint_id,
+                expected_mappings=n,
+                on_done=saved,
+                on_error=lambda _exc: self.page.reload(),
             )
-            self.page.reload()
 
         self.app.push_screen(
             ConfirmDialog(

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from store import playbooks
-from store.errors import DomainError
 from store.playbooks import DataFieldInfo, PlaybookDetail
 from store.refusals import limit_refusal
 from tui.dialogs.confirm import ConfirmDialog
@@ -185,16 +184,20 @@ class DataFieldsTab(Refuses, PlaybookTab):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            try:
-                playbooks.delete_data_field(
-                    self.admin.store, self.admin.actor, f.id, expected_mappings=n
-                )
-            except DomainError as exc:
-                self.admin.report(exc)
+
+            def saved(_result: object) -> None:
+                self.notify(f"Data field {f.name!r} deleted.")
                 self.page.reload()
-                return
-            self.notify(f"Data field {f.name!r} deleted.")
-            self.page.reload()
+
+            self.admin.save(
+                playbooks.delete_data_field,
+                self.admin.store,
+                self.admin.actor,
+                f.id,
+                expected_mappings=n,
+                on_done=saved,
+                on_error=lambda _exc: self.page.reload(),
+            )
 
         self.app.push_screen(
             ConfirmDialog(f"Delete the data field {f.name}?", message, yes="Delete"), answered

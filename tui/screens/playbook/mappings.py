@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from store import playbooks
-from store.errors import DomainError
 from store.playbooks import MappingRow, PlaybookDetail
 from tui import colours
 from tui.dialogs.picker import NONE, PickerDialog, best_match
@@ -124,20 +123,25 @@ class MappingsTab(PlaybookTab):
             target = None if key == NONE else int(key)
             if target == row.data_field_id:
                 return
-            try:
-                new = playbooks.set_mapping(
-                    self.admin.store, self.admin.actor, self.page.playbook_id, row.field_id, target
-                )
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
-            label = f"{new.blueprint_name} / {new.field_name}"
-            if new.data_field_name is None:
-                self.notify(f"{label} is no longer mapped.")
-            else:
-                self.notify(f"{label} -> {new.data_field_name}")
-            self.page.reload(select=str(row.field_id))
-            self.focus_main()
+
+            def saved(new) -> None:
+                label = f"{new.blueprint_name} / {new.field_name}"
+                if new.data_field_name is None:
+                    self.notify(f"{label} is no longer mapped.")
+                else:
+                    self.notify(f"{label} -> {new.data_field_name}")
+                self.page.reload(select=str(row.field_id))
+                self.focus_main()
+
+            self.admin.save(
+                playbooks.set_mapping,
+                self.admin.store,
+                self.admin.actor,
+                self.page.playbook_id,
+                row.field_id,
+                target,
+                on_done=saved,
+            )
 
         if not rows and row.data_field_id is None:
             self.notify(

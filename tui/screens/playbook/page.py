@@ -258,9 +258,17 @@ class PlaybookScreen(Refuses, TabbedScreen):
                 "blueprint): " + ", ".join(plan.skipped) + "."
             )
 
-        async def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:
             if yes:
-                await self._create_from(blueprint_id)
+                self.admin.save(
+                    playbooks.create_data_fields_from_blueprint,
+                    self.admin.store,
+                    self.admin.actor,
+                    self.playbook_id,
+                    blueprint_id,
+                    on_done=self._created_from,
+                    on_error=lambda _exc: self.reload(),
+                )
 
         self.app.push_screen(
             ConfirmDialog(
@@ -272,15 +280,7 @@ class PlaybookScreen(Refuses, TabbedScreen):
             answered,
         )
 
-    async def _create_from(self, blueprint_id: int) -> None:
-        try:
-            res: FromBlueprintResult = playbooks.create_data_fields_from_blueprint(
-                self.admin.store, self.admin.actor, self.playbook_id, blueprint_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            self.reload()
-            return
+    async def _created_from(self, res: FromBlueprintResult) -> None:
         parts = [f"{plural(len(res.created), 'data field')} created and mapped"]
         if res.mapped_to_existing:
             parts.append(f"{len(res.mapped_to_existing)} mapped to existing data fields")

@@ -118,18 +118,24 @@ def require_manage(s: Session, actor: Actor, doing: str) -> Account:
 
 
 def account_info(store: Store, account_id: int) -> AccountInfo:
+    # The account and both counts in one statement (one round trip).
+    custom_q = (
+        select(func.count())
+        .select_from(Blueprint)
+        .where(Blueprint.account_id == account_id, col(Blueprint.native).is_(False))
+        .scalar_subquery()
+    )
+    playbooks_q = (
+        select(func.count())
+        .select_from(Playbook)
+        .where(Playbook.account_id == account_id)
+        .scalar_subquery()
+    )
     with store.read() as s:
-        a = s.get(Account, account_id)
-        if a is None:
+        row = s.exec(select(Account, custom_q, playbooks_q).where(Account.id == account_id)).first()
+        if row is None:
             raise NotFound("The account no longer exists.")
-        custom = s.exec(
-            select(func.count())
-            .select_from(Blueprint)
-            .where(Blueprint.account_id == account_id, col(Blueprint.native).is_(False))
-        ).one()
-        playbooks = s.exec(
-            select(func.count()).select_from(Playbook).where(Playbook.account_id == account_id)
-        ).one()
+        a, custom, playbooks = row
         return AccountInfo(
             id=a.id or 0,
             name=a.name,

@@ -29,6 +29,11 @@ class TabContent(Loads, Vertical):
     def admin(self) -> IntegrationsAdmin:
         return cast("IntegrationsAdmin", self.app)
 
+    def loading_target(self) -> Widget | None:
+        # The tab's list, or the whole tab (Details has no list).
+        found = self.query("FilterTable")
+        return found.first() if found else self
+
     def integration_info(self, integration_id: int) -> IntegrationInfo:
         """In a load (thread): the integration as its screen read it in this load
         or the last one (no round trip of the tab's own), else read now."""

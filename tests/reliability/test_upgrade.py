@@ -28,6 +28,7 @@ ADDED_SINCE_1 = {
     ("playbook", "version"): 1,
     ("webhook", "version"): 1,
     ("account", "retention_days"): 30,
+    ("account", "changes"): 0,
 }
 
 

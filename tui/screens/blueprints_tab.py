@@ -118,6 +118,7 @@ class BlueprintsTab(Refuses, TabContent):
 
     def show(self, data: tuple[IntegrationInfo, list[BlueprintInfo], AccountInfo]) -> None:
         info, self.items, account = data
+        info = self.on_plan(info, account.plan)
         select = self.select_after
         self.native = info.native
         self.integration_name = info.name

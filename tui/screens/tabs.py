@@ -44,6 +44,18 @@ class TabContent(Loads, Vertical):
 
         return integrations.get(self.admin.store, self.admin.actor.account_id, integration_id)
 
+    @staticmethod
+    def on_plan(info: IntegrationInfo, plan: str) -> IntegrationInfo:
+        """The integration as the account's plan read now says (suspended or not):
+        a tab reads the plan with its own data, so a plan changed since the screen
+        read the integration is followed without reading the integration again."""
+        from dataclasses import replace
+
+        from store import catalog
+
+        suspended = (catalog.suspended_by_plan(info.key, plan) or "") if info.enabled else ""
+        return info if suspended == info.suspended else replace(info, suspended=suspended)
+
     @property
     def on_active_tab(self) -> bool:
         """Whether this content's tab is the one shown."""

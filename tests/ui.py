@@ -75,7 +75,10 @@ async def settle(pilot) -> None:
 
 async def loaded(pilot) -> None:
     """Let the screens' loads (tui/screens/loading.py) land and paint. Every
-    ``pilot.press`` and ``run_test`` does this already (tests/conftest.py)."""
+    ``pilot.press`` and ``run_test`` does this already (tests/conftest.py), for
+    the program's App (another App is left as Textual runs it)."""
+    if not hasattr(pilot.app, "loads_pending"):
+        return
     await settled(pilot.app)
     await pilot.pause()
 

@@ -59,7 +59,7 @@ __all__ = [
 # test keeps the two in step). SCHEMA_VERSION, ENV_VAR, APP_NAME,
 # default_sqlite_path and resolve_url live in location.py, importable without
 # SQLAlchemy (the first screen reads the database before it loads).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 # Alembic's own bookkeeping table, written here for a new database so that
@@ -385,6 +385,7 @@ class Store:
         # queue here for it rather than in SQLite's busy handler, which sleeps
         # in steps of up to 100 ms between tries.
         self._local_writer = threading.RLock() if self.is_sqlite else None
+        self._together = threading.local()  # together()'s session of each thread
         self._quick = threading.local()  # quick_read's connections (PostgreSQL)
         self._quick_conns: list[Any] = []
         self._quick_lock = threading.Lock()
@@ -571,13 +572,40 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (its objects are detached when it closes)."""
+        """A read-only session (its objects are detached when it closes). Inside
+        ``together()`` on the same thread: that one session."""
+        shared = getattr(self._together, "session", None)
+        if shared is not None:
+            yield shared
+            return
         with (
             trace.span("read"),
             self._guard(),
             Session(self._read_engine, expire_on_commit=False) as s,
         ):
             yield s
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Every read of this thread inside shares one session: one connection
+        taken from the pool, however many store functions a screen's load calls
+        (SQLite: one read transaction, one snapshot; PostgreSQL: autocommit, each
+        statement its own snapshot at READ COMMITTED as before, no BEGIN or
+        ROLLBACK around them).
+        For what a screen reads to show itself (in its worker); nests."""
+        if getattr(self._together, "session", None) is not None:
+            yield
+            return
+        with (
+            trace.span("read"),
+            self._guard(),
+            Session(self._read_engine, expire_on_commit=False) as s,
+        ):
+            self._together.session = s
+            try:
+                yield
+            finally:
+                self._together.session = None
 
     @contextmanager
     def write(
@@ -609,11 +637,17 @@ class Store:
             try:
                 if whole_database and not self.is_sqlite:
                     s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
-                if account_id is not None and not self.is_sqlite:
-                    s.exec(
-                        select(models.Account.id)
+                if account_id is not None:
+                    # The account's change counter goes up (screens poll it:
+                    # anything changed?). On PostgreSQL the UPDATE is also the
+                    # account's write lock (a row lock, as SELECT ... FOR UPDATE
+                    # took): no extra round trip; SQLite's BEGIN IMMEDIATE holds
+                    # the lock already.
+                    s.execute(
+                        update(models.Account)
                         .where(models.Account.id == account_id)
-                        .with_for_update()
+                        .values(changes=models.Account.changes + 1)
+                        .execution_options(synchronize_session=False)
                     )
             except DBAPIError as exc:
                 tx.rollback()

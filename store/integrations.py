@@ -12,24 +12,32 @@ from .refusals import native_integration_refusal
 from .values import IntegrationInfo, integration_infos
 
 
-def _counts(s, model, integration_ids: list[int], *where) -> dict[int, int]:
-    if not integration_ids:
-        return {}
-    rows = s.exec(
-        select(model.integration_id, func.count())
-        .where(col(model.integration_id).in_(integration_ids), *where)
-        .group_by(model.integration_id)
-    ).all()
-    return {iid: int(n) for iid, n in rows}
+def _count_of(model, integration_id, *where):
+    """How many rows of ``model`` an integration has, as a column of the list's
+    one query (a correlated subquery: no round trip of its own)."""
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(model.integration_id == integration_id, *where)
+        .correlate(Integration)
+        .scalar_subquery()
+    )
 
 
 def _infos(
     store: Store, account_id: int, *, only_id: int | None = None, active_only: bool = True
 ) -> list[IntegrationInfo]:
     with store.read() as s:
-        # The account's plan rides along (it says which are suspended): one query.
+        # The account's plan and the counts ride along (the plan says which are
+        # suspended): one query, one round trip.
         q = (
-            select(Integration, Account.plan)
+            select(
+                Integration,
+                Account.plan,
+                _count_of(Blueprint, Integration.id),
+                _count_of(ApiToken, Integration.id, col(ApiToken.revoked_at).is_(None)),
+                _count_of(Webhook, Integration.id),
+            )
             .join(Account, Account.id == Integration.account_id)
             .where(Integration.account_id == account_id)
         )
@@ -38,12 +46,11 @@ def _infos(
         if active_only:
             q = q.where(col(Integration.enabled).is_(True))
         found = s.exec(q).all()
-        rows = [r for r, _ in found]
-        plan = found[0][1] if found else catalog.PLANS[-1]  # no rows: nothing to suspend
-        ids = [r.id or 0 for r in rows]
-        bps = _counts(s, Blueprint, ids)
-        toks = _counts(s, ApiToken, ids, col(ApiToken.revoked_at).is_(None))
-        hooks = _counts(s, Webhook, ids)
+    rows = [r for r, *_ in found]
+    plan = found[0][1] if found else catalog.PLANS[-1]  # no rows: nothing to suspend
+    bps = {r.id or 0: int(n) for r, _, n, _, _ in found}
+    toks = {r.id or 0: int(n) for r, _, _, n, _ in found}
+    hooks = {r.id or 0: int(n) for r, _, _, _, n in found}
     return integration_infos(
         (
             (r.id or 0, r.extension_key, r.enabled, r.first_enabled_at, r.enabled_at, r.enabled_by)

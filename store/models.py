@@ -44,6 +44,9 @@ class Account(SQLModel, table=True):
     created_at: datetime
     # Schema 4: how long the API request log (and, later, delivery attempts) is kept.
     retention_days: int = 30
+    # Schema 5: up by one in every write holding the account's lock (Store.write),
+    # so a screen asks "anything changed?" in one small query (store.accounts.changes).
+    changes: int = 0
 
 
 class User(SQLModel, table=True):

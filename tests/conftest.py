@@ -25,6 +25,12 @@ from store.accounts import Actor
 from store.db import Store
 from tui import clipboard
 
+from .ui import wait_for_loads_after_keys
+
+# Screens read the store in thread workers: a key, a click or a start waits for
+# those loads before the test reads the screen (tests/ui.py).
+wait_for_loads_after_keys()
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

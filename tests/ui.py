@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from tui.demo import flat_text, screen_text
+from tui.screens.loading import settled
 
 __all__ = [
     "field_error",
     "flat",
     "footer_line",
+    "loaded",
     "notes",
     "screen_text",
     "select_row",
     "settle",
     "type_text",
+    "wait_for_loads_after_keys",
     "wait_until",
 ]
 
@@ -66,7 +69,60 @@ async def settle(pilot) -> None:
     """Let the screen's thread workers finish and their results land."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    await settled(pilot.app)
     await pilot.pause()
+
+
+async def loaded(pilot) -> None:
+    """Let the screens' loads (tui/screens/loading.py) land and paint. Every
+    ``pilot.press`` and ``run_test`` does this already (tests/conftest.py), for
+    the program's App (another App is left as Textual runs it)."""
+    if not hasattr(pilot.app, "loads_pending"):
+        return
+    await settled(pilot.app)
+    await pilot.pause()
+
+
+def wait_for_loads_after_keys() -> None:
+    """Make ``Pilot.press``, ``Pilot.click``, ``App.run_test`` and a snapshot's
+    last wait also wait for the screens' loads: they read the store in thread
+    workers now, and a test reads the screen right after a key. The original
+    press, which returns before the data arrives, stays as ``Pilot.press_now``
+    (for tests of what shows while a load is slow)."""
+    from contextlib import asynccontextmanager
+
+    from textual.app import App
+    from textual.pilot import Pilot
+
+    if getattr(Pilot, "press_now", None) is not None:
+        return
+    press, click, animations = Pilot.press, Pilot.click, Pilot.wait_for_scheduled_animations
+    run_test = App.run_test
+
+    async def press_and_load(self, *keys: str) -> None:
+        await press(self, *keys)
+        await loaded(self)
+
+    async def click_and_load(self, *args, **kwargs):
+        result = await click(self, *args, **kwargs)
+        await loaded(self)
+        return result
+
+    async def animations_and_loads(self) -> None:
+        await loaded(self)
+        await animations(self)
+
+    @asynccontextmanager
+    async def run_test_loaded(self, *args, **kwargs):
+        async with run_test(self, *args, **kwargs) as pilot:
+            await loaded(pilot)
+            yield pilot
+
+    Pilot.press_now = press  # type: ignore[attr-defined]
+    Pilot.press = press_and_load  # type: ignore[method-assign]
+    Pilot.click = click_and_load  # type: ignore[method-assign]
+    Pilot.wait_for_scheduled_animations = animations_and_loads  # type: ignore[method-assign]
+    App.run_test = run_test_loaded  # type: ignore[method-assign]
 
 
 async def select_row(pilot, key: str) -> None:

@@ -8,6 +8,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -279,6 +280,7 @@ class IntegrationsAdmin(App[None]):
             self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
+        self.watch_changes()
         # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
             self.presenter.start()
@@ -441,10 +443,84 @@ class IntegrationsAdmin(App[None]):
 
     _title_account: tuple[str, str] | None = None  # (name, plan) the header shows
 
+    # -- loads (tui/screens/loading.py) ----------------------------------------------
+
+    loads_pending = 0  # loads wanted or in flight (tests wait for none: tests/ui.py settle)
+
+    def load_started(self, node: object) -> None:
+        self.loads_pending += 1
+
+    def load_ended(self, node: object) -> None:
+        self.loads_pending = max(0, self.loads_pending - 1)
+
+    # Others' changes appear by themselves: the account's change counter
+    # (store.accounts.changes, one small query) is read every CHANGES_POLL_S in a
+    # worker; when it moved, the screen shown reads its data again (the cursor
+    # stays on the same row: FilterTable keeps the selection by key).
+    CHANGES_POLL_S = 2.0
+    _changes_seen: int | None = None
+    _polling_changes = False
+
+    def watch_changes(self) -> None:
+        """Start polling the change counter (on_mount; once the store is open)."""
+        self.set_interval(self.CHANGES_POLL_S, self.poll_changes, name="changes")
+
+    def poll_changes(self) -> None:
+        if self._polling_changes or not self.store_is_open or is_exiting(self):
+            return
+        self._polling_changes = True
+        self.run_worker(self._read_changes, thread=True, group="changes", exit_on_error=False)
+
+    def _read_changes(self) -> None:
+        from store import accounts
+
+        try:
+            found = accounts.changes(self.store, self.actor.account_id)
+        except DomainError:
+            found = None  # quietly: the next poll tries again, and a key press reports it
+        finally:
+            self._polling_changes = False
+        if found is not None:
+            with suppress(RuntimeError):  # closing
+                self.call_from_thread(self._changes_read, found)
+
+    def _changes_read(self, found: object) -> None:
+        count = getattr(found, "count", None)
+        if count is None or count == self._changes_seen:
+            return
+        first = self._changes_seen is None
+        self.show_title(found)
+        if first:
+            return  # the screen shown was read a moment ago
+        screen = self.screen
+        if getattr(screen, "loads_data", None) and screen.loads_data() and screen.is_current:
+            screen.reload()
+
+    def read_title(self) -> object:
+        """The header's account name and plan, with the change counter, read in a
+        screen's load (its worker, its transaction); None before the store is open."""
+        if not self.store_is_open:
+            return None
+        from store import accounts
+
+        return accounts.header(self.store, self.actor.account_id)
+
+    def show_title(self, found: object) -> None:
+        """Show what ``read_title`` read (UI thread), or a (name, plan) pair."""
+        if found is None:
+            return
+        if isinstance(found, tuple):
+            self._title_account = found
+        else:
+            self._title_account = (found.name, found.plan)  # type: ignore[attr-defined]
+            self._changes_seen = found.count  # type: ignore[attr-defined]
+        self._show_title(self.size.width)
+
     def refresh_title(self) -> None:
         """The header follows the account's name and plan (the operator may change
         the plan while the program runs): read again, in one small query, each
-        time a screen is shown (BaseScreen.on_screen_resume), never per key."""
+        time a screen that still reads on the UI thread is shown (screens that
+        load in a worker read it in their load: ``read_title``)."""
         if self._store is None and self.glance is not None:
             info = self.glance.account  # read a moment ago, before the first paint
             self._title_account = (info.name, info.plan)
@@ -867,7 +943,12 @@ class IntegrationsAdmin(App[None]):
     # -- command palette -------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from self.system_commands(screen, None)
+
+    def system_commands(self, screen: Screen, objects: object) -> Iterable[SystemCommand]:
+        """The palette's entries from the account's objects read once per opening
+        (``tui.commands.read_palette_objects``; None: read them now)."""
         from tui.commands import palette_commands
 
-        yield from palette_commands(self, screen)
+        yield from palette_commands(self, screen, objects)  # type: ignore[arg-type]
         yield from super().get_system_commands(screen)

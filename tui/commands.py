@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits
@@ -29,6 +29,8 @@ from tui.keys import key_for
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
+    from store.blueprints import BlueprintInfo
+    from store.playbooks import PlaybookInfo
     from store.values import IntegrationInfo
     from tui.app import IntegrationsAdmin
 
@@ -41,15 +43,32 @@ class LiteralCommands(SystemCommandsProvider):
     Escaping would not do: the fuzzy match and its highlight would run over the
     escaped text, whose offsets are not the name's."""
 
+    _commands: list[SystemCommand] | None = None
+
+    async def startup(self) -> None:
+        """Once per opening of the palette: the account's objects read in a thread
+        (one transaction), the entries made from them. Keystrokes then only match:
+        no query per key."""
+        import asyncio
+
+        app = cast("IntegrationsAdmin", self.app)
+        objects = await asyncio.to_thread(read_palette_objects, app)
+        self._commands = list(app.system_commands(self.screen, objects))
+
+    def commands(self) -> list[SystemCommand]:
+        if self._commands is None:  # startup failed (logged by Textual): read now
+            self._commands = list(self.app.get_system_commands(self.screen))
+        return self._commands
+
     async def discover(self) -> Hits:
-        commands = sorted(self.app.get_system_commands(self.screen), key=lambda c: c[0])
+        commands = sorted(self.commands(), key=lambda c: c[0])
         for title, help_text, callback, discover in commands:
             if discover:
                 yield DiscoveryHit(Content(title), callback, text=title, help=_literal(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+        for title, help_text, callback, *_ in self.commands():
             if (score := matcher.match(title)) > 0:
                 yield Hit(
                     score,
@@ -421,7 +440,41 @@ def _settings(app: IntegrationsAdmin, allow_private: bool | None) -> Iterable[Sy
     )
 
 
-def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemCommand]:
+@dataclass(frozen=True)
+class PaletteObjects:
+    """The account's objects the palette names, read once per opening."""
+
+    integrations: list[IntegrationInfo]
+    allow_private: bool | None  # None: could not be read
+    blueprints: list[BlueprintInfo]
+    playbooks: list[PlaybookInfo]
+
+
+def read_palette_objects(app: IntegrationsAdmin) -> PaletteObjects:
+    """Read them (in a thread: ``LiteralCommands.startup``), in one transaction.
+    What cannot be read is left out, as before; nothing is asked while the
+    database is away (the palette says so)."""
+    if app.connection.away:
+        return PaletteObjects([], None, [], [])
+    try:
+        store, account_id = app.store, app.actor.account_id
+        with store.together():
+            active = integrations.active(store, account_id)
+            allow_private: bool | None = settings.webhook_settings(store, account_id).allow_private
+            try:
+                bps = blueprints.all_for_account(store, account_id)
+                books = playbooks.all_for_account(store, account_id)
+            except DomainError:
+                bps, books = [], []
+    except DomainError:
+        return PaletteObjects([], None, [], [])
+    return PaletteObjects(active, allow_private, bps, books)
+
+
+def palette_commands(
+    app: IntegrationsAdmin, screen: Screen, objects: PaletteObjects | None = None
+) -> Iterable[SystemCommand]:
+    """The palette's entries; ``objects`` read already (else read now)."""
     for mode, title in (
         ("integrations", "Integrations"),
         ("marketplace", "Marketplace"),
@@ -442,22 +495,13 @@ def palette_commands(app: IntegrationsAdmin, screen: Screen) -> Iterable[SystemC
         yield from _actions(app, "Custom integration")
         yield _unavailable(app)
         return
-    try:
-        active = integrations.active(app.store, app.actor.account_id)
-        allow_private: bool | None = settings.webhook_settings(
-            app.store, app.actor.account_id
-        ).allow_private
-    except DomainError:
-        active, allow_private = [], None
+    if objects is None:
+        objects = read_palette_objects(app)
+    active, allow_private = objects.integrations, objects.allow_private
     custom = next((i for i in active if i.key == CUSTOM_KEY), None)
     yield from _actions(app, custom.name if custom else "Custom integration")
     yield from _settings(app, allow_private)
-    try:
-        bps = blueprints.all_for_account(app.store, app.actor.account_id)
-        books = playbooks.all_for_account(app.store, app.actor.account_id)
-    except DomainError:
-        yield _unavailable(app)
-        return
+    bps, books = objects.blueprints, objects.playbooks
     enabled = {i.id for i in active}
     for i in active:
         yield _command(

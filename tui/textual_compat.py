@@ -45,6 +45,13 @@ def is_exiting(app: App) -> bool:
     return bool(app._exit)
 
 
+def updates_held(app: App) -> bool:
+    """Whether the app holds back screen updates now (``batch_update`` or
+    ``delay_update`` in force): a section switch must not (it showed nothing for
+    50 ms)."""
+    return bool(app._batch_count)
+
+
 def clear_local_clipboard(app: App) -> None:
     """Empty Textual's in-app clipboard (what ``ctrl+v`` pastes in an input):
     ``copy_to_clipboard`` also writes to the terminal, which is not wanted to

@@ -53,6 +53,8 @@ ADDED_SINCE_1 = {
     ("api_token", "previous_hash"): None,
     ("api_token", "previous_hint"): None,
     ("api_token", "previous_until"): None,
+    # Schema 8: the account's change counter.
+    ("account", "changes"): 0,
 }
 
 

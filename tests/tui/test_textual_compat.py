@@ -55,6 +55,16 @@ async def test_is_exiting_follows_exit():
         assert compat.is_exiting(app) is True
 
 
+async def test_updates_held_follows_delay_update():
+    app = _App()
+    async with app.run_test() as pilot:
+        assert compat.updates_held(app) is False
+        app.delay_update(0.05)
+        assert compat.updates_held(app) is True
+        await pilot.pause(0.1)
+        assert compat.updates_held(app) is False
+
+
 async def test_on_new_worker_sees_run_worker_and_work_decorated_workers():
     from textual import work
 

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from store import apiaccess, integrations, logsearch
+from store import apiaccess, logsearch
 from store.apiaccess import ApiRequestInfo
 from store.errors import DomainError
 from tui import colours
@@ -88,8 +88,6 @@ class ApiRequestsTab(TabContent):
         )
 
     def on_mount(self) -> None:
-        if self.on_active_tab:
-            self.reload()
         self.set_interval(POLL_S, self._poll)
 
     _polling = False  # a poll is reading: the next one waits its turn
@@ -124,29 +122,21 @@ class ApiRequestsTab(TabContent):
         if self.loaded and (self.app.size.width >= WIDE) != getattr(self, "_shown_wide", None):
             self._show()
 
-    def focus_main(self) -> None:
-        # Shown by a click on its title (the keys reload it through show_tab).
-        if self.on_active_tab and not self.loaded:
-            self.reload()
-        super().focus_main()
-
-    def reload(self) -> None:
-        if not self.on_active_tab:
-            self.loaded = False  # read again when shown
-            return
+    def load(self) -> tuple:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            info = integrations.get(store, actor.account_id, self.integration_id)
-            self.items = (
-                []
-                if info.native
-                else apiaccess.requests_for_integration(
-                    store, actor.account_id, self.integration_id, text_filter=self._filter_text()
-                )
+        info = self.integration_info(self.integration_id)
+        text = self._filter_text()
+        items = (
+            []
+            if info.native
+            else apiaccess.requests_for_integration(
+                store, actor.account_id, self.integration_id, text_filter=text
             )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        )
+        return info, items
+
+    def show(self, data: tuple) -> None:
+        info, self.items = data
         self.loaded = True
         self.native = info.native
         note = self.query_one("#requests-note", Static)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import accounts, blueprints, integrations
+from store import accounts, blueprints
 from store.blueprints import BlueprintInfo
 from store.errors import DomainError
 from store.refusals import (
@@ -20,6 +20,7 @@ from store.refusals import (
     native_integration_refusal,
     read_only_blueprint_refusal,
 )
+from store.values import AccountInfo, IntegrationInfo
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import day, plural
@@ -107,18 +108,18 @@ class BlueprintsTab(Refuses, TabContent):
             id="blueprints",
         )
 
-    def on_mount(self) -> None:
-        self.reload()
-
-    def reload(self, select: str | None = None) -> None:
+    def load(self) -> tuple[IntegrationInfo, list[BlueprintInfo], AccountInfo]:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            info = integrations.get(store, actor.account_id, self.integration_id)
-            self.items = blueprints.for_integration(store, actor.account_id, self.integration_id)
-            account = accounts.account_info(store, actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        return (
+            self.integration_info(self.integration_id),
+            blueprints.for_integration(store, actor.account_id, self.integration_id),
+            accounts.account_info(store, actor.account_id),
+        )
+
+    def show(self, data: tuple[IntegrationInfo, list[BlueprintInfo], AccountInfo]) -> None:
+        info, self.items, account = data
+        info = self.on_plan(info, account.plan)
+        select = self.select_after
         self.native = info.native
         self.integration_name = info.name
         self.suspended = info.suspended

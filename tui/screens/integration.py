@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.widgets import Header, Static
 
 from store import integrations
-from store.errors import DomainError
 from store.integrations import IntegrationInfo
 from tui.format import minute
 from tui.screens.api_requests_tab import ApiRequestsTab
@@ -43,17 +42,21 @@ class DetailsTab(TabContent):
     def compose(self) -> ComposeResult:
         yield Static("", id="details-body")
 
-    def on_mount(self) -> None:
-        self.reload()
+    def load(self) -> IntegrationInfo:
+        info = integrations.get(self.admin.store, self.admin.actor.account_id, self.integration_id)
+        screen = self.screen
+        if isinstance(screen, IntegrationScreen):
+            screen.loaded_info = info
+        return info
 
-    def reload(self) -> None:
-        try:
-            info = integrations.get(
-                self.admin.store, self.admin.actor.account_id, self.integration_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    def show(self, info: IntegrationInfo) -> None:
+        screen = self.screen
+        if isinstance(screen, IntegrationScreen):
+            screen.show_own(info)  # the title and banner follow as well
+        else:
+            self.show_info(info)
+
+    def show_info(self, info: IntegrationInfo) -> None:
         kind = "Native integration" if info.native else "Custom integration extension"
         body = Text()
         body.append(f"{info.name}\n", style="bold")
@@ -109,33 +112,37 @@ class IntegrationScreen(TabbedScreen):
                     yield factory(self.integration_id)
         yield Footer()
 
+    info: IntegrationInfo | None = None  # shown
+    loaded_info: IntegrationInfo | None = None  # read by the last load (its thread)
+
     def on_mount(self) -> None:
-        self.info: IntegrationInfo | None = None
-        try:
-            self.info = integrations.get(
-                self.admin.store, self.admin.actor.account_id, self.integration_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        self.query_one("#title", Static).update(Text(f"Integrations › {self.info.name}"))
-        self._show_banner()
-        self.show_tab(self.initial_tab)
+        # Read when the screen is shown (its resume: BaseScreen), the first tab with it.
+        self.query_one(TabbedPanes).active = self.initial_tab
+        self._first = True
 
-    def _show_banner(self) -> None:
+    def load_own(self) -> IntegrationInfo | None:
+        if isinstance(self._loading_tab, DetailsTab):
+            return None  # the Details tab reads the integration itself, in this load
+        info = integrations.get(self.admin.store, self.admin.actor.account_id, self.integration_id)
+        self.loaded_info = info
+        return info
+
+    def show(self, data: object) -> None:
+        super().show(data)
+        if getattr(self, "_first", False):
+            self._first = False
+            tab = self.visible_tab()
+            if tab is not None:
+                tab.focus_main()
+
+    def show_own(self, info: IntegrationInfo | None) -> None:
+        if info is None:
+            return
+        self.info = info
+        self.query_one("#title", Static).update(Text(f"Integrations › {info.name}"))
         banner = self.query_one("#suspended", Static)
-        words = self.info.suspended if self.info is not None else ""
-        banner.update(Text(words))
-        banner.display = bool(words)
-
-    def reload(self) -> None:
-        # Coming back (or after the operator changed the plan): the banner follows.
-        try:
-            self.info = integrations.get(
-                self.admin.store, self.admin.actor.account_id, self.integration_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        self._show_banner()
-        super().reload()
+        banner.update(Text(info.suspended))
+        banner.display = bool(info.suspended)
+        details = self.query(DetailsTab)
+        if details:
+            details.first().show_info(info)

@@ -7,7 +7,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Header, Static
 
-from store.errors import DomainError
 from store.values import IntegrationInfo
 from tui import colours
 from tui.format import day, minute
@@ -68,33 +67,42 @@ class IntegrationsScreen(BaseScreen):
             self._fill(self.shown)
 
     def on_mount(self) -> None:
-        self.reload()
+        admin = self.admin
+        if not admin.store_is_open and admin.glance is not None:
+            # The glance's rows, read before the first paint: no store, no worker.
+            self.show(list(admin.glance.integrations))
+            admin.show_title((admin.glance.account.name, admin.glance.account.plan))
+        elif not admin.store_is_open:  # a server: the frame says where it connects
+            self._say_connecting()
         self.query_one(FilterTable).focus_table()
         # The rows are painted: open the store now (no-op when it is open).
         self.call_after_refresh(self.admin.open_store_soon)
 
-    def reload(self) -> None:
+    def reload(self, select: str | None = None) -> None:
         admin = self.admin
         if not admin.store_is_open and admin.glance is not None:
-            items = list(admin.glance.integrations)
-        elif not admin.store_is_open:  # a server, opening in a thread (app.open_store_soon)
+            return  # the glance shows; the store opens in a worker, then reloads
+        if not admin.store_is_open:  # a server, opening in a thread (app.open_store_soon)
             self._say_connecting()
             return
-        else:
-            from store import integrations
+        super().reload(select)
 
-            try:
-                items = integrations.active(admin.store, admin.actor.account_id)
-            except DomainError as exc:
-                admin.report(exc)
-                return
+    def load(self) -> list[IntegrationInfo]:
+        from store import integrations
+
+        return integrations.active(self.admin.store, self.admin.actor.account_id)
+
+    def show(self, items: list[IntegrationInfo]) -> None:
         if items == self.shown:
             return  # the same rows (mount and the first resume both reload)
         self.shown = items
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         empty.display = not items
+        was_hidden = not table.display
         table.display = bool(items)
+        if items and (was_hidden or self.focused is None):
+            table.focus_table()  # hidden while empty, it lost the focus
         if not items:
             empty.update(
                 Text.assemble(

@@ -6,17 +6,22 @@ from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 
 from tui.screens.base import BaseScreen
+from tui.screens.loading import Loads
 from tui.widgets.filter_table import focus_now
 from tui.widgets.tabs import TabbedPanes
 
 if TYPE_CHECKING:
+    from store.values import IntegrationInfo
     from tui.app import IntegrationsAdmin
 
 
-class TabContent(Vertical):
-    """The content of one tab. Subclasses show store data in ``reload``."""
+class TabContent(Loads, Vertical):
+    """The content of one tab. Subclasses read store data in ``load`` (a worker)
+    and show it in ``show``; it is read when the tab is first shown, and again
+    when the screen comes back while it is the tab shown."""
 
     DEFAULT_CSS = "TabContent { height: 1fr; }"
 
@@ -24,8 +29,32 @@ class TabContent(Vertical):
     def admin(self) -> IntegrationsAdmin:
         return cast("IntegrationsAdmin", self.app)
 
-    def reload(self) -> None:
-        pass
+    def loading_target(self) -> Widget | None:
+        # The tab's list, or the whole tab (Details has no list).
+        found = self.query("FilterTable")
+        return found.first() if found else self
+
+    def integration_info(self, integration_id: int) -> IntegrationInfo:
+        """In a load (thread): the integration as its screen read it in this load
+        or the last one (no round trip of the tab's own), else read now."""
+        info = getattr(self.screen, "loaded_info", None)
+        if info is not None and info.id == integration_id:
+            return info
+        from store import integrations
+
+        return integrations.get(self.admin.store, self.admin.actor.account_id, integration_id)
+
+    @staticmethod
+    def on_plan(info: IntegrationInfo, plan: str) -> IntegrationInfo:
+        """The integration as the account's plan read now says (suspended or not):
+        a tab reads the plan with its own data, so a plan changed since the screen
+        read the integration is followed without reading the integration again."""
+        from dataclasses import replace
+
+        from store import catalog
+
+        suspended = (catalog.suspended_by_plan(info.key, plan) or "") if info.enabled else ""
+        return info if suspended == info.suspended else replace(info, suspended=suspended)
 
     @property
     def on_active_tab(self) -> bool:
@@ -87,19 +116,68 @@ class TabbedScreen(BaseScreen):
         return False
 
     def show_tab(self, pane_id: str, *, refresh: bool = True) -> None:
+        """Show a tab: its content is read when first shown (``refresh`` or
+        not), and again on ``refresh``."""
         tabs = self.query_one(TabbedPanes)
         tabs.active = pane_id
         content = tabs.get_pane(pane_id).query(TabContent)
         if content:
-            if refresh:
-                content.first().reload()
-            content.first().focus_main()
+            tab = content.first()
+            if refresh or (tab.loads_data() and not tab.has_loaded):
+                tab.reload()
+            tab.focus_main()
 
     def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
         content = event.pane.query(TabContent)
         if content:
-            self.call_after_refresh(content.first().focus_main)
+            tab = content.first()
+            if tab.loads_data() and tab.never_loaded:
+                tab.reload()  # a tab chosen by a click: read when first shown
+            self.call_after_refresh(tab.focus_main)
 
-    def reload(self) -> None:
-        for content in self.query(TabContent):
-            content.reload()
+    def visible_tab(self) -> TabContent | None:
+        """The content of the tab shown."""
+        tabs = self.query_one(TabbedPanes)
+        if not tabs.active:
+            return None
+        content = tabs.get_pane(tabs.active).query(TabContent)
+        return content.first() if content else None
+
+    _loading_tab: TabContent | None = None
+
+    def reload(self, select: str | None = None) -> None:
+        """The screen's own data and the tab shown, in one load (one transaction);
+        the other tabs are read when next shown."""
+        if not self.loads_data():  # a screen still read on the UI thread: every tab
+            for content in self.query(TabContent):
+                content.reload()
+            return
+        self._loading_tab = self.visible_tab()
+        if self._loading_tab is not None and self._loading_tab.loads_data():
+            self._tab_serial = self._loading_tab.ride_along()
+        super().reload(select)
+
+    def load(self) -> object:
+        own = self.load_own()
+        tab = self._loading_tab
+        return own, tab, (tab.load() if tab is not None and tab.loads_data() else None)
+
+    def show(self, data: object) -> None:
+        own, tab, tab_data = data  # type: ignore[misc]
+        self.show_own(own)
+        if tab is not None and tab.loads_data():
+            tab.shown_along(self._tab_serial, tab_data)
+
+    def loading_target(self) -> Widget | None:
+        tab = self.visible_tab()
+        return tab.loading_target() if tab is not None else None
+
+    def loads_data(self) -> bool:
+        return type(self).load_own is not TabbedScreen.load_own
+
+    def load_own(self) -> object:
+        """What the screen shows besides its tabs (thread)."""
+        return None
+
+    def show_own(self, data: object) -> None:
+        """Show what ``load_own`` read (UI thread)."""

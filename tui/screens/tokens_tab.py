@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import apiaccess, clock, integrations, tokens
+from store import apiaccess, clock, tokens
 from store.errors import DomainError
 from store.refusals import (
     NATIVE_TOKENS,
@@ -109,31 +109,33 @@ class TokensTab(Refuses, TabContent):
         yield Static("", id="tokens-note", classes="usage")
         yield FilterTable(COLUMNS_WIDE, id="token-list")
 
-    def on_mount(self) -> None:
-        self.reload()
+    _shown: tuple | None = None
 
     def on_resize(self) -> None:
-        if self.items and (self.app.size.width >= WIDE) != getattr(self, "_shown_wide", None):
-            self.reload()
+        wide = self.app.size.width >= WIDE
+        if self.items and self._shown is not None and wide != getattr(self, "_shown_wide", None):
+            self.show(self._shown)  # the columns follow the width: no read
 
-    def reload(self, select: str | None = None) -> None:
+    def load(self) -> tuple:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            info = integrations.get(store, actor.account_id, self.integration_id)
-            self.items = (
-                []
-                if info.native
-                else tokens.list_for_integration(store, actor.account_id, self.integration_id)
-            )
-            # Last use and requests in the last 24 hours: one query for every token.
-            self.usage = (
-                {}
-                if info.native or not self.items
-                else apiaccess.token_usage(store, actor.account_id, self.integration_id)
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        info = self.integration_info(self.integration_id)
+        items = (
+            []
+            if info.native
+            else tokens.list_for_integration(store, actor.account_id, self.integration_id)
+        )
+        # Last use and requests in the last 24 hours: one query for every token.
+        usage = (
+            {}
+            if info.native or not items
+            else apiaccess.token_usage(store, actor.account_id, self.integration_id)
+        )
+        return info, items, usage
+
+    def show(self, data: tuple) -> None:
+        self._shown = data
+        info, self.items, self.usage = data
+        select = self.select_after
         self.native = info.native
         self.integration_name = info.name
         self.suspended = info.suspended

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import accounts, clock, deliveries, integrations, settings, webhooks
+from store import accounts, clock, deliveries, settings, webhooks
 from store.errors import DomainError
 from store.refusals import NATIVE_WEBHOOKS, managed_webhook_refusal, native_integration_refusal
 from store.webhooks import WebhookInfo
@@ -296,20 +296,17 @@ class WebhooksTab(Refuses, TabContent):
         yield Static("", id="webhooks-note", classes="usage")
         yield FilterTable(("URL", "Events", "Signed", "Health", "Last delivery"), id="webhook-list")
 
-    def on_mount(self) -> None:
-        self.reload()
-
-    def reload(self, select: str | None = None) -> None:
-        if not self.is_attached:
-            return
+    def load(self) -> tuple:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            info = integrations.get(store, actor.account_id, self.integration_id)
-            self.items = webhooks.list_for_integration(store, actor.account_id, self.integration_id)
-            prefs = settings.webhook_settings(store, actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        return (
+            self.integration_info(self.integration_id),
+            webhooks.list_for_integration(store, actor.account_id, self.integration_id),
+            settings.webhook_settings(store, actor.account_id),
+        )
+
+    def show(self, data: tuple) -> None:
+        info, self.items, prefs = data
+        select = self.select_after
         self.native = info.native
         self.integration_name = info.name
         self.suspended = info.suspended

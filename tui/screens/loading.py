@@ -1,0 +1,197 @@
+"""Screens and tabs that show store data: ``load()`` reads it in a thread worker,
+in one read transaction (``Store.together``), and ``show(data)`` puts it on the
+screen on the UI thread, with no store call. The UI thread never waits on the
+database: a team's PostgreSQL may be 20-100 ms away.
+
+``reload()`` starts the load (exclusive: a newer load replaces one in flight);
+a load that takes longer than ``LOADING_AFTER_S`` shows Textual's loading
+indicator over the list until its data arrives; keys keep working meanwhile
+(escape leaves, and leaving a screen cancels its loads: Textual cancels the
+workers of a node that is removed). A ``DomainError`` is reported as every
+other one; anything unexpected goes to ``App.report`` too, never a crash.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.css.query import NoMatches
+from textual.widget import Widget
+from textual.worker import get_current_worker
+
+from store.errors import DomainError
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from tui.app import IntegrationsAdmin
+
+LOADING_AFTER_S = 0.1  # a load longer than this shows the loading indicator
+LOAD_GROUP = "load"  # the workers' group (one per node: a newer load replaces one)
+
+
+class Loads:
+    """A mixin for a Screen or a Widget that shows store data.
+
+    Subclasses define ``load`` (thread; store reads only, returns plain values)
+    and ``show`` (UI thread; no store call). ``select`` given to ``reload`` is
+    kept for ``show`` as ``self.select_after`` (the row to put the cursor on).
+    """
+
+    select_after: str | None = None
+    _load_timer: Timer | None = None
+    _covered: Widget | None = None  # what the loading indicator covers now
+    _loads_started = 0
+    _loads_shown = 0
+
+    def load(self) -> Any:
+        """Read what the screen shows (in a thread worker). Nothing by default."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """Show what ``load`` read (on the UI thread)."""
+
+    def load_also(self) -> Any:
+        """What every load of this kind reads besides ``load`` (a screen: the
+        header's name and plan), in the same transaction."""
+        return None
+
+    def show_also(self, data: Any) -> None:
+        """Show what ``load_also`` read."""
+
+    @property
+    def has_loaded(self) -> bool:
+        """Whether a load has been shown since the last one started."""
+        return self._loads_shown >= self._loads_started > 0
+
+    def loads_data(self) -> bool:
+        return type(self).load is not Loads.load
+
+    def loading_target(self) -> Widget | None:
+        """What the loading indicator covers: the list, else the whole node."""
+        found = cast(Widget, self).query("FilterTable")
+        return found.first() if found else None
+
+    def reload(self, select: str | None = None) -> None:
+        """Read the data again in a worker, then show it."""
+        node = cast(Widget, self)
+        if select is not None:
+            self.select_after = select
+        if not self.loads_data() or not node.is_attached:
+            return
+        self._loads_started += 1
+        serial = self._loads_started
+        admin = cast("IntegrationsAdmin", node.app)
+        admin.load_started(node)
+        node.run_worker(
+            lambda: self._load_in_thread(serial),
+            thread=True,
+            exclusive=True,
+            group=LOAD_GROUP,
+            name=f"load {type(self).__name__}",
+            exit_on_error=False,
+        )
+        if self._load_timer is None:
+            self._load_timer = node.set_timer(LOADING_AFTER_S, self._show_loading)
+
+    def ride_along(self) -> int:
+        """This node's load is read within another's (its screen's): count it as
+        started; ``shown_along`` shows it."""
+        self._loads_started += 1
+        return self._loads_started
+
+    def shown_along(self, serial: int, data: Any) -> None:
+        """Show a load read within another's, unless a newer load of its own started."""
+        if serial != self._loads_started or not cast(Widget, self).is_attached:
+            return
+        self._loads_shown = serial
+        self._end_loading()
+        try:
+            self.show(data)
+        finally:
+            self.select_after = None
+
+    @property
+    def never_loaded(self) -> bool:
+        return self._loads_started == 0
+
+    def _load_in_thread(self, serial: int) -> None:
+        node = cast(Widget, self)
+        admin = cast("IntegrationsAdmin", node.app)
+        worker = get_current_worker()
+        outcome: tuple[str, Any]
+        try:
+            store = admin.store
+            with store.together():
+                outcome = ("data", (self.load(), self.load_also()))
+        except DomainError as exc:
+            outcome = ("error", exc)
+        except Exception as exc:  # one place reports the unexpected
+            outcome = ("unexpected", exc)
+        if worker.is_cancelled:
+            admin.call_from_thread(admin.load_ended, node)
+            return
+        with suppress(RuntimeError):  # the app is closing: nothing to show
+            admin.call_from_thread(self._arrived, serial, *outcome)
+
+    def _arrived(self, serial: int, kind: str, value: Any) -> None:
+        node = cast(Widget, self)
+        admin = cast("IntegrationsAdmin", node.app)
+        admin.load_ended(node)
+        if serial != self._loads_started:
+            return  # a newer load is coming
+        self._loads_shown = serial
+        self._end_loading()
+        if kind == "error":
+            admin.report(value)
+            return
+        if kind == "unexpected":
+            admin.report(value)
+            return
+        if not node.is_attached:
+            return
+        data, also = value
+        try:
+            self.show_also(also)
+            self.show(data)
+        except NoMatches:
+            return  # taken down meanwhile (closing, switching)
+        except Exception as exc:  # one place reports the unexpected, never a crash
+            admin.report(exc)
+        finally:
+            self.select_after = None
+
+    def _show_loading(self) -> None:
+        self._load_timer = None
+        if self.has_loaded:
+            return
+        target = self.loading_target()
+        if target is not None:
+            self._covered = target
+            target.loading = True
+
+    def _end_loading(self) -> None:
+        if self._load_timer is not None:
+            self._load_timer.stop()
+            self._load_timer = None
+        target, self._covered = self._covered, None
+        if target is not None and target.loading:
+            target.loading = False
+
+
+async def settled(app: Any, *, rounds: int = 500) -> None:
+    """Wait until every load wanted or in flight has been shown (for scripts and
+    tests that drive the App with Pilot and read the screen next: demos,
+    screenshots). A condition, not a clock."""
+    import asyncio
+
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+        loads = [w for w in app.workers if w.group == LOAD_GROUP and not w.is_finished]
+        if loads:
+            await app.workers.wait_for_complete(loads)
+            continue
+        if not getattr(app, "loads_pending", 0):
+            return
+        await asyncio.sleep(0.005)

@@ -8,7 +8,6 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -469,20 +468,27 @@ class IntegrationsAdmin(App[None]):
         if self._polling_changes or not self.store_is_open or is_exiting(self):
             return
         self._polling_changes = True
-        self.run_worker(self._read_changes, thread=True, group="changes", exit_on_error=False)
+        self.run_worker(self._poll_changes_off_the_loop(), group="changes", exit_on_error=False)
 
-    def _read_changes(self) -> None:
-        from store import accounts
+    async def _poll_changes_off_the_loop(self) -> None:
+        # A daemon thread (not the default executor): a poll held by a silent
+        # network never keeps the program from quitting.
+        from tui.saving import run_in_daemon
 
         try:
-            found = accounts.changes(self.store, self.actor.account_id)
-        except DomainError:
-            found = None  # quietly: the next poll tries again, and a key press reports it
+            found = await run_in_daemon(self._read_changes)
         finally:
             self._polling_changes = False
         if found is not None:
-            with suppress(RuntimeError):  # closing
-                self.call_from_thread(self._changes_read, found)
+            self._changes_read(found)
+
+    def _read_changes(self) -> object | None:
+        from store import accounts
+
+        try:
+            return accounts.changes(self.store, self.actor.account_id)
+        except DomainError:
+            return None  # quietly: the next poll tries again, and a key press reports it
 
     def _changes_read(self, found: object) -> None:
         count = getattr(found, "count", None)

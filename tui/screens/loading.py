@@ -13,7 +13,6 @@ other one; anything unexpected goes to ``App.report`` too, never a crash.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.css.query import NoMatches
@@ -85,8 +84,7 @@ class Loads:
         admin = cast("IntegrationsAdmin", node.app)
         admin.load_started(node)
         node.run_worker(
-            lambda: self._load_in_thread(serial),
-            thread=True,
+            self._load_off_the_loop(serial),
             exclusive=True,
             group=LOAD_GROUP,
             name=f"load {type(self).__name__}",
@@ -116,24 +114,35 @@ class Loads:
     def never_loaded(self) -> bool:
         return self._loads_started == 0
 
-    def _load_in_thread(self, serial: int) -> None:
+    async def _load_off_the_loop(self, serial: int) -> None:
+        """The load in a daemon thread (``tui.saving.run_in_daemon``), awaited:
+        a read held by a silent network neither freezes the screen nor keeps
+        the program from quitting (Textual's thread workers run in the loop's
+        default executor, which is waited for at exit)."""
+        import asyncio
+
+        from tui.saving import run_in_daemon
+
         node = cast(Widget, self)
         admin = cast("IntegrationsAdmin", node.app)
-        worker = get_current_worker()
-        outcome: tuple[str, Any]
         try:
-            store = admin.store
-            with store.together():
-                outcome = ("data", (self.load(), self.load_also()))
-        except DomainError as exc:
-            outcome = ("error", exc)
-        except Exception as exc:  # one place reports the unexpected
-            outcome = ("unexpected", exc)
-        if worker.is_cancelled:
-            admin.call_from_thread(admin.load_ended, node)
+            outcome = await run_in_daemon(lambda: self._read(admin))
+        except asyncio.CancelledError:  # a newer load, or the screen went
+            admin.load_ended(node)
+            raise
+        if get_current_worker().is_cancelled:
+            admin.load_ended(node)
             return
-        with suppress(RuntimeError):  # the app is closing: nothing to show
-            admin.call_from_thread(self._arrived, serial, *outcome)
+        self._arrived(serial, *outcome)
+
+    def _read(self, admin: IntegrationsAdmin) -> tuple[str, Any]:
+        try:
+            with admin.store.together():
+                return ("data", (self.load(), self.load_also()))
+        except DomainError as exc:
+            return ("error", exc)
+        except Exception as exc:  # one place reports the unexpected
+            return ("unexpected", exc)
 
     def _arrived(self, serial: int, kind: str, value: Any) -> None:
         node = cast(Widget, self)

@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from store import apiaccess, clock, tokens
-from store.errors import DomainError
 from store.refusals import (
     NATIVE_TOKENS,
     native_integration_refusal,
@@ -307,13 +306,14 @@ class TokensTab(Refuses, TabContent):
         token = self.selected()
         if token is None or self.refused("end_grace"):
             return
-        try:
-            tokens.end_grace(self.admin.store, self.admin.actor, token.id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        self.notify(f"The old token {token.previous_hint} is refused from now on.")
-        self.reload(select=str(token.id))
+
+        def done(_info) -> None:
+            self.notify(f"The old token {token.previous_hint} is refused from now on.")
+            self.reload(select=str(token.id))
+
+        self.admin.save(
+            tokens.end_grace, self.admin.store, self.admin.actor, token.id, on_done=done
+        )
 
     def action_new(self) -> None:
         if self.refused("new"):

@@ -588,19 +588,25 @@ class WebhookScreen(Refuses, BaseScreen):
         w = self.info
         if w is None or self.refused("pause"):
             return
-        try:
-            after = webhooks.set_paused(
-                self.admin.store, self.admin.actor, w.id, not w.paused, version=w.version
+
+        def done(after) -> None:
+            self.notify(
+                f"Webhook {after.url} "
+                + ("paused: it queues no events until resumed." if after.paused else "resumed.")
             )
-        except DomainError as exc:
-            self.admin.report(exc)
             self.reload()
-            return
-        self.notify(
-            f"Webhook {after.url} "
-            + ("paused: it queues no events until resumed." if after.paused else "resumed.")
+
+        admin = self.admin
+        admin.save(
+            webhooks.set_paused,
+            admin.store,
+            admin.actor,
+            w.id,
+            not w.paused,
+            version=w.version,
+            on_done=done,
+            on_error=lambda exc: self.reload(),
         )
-        self.reload()
 
     def action_enable(self) -> None:
         w = self.info
@@ -621,20 +627,22 @@ class WebhookScreen(Refuses, BaseScreen):
         queue_ids = [int(k[1:]) for k in keys if k.startswith("q")]
         tests = [int(k) for k in keys if not k.startswith("q")]
         store, actor = self.admin.store, self.admin.actor
-        try:
+
+        def both() -> replay.ReplayResult:  # in the change's worker
             result = replay.replay(store, actor, w.id, queue_ids) if queue_ids else None
             more = replay.replay_attempts(store, actor, w.id, tests) if tests else None
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        total = replay.ReplayResult(
-            (result.queued if result else 0) + (more.queued if more else 0),
-            (result.waiting if result else 0) + (more.waiting if more else 0),
-            more.not_events if more else 0,
-        )
-        self.marked.clear()
-        self.notify(total.label, title="Replay")
-        self.reload()
+            return replay.ReplayResult(
+                (result.queued if result else 0) + (more.queued if more else 0),
+                (result.waiting if result else 0) + (more.waiting if more else 0),
+                more.not_events if more else 0,
+            )
+
+        def done(total: replay.ReplayResult) -> None:
+            self.marked.clear()
+            self.notify(total.label, title="Replay")
+            self.reload()
+
+        self.admin.save(both, on_done=done)
 
     def action_replay_since(self) -> None:
         w = self.info
@@ -755,13 +763,14 @@ class WebhookScreen(Refuses, BaseScreen):
         w = self.info
         if w is None or self.refused("end_overlap"):
             return
-        try:
-            webhooks.end_overlap(self.admin.store, self.admin.actor, w.id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        self.notify("The old signing key stopped: only the new key signs.", title="Rotate key")
-        self.reload()
+
+        def done(_info) -> None:
+            self.notify("The old signing key stopped: only the new key signs.", title="Rotate key")
+            self.reload()
+
+        self.admin.save(
+            webhooks.end_overlap, self.admin.store, self.admin.actor, w.id, on_done=done
+        )
 
     def action_snippets(self) -> None:
         w = self.info
@@ -797,29 +806,42 @@ class WebhookScreen(Refuses, BaseScreen):
 def enable_and_offer_replay(admin, w: WebhookInfo, done) -> None:
     """Enable a webhook the dispatcher disabled, then, when deliveries failed
     meanwhile, offer to replay them (a confirmation); ``done`` runs after."""
+    admin.save(
+        webhooks.enable,
+        admin.store,
+        admin.actor,
+        w.id,
+        on_done=lambda enabled: _offer_replay(admin, w, enabled, done),
+        on_error=lambda exc: done(),
+    )
+
+
+def _offer_replay(admin, w: WebhookInfo, enabled: webhooks.Enabled, done) -> None:
     from tui.dialogs.confirm import ConfirmDialog
 
-    try:
-        enabled = webhooks.enable(admin.store, admin.actor, w.id)
-    except DomainError as exc:
-        admin.report(exc)
-        done()
-        return
     admin.notify(f"Webhook {w.url} enabled: it queues events again.")
     done()
     if not enabled.failed or enabled.failed_since is None:
         return
     since = enabled.failed_since
 
+    def replayed(result: replay.ReplayResult) -> None:
+        admin.notify(result.label, title="Replay")
+        done()
+
     def answered(yes: bool | None) -> None:
         if yes:
-            try:
-                result = replay.replay_since(admin.store, admin.actor, w.id, since)
-            except DomainError as exc:
-                admin.report(exc)
-            else:
-                admin.notify(result.label, title="Replay")
-        done()
+            admin.save(
+                replay.replay_since,
+                admin.store,
+                admin.actor,
+                w.id,
+                since,
+                on_done=replayed,
+                on_error=lambda exc: done(),
+            )
+        else:
+            done()
 
     admin.push_screen(
         ConfirmDialog(

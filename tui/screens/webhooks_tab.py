@@ -454,19 +454,25 @@ class WebhooksTab(Refuses, TabContent):
         w = self.selected()
         if w is None or self.refused("pause"):
             return
-        try:
-            after = webhooks.set_paused(
-                self.admin.store, self.admin.actor, w.id, not w.paused, version=w.version
+
+        def done(after) -> None:
+            self.notify(
+                f"Webhook {after.url} "
+                + ("paused: it queues no events until resumed." if after.paused else "resumed.")
             )
-        except DomainError as exc:
-            self.admin.report(exc)
-            self.reload()
-            return
-        self.notify(
-            f"Webhook {after.url} "
-            + ("paused: it queues no events until resumed." if after.paused else "resumed.")
+            self.reload(select=str(w.id))
+
+        admin = self.admin
+        admin.save(
+            webhooks.set_paused,
+            admin.store,
+            admin.actor,
+            w.id,
+            not w.paused,
+            version=w.version,
+            on_done=done,
+            on_error=lambda exc: self.reload(),
         )
-        self.reload(select=str(w.id))
 
     def action_enable(self) -> None:
         w = self.selected()

@@ -586,7 +586,7 @@ class Store:
             yield s
 
     @contextmanager
-    def together(self) -> Iterator[None]:
+    def together(self, label: str = "") -> Iterator[None]:
         """Every read of this thread inside shares one session: one connection
         taken from the pool, however many store functions a screen's load calls
         (SQLite: one read transaction, one snapshot; PostgreSQL: autocommit, each
@@ -597,7 +597,7 @@ class Store:
             yield
             return
         with (
-            trace.span("read"),
+            trace.span("read", label),
             self._guard(),
             Session(self._read_engine, expire_on_commit=False) as s,
         ):

@@ -73,12 +73,13 @@ def _caller() -> str:
 
 
 @contextmanager
-def span(kind: str) -> Iterator[None]:
-    """Log one transaction (``read``, ``write``): its caller, round trips, time."""
+def span(kind: str, label: str = "") -> Iterator[None]:
+    """Log one transaction (``read``, ``write``): its caller (or ``label``, for
+    reads a screen groups: ``Store.together``), round trips, time."""
     if not _enabled:
         yield
         return
-    caller = _caller()
+    caller = label or _caller()
     trips, started = round_trips(), time.perf_counter()
     outcome = "ok"
     try:

@@ -101,8 +101,10 @@ class IntegrationsScreen(BaseScreen):
         empty.display = not items
         was_hidden = not table.display
         table.display = bool(items)
-        if items and (was_hidden or self.focused is None):
-            table.focus_table()  # hidden while empty, it lost the focus
+        if (items and was_hidden) or self.focused is None:
+            # Hidden while empty, it lost the focus; empty, it still takes `/`
+            # (to say there is nothing to filter) and the cursor keys.
+            table.focus_table()
         if not items:
             empty.update(
                 Text.assemble(

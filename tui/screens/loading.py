@@ -137,7 +137,7 @@ class Loads:
 
     def _read(self, admin: IntegrationsAdmin) -> tuple[str, Any]:
         try:
-            with admin.store.together():
+            with admin.store.together(label=f"{type(self).__name__}.load"):
                 return ("data", (self.load(), self.load_also()))
         except DomainError as exc:
             return ("error", exc)

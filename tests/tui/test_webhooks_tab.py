@@ -588,7 +588,8 @@ async def test_member_sees_but_cannot_act(store, owner, member):
     iid = marketplace.enable(store, owner, CUSTOM_KEY)
     webhooks.create(store, owner, iid, url="https://hooks.example.com/a")
     app = IntegrationsAdmin(store, member)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    # 120 columns: at 80 a URL is cut to leave room for the Health column.
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
         await open_webhooks_tab(pilot)
         assert "https://hooks.example.com/a" in flat(app)
         for key in ("n", "t", "s", "d"):
@@ -744,6 +745,8 @@ def test_snapshot_form_after_a_test(snap_compare, snap, monkeypatch, size, ok):
 
     async def run(pilot) -> None:
         await pilot.press("enter", "4", "n")
+        # Typed only once the form is there (else its letters are section keys).
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
         await type_text(pilot, "https://hooks.example.com/new")
         await pilot.press("ctrl+t")
         await settle(pilot)

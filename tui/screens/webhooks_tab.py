@@ -44,8 +44,8 @@ EMPTY = "No webhooks yet: press {new} to create one."
 URL_WIDTH = 25  # the table fits 80 columns; the webhook's page shows the whole URL
 
 
-def short_url(url: str) -> str:
-    return url if len(url) <= URL_WIDTH else url[: URL_WIDTH - 1] + "…"
+def short_url(url: str, width: int = URL_WIDTH) -> str:
+    return url if len(url) <= width else url[: width - 1] + "…"
 
 
 def events_cell(w: WebhookInfo) -> str:
@@ -341,7 +341,8 @@ class WebhooksTab(Refuses, TabContent):
                 Row(
                     str(w.id),
                     (
-                        short_url(w.url),
+                        # What the other columns leave of the width (25 at 80).
+                        short_url(w.url, max(URL_WIDTH, self.app.size.width - 55)),
                         events_cell(w),
                         w.signed_label,
                         health_cell(w),

@@ -926,6 +926,10 @@ class Dispatcher:
                 )
             for hook_id, reason in disable.items():
                 w = hooks[hook_id]
+                if w.disabled_at is not None:
+                    # Disabled already (another 410 recorded in an earlier batch,
+                    # or by another dispatcher): one disable, one audit entry.
+                    continue
                 w.disabled_at = now
                 w.disabled_reason = reason
                 s.execute(

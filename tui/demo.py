@@ -130,6 +130,11 @@ async def play(pilot, steps: list[Step], *, speed: float = 1.0, receiver_url: st
         if step.command == "key":
             for key in step.keys:
                 await pilot.press(key)
+                # What the key opened reads the store in a worker: the next key
+                # is pressed on its data, as a person would (a list's rows).
+                from tui.screens.loading import settled
+
+                await settled(pilot.app)
                 await asyncio.sleep(KEY_PAUSE_S / speed)
         elif step.command == "type":
             text = step.arg.replace("{receiver}", receiver_url)

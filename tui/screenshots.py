@@ -168,7 +168,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot(
         "delivery",
         "One delivery: the request as sent, the response as read",
-        f"{ERP_HOOK} j j j j enter",
+        f"{ERP_HOOK} j j j j j j j j j enter",  # the 503 (below the contracts' new events)
         "503",
     ),
     Shot(

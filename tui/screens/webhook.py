@@ -45,7 +45,7 @@ from tui.format import minute, plural, second
 from tui.keys import key_for
 from tui.refusing import Refusal, Refuses, first, for_now, permission, read_only, suspended
 from tui.screens.base import BaseScreen
-from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test
+from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test, toggle_pause
 from tui.textual_compat import node_bindings
 from tui.widgets.filter_table import FilterTable, Row
 from tui.widgets.footer import Footer
@@ -589,24 +589,7 @@ class WebhookScreen(Refuses, BaseScreen):
         if w is None or self.refused("pause"):
             return
 
-        def done(after) -> None:
-            self.notify(
-                f"Webhook {after.url} "
-                + ("paused: it queues no events until resumed." if after.paused else "resumed.")
-            )
-            self.reload()
-
-        admin = self.admin
-        admin.save(
-            webhooks.set_paused,
-            admin.store,
-            admin.actor,
-            w.id,
-            not w.paused,
-            version=w.version,
-            on_done=done,
-            on_error=lambda exc: self.reload(),
-        )
+        toggle_pause(self.admin, w, self.reload)
 
     def action_enable(self) -> None:
         w = self.info

@@ -98,6 +98,29 @@ def _cell(text: str, style: str) -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
+def toggle_pause(admin, w: WebhookInfo, done) -> None:
+    """Pause the webhook, or resume it (a change in a worker: ``App.save``), say
+    so, then ``done()`` (also after a refusal, to show the webhook as it is)."""
+
+    def paused(after: WebhookInfo) -> None:
+        admin.notify(
+            f"Webhook {after.url} "
+            + ("paused: it queues no events until resumed." if after.paused else "resumed.")
+        )
+        done()
+
+    admin.save(
+        webhooks.set_paused,
+        admin.store,
+        admin.actor,
+        w.id,
+        not w.paused,
+        version=w.version,
+        on_done=paused,
+        on_error=lambda exc: done(),
+    )
+
+
 def describe_test(w_url: str, result: deliveries.AttemptResult) -> str:
     latency = f" · {result.latency_ms} ms" if result.latency_ms is not None else ""
     return f"Test of {w_url}: {result.reason}{latency}"
@@ -456,24 +479,7 @@ class WebhooksTab(Refuses, TabContent):
         if w is None or self.refused("pause"):
             return
 
-        def done(after) -> None:
-            self.notify(
-                f"Webhook {after.url} "
-                + ("paused: it queues no events until resumed." if after.paused else "resumed.")
-            )
-            self.reload(select=str(w.id))
-
-        admin = self.admin
-        admin.save(
-            webhooks.set_paused,
-            admin.store,
-            admin.actor,
-            w.id,
-            not w.paused,
-            version=w.version,
-            on_done=done,
-            on_error=lambda exc: self.reload(),
-        )
+        toggle_pause(self.admin, w, lambda: self.reload(select=str(w.id)))
 
     def action_enable(self) -> None:
         w = self.selected()

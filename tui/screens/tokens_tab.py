@@ -267,22 +267,6 @@ class TokensTab(Refuses, TabContent):
                 grace_hours=int(hours) if hours.isdigit() else hours,
             )
 
-        def rotated(result: tuple[TokenInfo, str] | None) -> None:
-            if result is None:
-                return
-            from tui.screens.token_once import TokenOnceScreen
-
-            info = result[0]
-
-            def closed(_: None) -> None:
-                self.reload(select=str(info.id))
-                self.focus_main()
-
-            # The new token goes to the one-time screen and nowhere else.
-            self.app.push_screen(
-                TokenOnceScreen(info, result[1], integration_name=self.integration_name), closed
-            )
-
         self.app.push_screen(
             FormDialog(
                 f"Rotate the API token {token.name}",
@@ -299,7 +283,7 @@ class TokensTab(Refuses, TabContent):
                 intro=f"A new token replaces {token.hint}; it is shown once, on the next "
                 "screen. Then the old one is refused as rotated.",
             ),
-            rotated,
+            self.show_once,
         )
 
     def action_end_grace(self) -> None:
@@ -319,23 +303,24 @@ class TokensTab(Refuses, TabContent):
         if self.refused("new"):
             return
 
-        def generated(result: tuple[TokenInfo, str] | None) -> None:
-            if result is None:
-                return
-            from tui.screens.token_once import TokenOnceScreen
+        self.app.push_screen(token_form(self.admin, self.integration_id), self.show_once)
 
-            info = result[0]
+    def show_once(self, result: tuple[TokenInfo, str] | None) -> None:
+        """A new token (generated, or a rotation's) goes to the one-time screen and
+        nowhere else; back from it, the list shows its row."""
+        if result is None:
+            return
+        from tui.screens.token_once import TokenOnceScreen
 
-            def closed(_: None) -> None:
-                self.reload(select=str(info.id))
-                self.focus_main()
+        info = result[0]
 
-            # The token goes to the one-time screen and nowhere else.
-            self.app.push_screen(
-                TokenOnceScreen(info, result[1], integration_name=self.integration_name), closed
-            )
+        def closed(_: None) -> None:
+            self.reload(select=str(info.id))
+            self.focus_main()
 
-        self.app.push_screen(token_form(self.admin, self.integration_id), generated)
+        self.app.push_screen(
+            TokenOnceScreen(info, result[1], integration_name=self.integration_name), closed
+        )
 
     def action_revoke(self) -> None:
         token = self.selected()

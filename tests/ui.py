@@ -84,11 +84,12 @@ async def loaded(pilot) -> None:
 
 
 def wait_for_loads_after_keys() -> None:
-    """Make ``Pilot.press``, ``Pilot.click``, ``App.run_test`` and a snapshot's
-    last wait also wait for the screens' loads: they read the store in thread
-    workers now, and a test reads the screen right after a key. The original
-    press, which returns before the data arrives, stays as ``Pilot.press_now``
-    (for tests of what shows while a load is slow)."""
+    """Make ``Pilot.press`` (before each key and after the last), ``Pilot.click``,
+    ``App.run_test`` and a snapshot's last wait also wait for the screens'
+    loads: they read the store in thread workers now, and a test reads the
+    screen right after a key. The original press, which returns before the
+    data arrives, stays as ``Pilot.press_now`` (for tests of what shows while a
+    load is slow)."""
     from contextlib import asynccontextmanager
 
     from textual.app import App
@@ -100,7 +101,11 @@ def wait_for_loads_after_keys() -> None:
     run_test = App.run_test
 
     async def press_and_load(self, *keys: str) -> None:
-        await press(self, *keys)
+        # Each key once the screen shows its data, as a person reads before the
+        # next key (a snapshot's first keys come right after the start).
+        for key in keys:
+            await loaded(self)
+            await press(self, key)
         await loaded(self)
 
     async def click_and_load(self, *args, **kwargs):

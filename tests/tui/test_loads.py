@@ -26,9 +26,9 @@ def hold_reads(store: Store) -> threading.Event:
     together = store.together
 
     @contextmanager
-    def slow():
+    def slow(label: str = ""):
         release.wait(30)
-        with together():
+        with together(label):
             yield
 
     store.together = slow  # type: ignore[method-assign]

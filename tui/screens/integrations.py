@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from store.values import IntegrationInfo
@@ -50,6 +51,13 @@ class IntegrationsScreen(BaseScreen):
     """
 
     shown: list[IntegrationInfo] | None = None
+
+    # The list is hidden while empty and has no focus then: `/` still says
+    # there is nothing to filter (the list's own key, from the screen).
+    BINDINGS = [Binding("slash", "filter", "Filter", show=False)]
+
+    def action_filter(self) -> None:
+        self.query_one(FilterTable).action_filter()
 
     def compose(self) -> ComposeResult:
         yield Header()

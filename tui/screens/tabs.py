@@ -67,9 +67,21 @@ class TabContent(Loads, Vertical):
         a hidden tab must not take the focus (its keys would go there)."""
         if not self.on_active_tab:
             return
-        focusable = self.query("FilterTable DataTable, DataTable")
-        if focusable:
-            focus_now(focusable.first())
+        shown = [t for t in self.query("FilterTable DataTable, DataTable") if _displayed(t, self)]
+        if shown:
+            focus_now(shown[0])
+        elif self.can_focus:
+            focus_now(self)  # a tab with no list shown (a native one's note): its keys
+
+
+def _displayed(widget: Widget, within: Widget) -> bool:
+    """Whether ``widget`` and its ancestors up to ``within`` are displayed."""
+    node: Widget | None = widget
+    while node is not None and node is not within:
+        if not node.display:
+            return False
+        node = node.parent if isinstance(node.parent, Widget) else None
+    return True
 
 
 class TabbedScreen(BaseScreen):

@@ -140,7 +140,13 @@ class TokensTab(Refuses, TabContent):
         self.suspended = info.suspended
         note = self.query_one("#tokens-note", Static)
         table = self.query_one(FilterTable)
+        # A native integration's tab has no list: the tab itself takes the focus
+        # (and its keys, which say why not), before the hidden list gives it away.
+        self.can_focus = info.native
+        had_focus = table.has_focus_within or self.screen.focused is None
         table.display = not info.native
+        if info.native and had_focus:
+            self.focus_main()
         if info.native:
             note.update(
                 Text(

@@ -24,6 +24,7 @@ once, and never for a change that rolled back.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +91,12 @@ def emit(
     *,
     integration_id: int | None = None,
     contract_id: int | None = None,
+    only: Collection[int] | None = None,
 ) -> Emitted:
     """Write the event ``event_type`` (``payload``: JSON-able facts about it, for
-    the administrator) and a pending delivery to each subscribed webhook, in the
-    change ``c``'s transaction. Returns what was written."""
+    the administrator) and a pending delivery to each subscribed webhook (of
+    ``only``, when given: a trigger's choice), in the change ``c``'s
+    transaction. Returns what was written."""
     s = c.s
     account_id = c.account_id or 0
     now = clock.now()
@@ -113,6 +116,8 @@ def emit(
         },
     ).scalar_one()
     hooks = subscribed_webhooks(s, account_id, event_type)
+    if only is not None:
+        hooks = [h for h in hooks if h in only]
     if hooks:
         conn.execute(
             _INSERT_QUEUE,

@@ -180,6 +180,31 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how old a webhook-timestamp may be (default 300, as the Standard Webhooks libraries)",
     )
+    trig = sub.add_parser(
+        "trigger",
+        help="send a sample event to webhooks through the outbox and the dispatcher",
+        description="Queue a sample EVENT (its payload says sample; the body's contract id "
+        "is 0 unless --contract) for the webhooks that receive it: the one given, an "
+        "integration's, or the account's. The dispatcher (`integrations-admin serve` or "
+        "`dispatch`) sends it, signed and logged, with its retries. Prints each "
+        "delivery's callback id; --wait prints each attempt as the dispatcher makes it. "
+        "Exit 0 when queued (with --wait: when every delivery is delivered), 1 when one "
+        "is exhausted or cancelled, 2 when refused.",
+    )
+    trig.add_argument("event", nargs="?", metavar="EVENT", help="e.g. contract:sign")
+    trig.add_argument("--list", action="store_true", help="print every event type and exit")
+    trig_to = trig.add_mutually_exclusive_group()
+    trig_to.add_argument("--webhook", type=int, metavar="ID", help="only this webhook")
+    trig_to.add_argument(
+        "--integration", metavar="NAME", help="this integration's webhooks (name or key)"
+    )
+    trig.add_argument("--contract", type=int, metavar="ID", help="about this contract")
+    trig.add_argument(
+        "--wait",
+        action="store_true",
+        help="print each attempt's outcome until every delivery is delivered or given up "
+        "(ctrl+c stops waiting; the dispatcher goes on)",
+    )
     demo = sub.add_parser(
         "demo",
         help="the program on a demo account, in a temporary database deleted afterwards",
@@ -337,6 +362,100 @@ def _listen(args) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         r.serve_forever()
     return 0
+
+
+def _trigger(args) -> int:
+    """``integrations-admin trigger``: ``store.trigger``, then (--wait) its progress."""
+    from store import accounts, delivery_states
+    from store import trigger as tr
+
+    if args.list:
+        try:
+            print("\n".join(tr.PLATFORM_EVENTS))
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            sys.stdout = None  # type: ignore[assignment]  # no second error at exit
+        return 0
+    if not args.event:
+        print(
+            "integrations-admin: trigger needs an EVENT (trigger --list prints them).",
+            file=sys.stderr,
+        )
+        return 2
+    refusal = tr.unknown_type(args.event)  # before the database: no store to open for it
+    if refusal is not None:
+        print(f"integrations-admin: {refusal}", file=sys.stderr)
+        return 2
+    store = _open(args.db)
+    actor = accounts.sign_in(store, getpass.getuser())
+    done = tr.trigger(
+        store,
+        actor,
+        args.event,
+        webhook_id=args.webhook,
+        integration=args.integration,
+        contract_id=args.contract,
+    )
+    about = f"contract {done.contract_id}" if done.contract_id is not None else "sample contract 0"
+    print(
+        f"Queued {done.event_type} (event {done.event_id}, {about}) for "
+        f"{plural(len(done.deliveries), 'webhook')}:",
+        flush=True,
+    )
+    for d in done.deliveries:
+        print(f"  webhook {d.webhook_id}  {d.url}  callback {d.callback_id}", flush=True)
+    warning = delivery_states.dispatch_status(store, actor.account_id).warning
+    if warning:
+        print(f"integrations-admin: {warning}.", file=sys.stderr, flush=True)
+    if not args.wait:
+        return 0
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return _trigger_wait(store, actor.account_id, done.event_id)
+    print("Stopped waiting; the dispatcher goes on with these deliveries.", file=sys.stderr)
+    return 0
+
+
+def _trigger_wait(store, account_id: int, event_id: int, poll_s: float = 0.2) -> int:
+    """Print each attempt of the event's deliveries as the delivery log gets it,
+    and each delivery's end; 0 when all were delivered, 1 otherwise."""
+    import time
+
+    from store import trigger as tr
+
+    print("Waiting for the dispatcher (ctrl+c stops waiting)...", flush=True)
+    seen = 0
+    ended: set[int] = set()
+    while True:
+        now = tr.progress(store, account_id, event_id, after_id=seen)
+        for a in now.attempts:
+            seen = max(seen, a.id)
+            outcome = f"HTTP {a.status_code}" if a.status_code is not None else "no answer"
+            took = f" in {a.latency_ms} ms" if a.latency_ms is not None else ""
+            what = "delivered" if a.success else f"failed ({a.error or outcome})"
+            print(
+                f"{a.attempted_at:%H:%M:%S}  webhook {a.webhook_id}  "
+                f"callback {a.callback_id}  {outcome}{took}: {what}",
+                flush=True,
+            )
+        tried = {a.callback_id for a in now.attempts}
+        for d in now.deliveries:
+            if d.id in ended:
+                continue
+            if d.state in tr.ENDED:
+                ended.add(d.id)
+                print(f"  webhook {d.webhook_id}: {d.state_label}", flush=True)
+            elif d.state == "retrying" and d.callback_id in tried:
+                print(f"  webhook {d.webhook_id}: {d.state_label} UTC", flush=True)
+        if now.ended:
+            failed = [d for d in now.deliveries if d.state != "delivered"]
+            total = len(now.deliveries)
+            if failed:
+                print(f"{len(failed)} of {plural(total, 'delivery', 'deliveries')} not delivered.")
+                return 1
+            print("Delivered." if total == 1 else f"All {total} deliveries delivered.")
+            return 0
+        time.sleep(poll_s)
 
 
 def _demo(args) -> int:
@@ -792,7 +911,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     refusal = _undecodable(args) or _theme_refusal(args.theme)
-    if refusal is None and args.command in (None, "account", "users", "deliveries"):
+    if refusal is None and args.command in (None, "account", "users", "deliveries", "trigger"):
         refusal = _login_refusal()
     if refusal is not None:
         print(f"integrations-admin: {refusal}", file=sys.stderr)
@@ -838,6 +957,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "listen":
             return _listen(args)
+        if args.command == "trigger":
+            return _trigger(args)
         if args.command == "screenshots":
             return _screenshots(args)
         if args.command == "serve":

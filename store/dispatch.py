@@ -53,9 +53,10 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import bindparam, delete, exists, func, or_, update
 from sqlmodel import col, select
@@ -197,6 +198,75 @@ def deliveries_of_contract(store: Store, account_id: int, contract_id: int) -> l
     )
     with store.read() as s:
         return [_queued(ed, cid) for ed, cid in s.exec(q).all()]
+
+
+ENDED: Final = frozenset({"delivered", "exhausted", "cancelled"})  # a delivery's last states
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of a triggered delivery, as the delivery log has it."""
+
+    id: int
+    webhook_id: int
+    callback_id: str
+    attempted_at: datetime
+    success: bool
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a trigger's deliveries stand: each one's state and the attempts
+    logged after ``after_id``."""
+
+    deliveries: tuple[QueuedInfo, ...]
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def ended(self) -> bool:
+        return all(d.state in ENDED for d in self.deliveries)
+
+
+def event_progress(store: Store, account_id: int, event_id: int, after_id: int = 0) -> Progress:
+    """The deliveries of an event (a trigger's) and their attempts logged after
+    ``after_id`` (a delivery log id), in one read transaction."""
+    with store.read() as s:
+        rows = s.exec(
+            select(EventDelivery, Event.contract_id)
+            .join(Event, Event.id == EventDelivery.event_id)
+            .where(EventDelivery.event_id == event_id, Event.account_id == account_id)
+            .order_by(col(EventDelivery.webhook_id))
+        ).all()
+        queued = tuple(_queued(ed, cid) for ed, cid in rows)
+        callbacks: Sequence[str] = [q.callback_id for q in queued]
+        attempts = (
+            s.exec(
+                select(Delivery)
+                .where(col(Delivery.callback_id).in_(callbacks), col(Delivery.id) > after_id)
+                .order_by(col(Delivery.id))
+            ).all()
+            if callbacks
+            else []
+        )
+        return Progress(
+            queued,
+            tuple(
+                Attempt(
+                    id=d.id or 0,
+                    webhook_id=d.webhook_id or 0,
+                    callback_id=d.callback_id,
+                    attempted_at=d.attempted_at,
+                    success=d.success,
+                    status_code=d.status_code,
+                    latency_ms=d.latency_ms,
+                    error=d.error,
+                )
+                for d in attempts
+            ),
+        )
 
 
 def _queued(ed: EventDelivery, contract_id: int | None) -> QueuedInfo:

@@ -18,9 +18,7 @@ is 0 (a sample).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
 
 from sqlmodel import col, select
@@ -29,16 +27,13 @@ from . import catalog, outbox, validate
 from .accounts import Actor
 from .change import change
 from .db import Store
-from .dispatch import QueuedInfo, _queued
 from .errors import NotFound, ValidationError
-from .models import Account, Contract, Delivery, Event, EventDelivery, Integration, Webhook
+from .models import Account, Contract, EventDelivery, Integration, Webhook
 from .webhooks import EVENT_TYPES, audit_url, events_of
 
 # Every event type the platform sends: the webhooks' filter's types, then those
 # only the integration API's contracts produce (store.contracts.EVENTS).
 PLATFORM_EVENTS: Final[tuple[str, ...]] = (*EVENT_TYPES, "contract:create")
-
-ENDED: Final = frozenset({"delivered", "exhausted", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -56,33 +51,6 @@ class Triggered:
     event_type: str
     contract_id: int | None
     deliveries: tuple[TriggeredDelivery, ...]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One attempt of a triggered delivery, as the delivery log has it."""
-
-    id: int
-    webhook_id: int
-    callback_id: str
-    attempted_at: datetime
-    success: bool
-    status_code: int | None
-    latency_ms: int | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a trigger's deliveries stand: each one's state and the attempts
-    logged after ``after_id``."""
-
-    deliveries: tuple[QueuedInfo, ...]
-    attempts: tuple[Attempt, ...]
-
-    @property
-    def ended(self) -> bool:
-        return all(d.state in ENDED for d in self.deliveries)
 
 
 def unknown_type(event_type: str) -> str | None:
@@ -231,45 +199,6 @@ def _integration(s, account_id: int, name: str) -> Integration:
             return integ
     names = ", ".join(catalog.extension(i.extension_key).name for i in rows) or "none"
     raise NotFound(f"No integration called {name!r} in this account (its integrations: {names}).")
-
-
-def progress(store: Store, account_id: int, event_id: int, after_id: int = 0) -> Progress:
-    """The deliveries of a trigger's event and their attempts logged after
-    ``after_id`` (a delivery log id), in one read transaction."""
-    with store.read() as s:
-        rows = s.exec(
-            select(EventDelivery, Event.contract_id)
-            .join(Event, Event.id == EventDelivery.event_id)
-            .where(EventDelivery.event_id == event_id, Event.account_id == account_id)
-            .order_by(col(EventDelivery.webhook_id))
-        ).all()
-        queued = tuple(_queued(ed, cid) for ed, cid in rows)
-        callbacks: Sequence[str] = [q.callback_id for q in queued]
-        attempts = (
-            s.exec(
-                select(Delivery)
-                .where(col(Delivery.callback_id).in_(callbacks), col(Delivery.id) > after_id)
-                .order_by(col(Delivery.id))
-            ).all()
-            if callbacks
-            else []
-        )
-        return Progress(
-            queued,
-            tuple(
-                Attempt(
-                    id=d.id or 0,
-                    webhook_id=d.webhook_id or 0,
-                    callback_id=d.callback_id,
-                    attempted_at=d.attempted_at,
-                    success=d.success,
-                    status_code=d.status_code,
-                    latency_ms=d.latency_ms,
-                    error=d.error,
-                )
-                for d in attempts
-            ),
-        )
 
 
 # Every public function above refuses wrong-typed arguments before it runs.

@@ -421,13 +421,13 @@ def _trigger_wait(store, account_id: int, event_id: int, poll_s: float = 0.2) ->
     and each delivery's end; 0 when all were delivered, 1 otherwise."""
     import time
 
-    from store import trigger as tr
+    from store import dispatch
 
     print("Waiting for the dispatcher (ctrl+c stops waiting)...", flush=True)
     seen = 0
     ended: set[int] = set()
     while True:
-        now = tr.progress(store, account_id, event_id, after_id=seen)
+        now = dispatch.event_progress(store, account_id, event_id, after_id=seen)
         for a in now.attempts:
             seen = max(seen, a.id)
             outcome = f"HTTP {a.status_code}" if a.status_code is not None else "no answer"
@@ -442,7 +442,7 @@ def _trigger_wait(store, account_id: int, event_id: int, poll_s: float = 0.2) ->
         for d in now.deliveries:
             if d.id in ended:
                 continue
-            if d.state in tr.ENDED:
+            if d.state in dispatch.ENDED:
                 ended.add(d.id)
                 print(f"  webhook {d.webhook_id}: {d.state_label}", flush=True)
             elif d.state == "retrying" and d.callback_id in tried:

@@ -140,7 +140,10 @@ def test_three_dispatchers_on_postgresql_send_every_delivery_exactly_once(tmp_pa
     procs: list[subprocess.Popen] = []
     try:
         account_id = _account(store, receivers)
-        procs = [_dispatcher(url, "--concurrency", "8") for _ in range(3)]
+        # A lease far longer than a send: on a loaded machine a dispatcher starved
+        # for over a second would see its 1 s claims taken over and sent again (as
+        # it must: at least once); the SIGKILL test above is the one about leases.
+        procs = [_dispatcher(url, "--concurrency", "8", "--lease", "30") for _ in range(3)]
         _wait(lambda: all(p.stdout is not None for p in procs))
         time.sleep(0)  # (no wait: events are emitted while the three run)
         for _ in range(10):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from store import accounts, audit, contracts, marketplace, settings, users, webhooks
+from store import accounts, audit, contracts, dispatch, marketplace, settings, users, webhooks
 from store import trigger as tr
 from store.errors import NotFound, PermissionDenied, ValidationError
 from store.models import Event, EventDelivery
@@ -118,7 +118,7 @@ def test_trigger_chooses_its_webhooks_and_puts_the_contract_in(store, owner, cus
     with store.read() as s:
         event = s.get(Event, one.event_id)
         assert event.type == "contract:publish" and json.loads(event.payload)["sample"] is True
-    progress = tr.progress(store, owner.account_id, every.event_id)
+    progress = dispatch.event_progress(store, owner.account_id, every.event_id)
     assert [d.state for d in progress.deliveries] == ["pending", "pending"]
     assert not progress.ended and progress.attempts == ()
 

@@ -8,7 +8,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -444,13 +444,29 @@ class IntegrationsAdmin(App[None]):
 
     # -- loads (tui/screens/loading.py) ----------------------------------------------
 
-    loads_pending = 0  # loads wanted or in flight (tests wait for none: tests/ui.py settle)
+    # Loads wanted (a screen's resume, before its worker starts) and loads in
+    # flight (their workers); tests and scripts wait for none (tui/screens/loading.py
+    # ``settled``). A worker counts until it ends or is cancelled: one cancelled
+    # before it started (a newer load replaced it) never runs its own ending.
+    _loads_wanted = 0
+    _load_workers: list[Any] = []
+
+    @property
+    def loads_pending(self) -> int:
+        self._load_workers = [
+            w for w in self._load_workers if not (w.is_finished or w.is_cancelled)
+        ]
+        return self._loads_wanted + len(self._load_workers)
 
     def load_started(self, node: object) -> None:
-        self.loads_pending += 1
+        self._loads_wanted += 1
 
     def load_ended(self, node: object) -> None:
-        self.loads_pending = max(0, self.loads_pending - 1)
+        self._loads_wanted = max(0, self._loads_wanted - 1)
+
+    def load_running(self, worker: Any) -> None:
+        """A load's (or a read's) worker: pending until it ends or is cancelled."""
+        self._load_workers = [*self._load_workers, worker]
 
     # Others' changes appear by themselves: the account's change counter
     # (store.accounts.changes, one small query) is read every CHANGES_POLL_S in a

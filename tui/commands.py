@@ -307,6 +307,7 @@ async def run_action_where_it_lives(app: IntegrationsAdmin, action: Action) -> N
     or say how to when it needs a row chosen first. Refusals (permission, plan)
     are said at once by the action itself, before any form."""
     from tui.screens.integration import IntegrationScreen
+    from tui.screens.loading import Loads
 
     holder_cls = _tab_class(action.holder)
     try:
@@ -341,7 +342,14 @@ async def run_action_where_it_lives(app: IntegrationsAdmin, action: Action) -> N
             if not found:
                 return
             node = found.first()
-        app.call_later(app.run_action, action.action, node)
+        run = partial(app.call_later, app.run_action, action.action, node)
+        # Once the data it decides on is there (the limit, the plan, the rows).
+        if isinstance(node, Loads) and node.loads_data():
+            node.after_loaded(run)
+        elif isinstance(screen, Loads):
+            screen.after_loaded(run)
+        else:
+            run()
 
     # Once the screen has shown itself (its tab chosen, its list loaded).
     screen.call_after_refresh(arrived)

@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Header, Static
 
 from store import accounts, settings
-from store.accounts import AccountOverview
-from store.errors import DomainError, ValidationError
+from store.accounts import AccountOverview, Actor
+from store.errors import ValidationError
 from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import plural
@@ -180,16 +181,18 @@ class AccountScreen(Refuses, BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one("#account-body").focus()
 
-    def reload(self) -> None:
-        try:
-            self.overview = accounts.overview(self.admin.store, self.admin.actor.account_id)
-            self.admin.actor = accounts.refresh_actor(self.admin.store, self.admin.actor)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    def loading_target(self) -> Widget | None:
+        return self.query_one("#account-body")
+
+    def load(self) -> tuple[AccountOverview, Actor]:
+        store, actor = self.admin.store, self.admin.actor
+        return accounts.overview(store, actor.account_id), accounts.refresh_actor(store, actor)
+
+    def show(self, data: tuple[AccountOverview, Actor]) -> None:
+        self.overview, self.admin.actor = data
         self.refresh_bindings()
         body = self.query_one("#account-body", VerticalScroll)
         body.remove_children()

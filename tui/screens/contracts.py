@@ -73,6 +73,10 @@ class ContractsScreen(BaseScreen):
     """Every contract of the account, newest first; `enter` opens one."""
 
     help_title = "Contracts"
+    # The list takes the focus itself (on_mount, show). Empty, it is hidden and
+    # nothing has the focus: Textual's automatic focus would pick the hidden
+    # filter box on a return, and swallow the section keys typed there.
+    AUTO_FOCUS = ""
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,7 +96,7 @@ class ContractsScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
         self.set_interval(POLL_S, self._poll)
 
@@ -138,23 +142,32 @@ class ContractsScreen(BaseScreen):
             )
         )
 
-    def reload(self) -> None:
-        store, actor = self.admin.store, self.admin.actor
-        try:
-            self.total = contracts.count_for_account(store, actor.account_id)
-            self.items = (
-                contracts.all_for_account(store, actor.account_id, text_filter=self._filter_text())
-                if self.total
-                else []
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    _load_filter = ""  # the filter typed when the load started (read in its thread)
+
+    def reload(self, select: str | None = None) -> None:
+        self._load_filter = self._filter_text()
+        super().reload(select)
+
+    def load(self) -> tuple[int, list[ContractInfo]]:
+        store, account_id = self.admin.store, self.admin.actor.account_id
+        total = contracts.count_for_account(store, account_id)
+        found = (
+            contracts.all_for_account(store, account_id, text_filter=self._load_filter)
+            if total
+            else []
+        )
+        return total, found
+
+    def show(self, data: tuple[int, list[ContractInfo]]) -> None:
+        self.total, self.items = data
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         usage = self.query_one("#usage", Static)
         empty.display = not self.total
+        was_hidden = not table.display
         table.display = usage.display = bool(self.total)
+        if self.total and (was_hidden or self.focused is None):
+            table.focus_table()  # hidden while empty, it lost the focus
         if not self.total:
             empty.update(how_contracts_arrive())
             return
@@ -246,7 +259,7 @@ class ContractScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
         self.set_interval(POLL_S, self._poll)
 
@@ -277,16 +290,11 @@ class ContractScreen(BaseScreen):
             self.detail = d
             self._show()
 
-    def reload(self) -> None:
-        if not self.is_attached:
-            return
-        try:
-            self.detail = contracts.detail(
-                self.admin.store, self.admin.actor.account_id, self.contract_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    def load(self) -> ContractDetail:
+        return contracts.detail(self.admin.store, self.admin.actor.account_id, self.contract_id)
+
+    def show(self, detail: ContractDetail) -> None:
+        self.detail = detail
         self._show()
 
     def _source(self, v: ContractValueInfo, integration: str, wide: bool) -> Text:

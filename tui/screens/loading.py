@@ -13,6 +13,7 @@ other one; anything unexpected goes to ``App.report`` too, never a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.css.query import NoMatches
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 LOADING_AFTER_S = 0.1  # a load longer than this shows the loading indicator
 LOAD_GROUP = "load"  # the workers' group (one per node: a newer load replaces one)
+WAITED_GROUPS = (LOAD_GROUP, "read")  # settled() waits for these (tui/reading.py: "read")
 
 
 class Loads:
@@ -59,6 +61,22 @@ class Loads:
     def show_also(self, data: Any) -> None:
         """Show what ``load_also`` read."""
 
+    _after_load: tuple[Callable[[], object], ...] = ()
+
+    def after_loaded(self, fn: Callable[[], object]) -> None:
+        """Call ``fn`` once this node shows its data: now if it has, else right
+        after its next load is shown (a palette action run where it lives
+        decides on what the screen read, as a key pressed there would)."""
+        if not self.loads_data() or self.has_loaded:
+            fn()
+        else:
+            self._after_load = (*self._after_load, fn)
+
+    def _run_after_load(self) -> None:
+        waiting, self._after_load = self._after_load, ()
+        for fn in waiting:
+            cast(Widget, self).call_later(fn)
+
     @property
     def has_loaded(self) -> bool:
         """Whether a load has been shown since the last one started."""
@@ -82,14 +100,14 @@ class Loads:
         self._loads_started += 1
         serial = self._loads_started
         admin = cast("IntegrationsAdmin", node.app)
-        admin.load_started(node)
-        node.run_worker(
+        worker = node.run_worker(
             self._load_off_the_loop(serial),
             exclusive=True,
             group=LOAD_GROUP,
             name=f"load {type(self).__name__}",
             exit_on_error=False,
         )
+        admin.load_running(worker)
         if self._load_timer is None:
             self._load_timer = node.set_timer(LOADING_AFTER_S, self._show_loading)
 
@@ -109,6 +127,7 @@ class Loads:
             self.show(data)
         finally:
             self.select_after = None
+        self._run_after_load()
 
     @property
     def never_loaded(self) -> bool:
@@ -119,19 +138,12 @@ class Loads:
         a read held by a silent network neither freezes the screen nor keeps
         the program from quitting (Textual's thread workers run in the loop's
         default executor, which is waited for at exit)."""
-        import asyncio
-
         from tui.saving import run_in_daemon
 
         node = cast(Widget, self)
         admin = cast("IntegrationsAdmin", node.app)
-        try:
-            outcome = await run_in_daemon(lambda: self._read(admin))
-        except asyncio.CancelledError:  # a newer load, or the screen went
-            admin.load_ended(node)
-            raise
-        if get_current_worker().is_cancelled:
-            admin.load_ended(node)
+        outcome = await run_in_daemon(lambda: self._read(admin))  # cancelled: a newer
+        if get_current_worker().is_cancelled:  # load, or the screen went
             return
         self._arrived(serial, *outcome)
 
@@ -147,7 +159,6 @@ class Loads:
     def _arrived(self, serial: int, kind: str, value: Any) -> None:
         node = cast(Widget, self)
         admin = cast("IntegrationsAdmin", node.app)
-        admin.load_ended(node)
         if serial != self._loads_started:
             return  # a newer load is coming
         self._loads_shown = serial
@@ -168,8 +179,10 @@ class Loads:
             return  # taken down meanwhile (closing, switching)
         except Exception as exc:  # one place reports the unexpected, never a crash
             admin.report(exc)
+            return
         finally:
             self.select_after = None
+        self._run_after_load()
 
     def _show_loading(self) -> None:
         self._load_timer = None
@@ -197,7 +210,12 @@ async def settled(app: Any, *, rounds: int = 500) -> None:
 
     for _ in range(rounds):
         await asyncio.sleep(0)
-        loads = [w for w in app.workers if w.group == LOAD_GROUP and not w.is_finished]
+        # A worker cancelled before it started stays "pending" for Textual: not waited.
+        loads = [
+            w
+            for w in app.workers
+            if w.group in WAITED_GROUPS and not (w.is_finished or w.is_cancelled)
+        ]
         if loads:
             await app.workers.wait_for_complete(loads)
             continue

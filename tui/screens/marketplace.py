@@ -10,7 +10,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Header, Label, Static
 
 from store import catalog, marketplace
-from store.errors import DomainError
 from store.marketplace import ExtensionState
 from tui.dialogs.base import Dialog
 from tui.dialogs.confirm import ConfirmDialog
@@ -130,16 +129,24 @@ class MarketplaceScreen(Refuses, BaseScreen):
         yield FilterTable(("Extension", "Category", "Plan", "Status"), id="catalog")
         yield Footer()
 
+    states: list[ExtensionState] = []
+    plan: str = ""  # the account's, read with the extensions
+
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
 
-    def reload(self) -> None:
-        try:
-            self.states = marketplace.extensions(self.admin.store, self.admin.actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    def load(self) -> tuple[list[ExtensionState], str]:
+        from store import accounts
+
+        account_id = self.admin.actor.account_id
+        return (
+            marketplace.extensions(self.admin.store, account_id),
+            accounts.account_info(self.admin.store, account_id).plan,
+        )
+
+    def show(self, data: tuple[list[ExtensionState], str]) -> None:
+        self.states, self.plan = data
         ordered = sorted(
             self.states, key=lambda s: (s.extension.category, s.extension.name.lower())
         )
@@ -163,18 +170,13 @@ class MarketplaceScreen(Refuses, BaseScreen):
         st = self._selected()
         if st is None:
             return
-        plan = self._plan()
+        plan = self.plan
 
         def after(choice: str | None) -> None:
             if choice == "toggle":
                 self.toggle(st)
 
         self.app.push_screen(ExtensionCard(st, plan), after)
-
-    def _plan(self) -> str:
-        from store import accounts
-
-        return accounts.account_info(self.admin.store, self.admin.actor.account_id).plan
 
     def refusal(self, action: str) -> Refusal | None:
         if action == "toggle":

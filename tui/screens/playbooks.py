@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from store import accounts, catalog, playbooks
-from store.errors import DomainError
 from store.playbooks import PlaybookInfo
 from store.refusals import limit_refusal
 from tui import colours
@@ -97,17 +96,19 @@ class PlaybooksScreen(Refuses, BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
 
-    def reload(self, select: str | None = None) -> None:
+    def load(self) -> tuple[list[PlaybookInfo], Any]:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            self.items = playbooks.all_for_account(store, actor.account_id)
-            account = accounts.account_info(store, actor.account_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        return (
+            playbooks.all_for_account(store, actor.account_id),
+            accounts.account_info(store, actor.account_id),
+        )
+
+    def show(self, data: tuple[list[PlaybookInfo], Any]) -> None:
+        self.items, account = data
+        select = self.select_after
         self.plan = account.plan
         self.usage = (account.playbooks, account.limit_playbooks)
         self.refresh_bindings()

@@ -16,8 +16,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from store import accounts, users
-from store.accounts import UserInfo
-from store.errors import DomainError
+from store.accounts import Actor, UserInfo
 from store.refusals import owner_permission_refusal, user_remove_refusal
 from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
@@ -111,17 +110,18 @@ class UsersScreen(Refuses, BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
 
-    def reload(self, select: str | None = None) -> None:
+    def load(self) -> tuple[Actor, list[UserInfo]]:
         admin = self.admin
-        try:
-            admin.actor = accounts.refresh_actor(admin.store, admin.actor)
-            self.items = accounts.list_users(admin.store, admin.actor.account_id)
-        except DomainError as exc:
-            admin.report(exc)
-            return
+        actor = accounts.refresh_actor(admin.store, admin.actor)  # your role, as it is now
+        return actor, accounts.list_users(admin.store, actor.account_id)
+
+    def show(self, data: tuple[Actor, list[UserInfo]]) -> None:
+        admin = self.admin
+        admin.actor, self.items = data
+        select = self.select_after
         owners = sum(1 for u in self.items if u.role == "owner")
         note = f"{plural(len(self.items), 'user')}, {plural(owners, 'owner')} · "
         if admin.actor.is_owner:
@@ -148,7 +148,6 @@ class UsersScreen(Refuses, BaseScreen):
             select=select,
         )
         self.refresh_bindings()
-        admin.refresh_title()
 
     def selected(self) -> UserInfo | None:
         return self.query_one(FilterTable).selected_item

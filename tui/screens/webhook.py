@@ -30,6 +30,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
@@ -211,7 +212,7 @@ class WebhookScreen(Refuses, BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FilterTable).focus_table()
         self.set_interval(POLL_S, self._poll)
 
@@ -347,16 +348,19 @@ class WebhookScreen(Refuses, BaseScreen):
         status = delivery_states.dispatch_status(store, account_id)
         return info, queue, tests, status
 
+    _load_filter = ""  # the filter typed when the load started (read in its thread)
+
     def reload(self, select: str | None = None) -> None:
-        if not self.is_attached:
-            return
-        try:
-            loaded = self._load(self._filter_text())
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        if self.is_attached:
+            self._load_filter = self._filter_text()
+        super().reload(select)
+
+    def load(self):
+        return self._load(self._load_filter)
+
+    def show(self, loaded) -> None:
         self._take(*loaded)
-        self._show_all(select)
+        self._show_all(self.select_after)
 
     def _take(self, info, queue, tests, status) -> None:
         self.info, self.queue, self.entries, self.status = info, queue, tests, status
@@ -705,6 +709,9 @@ class WebhookScreen(Refuses, BaseScreen):
             )
 
         def rotated(info: WebhookInfo | None) -> None:
+            import sys
+
+            print("ROTATED", info, file=sys.stderr)
             if info is None:
                 return
             self._set_revealed(None)
@@ -883,26 +890,22 @@ class DeliveryScreen(Refuses, BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one("#delivery-body").focus()
 
-    def reload(self) -> None:
-        if not self.is_attached:
-            return
-        try:
-            d = deliveries.delivery(self.admin.store, self.delivery_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+    def loading_target(self) -> Widget | None:
+        return self.query_one("#delivery-body")
+
+    def load(self):
+        d = deliveries.delivery(self.admin.store, self.delivery_id)
+        webhook = self.webhook
+        if webhook is None or webhook.id != d.webhook_id:
+            webhook = webhooks.get(self.admin.store, self.admin.actor.account_id, d.webhook_id)
+        return d, webhook
+
+    def show(self, loaded) -> None:
+        d, self.webhook = loaded
         self.detail = d
-        if self.webhook is None or self.webhook.id != d.webhook_id:
-            try:
-                self.webhook = webhooks.get(
-                    self.admin.store, self.admin.actor.account_id, d.webhook_id
-                )
-            except DomainError as exc:
-                self.admin.report(exc)
-                return
         self.query_one("#title", Static).update(
             Text(delivery_breadcrumb(self.webhook, d, self.app.size.width))
         )

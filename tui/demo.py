@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -410,7 +411,13 @@ def demo_database(variant: str = "full", *, receiver_url: str | None = None) -> 
     folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
 
     def remove_folder() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
+        # A read still finishing in a daemon thread as the program ends may open
+        # the database again (SQLite recreates its file): removed again then.
+        for _ in range(20):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                return
+            time.sleep(0.05)
 
     atexit.register(remove_folder)
     try:

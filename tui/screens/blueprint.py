@@ -18,6 +18,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import day, plural
 from tui.keys import key_for
+from tui.reading import read_then
 from tui.refusing import (
     NOTHING_SELECTED,
     Refusal,
@@ -48,18 +49,27 @@ class FieldForm(FormDialog):
         if not v["mapping_required"] or (self.field is not None and self.field.mapping_required):
             super().action_confirm()
             return
+        if self.saving is not None and not self.saving.done:
+            return  # one save at a time, as the form's own confirm
         self.clear_errors()
         try:
             name = validate.name(v["name"])  # a bad name is said first, before asking
-            names = playbooks.playbooks_made_incomplete(
-                self.admin.store,
-                self.admin.actor.account_id,
-                self.blueprint_id,
-                self.field.id if self.field else None,
-            )
         except DomainError as exc:
             self.show_error(exc)
             return
+        # The playbooks it would leave incomplete, read now (in a worker), then ask.
+        read_then(
+            self,
+            playbooks.playbooks_made_incomplete,
+            self.admin.store,
+            self.admin.actor.account_id,
+            self.blueprint_id,
+            self.field.id if self.field else None,
+            on_done=lambda names: self._ask_required(name, names),
+            on_error=self.show_error,
+        )
+
+    def _ask_required(self, name: str, names: tuple[str, ...]) -> None:
         if not names:
             super().action_confirm()
             return
@@ -279,18 +289,17 @@ class BlueprintScreen(TabbedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         self.query_one(FieldsTab).focus_main()
 
-    def reload(self, select: str | None = None) -> None:
-        try:
-            self.detail = blueprints.detail(
-                self.admin.store, self.admin.actor.account_id, self.blueprint_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        bp = self.detail.blueprint
+    def load_own(self) -> BlueprintDetail:
+        """The blueprint with its fields and playbooks, in one store call (thread):
+        both tabs show part of it."""
+        return blueprints.detail(self.admin.store, self.admin.actor.account_id, self.blueprint_id)
+
+    def show_own(self, detail: BlueprintDetail) -> None:
+        self.detail = detail
+        bp = detail.blueprint
         self.query_one("#title", Static).update(
             Text(f"Integrations › {bp.integration_name} › {bp.name}")
         )
@@ -302,5 +311,5 @@ class BlueprintScreen(TabbedScreen):
             f"created {day(bp.created_at)} by {bp.created_by}"
         )
         self.query_one("#summary", Static).update(summary)
-        self.query_one(FieldsTab).show(self.detail, select)
-        self.query_one(PlaybooksTab).show(self.detail)
+        self.query_one(FieldsTab).show(detail, self.select_after)
+        self.query_one(PlaybooksTab).show(detail)

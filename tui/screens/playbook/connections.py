@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from store import playbooks
-from store.errors import DomainError
+from store.blueprints import BlueprintInfo
 from store.playbooks import ConnectionInfo, PlaybookDetail
 from store.refusals import limit_refusal
 from tui import colours
@@ -18,6 +18,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.format import plural
 from tui.keys import key_for
+from tui.reading import read_then
 from tui.refusing import (
     NOTHING_SELECTED,
     Refusal,
@@ -122,12 +123,18 @@ class ConnectionsTab(Refuses, PlaybookTab):
     def action_connect(self) -> None:
         if self.refused("connect"):
             return
+        # The blueprints it could connect to, read now (in a worker), then the picker.
+        read_then(
+            self,
+            playbooks.connectable,
+            self.admin.store,
+            self.admin.actor.account_id,
+            self.page.playbook_id,
+            on_done=self._pick_to_connect,
+        )
+
+    def _pick_to_connect(self, choices: list[BlueprintInfo]) -> None:
         store, actor = self.admin.store, self.admin.actor
-        try:
-            choices = playbooks.connectable(store, actor.account_id, self.page.playbook_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
         if not choices:
             self.notify(
                 "No blueprint left to connect: every blueprint of an enabled integration is "
@@ -174,11 +181,9 @@ class ConnectionsTab(Refuses, PlaybookTab):
         c = self.selected()
         if c is None or self.refused("disconnect"):
             return
-        try:
-            n = playbooks.mappings_count(self.admin.store, self.page.playbook_id, c.blueprint_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        # The mappings it removes, as the page's last load counted them (the store
+        # refuses the change if the count is different by then: someone changed it).
+        n = c.mapped_count
         message = (
             f"{plural(n, 'mapping')} from {c.blueprint_name!r} to this playbook's data fields "
             f"will be removed."

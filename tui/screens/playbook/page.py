@@ -1,11 +1,11 @@
 """A playbook's page: 1 Data fields, 2 Connected blueprints, 3 Mappings (one
 module each beside this one).
 
-The page loads the playbook once per refresh (``playbooks.detail``: four
-queries whatever the size) and hands the same value to every tab; each tab
-fills its table in one call. A tab is built the first time it is shown
-(``build_tab``), by a key, a click or the code: a hidden table costs as much to
-mount as a shown one.
+The page loads the playbook once per refresh (``load_own``, in a worker:
+``playbooks.detail``, four queries whatever the size) and hands the same value
+to every tab; each tab fills its table in one call, on the UI thread, with no
+store call. A tab is built the first time it is shown (``build_tab``), by a
+key, a click or the code: a hidden table costs as much to mount as a shown one.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from store import playbooks
-from store.errors import DomainError
 from store.playbooks import FromBlueprintResult, PlaybookDetail
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
 from tui.format import plural
 from tui.keys import key_for, tab_key
+from tui.reading import read_then
 from tui.refusing import Refusal, Refuses, first, permission, playbooks_plan
 from tui.screens.playbook.connections import ConnectionsTab
 from tui.screens.playbook.data_fields import DataFieldsTab
@@ -78,21 +78,18 @@ class PlaybookScreen(Refuses, TabbedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # Read when the screen is shown (its resume: BaseScreen), in a worker.
         tab = self.tab(self.initial_tab)
         if tab is not None:
             tab.focus_main()
 
-    def reload(self, select: str | None = None) -> None:
-        """Load the playbook (one store call) and show it on the visible tab."""
-        try:
-            self.detail = playbooks.detail(
-                self.admin.store, self.admin.actor.account_id, self.playbook_id
-            )
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
-        d = self.detail
+    def load_own(self) -> PlaybookDetail:
+        """The playbook, in one store call (thread): every tab shows part of it."""
+        return playbooks.detail(self.admin.store, self.admin.actor.account_id, self.playbook_id)
+
+    def show_own(self, detail: PlaybookDetail) -> None:
+        """Show the playbook on the page and on the visible tab."""
+        self.detail = d = detail
         info = d.playbook
         self.refresh_bindings()
         self.query_one("#title", Static).update(Text(f"Playbooks › {info.name}"))
@@ -120,7 +117,7 @@ class PlaybookScreen(Refuses, TabbedScreen):
         # Only the visible tab is filled now; the others when they are shown.
         shown = self.tab(self.query_one(TabbedPanes).active)
         if shown is not None:
-            shown.present(d, select)
+            shown.present(d, self.select_after)
 
     def tab(self, pane_id: str) -> PlaybookTab | None:
         """The content of a tab, or None while it has never been shown."""
@@ -138,8 +135,9 @@ class PlaybookScreen(Refuses, TabbedScreen):
         return True
 
     def show_tab(self, pane_id: str, *, refresh: bool = True, select: str | None = None) -> None:
-        """Show a built tab: with ``refresh``, read the playbook again first
-        (someone may have changed it), else show what the page holds."""
+        """Show a built tab: with ``refresh``, read the playbook again (someone
+        may have changed it: in a worker, the tab filled when it arrives), else
+        show what the page holds."""
         self.query_one(TabbedPanes).active = pane_id
         tab = self.tab(pane_id)
         if tab is None:
@@ -220,12 +218,19 @@ class PlaybookScreen(Refuses, TabbedScreen):
         )
 
     def _preview(self, blueprint_id: int) -> None:
-        store, actor = self.admin.store, self.admin.actor
-        try:
-            plan = playbooks.preview_from_blueprint(store, actor, self.playbook_id, blueprint_id)
-        except DomainError as exc:
-            self.admin.report(exc)
-            return
+        """What creating data fields from the blueprint would do, read now (in a
+        worker: ``read_then``), then the confirmation that says it."""
+        read_then(
+            self,
+            playbooks.preview_from_blueprint,
+            self.admin.store,
+            self.admin.actor,
+            self.playbook_id,
+            blueprint_id,
+            on_done=lambda plan: self._confirm_from(blueprint_id, plan),
+        )
+
+    def _confirm_from(self, blueprint_id: int, plan: FromBlueprintResult) -> None:
         if not plan.changed:
             self.notify(
                 f"Nothing to create from {plan.blueprint_name!r}: "

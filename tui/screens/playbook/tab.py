@@ -1,6 +1,7 @@
 """What every tab of the playbook page shares: it shows part of the page's
-``PlaybookDetail`` (loaded once per refresh by the page, ``PlaybookScreen.reload``)
-and is built the first time its tab is shown (``PlaybookScreen.build_tab``)."""
+``PlaybookDetail`` (loaded once per refresh by the page, in a worker:
+``PlaybookScreen.load_own``; a tab reads nothing itself) and is built the first
+time its tab is shown (``PlaybookScreen.build_tab``)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ class PlaybookTab(TabContent):
         self.page = page
         self.shown: PlaybookDetail | None = None
 
-    def reload(self) -> None:
+    def reload(self, select: str | None = None) -> None:
         # The page holds the data: refreshing a tab is refreshing the page.
-        self.page.reload()
+        self.page.reload(select)
 
     def present(self, detail: PlaybookDetail, select: str | None = None) -> None:
         """Fill the tab, unless it already shows exactly this: refilling hundreds
@@ -35,4 +36,5 @@ class PlaybookTab(TabContent):
         self.show(detail, select)
 
     def show(self, detail: PlaybookDetail, select: str | None = None) -> None:
+        """Fill the tab from the page's playbook (UI thread; no store call)."""
         raise NotImplementedError

@@ -1,0 +1,90 @@
+"""One read off the UI thread for what a key needs before its dialog opens (the
+blueprints a playbook could connect, what creating data fields from a blueprint
+would do, the playbooks a required field leaves incomplete): the screen's load
+(tui/screens/loading.py) did not read it, as most presses never need it.
+
+``read_then(node, fn, *args, on_done=...)`` calls the store function
+``fn(*args)`` in a daemon thread (``tui.saving.run_in_daemon``), in one read
+transaction, inside an async worker of ``node``: closing the node cancels it
+and its answer is dropped; a second press replaces a read still on its way. The
+value goes to ``on_done`` on the UI thread. A ``DomainError`` goes to
+``on_error`` when given (a form: under its field), else to ``App.report``, as
+anything unexpected; ``on_done`` is then not called. Tests and scripts wait
+for it as for a load (``App.load_running``; ``settled`` waits for the group
+``READ_GROUP``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.css.query import NoMatches
+from textual.widget import Widget
+from textual.worker import get_current_worker
+
+from store.errors import DomainError
+
+if TYPE_CHECKING:
+    from tui.app import IntegrationsAdmin
+
+READ_GROUP = "read"  # the workers' group (one per node: a newer read replaces one);
+# tui/screens/loading.py WAITED_GROUPS names it
+
+
+def read_then(
+    node: Widget,
+    fn: Callable[..., Any],
+    *args: Any,
+    on_done: Callable[[Any], Any],
+    on_error: Callable[[DomainError], Any] | None = None,
+) -> None:
+    """Read ``fn(*args)`` in a worker of ``node``; its value to ``on_done``."""
+    admin = cast("IntegrationsAdmin", node.app)
+    label = f"{type(node).__name__}.{getattr(fn, '__name__', 'read')}"
+    worker = node.run_worker(
+        _read_off_the_loop(node, admin, label, fn, args, on_done, on_error),
+        exclusive=True,
+        group=READ_GROUP,
+        name=f"read {label}",
+        exit_on_error=False,
+    )
+    admin.load_running(worker)  # pending, as a load, until it ends or is cancelled
+
+
+async def _read_off_the_loop(
+    node: Widget,
+    admin: IntegrationsAdmin,
+    label: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    on_done: Callable[[Any], Any],
+    on_error: Callable[[DomainError], Any] | None,
+) -> None:
+    import inspect
+
+    from tui.saving import run_in_daemon
+
+    def read() -> Any:
+        with admin.store.together(label=label):
+            return fn(*args)
+
+    try:
+        value = await run_in_daemon(read)  # cancelled: a newer read, or the node went
+    except DomainError as exc:
+        if node.is_attached and not get_current_worker().is_cancelled:
+            (on_error or admin.report)(exc)
+        return
+    except Exception as exc:  # one place reports the unexpected, never a crash
+        admin.report(exc)
+        return
+    if get_current_worker().is_cancelled or not node.is_attached:
+        return
+    try:
+        result = on_done(value)
+        if inspect.isawaitable(result):
+            await result
+    except NoMatches:
+        return  # taken down meanwhile (closing, switching)
+    except Exception as exc:  # one place reports the unexpected, never a crash
+        admin.report(exc)

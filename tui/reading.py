@@ -17,6 +17,7 @@ for it as for a load (``App.load_running``; ``settled`` waits for the group
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.css.query import NoMatches
@@ -43,7 +44,7 @@ def read_then(
     admin = cast("IntegrationsAdmin", node.app)
     label = f"{type(node).__name__}.{getattr(fn, '__name__', 'read')}"
     worker = node.run_worker(
-        _read_off_the_loop(node, admin, label, fn, args, on_done, on_error),
+        partial(_read_off_the_loop, node, admin, label, fn, args, on_done, on_error),
         exclusive=True,
         group=READ_GROUP,
         name=f"read {label}",

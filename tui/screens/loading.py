@@ -14,6 +14,7 @@ other one; anything unexpected goes to ``App.report`` too, never a crash.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.css.query import NoMatches
@@ -101,7 +102,9 @@ class Loads:
         serial = self._loads_started
         admin = cast("IntegrationsAdmin", node.app)
         worker = node.run_worker(
-            self._load_off_the_loop(serial),
+            # The function, not a coroutine: a load replaced before it started
+            # never creates one (nor its "never awaited" warning).
+            partial(self._load_off_the_loop, serial),
             exclusive=True,
             group=LOAD_GROUP,
             name=f"load {type(self).__name__}",

@@ -626,6 +626,7 @@ def every(ctx):
         "event_id": None,
         "contract_id": 1,
         "before_id": None,
+        "after_id": 0,
         "before_at": None,
         "cap": None,
         "login": "bob",

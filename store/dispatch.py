@@ -64,6 +64,7 @@ from sqlmodel import col, select
 from . import audit, catalog, clock, payload, sending, validate
 from .change import anyone, change
 from .db import Store
+from .delivery_log import DeliveryInfo
 from .errors import NotFound
 from .models import (
     Account,
@@ -204,26 +205,12 @@ ENDED: Final = frozenset({"delivered", "exhausted", "cancelled"})  # a delivery'
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One attempt of a triggered delivery, as the delivery log has it."""
-
-    id: int
-    webhook_id: int
-    callback_id: str
-    attempted_at: datetime
-    success: bool
-    status_code: int | None
-    latency_ms: int | None
-    error: str | None
-
-
-@dataclass(frozen=True)
 class Progress:
     """Where a trigger's deliveries stand: each one's state and the attempts
     logged after ``after_id``."""
 
     deliveries: tuple[QueuedInfo, ...]
-    attempts: tuple[Attempt, ...]
+    attempts: tuple[DeliveryInfo, ...]  # as the delivery log lists them
 
     @property
     def ended(self) -> bool:
@@ -242,31 +229,17 @@ def event_progress(store: Store, account_id: int, event_id: int, after_id: int =
         ).all()
         queued = tuple(_queued(ed, cid) for ed, cid in rows)
         callbacks: Sequence[str] = [q.callback_id for q in queued]
+        columns = [getattr(Delivery, name) for name in DeliveryInfo.__dataclass_fields__]
         attempts = (
             s.exec(
-                select(Delivery)
+                select(*columns)
                 .where(col(Delivery.callback_id).in_(callbacks), col(Delivery.id) > after_id)
                 .order_by(col(Delivery.id))
             ).all()
             if callbacks
             else []
         )
-        return Progress(
-            queued,
-            tuple(
-                Attempt(
-                    id=d.id or 0,
-                    webhook_id=d.webhook_id or 0,
-                    callback_id=d.callback_id,
-                    attempted_at=d.attempted_at,
-                    success=d.success,
-                    status_code=d.status_code,
-                    latency_ms=d.latency_ms,
-                    error=d.error,
-                )
-                for d in attempts
-            ),
-        )
+        return Progress(queued, tuple(DeliveryInfo(*row) for row in attempts))
 
 
 def _queued(ed: EventDelivery, contract_id: int | None) -> QueuedInfo:

@@ -6,6 +6,11 @@ a delay."""
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -106,3 +111,57 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- `integrations-admin listen` as a process ------------------------------------
+
+LISTEN_WAIT_S = 120  # a loaded machine starts Python slowly; a condition ends the wait
+
+
+class Listen:
+    """A running `integrations-admin listen` and the lines it printed."""
+
+    def __init__(self, *args: str, db: str | None = None, stdin: str = "") -> None:
+        env = {**os.environ, "USER": "alice", "LOGNAME": "alice", "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "tui.cli"]
+        if db:
+            cmd += ["--db", db]
+        self.proc = subprocess.Popen(
+            [*cmd, "listen", "--port", "0", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(stdin)
+        self.proc.stdin.close()
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        first = self.next_line()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert found, first
+        self.url = found.group(0)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for text in self.proc.stdout:
+            self.lines.put(text.rstrip("\n"))
+
+    def next_line(self, containing: str = "") -> str:
+        """The next printed line (that contains ``containing``)."""
+        deadline = time.monotonic() + LISTEN_WAIT_S
+        while True:
+            try:
+                text = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no line with {containing!r}: {self.seen}") from None
+            self.seen.append(text)
+            if containing in text:
+                return text
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)

@@ -8,14 +8,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-
-from sqlalchemy import event
-
-from store import accounts, blueprints, playbooks
+from store import blueprints, playbooks
 from tui.app import IntegrationsAdmin
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
@@ -24,54 +17,8 @@ from tui.screens.blueprint import BlueprintScreen
 from tui.screens.playbook import PlaybookScreen
 from tui.widgets.tabs import TabbedPanes
 
-from ..helpers import order_blueprint
+from ..helpers import order_blueprint, statements_by_thread
 from ..ui import flat, screen_text, settle, type_text
-
-
-@dataclass
-class Threads:
-    on_ui: list[str] = field(default_factory=list)  # statements sent from the UI thread
-    elsewhere: int = 0  # statements sent from other threads (workers, saves)
-    who_acts: int = 0  # who acts, read again before a dialog (shared: see below)
-
-    def reset(self) -> None:
-        self.on_ui.clear()
-        self.elsewhere = self.who_acts = 0
-
-
-@contextmanager
-def statements_by_thread(store, monkeypatch) -> Iterator[Threads]:
-    """Which thread sends each statement while the block runs. Reading who acts
-    again before a form or a confirmation (``App.fresh_actor``, from
-    ``Refuses.refused`` and ``App.may_manage``: code every screen shares, still
-    on the UI thread) is counted apart, not as the pages' reads."""
-    seen = Threads()
-    acting = threading.local()
-
-    def on_execute(_conn, _cursor, statement, *_args) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            seen.elsewhere += 1
-        elif getattr(acting, "on", False):
-            seen.who_acts += 1
-        else:
-            seen.on_ui.append(" ".join(statement.split())[:120])
-
-    refresh_actor = accounts.refresh_actor
-
-    def refresh_actor_apart(*args, **kwargs):
-        acting.on = True
-        try:
-            return refresh_actor(*args, **kwargs)
-        finally:
-            acting.on = False
-
-    monkeypatch.setattr(accounts, "refresh_actor", refresh_actor_apart)
-    # The read and write engines are the engine with options: its events are theirs.
-    event.listen(store.engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", on_execute)
 
 
 def a_playbook(store, owner) -> tuple[int, int]:

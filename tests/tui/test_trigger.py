@@ -22,7 +22,8 @@ from store import trigger as tr
 from store.errors import NotFound, PermissionDenied, ValidationError
 from store.models import Event, EventDelivery
 
-from .test_listen import WAIT_S, Listen
+from ..receivers import LISTEN_WAIT_S as WAIT_S
+from ..receivers import Listen
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

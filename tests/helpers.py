@@ -179,40 +179,24 @@ def bulk_insert(store, account_id: int, n: int, *, start_id: int | None = None) 
 class Threads:
     on_ui: list[str] = field(default_factory=list)  # statements sent from the UI thread
     elsewhere: int = 0  # statements sent from other threads (workers, saves)
-    who_acts: int = 0  # who acts, read again before a dialog (shared: see below)
 
     def reset(self) -> None:
         self.on_ui.clear()
-        self.elsewhere = self.who_acts = 0
+        self.elsewhere = 0
 
 
 @contextmanager
-def statements_by_thread(store, monkeypatch) -> Iterator[Threads]:
-    """Which thread sends each statement while the block runs. Reading who acts
-    again before a form or a confirmation (``App.fresh_actor``, from
-    ``Refuses.refused`` and ``App.may_manage``: code every screen shares, still
-    on the UI thread) is counted apart, not as the pages' reads."""
+def statements_by_thread(store) -> Iterator[Threads]:
+    """Which thread sends each statement while the block runs: the UI thread
+    (Textual's loop, the main thread: the screens' handlers) or another."""
     seen = Threads()
-    acting = threading.local()
 
     def on_execute(_conn, _cursor, statement, *_args) -> None:
         if threading.current_thread() is not threading.main_thread():
             seen.elsewhere += 1
-        elif getattr(acting, "on", False):
-            seen.who_acts += 1
         else:
             seen.on_ui.append(" ".join(statement.split())[:120])
 
-    refresh_actor = accounts.refresh_actor
-
-    def refresh_actor_apart(*args, **kwargs):
-        acting.on = True
-        try:
-            return refresh_actor(*args, **kwargs)
-        finally:
-            acting.on = False
-
-    monkeypatch.setattr(accounts, "refresh_actor", refresh_actor_apart)
     # The read and write engines are the engine with options: its events are theirs.
     event.listen(store.engine, "before_cursor_execute", on_execute)
     try:

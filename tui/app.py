@@ -496,17 +496,22 @@ class IntegrationsAdmin(App[None]):
         finally:
             self._polling_changes = False
         if found is not None:
-            self._changes_read(found)
+            self._changes_read(*found)
 
-    def _read_changes(self) -> object | None:
+    def _read_changes(self) -> tuple[object, object | None] | None:
+        """The change counter; when it moved, who acts as well (an owner may have
+        changed their permission: the footer follows before they press a key)."""
         from store import accounts
 
         try:
-            return accounts.changes(self.store, self.actor.account_id)
+            found = accounts.changes(self.store, self.actor.account_id)
+            seen = self._changes_seen
+            moved = seen is not None and found.count != seen
+            return found, (accounts.refresh_actor(self.store, self.actor) if moved else None)
         except DomainError:
             return None  # quietly: the next poll tries again, and a key press reports it
 
-    def _changes_read(self, found: object) -> None:
+    def _changes_read(self, found: object, actor: object | None = None) -> None:
         count = getattr(found, "count", None)
         if count is None or count == self._changes_seen:
             return
@@ -514,6 +519,9 @@ class IntegrationsAdmin(App[None]):
         self.show_title(found)
         if first:
             return  # the screen shown was read a moment ago
+        if actor is not None and actor != self.actor:
+            self.actor = actor  # type: ignore[assignment]
+            self.screen.refresh_bindings()
         screen = self.screen
         if getattr(screen, "loads_data", None) and screen.loads_data() and screen.is_current:
             screen.reload()
@@ -613,28 +621,13 @@ class IntegrationsAdmin(App[None]):
                 whole=True,
             )
 
-    def fresh_actor(self) -> bool:
-        """Read the acting user again (an owner may have granted or withdrawn the
-        permission meanwhile): one small query, before a form or confirmation
-        opens. Whether anything about them changed (the keys then follow).
-        Raises the store's UnknownUser when they were removed meanwhile."""
-        from store import accounts
-
-        fresh = accounts.refresh_actor(self.store, self.actor)
-        changed = fresh != self.actor
-        self.actor = fresh
-        return changed
-
     def may_manage(self, doing: str) -> bool:
-        """True when the acting user has the permission now; otherwise says why
-        (the store's words: ``refusals.manage_refusal``)."""
+        """True when the acting user has the permission; otherwise says why (the
+        store's words: ``refusals.manage_refusal``)."""
         from store.refusals import manage_refusal
 
-        try:
-            self.fresh_actor()
-        except DomainError as exc:
-            self.report(exc)
-            return False
+        # Who acts as last read (a screen's load, the change poll): no store
+        # call on the UI thread; the store checks again when the change is made.
         refusal = manage_refusal(self.actor, doing)
         if refusal is None:
             return True

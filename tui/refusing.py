@@ -10,8 +10,9 @@ what the screen already loaded, no store round trip. From that one answer:
   for now (a full limit, the plan, this row) is dimmed;
 - a press of such a key (a key, a footer click, the command palette: all go
   through ``App.run_action``) says the refusal at once and opens nothing;
-- an action method asks ``refused(action)`` first, with who acts read again
-  (an owner may have changed the permission meanwhile).
+- an action method asks ``refused(action)`` first; a refusal by who acts is
+  checked again in a worker (an owner may have granted the permission
+  meanwhile), and the action runs then if it may.
 
 The store refuses too (it is the authority: two administrators race); the
 screen only asks earlier.
@@ -100,25 +101,49 @@ class Refuses:
         self.refresh_bindings()  # type: ignore[attr-defined]
 
     def refused(self, action: str) -> bool:
-        """Before a form or confirmation opens: read who acts again, then say
-        the refusal at once if there is one. True when refused (open nothing)."""
-        from store.errors import DomainError
-
+        """Before a form or confirmation opens: say the refusal at once if there
+        is one. True when refused (open nothing). No store call on the UI
+        thread: a refusal for good here (``hidden``: who acts lacks the
+        permission, or is not an owner) may be out of date (an owner granted it
+        meanwhile), so who acts is read again in a worker first, and the action
+        runs again if it is allowed now; otherwise the refusal is said then."""
         admin = self.admin
-        try:
-            if admin.fresh_actor():
-                self.refresh_bindings()  # type: ignore[attr-defined]
-        except DomainError as exc:  # removed from the account meanwhile
-            admin.report(exc)
-            return True
         found = self.refusal_now(action)
         if found is None:
             return False
+        if not found.hidden or not admin.store_is_open:
+            self._say(found)
+            return True
+        from store import accounts
+        from tui.reading import read_then
+
+        def fresh(actor: object) -> None:
+            changed = actor != admin.actor
+            admin.actor = actor  # type: ignore[assignment]
+            if changed:
+                self.refresh_bindings()  # type: ignore[attr-defined]
+            now = self.refusal_now(action)
+            if now is None and hasattr(self, f"action_{action}"):
+                # Allowed now: the action again, through App.run_action as a key.
+                admin.call_later(admin.run_action, action, self)
+            elif now is not None:
+                self._say(now)
+
+        read_then(
+            self,  # type: ignore[arg-type]
+            accounts.refresh_actor,
+            admin.store,
+            admin.actor,
+            on_done=fresh,
+        )
+        return True
+
+    def _say(self, found: Refusal) -> None:
+        admin = self.admin
         if found.words:
             admin.notify(found.words, title=found.title, severity="warning", timeout=8)
         else:
             admin.bell()
-        return True
 
 
 # -- the refusals screens share --------------------------------------------------

@@ -26,7 +26,7 @@ from tui.dialogs.base import Dialog
 from tui.screens.marketplace import ExtensionCard
 from tui.widgets.footer import Footer
 
-from ..ui import select_row
+from ..ui import select_row, wait_until
 
 
 def last_note(app) -> str:
@@ -211,6 +211,22 @@ async def test_granted_meanwhile_the_key_works_at_once(store, owner, member):
         await pilot.press("escape")
         await pilot.pause()
         assert footer(app)["New blueprint"] is True
+
+
+async def test_withdrawn_meanwhile_the_footer_follows_before_a_key(store, owner, member):
+    """An owner withdraws the permission while the member looks at the tab: the
+    change poll reads who acts again (in its worker) and the keys go from the
+    footer by themselves; a press then says why, and opens nothing."""
+    users.set_permission(store, owner, "bob", True)
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, accounts.sign_in(store, "bob"))
+    app.CHANGES_POLL_S = 0.05
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("enter", "2")
+        assert footer(app)["New blueprint"] is True
+        users.set_permission(store, owner, "bob", False)
+        await wait_until(pilot, lambda: "New blueprint" not in footer(app), tries=500)
+        await press_refused(pilot, "n", manage_refusal(app.actor, "create blueprints"))
 
 
 async def test_native_integration_tabs_are_read_only_with_the_store_words(store, owner):

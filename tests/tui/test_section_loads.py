@@ -14,7 +14,7 @@ from ..helpers import statements_by_thread
 from ..ui import screen_text, settle
 
 
-async def test_sections_and_pages_read_nothing_on_the_ui_thread(store, owner, monkeypatch):
+async def test_sections_and_pages_read_nothing_on_the_ui_thread(store, owner):
     world = contracts_world.build(store, owner)
     contracts.create(
         store,
@@ -29,7 +29,7 @@ async def test_sections_and_pages_read_nothing_on_the_ui_thread(store, owner, mo
     app.CHANGES_POLL_S = 3600  # (it reads in a worker anyway) out of the way
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        with statements_by_thread(store, monkeypatch) as seen:
+        with statements_by_thread(store) as seen:
             # Each key, then what its screen shows once its data has arrived.
             for keys, shows in (
                 (("m",), "Custom integration"),

@@ -42,6 +42,9 @@ class Loads:
     """
 
     select_after: str | None = None
+    # Closing on purpose (what it shows was deleted from it): its loads are
+    # neither started, shown nor reported ("that webhook no longer exists").
+    leaving = False
     _load_timer: Timer | None = None
     _covered: Widget | None = None  # what the loading indicator covers now
     _loads_started = 0
@@ -96,7 +99,7 @@ class Loads:
         node = cast(Widget, self)
         if select is not None:
             self.select_after = select
-        if not self.loads_data() or not node.is_attached:
+        if not self.loads_data() or not node.is_attached or self.leaving:
             return
         self._loads_started += 1
         serial = self._loads_started
@@ -166,6 +169,8 @@ class Loads:
             return  # a newer load is coming
         self._loads_shown = serial
         self._end_loading()
+        if self.leaving:
+            return
         if kind == "error":
             admin.report(value)
             return

@@ -689,7 +689,7 @@ class WebhookScreen(Refuses, BaseScreen):
         w = self.info
         if w is None or self.refused("delete"):
             return
-        confirm_delete(self.admin, w, self.app.pop_screen)
+        confirm_delete(self.admin, w, self.app.pop_screen, leaving=self)
 
     def action_rotate(self) -> None:
         w = self.info

@@ -157,19 +157,29 @@ def start_test(admin, webhook: WebhookInfo, done=None) -> None:
     )
 
 
-def confirm_delete(admin, webhook: WebhookInfo, deleted) -> None:
+def confirm_delete(admin, webhook: WebhookInfo, deleted, *, leaving=None) -> None:
     """Ask, then delete the webhook with its delivery log; ``deleted`` runs once
-    it is gone (the tab reloads, the webhook's page closes)."""
+    it is gone (the tab reloads, the webhook's page closes). ``leaving``: the
+    screen that closes then (its loads meanwhile would find the webhook gone)."""
 
     def answered(yes: bool | None) -> None:
         if not yes:
             return
+        if leaving is not None:
+            leaving.leaving = True
 
         def saved(_result: object) -> None:
             admin.notify(f"Webhook {webhook.url} deleted.")
             deleted()
 
-        admin.save(webhooks.delete, admin.store, admin.actor, webhook.id, on_done=saved)
+        def failed(_exc: Exception) -> None:
+            if leaving is not None:  # still there: it reads again
+                leaving.leaving = False
+                leaving.reload()
+
+        admin.save(
+            webhooks.delete, admin.store, admin.actor, webhook.id, on_done=saved, on_error=failed
+        )
 
     n = webhook.delivery_count
     logged = f" and its {plural(n, 'logged delivery', 'logged deliveries')}" if n else ""

@@ -164,10 +164,8 @@ class ContractsScreen(BaseScreen):
         table = self.query_one(FilterTable)
         usage = self.query_one("#usage", Static)
         empty.display = not self.total
-        was_hidden = not table.display
-        table.display = usage.display = bool(self.total)
-        if self.total and (was_hidden or self.focused is None):
-            table.focus_table()  # hidden while empty, it lost the focus
+        usage.display = bool(self.total)
+        table.set_shown(bool(self.total))
         if not self.total:
             empty.update(how_contracts_arrive())
             return

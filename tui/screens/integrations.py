@@ -107,12 +107,7 @@ class IntegrationsScreen(BaseScreen):
         empty = self.query_one("#empty", Static)
         table = self.query_one(FilterTable)
         empty.display = not items
-        was_hidden = not table.display
-        table.display = bool(items)
-        if (items and was_hidden) or self.focused is None:
-            # Hidden while empty, it lost the focus; empty, it still takes `/`
-            # (to say there is nothing to filter) and the cursor keys.
-            table.focus_table()
+        table.set_shown(bool(items))
         if not items:
             empty.update(
                 Text.assemble(

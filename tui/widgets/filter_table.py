@@ -378,6 +378,15 @@ class FilterTable(Refuses, Vertical):
     def row_count(self) -> int:
         return len(self._shown)
 
+    def set_shown(self, shown: bool) -> None:
+        """Show the list, or hide it (an empty list gives way to its screen's
+        words). Hidden, it lost the focus: shown again, it takes it back, as it
+        does when nothing on its screen has the focus."""
+        was_hidden = not self.display
+        self.display = shown
+        if shown and (was_hidden or self.screen.focused is None):
+            self.focus_table()
+
     def focus_table(self) -> None:
         """Focus the list (a picker's: its filter box, where typing goes)."""
         focus_now(self.query_one(FilterInput) if self.typeahead else self.table)

@@ -3,10 +3,13 @@ keeps each webhook's health, and deletes what is past the account's retention.
 
 How it works (``Dispatcher.run``):
 
-- **Claims** due event deliveries in batches, at most as many as it has free
-  sending slots: on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` then a
-  lease (``lease_owner``, ``lease_until``), so any number of dispatchers on any
-  number of machines share the work and never claim the same row; on SQLite
+- **Claims** due event deliveries in batches, ahead of its sending slots (at
+  most ``PREFETCH`` times as many claims as slots, claimed again once a slot's
+  worth of room is free), so a slot that frees starts its next send at once
+  instead of waiting for a claim's round trips. On PostgreSQL ``SELECT ... FOR
+  UPDATE SKIP LOCKED`` then a lease (``lease_owner``, ``lease_until``), so any
+  number of dispatchers on any number of machines share the work and never
+  claim the same row; on SQLite
   inside the one-writer transaction, with one dispatcher per database (a second
   one waits until the first stops: ``Dispatcher.run``). While a row is
   ``sending`` its ``next_attempt_at`` is its ``lease_until``: a dispatcher that
@@ -21,7 +24,9 @@ How it works (``Dispatcher.run``):
   ``attempt``) and schedules the next: ``RETRY_SCHEDULE_S`` after each failure,
   then *exhausted* after ``MAX_ATTEMPTS``. A ``Retry-After`` on 429 or 503 is
   honoured (at most ``RETRY_AFTER_MAX_S``); ``410 Gone`` disables the webhook at
-  once. Results are written in batches, one transaction per batch.
+  once (what this dispatcher still holds for that webhook is given back, not
+  sent). Results are written in batches, one transaction per batch; a success
+  waits up to ``GATHER_S`` for others to be written with it, a failure not.
 - **Health**: consecutive failures, last success, first failure since it, and
   exhausted deliveries in a row; a webhook whose deliveries all failed for 24
   hours, or with 5 exhausted in a row, is disabled automatically with an audit
@@ -96,8 +101,11 @@ LEASE_S = 60.0
 RETENTION_EVERY_S = 3600.0
 CONCURRENCY = 32
 PER_WEBHOOK = 4
+PREFETCH = 3  # claims held per sending slot (the sends in flight and the next ones)
+GATHER_S = 0.02  # a write of outcomes waits this long for more to record with them
 ACTOR = "integrations-admin dispatcher"  # who the audit log says disabled a webhook
 WAITING = ("pending", "retrying", "sending")
+_DISABLED_BEFORE = "Cancelled: the webhook was disabled before this delivery was sent."
 STATES = ("pending", "sending", "delivered", "retrying", "exhausted", "cancelled")
 NO_DISPATCHER = (
     "No dispatcher is running: start `integrations-admin serve` or `integrations-admin dispatch`."
@@ -467,8 +475,11 @@ class Dispatcher:
         self._inflight: dict[int, _Claim] = {}
         self._per_hook: dict[int, int] = {}
         self._sems: dict[int, asyncio.Semaphore] = {}
+        self._slots: asyncio.Semaphore | None = None  # at most ``concurrency`` sends
         self._done: list[_Outcome] = []
         self._unsent: list[_Claim] = []
+        self._gone: set[int] = set()  # webhooks that answered 410: nothing more sent
+        self._urgent = False  # a failure to record: no waiting for more outcomes
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._flush_wake: asyncio.Event | None = None
@@ -482,6 +493,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._flush_wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.concurrency)
         if not await self._register(stop):
             return self.stats
         listener: threading.Thread | None = None
@@ -521,10 +533,12 @@ class Dispatcher:
         return self.stats
 
     async def _claim_some(self) -> int:
-        free = self.concurrency - len(self._inflight)
-        if free <= 0 or self._stopping:
+        free = self.concurrency * PREFETCH - len(self._inflight)
+        if free < self.concurrency or self._stopping:
+            # More than a slot's worth is queued still: claim again once a whole
+            # batch fits (one claim's round trips for many deliveries, not each).
             return 0
-        full = tuple(w for w, n in self._per_hook.items() if n >= self.per_webhook)
+        full = tuple(w for w, n in self._per_hook.items() if n >= self.per_webhook * PREFETCH)
         claims = await asyncio.to_thread(self._claim, free, full)
         for claim in claims:
             self._inflight[claim.id] = claim
@@ -536,10 +550,18 @@ class Dispatcher:
 
     async def _send(self, claim: _Claim) -> None:
         sem = self._sems.setdefault(claim.webhook_id, asyncio.Semaphore(self.per_webhook))
+        assert self._slots is not None
         try:
-            async with sem:
-                if self._stopping:
+            async with sem, self._slots:
+                if self._stopping or claim.webhook_id in self._gone:
+                    # Given back (a clean stop), or queued for a webhook that
+                    # answered 410 meanwhile: given back, and cancelled with the
+                    # webhook's disable (recorded first).
                     self._unsent.append(claim)
+                    if not self._stopping:
+                        self._urgent = True
+                        assert self._flush_wake is not None
+                        self._flush_wake.set()
                     return
                 prep = payload.prepare(
                     claim.url,
@@ -551,6 +573,10 @@ class Dispatcher:
                 )
                 result = await self._attempt(claim, prep)
                 self.stats.sent += 1
+                if result.status_code == 410:
+                    self._gone.add(claim.webhook_id)
+                if not result.ok:
+                    self._urgent = True
                 self._done.append(_Outcome(claim, result))
                 assert self._flush_wake is not None
                 self._flush_wake.set()
@@ -561,6 +587,9 @@ class Dispatcher:
                 self._per_hook[claim.webhook_id] = left
             else:
                 self._per_hook.pop(claim.webhook_id, None)
+                # None of its claims left here: what comes next is claimed anew,
+                # and the claim cancels it if the webhook is disabled.
+                self._gone.discard(claim.webhook_id)
             if self._wake is not None:
                 self._wake.set()  # a slot is free
 
@@ -581,7 +610,10 @@ class Dispatcher:
         assert self._flush_wake is not None
         while True:
             await self._flush_wake.wait()
+            if not (self._stopping or self._urgent) and len(self._done) < self.concurrency:
+                await asyncio.sleep(GATHER_S)  # one transaction for the successes around
             self._flush_wake.clear()
+            self._urgent = False
             if self._done:
                 # Taken here, on the loop that appends to it, never in the thread.
                 batch, self._done = self._done, []
@@ -600,6 +632,14 @@ class Dispatcher:
                     asyncio.get_running_loop().call_later(max(0.0, wake_in), self._wake_up)
                 if self._wake is not None:
                     self._wake.set()
+            if self._unsent and not self._stopping:
+                # After the outcomes (a 410's disable first): due again, and then
+                # cancelled by the claim that finds the webhook disabled.
+                unsent, self._unsent = self._unsent, []
+                try:
+                    await asyncio.to_thread(self._release, unsent)
+                except Exception as exc:  # their leases run out: claimed again then
+                    self.say(f"Cannot give back {len(unsent)} deliveries yet ({exc}).")
             if self._stopping and not self._done:
                 return
 
@@ -763,7 +803,7 @@ class Dispatcher:
                 suspended = catalog.suspended_by_plan(row.extension_key, row.plan)
                 why = None
                 if row.disabled_at is not None:
-                    why = "Cancelled: the webhook was disabled before this delivery was sent."
+                    why = _DISABLED_BEFORE
                 elif row.managed:
                     why = "Cancelled: this webhook is managed by the platform."
                 elif not row.enabled:
@@ -820,9 +860,11 @@ class Dispatcher:
         self.stats.cancelled += len(cancelled)
         return claims
 
-    def _release(self) -> None:
-        """Give back the claims not sent (a clean stop): due again at once."""
-        unsent, self._unsent = self._unsent, []
+    def _release(self, unsent: list[_Claim] | None = None) -> None:
+        """Give back the claims not sent (a clean stop; ``unsent``: those queued
+        for a webhook that answered 410): due again at once."""
+        if unsent is None:
+            unsent, self._unsent = self._unsent, []
         if not unsent:
             return
         now = clock.precise_now()
@@ -842,6 +884,18 @@ class Dispatcher:
                         lease_until=None,
                     )
                 )
+            # Those of a webhook disabled meanwhile (a 410) are cancelled with it, as
+            # the next claim would: in the same words.
+            disabled = select(Webhook.id).where(col(Webhook.disabled_at).is_not(None))
+            c.s.execute(
+                update(EventDelivery)
+                .where(
+                    col(EventDelivery.id).in_([claim.id for claim in unsent]),
+                    col(EventDelivery.state).in_(("pending", "retrying")),
+                    col(EventDelivery.webhook_id).in_(disabled),
+                )
+                .values(state="cancelled", next_attempt_at=None, last_error=_DISABLED_BEFORE)
+            )
         self.stats.released += len(unsent)
 
     def _write_outcomes(self, outcomes: list[_Outcome]) -> float | None:

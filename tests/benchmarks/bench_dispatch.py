@@ -252,13 +252,19 @@ def floor(receiver: Receiver, keys: list[str], n: int, concurrency: int) -> floa
 
 
 def end_to_end(
-    url: str, receiver: Receiver, n: int, dispatchers: int, concurrency: int, hooks: int
+    url: str,
+    receiver: Receiver,
+    n: int,
+    dispatchers: int,
+    concurrency: int,
+    hooks: int,
+    per_webhook: int = 4,
 ) -> float:
     """n deliveries (n / hooks events, each to every webhook) committed at once,
     to the last answer; the dispatchers idle beforehand."""
     store, owner, _ = _account(url, receiver, hooks)
     receiver.reset()
-    procs = _dispatchers(url, dispatchers, concurrency, per_webhook=4)
+    procs = _dispatchers(url, dispatchers, concurrency, per_webhook=per_webhook)
     try:
         started = time.perf_counter()
         _emit(store, owner.account_id, n // hooks)
@@ -308,6 +314,13 @@ def main() -> None:
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--latency-n", type=int, default=100)
+    p.add_argument(
+        "--scale-caps",
+        type=int,
+        nargs="*",
+        default=[1, 2, 4],
+        help="the concurrency caps per dispatcher the scale-out is measured at",
+    )
     p.add_argument("--only", choices=["throughput", "scale", "latency"], nargs="*")
     args = p.parse_args()
     if args.receiver:
@@ -342,16 +355,23 @@ def main() -> None:
         rx = Receiver(delay_s=0.05)
         try:
             n = 600
-            print(f"scale-out: {n} deliveries, 50 ms receiver, 4 at once per dispatcher")
-            rates = {}
-            for n_disp in (1, 3):
-                url = _fresh(args.pg, tmp, f"scale{n_disp}")
-                try:
-                    rates[n_disp] = end_to_end(url, rx, n, n_disp, 4, 4)
-                finally:
-                    _drop(url)
-                print(f"  PostgreSQL, {n_disp} dispatcher(s): {rates[n_disp]:6.1f} deliveries/s")
-            print(f"  three / one: {rates[3] / rates[1]:.2f}x", flush=True)
+            for cap in args.scale_caps:
+                print(
+                    f"scale-out: {n} deliveries to 4 webhooks, 50 ms receiver, "
+                    f"{cap} at once per dispatcher (receiver-bound: {20 * cap}/s per dispatcher)"
+                )
+                rates = {}
+                for n_disp in (1, 3):
+                    url = _fresh(args.pg, tmp, f"scale{n_disp}")
+                    try:
+                        rates[n_disp] = end_to_end(url, rx, n, n_disp, cap, 4, per_webhook=cap)
+                    finally:
+                        _drop(url)
+                    print(
+                        f"  PostgreSQL, {n_disp} dispatcher(s): {rates[n_disp]:6.1f} deliveries/s",
+                        flush=True,
+                    )
+                print(f"  three / one: {rates[3] / rates[1]:.2f}x", flush=True)
         finally:
             rx.stop()
     if "latency" in only:

@@ -87,9 +87,12 @@ def _caller(request: Request) -> ApiCaller:
     return request.scope["state"]["caller"]
 
 
-def _contract(d: ContractDetail) -> schemas.ContractOut:
+def _contract(d: ContractDetail, status: int = 200) -> Response:
+    """The contract as JSON (``schemas.ContractOut``, which the route declares for
+    the OpenAPI document): built once and written as it is, where returning the
+    model made FastAPI validate and serialize it a second time."""
     c = d.contract
-    return schemas.ContractOut(
+    out = schemas.ContractOut(
         id=c.id,
         name=c.name,
         state=c.state,  # type: ignore[arg-type]
@@ -108,6 +111,7 @@ def _contract(d: ContractDetail) -> schemas.ContractOut:
             for v in d.values
         ],
     )
+    return Response(out.model_dump_json(), status_code=status, media_type="application/json")
 
 
 def _blueprint(b: apiaccess.ApiBlueprint) -> schemas.BlueprintOut:
@@ -327,7 +331,7 @@ def create_app(
         responses={**COMMON, **BAD_JSON, **NOT_FOUND},
         tags=["contracts"],
     )
-    def create_contract(request: Request, body: schemas.ContractCreate) -> schemas.ContractOut:
+    def create_contract(request: Request, body: schemas.ContractCreate) -> Response:
         """A draft contract from a playbook connected to this integration's
         blueprints. `values` are keyed by blueprint field name or id; each goes to
         the data field the playbook maps it to. Every *mapping required* field
@@ -340,7 +344,7 @@ def create_app(
             name=body.name,
             values=body.values,
         )
-        return _contract(made)
+        return _contract(made, 201)
 
     @app.get(
         "/v1/contracts/{contract_id}",
@@ -348,7 +352,7 @@ def create_app(
         responses={**COMMON, **NOT_FOUND},
         tags=["contracts"],
     )
-    def get_contract(request: Request, contract_id: ContractId) -> schemas.ContractOut:
+    def get_contract(request: Request, contract_id: ContractId) -> Response:
         """A contract this integration created, each data field's value and source."""
         return _contract(contracts.get_for_caller(store, _caller(request), contract_id))
 
@@ -360,7 +364,7 @@ def create_app(
     )
     def patch_contract(
         request: Request, contract_id: ContractId, body: schemas.ContractPatch
-    ) -> schemas.ContractOut:
+    ) -> Response:
         """Change the name or values of a draft or published contract (the rules
         of creation; values not given keep theirs)."""
         return _contract(
@@ -372,7 +376,7 @@ def create_app(
     def _transition(action: str, doc: str) -> None:
         step = getattr(contracts, action)
 
-        def run(request: Request, contract_id: ContractId) -> schemas.ContractOut:
+        def run(request: Request, contract_id: ContractId) -> Response:
             return _contract(step(store, _caller(request), contract_id))
 
         run.__doc__ = doc

@@ -21,6 +21,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     event,
     func,
     insert,
@@ -302,6 +303,15 @@ def describe_location(url: str | None = None) -> tuple[str, Path | None]:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return str(Path(parsed.database)), Path(parsed.database)
     return parsed.render_as_string(hide_password=True), None
+
+
+# The account's change counter, up by one (built once: building it cost more than
+# running it).
+_BUMP_CHANGES = (
+    update(models.Account)
+    .where(models.Account.id == bindparam("account_id"))
+    .values(changes=models.Account.changes + 1)
+)
 
 
 class Store:
@@ -643,12 +653,7 @@ class Store:
                     # account's write lock (a row lock, as SELECT ... FOR UPDATE
                     # took): no extra round trip; SQLite's BEGIN IMMEDIATE holds
                     # the lock already.
-                    s.execute(
-                        update(models.Account)
-                        .where(models.Account.id == account_id)
-                        .values(changes=models.Account.changes + 1)
-                        .execution_options(synchronize_session=False)
-                    )
+                    s.connection().execute(_BUMP_CHANGES, {"account_id": account_id})
             except DBAPIError as exc:
                 tx.rollback()
                 s.close()

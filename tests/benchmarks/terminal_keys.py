@@ -16,6 +16,11 @@ at any scale) it prints the medians of:
   `qz` (none): one- and two-character filters look at the newest rows only,
   three and more use the search index.
 
+``--logs`` also (by default) times the busy webhook's delivery log and the
+Custom integration's API requests tab the same way: the key that opens it, then
+`s`/`c` (many), `q` (none), `sig`/`con` (matches) and `qzx` (none), until the
+title or note naming the filter is written with the rows.
+
 ``--src DIR`` runs the program from another checkout (a "before" table:
 main's code on a database of its schema), with this interpreter.
 """
@@ -90,19 +95,89 @@ def measure(db: Path, runs: int, src: Path) -> dict[str, float]:
     return out
 
 
+# The other two long logs, reached by keys from the Integrations list: the large
+# account's Custom integration is its 11th row, its busy webhook the first of the tab.
+END, ENTER = b"\x1b[B" * 10, b"\r"  # ten times down
+LOGS = {
+    "deliveries": (
+        [END, ENTER, b"4", ENTER],
+        "200 OK",  # a row: the title is there before the rows
+        "{shown}",  # in the title "Delivery log matching 'sig', ..."
+        {"s": "many", "q": "none", "sig": "match", "qzx": "none"},
+    ),
+    "requests": (
+        [END, ENTER, b"5"],
+        "/v1/",  # a row's path
+        "{shown}",  # in the note "Matching 'con', newest first ..."
+        {"c": "many", "q": "none", "con": "match", "qzx": "none"},
+    ),
+}
+
+
+def measure_log(db: Path, runs: int, src: Path, which: str) -> dict[str, float]:
+    """The delivery log (the busy webhook's page) or the API requests tab: the last
+    key that opens it until its first rows, then filter keystrokes as above."""
+    nav, opened_marker, matching, texts = LOGS[which]
+    opened = []
+    term = None
+    for _ in range(runs):
+        term = _start(db, src)
+        try:
+            for key in nav[:-1]:
+                term.send(key)
+                _settle(term, 1.0)
+            opened.append(_key(term, nav[-1], opened_marker))
+        finally:
+            term.close()
+    keys: dict[str, list[float]] = {t: [] for t in texts}
+    term = _start(db, src)
+    try:
+        for key in nav[:-1]:
+            term.send(key)
+            _settle(term, 1.0)
+        _key(term, nav[-1], opened_marker)
+        term.send(b"/")
+        _settle(term, 1.0)
+        for _ in range(runs):
+            for text in keys:
+                if len(text) > 1:
+                    _key(term, text[:-1].encode(), matching.format(shown=repr(text[:-1])))
+                    _settle(term, 0.5)
+                keys[text].append(_key(term, text[-1].encode(), matching.format(shown=repr(text))))
+                _settle(term, 0.5)
+                mark = term.send(b"\x15")  # ctrl+u: the filter box emptied, the whole log back
+                term.wait_for(opened_marker, since=mark, timeout=60)
+                _settle(term, 1.0)
+    finally:
+        term.close()
+    out = {"open": statistics.median(opened)}
+    out.update({f"key {k!r} ({texts[k]})": statistics.median(v) for k, v in keys.items()})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m tests.benchmarks.terminal_keys")
     p.add_argument("db", nargs="+", type=Path)
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--src", type=Path, default=ROOT, help="the checkout to run (default: this)")
+    p.add_argument(
+        "--logs",
+        nargs="+",
+        choices=["audit", *LOGS],
+        default=["audit", *LOGS],
+        help="which logs (default: all three)",
+    )
     args = p.parse_args(argv)
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; program from {args.src}")
-    results = {}
-    for db in args.db:
-        results[db] = measure(db, args.runs, args.src)
-        row = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in results[db].items())
-        print(f"{db}: {row}", flush=True)
+    for which in args.logs:
+        for db in args.db:
+            if which == "audit":
+                result = measure(db, args.runs, args.src)
+            else:
+                result = measure_log(db, args.runs, args.src, which)
+            row = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in result.items())
+            print(f"{which} {db}: {row}", flush=True)
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 

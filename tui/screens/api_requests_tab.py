@@ -200,6 +200,8 @@ class ApiRequestsTab(TabContent):
             self.items = found
             self._show()
             note = "Newest first · time, token, method, path, status, latency"
+            if text:
+                note = f"Matching {text!r}, newest first · time, token, method, path, status"
             if logsearch.short_note(text):  # one or two characters: the newest rows only
                 note += f" · the filter looks at the newest {logsearch.RECENT:,} only"
             self.query_one("#requests-note", Static).update(Text(note))

@@ -508,6 +508,8 @@ class WebhookScreen(Refuses, BaseScreen):
             self._take(*found)
             self._show_all()
             title = "Delivery log, newest first (enter opens one, space marks)"
+            if text:
+                title = f"Delivery log matching {text!r}, newest first (enter opens one)"
             if logsearch.short_note(text):  # one or two characters: the newest rows only
                 title += f" · the newest {logsearch.RECENT:,} only"
             self.query_one("#log-title", Static).update(Text(title))

@@ -82,7 +82,7 @@ class WebhookInfo:
     active: bool  # its integration runs (a paused or suspended integration's webhooks do not send)
     created_at: datetime
     created_by: str
-    delivery_count: int
+    delivery_count: int  # at most DELIVERY_COUNT_CAP + 1 (more than the cap)
     last_attempt_at: datetime | None
     last_success: bool | None
     last_status: int | None
@@ -388,16 +388,27 @@ _audit_url = audit_url
 # -- reading -----------------------------------------------------------------------
 
 
+DELIVERY_COUNT_CAP = 10_000  # a webhook's logged deliveries are counted up to this
+
+
 def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
-    """Webhooks with their last delivery and delivery count, in one query."""
-    last = (
-        select(
-            Delivery.webhook_id,
-            func.max(Delivery.id).label("last_id"),
-            func.count().label("n"),
-        )
-        .group_by(Delivery.webhook_id)
-        .subquery()
+    """Webhooks with their last delivery and delivery count (up to
+    ``DELIVERY_COUNT_CAP + 1``), in one query. Both look at one webhook's rows by
+    the log's listing index: a busy webhook's million attempts are not counted
+    (that took 250 ms at a million, on every opening of its page)."""
+    d = Delivery.__table__.alias("logged")  # type: ignore[attr-defined]
+    own = d.c.webhook_id == Webhook.id
+    capped = (
+        select(d.c.id).where(own).limit(DELIVERY_COUNT_CAP + 1).correlate(Webhook).subquery()
+    )
+    n = select(func.count()).select_from(capped).scalar_subquery()
+    last_id = (
+        select(d.c.id)
+        .where(own)
+        .order_by(d.c.attempted_at.desc(), d.c.id.desc())
+        .limit(1)
+        .correlate(Webhook)
+        .scalar_subquery()
     )
     q = (
         select(
@@ -405,13 +416,12 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
             Integration.extension_key,
             Integration.enabled,
             Account.plan,
-            last.c.n,
+            n,
             Delivery,
         )
         .join(Integration, Integration.id == Webhook.integration_id)
         .join(Account, Account.id == Integration.account_id)
-        .outerjoin(last, last.c.webhook_id == Webhook.id)
-        .outerjoin(Delivery, Delivery.id == last.c.last_id)
+        .outerjoin(Delivery, Delivery.id == last_id)
         .where(Integration.account_id == account_id, *where)
         .order_by(col(Webhook.managed).desc(), col(Webhook.id))
     )

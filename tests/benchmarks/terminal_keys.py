@@ -97,21 +97,32 @@ def measure(db: Path, runs: int, src: Path) -> dict[str, float]:
 
 # The other two long logs, reached by keys from the Integrations list: the large
 # account's Custom integration is its 11th row, its busy webhook the first of the tab.
-END, ENTER = b"\x1b[B" * 10, b"\r"  # ten times down
+# Each step: a key, and what shows that its screen is ready for the next one.
+DOWN10, ENTER = b"\x1b[B" * 10, b"\r"  # ten times down: the Custom integration's row
+TO_TABS = [(DOWN10, None), (ENTER, "API requests")]
 LOGS = {
     "deliveries": (
-        [END, ENTER, b"4", ENTER],
+        [*TO_TABS, (b"4", "50 webhooks"), (ENTER, None)],
         "200 OK",  # a row: the title is there before the rows
         "{shown}",  # in the title "Delivery log matching 'sig', ..."
         {"s": "many", "q": "none", "sig": "match", "qzx": "none"},
     ),
     "requests": (
-        [END, ENTER, b"5"],
+        [*TO_TABS, (b"5", None)],
         "/v1/",  # a row's path
         "{shown}",  # in the note "Matching 'con', newest first ..."
         {"c": "many", "q": "none", "con": "match", "qzx": "none"},
     ),
 }
+
+
+def _go(term: Terminal, steps: list[tuple[bytes, str | None]]) -> None:
+    for key, ready in steps:
+        if ready is None:
+            term.send(key)
+        else:
+            _key(term, key, ready)
+        _settle(term, 0.5)
 
 
 def measure_log(db: Path, runs: int, src: Path, which: str) -> dict[str, float]:
@@ -123,19 +134,15 @@ def measure_log(db: Path, runs: int, src: Path, which: str) -> dict[str, float]:
     for _ in range(runs):
         term = _start(db, src)
         try:
-            for key in nav[:-1]:
-                term.send(key)
-                _settle(term, 1.0)
-            opened.append(_key(term, nav[-1], opened_marker))
+            _go(term, nav[:-1])
+            opened.append(_key(term, nav[-1][0], opened_marker))
         finally:
             term.close()
     keys: dict[str, list[float]] = {t: [] for t in texts}
     term = _start(db, src)
     try:
-        for key in nav[:-1]:
-            term.send(key)
-            _settle(term, 1.0)
-        _key(term, nav[-1], opened_marker)
+        _go(term, nav[:-1])
+        _key(term, nav[-1][0], opened_marker)
         term.send(b"/")
         _settle(term, 1.0)
         for _ in range(runs):

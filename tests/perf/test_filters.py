@@ -54,6 +54,23 @@ def hook_with_log(store, owner, n: int) -> tuple[int, list[str]]:
     return hook, ids
 
 
+def test_a_webhook_counts_its_log_up_to_a_cap_and_shows_its_newest_attempt(
+    store, owner, monkeypatch
+):
+    """The list and the page read a webhook's count and last attempt by the log's
+    index, never counting a busy webhook's million rows: up to one past the cap."""
+    hook, _ = hook_with_log(store, owner, 12)
+    monkeypatch.setattr(webhooks, "DELIVERY_COUNT_CAP", 5)
+    info = webhooks.get(store, owner.account_id, hook)
+    assert info.delivery_count == 6  # more than the cap, counted no further
+    # The newest attempt (the 12th, a success), not the first or a failed one.
+    assert info.last_attempt_at == T0 + timedelta(minutes=12)
+    assert info.last_success is True and info.last_status == 200
+    monkeypatch.setattr(webhooks, "DELIVERY_COUNT_CAP", 100)
+    listed = webhooks.list_for_integration(store, owner.account_id, info.integration_id)[0]
+    assert listed.delivery_count == 12 and listed.last_attempt_at == info.last_attempt_at
+
+
 def test_delivery_filter_in_sql(store, owner):
     hook, ids = hook_with_log(store, owner, 300)
     assert [d.callback_id for d in deliveries.deliveries(store, hook, text_filter=ids[0])] == [
@@ -84,6 +101,7 @@ async def test_delivery_log_filter_finds_what_is_not_shown(store, owner):
         await settle(pilot)
         assert table.row_count == 1
         assert ids[0][:12] in screen_text(app)
+        assert f"Delivery log matching {ids[0][-10:]!r}, newest first" in screen_text(app)
         await pilot.press("ctrl+u")
         await type_text(pilot, "nothing like it")
         await settle(pilot)
@@ -92,6 +110,7 @@ async def test_delivery_log_filter_finds_what_is_not_shown(store, owner):
         await pilot.press("escape")
         await settle(pilot)
         assert table.row_count == 200
+        assert "Delivery log, newest first" in screen_text(app)  # no filter named
 
 
 def test_audit_filter_ignores_case_and_takes_wildcards_literally(store, owner):

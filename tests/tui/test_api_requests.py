@@ -171,8 +171,10 @@ async def test_filter_narrows_in_sql_and_escape_restores(store, owner, world):
         await type_text(pilot, "422")  # a status code
         await wait_until(pilot, lambda: table.row_count == 1)
         assert "/v1/contracts" in screen_text(app) and "/v1/playbooks" not in screen_text(app)
+        assert "Matching '422', newest first" in screen_text(app)  # the note names the filter
         await pilot.press("escape")
         await wait_until(pilot, lambda: table.row_count == 10)
+        assert "Matching" not in screen_text(app) and "Newest first" in screen_text(app)
         await pilot.press("slash")
         await type_text(pilot, "reporting")  # a token's name
         await wait_until(pilot, lambda: table.row_count == 1)

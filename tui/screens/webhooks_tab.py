@@ -183,6 +183,8 @@ def confirm_delete(admin, webhook: WebhookInfo, deleted, *, leaving=None) -> Non
 
     n = webhook.delivery_count
     logged = f" and its {plural(n, 'logged delivery', 'logged deliveries')}" if n else ""
+    if n > webhooks.DELIVERY_COUNT_CAP:  # counted no further
+        logged = f" and its more than {webhooks.DELIVERY_COUNT_CAP:,} logged deliveries"
     admin.push_screen(
         ConfirmDialog(
             "Delete this webhook?",

@@ -398,9 +398,7 @@ def _infos(s: Session, account_id: int, *where) -> list[WebhookInfo]:
     (that took 250 ms at a million, on every opening of its page)."""
     d = Delivery.__table__.alias("logged")  # type: ignore[attr-defined]
     own = d.c.webhook_id == Webhook.id
-    capped = (
-        select(d.c.id).where(own).limit(DELIVERY_COUNT_CAP + 1).correlate(Webhook).subquery()
-    )
+    capped = select(d.c.id).where(own).limit(DELIVERY_COUNT_CAP + 1).correlate(Webhook).subquery()
     n = select(func.count()).select_from(capped).scalar_subquery()
     last_id = (
         select(d.c.id)

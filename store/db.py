@@ -727,9 +727,13 @@ class Store:
                 if conn is None:
                     conn = self._quick_connection()
                     self._quick.conn = conn
+                    self._quick.busy = threading.Lock()
                     with self._quick_lock:
-                        self._quick_conns.append(conn)
-                yield conn
+                        self._quick_conns.append((conn, self._quick.busy))
+                # Held while the connection is in use: dispose() closes it from
+                # another thread, and SQLite crashes on a connection closed mid-read.
+                with self._quick.busy:
+                    yield conn
             except dbapi_error as exc:
                 self._quick.conn = None
                 if conn is not None:
@@ -795,8 +799,14 @@ class Store:
 
     def dispose(self) -> None:
         with self._quick_lock:
-            for conn in self._quick_conns:
-                conn.close()
+            for conn, busy in self._quick_conns:
+                # A read in flight (a screen's poll in its thread) finishes first;
+                # one that does not within 2 s keeps its connection (closed by GC).
+                if busy.acquire(timeout=2):
+                    try:
+                        conn.close()
+                    finally:
+                        busy.release()
             self._quick_conns.clear()
         self.engine.dispose()
 

@@ -93,7 +93,7 @@ class Change:
     def account(self) -> Account:
         """The account being changed (read once, in this transaction)."""
         if self._account is None:
-            account = self.s.get(Account, self.account_id)
+            account = self.s.info.get("account") or self.s.get(Account, self.account_id)
             if account is None:
                 raise NotFound("The account no longer exists.")
             self._account = account

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
@@ -104,28 +105,32 @@ def infos_where(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
         .where(Blueprint.account_id == account_id, *where)
         .order_by(col(Blueprint.native).desc(), func.lower(Blueprint.name))
     )
-    out = []
-    for bp, key, enabled, plan, n, req, pn in s.exec(q).all():
-        out.append(
-            BlueprintInfo(
-                id=bp.id or 0,
-                integration_id=bp.integration_id or 0,
-                integration_name=catalog.extension(key).name,
-                name=bp.name,
-                description=bp.description,
-                native=bp.native,
-                field_count=int(n or 0),
-                required_count=int(req or 0),
-                playbook_count=int(pn or 0),
-                created_at=bp.created_at,
-                created_by=bp.created_by,
-                version=bp.version,
-                suspended=(catalog.suspended_by_plan(key, plan) or "") if enabled else "",
-            )
-        )
+    out = [_info(*row) for row in s.exec(q).all()]
     # Native first, then by name as people read it ("Blueprint 2" before "Blueprint 10").
     out.sort(key=lambda b: (not b.native, natural_key(b.name), b.id))
     return out
+
+
+def _info(
+    bp: Blueprint, key: str, enabled: bool, plan: str, n: Any, req: Any, pn: Any
+) -> BlueprintInfo:
+    """A blueprint as the lists show it: with its integration's key and state, the
+    account's plan, and its field, required-field and playbook counts."""
+    return BlueprintInfo(
+        id=bp.id or 0,
+        integration_id=bp.integration_id or 0,
+        integration_name=catalog.extension(key).name,
+        name=bp.name,
+        description=bp.description,
+        native=bp.native,
+        field_count=int(n or 0),
+        required_count=int(req or 0),
+        playbook_count=int(pn or 0),
+        created_at=bp.created_at,
+        created_by=bp.created_by,
+        version=bp.version,
+        suspended=(catalog.suspended_by_plan(key, plan) or "") if enabled else "",
+    )
 
 
 def for_integration(store: Store, account_id: int, integration_id: int) -> list[BlueprintInfo]:
@@ -202,7 +207,7 @@ def create(
     description = validate.text(description)
     with change(store, actor, "create blueprints") as c:
         s = c.s
-        _custom_integration(s, actor, integration_id)
+        integ = _custom_integration(s, actor, integration_id)
         used = s.exec(
             select(func.count())
             .select_from(Blueprint)
@@ -222,7 +227,8 @@ def create(
         s.add(bp)
         s.flush()
         c.log("blueprint.create", "blueprint", bp.id, name)
-        return infos_where(s, actor.account_id, Blueprint.id == bp.id)[0]
+        # As a list would read it (no fields, no playbooks yet), without reading it.
+        return _info(bp, integ.extension_key, integ.enabled, c.account.plan, 0, 0, 0)
 
 
 def _taken(name: str) -> str:

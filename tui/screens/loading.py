@@ -136,6 +136,11 @@ class Loads:
         self._run_after_load()
 
     @property
+    def loads_started(self) -> int:
+        """How many loads of this node were started (its own and along its screen's)."""
+        return self._loads_started
+
+    @property
     def never_loaded(self) -> bool:
         return self._loads_started == 0
 

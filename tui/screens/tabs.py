@@ -164,10 +164,25 @@ class TabbedScreen(BaseScreen):
             for content in self.query(TabContent):
                 content.reload()
             return
-        self._loading_tab = self.visible_tab()
-        if self._loading_tab is not None and self._loading_tab.loads_data():
-            self._tab_serial = self._loading_tab.ride_along()
+        tab = self._loading_tab = self.visible_tab()
+        covered = self._tab_loads_when_covered.get(id(tab))
+        if tab is not None and covered is not None and tab.loads_started > covered:
+            # Back from a dialog whose change the tab reloads itself for (the
+            # dialog's callback, usually handled before this screen's resume):
+            # the screen reads its own part only, not the tab's a second time.
+            self._loading_tab = tab = None
+        self._tab_loads_when_covered = {}
+        if tab is not None and tab.loads_data():
+            self._tab_serial = tab.ride_along()
         super().reload(select)
+
+    # The visible tab's loads when a dialog covered the screen (ScreenSuspend).
+    _tab_loads_when_covered: dict[int, int] = {}
+
+    def on_screen_suspend(self) -> None:
+        tab = self.visible_tab()
+        if tab is not None and tab.loads_data():
+            self._tab_loads_when_covered = {id(tab): tab.loads_started}
 
     def load(self) -> object:
         own = self.load_own()

@@ -70,8 +70,11 @@ def start(*, debug: bool) -> Path:
     ``debug``. Returns the file's path. Call once, before the store opens."""
     global _path, _debug
     from store import trace
+    from tui import config
 
-    path = log_path()
+    # Where the log goes now (not a path kept from an earlier start in this
+    # process, which a test's program may have left without stop()).
+    path = config.log_dir() / LOG_NAME
     _path, _debug = path, debug
     handler: logging.Handler
     try:

@@ -130,7 +130,7 @@ async def test_render_screen_draws_a_dialog_over_its_background():
         await app.push_screen(CompatDialog())
         text = ""
         # Under load the first frames may not hold both layers yet: wait for them.
-        for _ in range(100):
+        for _ in range(500):  # up to 10 s
             await pilot.pause(0.02)
             console = Console(width=40, height=6, file=io.StringIO(), record=True)
             console.print(compat.render_screen(app))

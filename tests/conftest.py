@@ -42,6 +42,42 @@ def _pg_admin_url() -> str:
     return url
 
 
+# The longest tests (minutes each on this 2-core machine) start first, one at
+# the head of each worker's share: pytest-xdist's ``worksteal`` (pyproject)
+# hands worker i the i-th of N consecutive shares and lets idle workers take
+# the tail of a busy one's queue, so none of these starts late and runs alone
+# at the end of the run. The memory test, the longest, has a worker to itself.
+LONGEST_FIRST = (
+    "tests/perf/test_memory.py::",
+    "tests/reliability/test_dispatch_faults.py::test_sigkill_mid_batch",
+    "tests/tui/test_demo.py::test_screenshots_are_the_same_bytes_every_time",
+    "tests/tui/test_recording.py::test_the_main_story_recorded",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def rank(item) -> int | None:
+        found = (i for i, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p))
+        return next(found, None)
+
+    longest = sorted((i for i in items if rank(i) is not None), key=rank)
+    rest = [i for i in items if rank(i) is None]
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    heads: list[list] = [[] for _ in range(workers)]
+    for n, item in enumerate(longest):
+        w = 0 if n == 0 or workers == 1 else 1 + (n - 1) % (workers - 1)
+        heads[w].append(item)
+    ordered: list = []
+    left = len(items)
+    for w in range(workers):
+        share = left // (workers - w)  # as worksteal's first split counts it
+        left -= share
+        take = max(0, share - len(heads[w]))
+        ordered += heads[w] + rest[:take]
+        rest = rest[take:]
+    items[:] = ordered + rest
+
+
 def pytest_report_header(config) -> str:
     if PG_URL:
         shown = make_url(_pg_admin_url()).render_as_string(hide_password=True)

@@ -37,6 +37,12 @@ class BlueprintInfo:
     # words): nothing can be changed in it until the plan includes it again.
     suspended: str = ""
 
+    @property
+    def list_key(self) -> tuple[bool, tuple[tuple[object, ...], str], int]:
+        """Where lists put it: native first, then by name as people read it
+        ("Blueprint 2" before "Blueprint 10")."""
+        return (not self.native, natural_key(self.name), self.id)
+
 
 @dataclass(frozen=True)
 class FieldInfo:
@@ -105,10 +111,7 @@ def infos_where(s: Session, account_id: int, *where) -> list[BlueprintInfo]:
         .where(Blueprint.account_id == account_id, *where)
         .order_by(col(Blueprint.native).desc(), func.lower(Blueprint.name))
     )
-    out = [_info(*row) for row in s.exec(q).all()]
-    # Native first, then by name as people read it ("Blueprint 2" before "Blueprint 10").
-    out.sort(key=lambda b: (not b.native, natural_key(b.name), b.id))
-    return out
+    return sorted((_info(*row) for row in s.exec(q).all()), key=lambda b: b.list_key)
 
 
 def _info(
@@ -208,13 +211,17 @@ def create(
     with change(store, actor, "create blueprints") as c:
         s = c.s
         integ = _custom_integration(s, actor, integration_id)
-        used = s.exec(
-            select(func.count())
-            .select_from(Blueprint)
-            .where(Blueprint.account_id == actor.account_id, col(Blueprint.native).is_(False))
+        # The limit's count and the name's check in one statement (one round trip).
+        used, taken = s.exec(
+            select(
+                func.coalesce(func.sum(case((col(Blueprint.native).is_(False), 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((func.lower(Blueprint.name) == name.lower(), 1), else_=0)), 0
+                ),
+            ).where(Blueprint.account_id == actor.account_id)
         ).one()
-        c.within_limit(used, c.account.limit_custom_blueprints, "custom blueprints")
-        c.unique_name(Blueprint, Blueprint.account_id == actor.account_id, name, _taken(name))
+        c.within_limit(int(used), c.account.limit_custom_blueprints, "custom blueprints")
+        c.unique(bool(taken), "name", _taken(name))
         bp = Blueprint(
             account_id=actor.account_id,
             integration_id=integration_id,

@@ -463,6 +463,7 @@ class Store:
         self._local_writer = threading.RLock() if self.is_sqlite else None
         self._together = threading.local()  # together()'s session of each thread
         self._quick = threading.local()  # quick_read's connections (PostgreSQL)
+        self._committed = threading.local()  # committed_changes(), for each thread
         self._quick_conns: list[Any] = []
         self._quick_lock = threading.Lock()
         self.created = False  # prepare() made a new database
@@ -701,6 +702,19 @@ class Store:
                 yield s
                 if patience is not None:
                     patience.check()  # given up meanwhile: roll back, nothing saved
+                bumped = s.info.get("account")
+            # Committed: the account's change counter as this change left it.
+            self._committed.changes = bumped.changes if bumped is not None else None
+
+    def committed_changes(self) -> int | None:
+        """The account's change counter as the last change this thread committed
+        left it (None: none, or no account's), then forgotten. A screen that made
+        the change compares it with the counter of the data it shows: one more
+        means that no one else changed anything meanwhile, and the screen can
+        show the change's result without reading again."""
+        found = getattr(self._committed, "changes", None)
+        self._committed.changes = None
+        return found
 
     def _begin_write(self, account_id: int | None, whole_database: bool) -> tuple[Session, Any]:
         """A session in a write transaction holding the lock (PostgreSQL: the

@@ -513,8 +513,8 @@ class IntegrationsAdmin(App[None]):
 
     def _changes_read(self, found: object, actor: object | None = None) -> None:
         count = getattr(found, "count", None)
-        if count is None or count == self._changes_seen:
-            return
+        if count is None or (self._changes_seen is not None and count <= self._changes_seen):
+            return  # nothing new (or read before a change of ours that is known already)
         first = self._changes_seen is None
         self.show_title(found)
         if first:
@@ -525,6 +525,24 @@ class IntegrationsAdmin(App[None]):
         screen = self.screen
         if getattr(screen, "loads_data", None) and screen.loads_data() and screen.is_current:
             screen.reload()
+
+    # The change counter as this program's last change left it (None: unknown):
+    # a screen that made it shows its result without reading again when that is
+    # one more than the counter of what it shows (Loads.applied_own_change).
+    last_own_change: int | None = None
+
+    def own_change_committed(self, count: int | None) -> None:
+        """A change made here committed, leaving the account's counter at ``count``.
+        When that is the next after the counter seen, the change was the only
+        one meanwhile: the poll has nothing to reload for it."""
+        self.last_own_change = count
+        if count is not None and self._changes_seen is not None and count == self._changes_seen + 1:
+            self._changes_seen = count
+
+    @property
+    def changes_seen(self) -> int | None:
+        """The account's change counter as last read (a screen's load, the poll)."""
+        return self._changes_seen
 
     def read_title(self) -> object:
         """The header's account name and plan, with the change counter, read in a
@@ -543,7 +561,10 @@ class IntegrationsAdmin(App[None]):
             self._title_account = found
         else:
             self._title_account = (found.name, found.plan)  # type: ignore[attr-defined]
-            self._changes_seen = found.count  # type: ignore[attr-defined]
+            count = found.count  # type: ignore[attr-defined]
+            # The counter only grows: a load read before our latest change keeps it.
+            if self._changes_seen is None or count > self._changes_seen:
+                self._changes_seen = count
         self._show_title(self.size.width)
 
     def refresh_title(self) -> None:
@@ -824,6 +845,7 @@ class IntegrationsAdmin(App[None]):
                     import asyncio
 
                     result = asyncio.run(result)
+                job.committed = self.store.committed_changes()
                 return result
 
         return await run_in_daemon(call)
@@ -882,6 +904,7 @@ class IntegrationsAdmin(App[None]):
         if event.state == WorkerState.SUCCESS:
             if self.connection.away:
                 self.connection.back()
+            self.own_change_committed(job.committed)
             if job.on_done is not None:
                 shown = job.on_done(event.worker.result)
                 if inspect.isawaitable(shown):

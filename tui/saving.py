@@ -71,6 +71,8 @@ class Save:
     done: bool = False
     worker: Any = None  # its Worker, once started
     background: bool = False  # says itself how it goes (a delivery): no "Saving..."
+    # The account's change counter as the change left it (Store.committed_changes)
+    committed: int | None = None
 
     def give_up(self) -> None:
         self.cancelled.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -116,7 +117,10 @@ class BlueprintsTab(Refuses, TabContent):
             accounts.account_info(store, actor.account_id),
         )
 
+    _shown: tuple[IntegrationInfo, list[BlueprintInfo], AccountInfo] | None = None
+
     def show(self, data: tuple[IntegrationInfo, list[BlueprintInfo], AccountInfo]) -> None:
+        self._shown = data
         info, self.items, account = data
         info = self.on_plan(info, account.plan)
         select = self.select_after
@@ -214,10 +218,30 @@ class BlueprintsTab(Refuses, TabContent):
         def created(bp: BlueprintInfo | None) -> None:
             if bp is not None:
                 self.notify(f"Blueprint {bp.name!r} created.")
-                self.reload(select=str(bp.id))
+                self.show_own_change(bp, 1)
                 self.focus_main()
 
         self.app.push_screen(blueprint_form(self.admin, self.integration_id), created)
+
+    def show_own_change(self, bp: BlueprintInfo, more: int) -> None:
+        """The blueprint as its change returned it (created: ``more`` is 1), put
+        in the list without reading it again when no one else changed anything
+        meanwhile; else the list is read again."""
+
+        def apply() -> None:
+            assert self._shown is not None
+            info, items, account = self._shown
+            new = all(b.id != bp.id for b in items)  # not in a load read after it
+            items = sorted([*(b for b in items if b.id != bp.id), bp], key=lambda b: b.list_key)
+            used = account.custom_blueprints + (more if new else 0)
+            self.select_after = str(bp.id)
+            try:
+                self.show((info, items, replace(account, custom_blueprints=used)))
+            finally:
+                self.select_after = None
+
+        if self._shown is None or not self.applied_own_change(apply):
+            self.reload(select=str(bp.id))
 
     def action_edit(self) -> None:
         bp = self.selected()
@@ -226,7 +250,7 @@ class BlueprintsTab(Refuses, TabContent):
 
         def saved(new: BlueprintInfo | None) -> None:
             if new is not None:
-                self.reload(select=str(new.id))
+                self.show_own_change(new, 0)
 
         self.app.push_screen(blueprint_form(self.admin, self.integration_id, bp), saved)
 

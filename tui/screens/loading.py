@@ -49,6 +49,13 @@ class Loads:
     _covered: Widget | None = None  # what the loading indicator covers now
     _loads_started = 0
     _loads_shown = 0
+    # The account's change counter (App.changes_seen) when the load shown
+    # started: what is shown is at least that new. None: not known.
+    data_changes: int | None = None
+    _changes_at_load: int | None = None
+    # The counter after a change of its own that this node showed without
+    # reading (``applied_own_change``), until its screen's next reload.
+    own_change_applied: int | None = None
 
     def load(self) -> Any:
         """Read what the screen shows (in a thread worker). Nothing by default."""
@@ -104,6 +111,7 @@ class Loads:
         self._loads_started += 1
         serial = self._loads_started
         admin = cast("IntegrationsAdmin", node.app)
+        self._changes_at_load = admin.changes_seen
         worker = node.run_worker(
             # The function, not a coroutine: a load replaced before it started
             # never creates one (nor its "never awaited" warning).
@@ -121,6 +129,7 @@ class Loads:
         """This node's load is read within another's (its screen's): count it as
         started; ``shown_along`` shows it."""
         self._loads_started += 1
+        self._changes_at_load = cast("IntegrationsAdmin", cast(Widget, self).app).changes_seen
         return self._loads_started
 
     def shown_along(self, serial: int, data: Any) -> None:
@@ -128,12 +137,26 @@ class Loads:
         if serial != self._loads_started or not cast(Widget, self).is_attached:
             return
         self._loads_shown = serial
+        self.data_changes = self._changes_at_load
         self._end_loading()
         try:
             self.show(data)
         finally:
             self.select_after = None
         self._run_after_load()
+
+    def applied_own_change(self, apply: Callable[[], None]) -> bool:
+        """After a change made from here (its outcome handled now): when the
+        account's counter says it was the only change since what is shown was
+        read, ``apply()`` shows its result without reading again, and True;
+        else False, and the caller reloads. A load in flight: False."""
+        admin = cast("IntegrationsAdmin", cast(Widget, self).app)
+        count, shown = admin.last_own_change, self.data_changes
+        if count is None or shown is None or count != shown + 1 or not self.has_loaded:
+            return False
+        apply()
+        self.data_changes = self.own_change_applied = count
+        return True
 
     @property
     def loads_started(self) -> int:
@@ -185,6 +208,7 @@ class Loads:
         if not node.is_attached:
             return
         data, also = value
+        self.data_changes = self._changes_at_load
         try:
             self.show_also(also)
             self.show(data)

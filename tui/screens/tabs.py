@@ -165,6 +165,20 @@ class TabbedScreen(BaseScreen):
                 content.reload()
             return
         tab = self._loading_tab = self.visible_tab()
+        applied = tab.own_change_applied if tab is not None else None
+        if tab is not None:
+            tab.own_change_applied = None
+        if (
+            applied is not None
+            and self.data_changes is not None
+            and applied == self.data_changes + 1
+            and self.has_loaded
+        ):
+            # Back from a dialog whose change, the only one meanwhile, the tab
+            # showed without reading: nothing else to read.
+            self.data_changes = applied
+            self._tab_loads_when_covered = {}
+            return
         covered = self._tab_loads_when_covered.get(id(tab))
         if tab is not None and covered is not None and tab.loads_started > covered:
             # Back from a dialog whose change the tab reloads itself for (the

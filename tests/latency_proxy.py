@@ -87,7 +87,12 @@ class Proxy:
                 with contextlib.suppress(ConnectionError, OSError):
                     await sender
 
-        await asyncio.gather(pipe(cr, sw, True), pipe(sr, cw, False), return_exceptions=True)
+        try:
+            await asyncio.gather(pipe(cr, sw, True), pipe(sr, cw, False), return_exceptions=True)
+        except asyncio.CancelledError:
+            # close(): asyncio's start_server would log a cancelled handler's
+            # CancelledError with a traceback for each connection still open.
+            return
 
     def close(self) -> None:
         async def stop() -> None:

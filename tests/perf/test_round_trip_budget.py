@@ -13,7 +13,9 @@ figures are in tests/benchmarks/round_trips.py).
   read (tests/tui/test_own_change.py). 16 statements in 3 transactions before
   (the tab read twice, the list, the counts, the integration and the header
   after the change, the count and the name's check apart);
-- a palette keystroke: 0 (the palette reads once per opening).
+- a palette keystroke: 0 (the palette reads once per opening);
+- open the audit log: 3 (its first page, its count, the header; 6 before: the
+  first open of a section brings two resumes, and the second read it again).
 
 The change counter's poll (``accounts.changes``, every 2 s) runs on
 ``quick_read``'s own connection, outside SQLAlchemy: it is not counted here.
@@ -37,6 +39,7 @@ BUDGET_TAB = 2
 BUDGET_CREATE_TRANSACTIONS = 1
 BUDGET_CREATE_STATEMENTS = 6
 BUDGET_PALETTE_KEY = 0
+BUDGET_AUDIT = 3
 
 
 @dataclass
@@ -110,3 +113,11 @@ async def test_round_trips_stay_within_budget(store, owner):
         await pilot.pause()
         assert count.statements <= BUDGET_PALETTE_KEY, count.sql
         assert "Blueprint: Orders" in screen_text(app)
+
+        await pilot.press("escape")
+        await loaded(pilot)
+        count.reset()
+        await pilot.press("a")
+        await loaded(pilot)
+        assert "blueprint.create" in screen_text(app)
+        assert count.statements <= BUDGET_AUDIT, count.sql

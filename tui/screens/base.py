@@ -48,11 +48,17 @@ class BaseScreen(Loads, Screen):
             # watchers of the app (its header's), or it is never freed.
             drop_closed_watchers(self.app)
         if not self.loads_data():
-            # A screen that reads on the UI thread (on_mount loaded it): the header
-            # follows the plan here, and the first resume is the arrival.
+            # A screen that loads in its own way (on_mount started it): the header
+            # follows the plan here, and the first resume is the arrival. The
+            # first open of a section brings a second resume at once (Textual's
+            # _init_mode and switch_mode each post one): nothing to read again.
+            if self._arriving:
+                return
             with suppress(NoMatches):
                 self.admin.refresh_title()
             if first:
+                self._arriving = True
+                self.call_later(self._arrived_now)
                 return
             if self.is_current:
                 with suppress(NoMatches):
@@ -68,6 +74,11 @@ class BaseScreen(Loads, Screen):
             self._load_wanted = True
             self.admin.load_started(self)
             self.call_later(self._load_if_wanted)
+
+    _arriving = False
+
+    def _arrived_now(self) -> None:
+        self._arriving = False
 
     def _load_if_wanted(self) -> None:
         self.admin.load_ended(self)

@@ -31,3 +31,22 @@ def resolve_url(url: str | None) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def server_of(url: str | None) -> str:
+    """The host (and port, when given) of a server's URL, as the first screen
+    names it ("Connecting to db.example.com:5432..."): no user, no password, no
+    database; without SQLAlchemy (importing it takes longer than a first paint)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(resolve_url(url))
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # a port that is not a number: the store's words come later
+        return "the database server"
+    if not host:
+        return "the database server"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host

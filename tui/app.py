@@ -394,11 +394,11 @@ class IntegrationsAdmin(App[None]):
 
     @property
     def connecting_to(self) -> str:
-        """The server being connected to, as the first screen names it."""
-        from store.db import describe_location
+        """The server being connected to, as the first screen names it (before
+        the first paint: without SQLAlchemy)."""
+        from store.location import server_of
 
-        where, _ = describe_location(self._url)
-        return where.split("@", 1)[-1].split("/", 1)[0]
+        return server_of(self._url)
 
     def _store_not_opened(self, exc: DomainError) -> None:
         """The store could not be opened at start: the first screen says why

@@ -117,6 +117,25 @@ def test_nothing_heavy_before_the_first_paint():
     assert out.stdout.strip() == ""
 
 
+def test_the_frame_on_a_server_names_it_without_sqlalchemy():
+    """On PostgreSQL the frame says "Connecting to HOST..." at once: naming the
+    server imports nothing heavy (it imported SQLAlchemy on the UI thread, 0.7 s
+    before the first paint)."""
+    code = (
+        "import sys, tui.app, tui.screens.integrations\n"
+        "from store.values import Actor\n"
+        "app = tui.app.IntegrationsAdmin(None, Actor(0, 'a', 'a', 0, 'member', False),\n"
+        "    url='postgresql+psycopg://u:secret@db.example.com:6543/x')\n"
+        "print(app.connecting_to)\n"
+        "heavy = ('sqlalchemy', 'sqlmodel', 'pydantic', 'psycopg', 'alembic')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split("\n")[:2] == ["db.example.com:6543", ""], out.stdout
+
+
 async def test_app_paints_the_glance_then_opens_the_store(sqlite_store):
     owner = populate(sqlite_store)
     with sqlite_store.read() as s:
@@ -164,3 +183,19 @@ async def test_a_user_removed_between_glance_and_store_is_told(sqlite_store):
 def test_app_needs_a_store_or_a_glance():
     with pytest.raises(ValueError):
         IntegrationsAdmin(None, accounts.Actor(1, "x", "x", 1, "member", False))
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("postgresql+psycopg://u:secret@db.example.com:6543/x", "db.example.com:6543"),
+        ("postgresql://u@db.example.com/x", "db.example.com"),
+        ("postgresql+psycopg://u@[::1]:5432/x", "[::1]:5432"),
+        ("postgresql+psycopg://u@db:notaport/x", "the database server"),
+        ("postgresql+psycopg:///x?host=/run/postgresql", "the database server"),
+    ],
+)
+def test_the_server_is_named_without_user_password_or_database(url, named):
+    from store.location import server_of
+
+    assert server_of(url) == named

@@ -92,6 +92,11 @@ def build_demo(url: str) -> str:
     store.prepare()
     demo.build(store)
     store.dispose()
+    # Each tour creates a blueprint: room for many tours (the demo's plan allows 10).
+    engine = create_engine(db)
+    with engine.begin() as c:
+        c.execute(text("UPDATE account SET limit_custom_blueprints = 1000"))
+    engine.dispose()
     return db
 
 

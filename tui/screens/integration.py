@@ -106,11 +106,31 @@ class IntegrationScreen(TabbedScreen):
         yield Static("", id="title", classes="section-title")
         # Shown on every tab while the plan suspends the integration: the store's words.
         yield Static("", id="suspended")
+        # Only the first tab shown is built with the page; the others when first
+        # shown (``build_tab``): composing and styling all five made opening an
+        # integration take twice as long.
         with TabbedPanes(initial=self.initial_tab):
             for pane_id, title, factory in TABS:
                 with TabPane(title, id=pane_id):
-                    yield factory(self.integration_id)
+                    if pane_id == self.initial_tab:
+                        yield factory(self.integration_id)
         yield Footer()
+
+    async def build_tab(self, pane_id: str) -> bool:
+        """Build a tab's content the first time it is shown (awaited, so the keys
+        typed next, ``2`` then ``n``, reach that tab); whether it was built now."""
+        pane = self.query_one(TabbedPanes).get_pane(pane_id)
+        if pane.query(TabContent):
+            return False
+        factory = next(f for pid, _, f in TABS if pid == pane_id)
+        await pane.mount(factory(self.integration_id))
+        return True
+
+    async def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
+        # A click on a tab's title: built first if it never was; TabbedScreen's
+        # handler (Textual calls each class's of the MRO, this one first) then
+        # reads it and gives it the focus.
+        await self.build_tab(event.pane.id or "")
 
     info: IntegrationInfo | None = None  # shown
     loaded_info: IntegrationInfo | None = None  # read by the last load (its thread)

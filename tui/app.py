@@ -210,11 +210,13 @@ class IntegrationsAdmin(App[None]):
             self._apply_settings(settings)
         self._theme_shown = self.theme
         from tui import diagnostics
-        from tui.textual_compat import on_new_worker, unpin_render_caches
+        from tui.textual_compat import keys_in_order, on_new_worker, unpin_render_caches
 
         on_new_worker(self, diagnostics.watch_worker)
         # Closed screens' widgets would stay in memory otherwise (textual#6665).
         unpin_render_caches()
+        # Keys typed together reach a text field in their order (textual#6605).
+        keys_in_order()
 
     # -- set-up ------------------------------------------------------------------
 

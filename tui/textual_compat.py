@@ -134,6 +134,38 @@ def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
     return screen._binding_chain
 
 
+def keys_in_order() -> None:
+    """Typing that arrives in one read (fast typing, a paste-like burst, an SSH
+    connection that delivers a hiccup's keys together) reaches an Input in
+    order. Textual's Input inserts a printable key in its ``_on_key`` but runs
+    its bound keys (backspace, delete, the arrows, home, end...) only once the
+    Key event has bubbled up to the App, through each ancestor's message queue
+    (App._on_key: textual#6605). Keys that arrive together were applied out of
+    order: "⌫⌫Omega" in the edit form left "Ome". The Input now runs its own
+    (non-priority) binding for a key in ``_on_key``, in turn, as the App would
+    have: the focused widget's bindings come first in the chain anyway. A
+    binding that skips itself (SkipAction) leaves the key to the usual path.
+    Installed once, for every Input (the forms', the filters', the palette's)."""
+    from textual.widgets import Input
+
+    if getattr(Input, "_keys_in_order", False):
+        return
+    key_as_printable = Input._on_key
+
+    async def _on_key(self: Input, event: Any) -> None:
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.app.run_action(binding.action, self):
+                    event.stop()
+                    event.prevent_default()
+                    self._restart_blink()
+                    return
+        await key_as_printable(self, event)
+
+    Input._on_key = _on_key  # type: ignore[method-assign]
+    Input._keys_in_order = True  # type: ignore[attr-defined]
+
+
 # -- watchers --------------------------------------------------------------------
 
 

@@ -376,3 +376,33 @@ async def test_unpin_render_caches_frees_the_render_caches_of_removed_widgets():
             assert StylesCache().get_inner_outer(base, background) == expected
     finally:
         compat.unpin_render_caches()  # as every IntegrationsAdmin leaves it
+
+
+class _Field(App[None]):
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        yield Input("Customer master", id="field", select_on_focus=False)
+
+
+async def test_keys_that_arrive_together_reach_an_input_in_their_order():
+    """keys_in_order (textual#6605): keys parsed from one read are posted to the
+    App at once, as the driver does; the Input applies its bound keys (here
+    backspace, end, left, home) in turn with the printable ones."""
+    from textual import events
+    from textual.widgets import Input
+
+    compat.keys_in_order()
+    app = _Field()
+    async with app.run_test() as pilot:
+        field = app.query_one("#field", Input)
+        field.focus()
+        await pilot.pause()
+        burst = ["end", "left", "left", "backspace", "X", "home", "Y"]
+        burst += ["end", "backspace", "backspace", "O", "m", "e", "g", "a"]
+        for key in burst:
+            char = key if len(key) == 1 else ("\x7f" if key == "backspace" else None)
+            app.post_message(events.Key(key, char))  # all queued before any is handled
+        for _ in range(10):
+            await pilot.pause()
+        assert field.value == "YCustomer masXOmega"

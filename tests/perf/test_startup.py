@@ -111,10 +111,15 @@ def test_nothing_heavy_before_the_first_paint():
         "         'fastapi', 'uvicorn', 'starlette', 'api.app')\n"
         "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
+    assert _python(code).strip() == ""
+
+
+def _python(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (nothing imported yet)."""
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == ""
+    return out.stdout
 
 
 def test_the_frame_on_a_server_names_it_without_sqlalchemy():
@@ -130,10 +135,8 @@ def test_the_frame_on_a_server_names_it_without_sqlalchemy():
         "heavy = ('sqlalchemy', 'sqlmodel', 'pydantic', 'psycopg', 'alembic')\n"
         "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split("\n")[:2] == ["db.example.com:6543", ""], out.stdout
+    printed = _python(code)
+    assert printed.split("\n")[:2] == ["db.example.com:6543", ""], printed
 
 
 async def test_app_paints_the_glance_then_opens_the_store(sqlite_store):

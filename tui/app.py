@@ -380,7 +380,7 @@ class IntegrationsAdmin(App[None]):
     def open_store_soon(self) -> None:
         """Open the store in a thread, once the first screen is on the terminal."""
         if self._store is None:
-            self.run_worker(self._open_store_worker(), group="open-store", exit_on_error=False)
+            self.run_worker(self._open_store_worker, group="open-store", exit_on_error=False)
 
     async def _open_store_worker(self) -> None:
         # In a daemon thread (tui.saving): quitting never waits for a server
@@ -486,7 +486,9 @@ class IntegrationsAdmin(App[None]):
         if self._polling_changes or not self.store_is_open or is_exiting(self):
             return
         self._polling_changes = True
-        self.run_worker(self._poll_changes_off_the_loop(), group="changes", exit_on_error=False)
+        # The function, not a coroutine: a worker cancelled before it starts (the
+        # program quitting) leaves no coroutine that was never awaited.
+        self.run_worker(self._poll_changes_off_the_loop, group="changes", exit_on_error=False)
 
     async def _poll_changes_off_the_loop(self) -> None:
         # A daemon thread (not the default executor): a poll held by a silent

@@ -189,7 +189,7 @@ class Connection:
             return
         self.trying = True
         self.app.show_status()
-        self.app.run_worker(self._try(), group="database-retry", exit_on_error=False)
+        self.app.run_worker(self._try, group="database-retry", exit_on_error=False)
 
     async def _try(self) -> None:
         from store.errors import DomainError

@@ -218,22 +218,23 @@ class BlueprintsTab(Refuses, TabContent):
         def created(bp: BlueprintInfo | None) -> None:
             if bp is not None:
                 self.notify(f"Blueprint {bp.name!r} created.")
-                self.show_own_change(bp, 1)
+                self.show_own_change(bp)
                 self.focus_main()
 
         self.app.push_screen(blueprint_form(self.admin, self.integration_id), created)
 
-    def show_own_change(self, bp: BlueprintInfo, more: int) -> None:
-        """The blueprint as its change returned it (created: ``more`` is 1), put
-        in the list without reading it again when no one else changed anything
+    def show_own_change(self, bp: BlueprintInfo) -> None:
+        """The blueprint as its change (a create or an edit) returned it, put in
+        the list without reading it again when no one else changed anything
         meanwhile; else the list is read again."""
 
         def apply() -> None:
             assert self._shown is not None
             info, items, account = self._shown
-            new = all(b.id != bp.id for b in items)  # not in a load read after it
+            # Created: not in the list yet (nor in a load that read after it).
+            new = all(b.id != bp.id for b in items)
             items = sorted([*(b for b in items if b.id != bp.id), bp], key=lambda b: b.list_key)
-            used = account.custom_blueprints + (more if new else 0)
+            used = account.custom_blueprints + (1 if new else 0)
             self.select_after = str(bp.id)
             try:
                 self.show((info, items, replace(account, custom_blueprints=used)))
@@ -250,7 +251,7 @@ class BlueprintsTab(Refuses, TabContent):
 
         def saved(new: BlueprintInfo | None) -> None:
             if new is not None:
-                self.show_own_change(new, 0)
+                self.show_own_change(new)
 
         self.app.push_screen(blueprint_form(self.admin, self.integration_id, bp), saved)
 

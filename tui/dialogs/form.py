@@ -65,7 +65,8 @@ class FormDialog(Dialog[T], Generic[T]):
         # Textual's own tab and shift+tab, with ids and shown in the dialog's footer.
         Binding("tab", "app.focus_next", "Next field", id="form.next"),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="form.prev"),
-        Binding("ctrl+s", "confirm", "Confirm", id="form.confirm", priority=True),
+        # Confirm once the field being typed in has taken the keys before ctrl+s.
+        Binding("ctrl+s", "confirm_typed", "Confirm", id="form.confirm", priority=True),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
 
@@ -174,6 +175,22 @@ class FormDialog(Dialog[T], Generic[T]):
         line.update(Text(state or ""))
         line.set_class(state is not None, "shown")
 
+    def after_keys_typed(self, fn: Callable[[], object]) -> None:
+        """Call ``fn`` once the field being typed in has taken the keys that came
+        before this one. A priority key (ctrl+s, ctrl+t, ctrl+g) is handled as it
+        arrives, ahead of the characters still queued for the focused field: a
+        name typed and saved in one burst (fast typing; over SSH, keys often
+        come in one read) was saved without its last letters, or refused as
+        empty. The call waits in the field's own queue, behind those keys."""
+        focused = self.app.focused
+        if focused is None or focused is self:
+            fn()
+        else:
+            focused.call_later(fn)
+
+    def action_confirm_typed(self) -> None:
+        self.after_keys_typed(self.action_confirm)
+
     def action_confirm(self) -> None:
         if self.saving is not None and not self.saving.done:
             return  # one save at a time: ctrl+s again while it runs does nothing
@@ -204,6 +221,6 @@ class FormDialog(Dialog[T], Generic[T]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "confirm":
-            self.action_confirm()
+            self.action_confirm_typed()
         elif event.button.id == "cancel":
             self.action_cancel()

@@ -165,6 +165,9 @@ class WebhookForm(FormDialog[WebhookInfo]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_test(self) -> None:
+        self.after_keys_typed(self._start_test)
+
+    def _start_test(self) -> None:
         values = self.values()
         self.clear_errors()
         self.set_status(TESTING, testing=True)
@@ -225,6 +228,9 @@ class WebhookForm(FormDialog[WebhookInfo]):
         super().action_confirm()
 
     def action_generate(self) -> None:
+        self.after_keys_typed(self._generate)
+
+    def _generate(self) -> None:
         self.set_value("sign_key", webhooks.generate_signing_key())
         self.query_one("#f-sign_key", Input).focus()
 

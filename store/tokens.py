@@ -586,46 +586,83 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
     """``check_on`` in one statement through the pooled driver connection, with
     no SQLAlchemy session or transaction around it: what the API runs for every
     request (about 25 µs on SQLite, against 160 through a session). A single
-    SELECT needs no transaction to be consistent."""
-    digest = _digest_of(token)
-    dialect = store.engine.dialect
+    SELECT needs no transaction to be consistent.
+
+    On a SQLite file, a token judged active is kept, as presented, with its
+    caller until the database next changes (``_seen_since_last_commit``) or
+    until the time its judgment ends by itself (its expiry, or a rotation's
+    grace): a request of a token seen since the last commit anywhere costs one
+    pragma and a dict lookup, not the format check, the hash and the lookup."""
+    sqlite_file = store.is_sqlite and store.path is not None
     with store.quick_read() as raw:
-        seen = _seen_since_last_commit(raw) if store.is_sqlite and store.path else None
-        if seen is not None and digest in seen:
-            row, previous = seen[digest]
+        seen = _seen_since_last_commit(raw) if sqlite_file else None
+        if seen is not None:
+            judged = seen.judged.get(token)
+            if judged is not None:
+                caller, last_used, until = judged
+                if until is None or clock.now() < until:
+                    return caller, last_used
+        digest = _digest_of(token)
+        if seen is not None and digest in seen.rows:
+            row, previous = seen.rows[digest]
         else:
-            row, previous = None, False
-            for previous in (False, True):  # the token itself, then one a rotation replaced
-                compiled = _QUICK.get((dialect.name, previous))
-                if compiled is None:
-                    c = (_LOOKUP_PREVIOUS if previous else _LOOKUP).compile(dialect=dialect)
-                    compiled = _QUICK[(dialect.name, previous)] = (str(c), c.positiontup)
-                sql, positions = compiled
-                params: tuple | dict = (digest,) if positions else {"digest": digest}
-                cur = raw.cursor()
-                try:
-                    cur.execute(sql, params)
-                    values = cur.fetchone()
-                finally:
-                    cur.close()
-                if values is not None:
-                    row = _Row(values, store.is_sqlite)
-                    break
+            row, previous = _lookup_quick(store, raw, digest)
             if seen is not None:
-                if len(seen) >= _SEEN_MAX:  # many tokens (or forged ones): start again
-                    seen.clear()
-                seen[digest] = (row, previous)
+                if len(seen.rows) >= _SEEN_MAX:  # many tokens (or forged ones): start again
+                    seen.rows.clear()
+                seen.rows[digest] = (row, previous)
     # Judged again every time: an expiry or a grace's end needs no commit.
     if row is None:
         return _judge(None, digest)
-    return _judge(row, digest, previous=previous)
+    caller, last_used = _judge(row, digest, previous=previous)
+    if seen is not None:
+        if len(seen.judged) >= _SEEN_MAX:
+            seen.judged.clear()
+        ends = [t for t in (row.expires_at, row.previous_until if previous else None) if t]
+        seen.judged[token] = (caller, last_used, min(ends) if ends else None)
+    return caller, last_used
+
+
+def _lookup_quick(store: Store, raw: Any, digest: str) -> tuple[_Row | None, bool]:
+    """The token's row by its hash (then among the keys a rotation replaced),
+    through the driver: (the row or None, whether it is a replaced one)."""
+    dialect = store.engine.dialect
+    for previous in (False, True):  # the token itself, then one a rotation replaced
+        compiled = _QUICK.get((dialect.name, previous))
+        if compiled is None:
+            c = (_LOOKUP_PREVIOUS if previous else _LOOKUP).compile(dialect=dialect)
+            compiled = _QUICK[(dialect.name, previous)] = (str(c), c.positiontup)
+        sql, positions = compiled
+        params: tuple | dict = (digest,) if positions else {"digest": digest}
+        cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            values = cur.fetchone()
+        finally:
+            cur.close()
+        if values is not None:
+            return _Row(values, store.is_sqlite), previous
+    return None, True
 
 
 _SEEN_MAX = 1024
 _seen = threading.local()
 
 
-def _seen_since_last_commit(raw: Any) -> dict[str, tuple[_Row | None, bool]]:
+class _Seen:
+    """What one thread looked up on its quick_read connection since the database
+    last changed: rows by token hash (unknown ones too), and the judgments of
+    the tokens found active, by the token as presented."""
+
+    __slots__ = ("conn", "judged", "rows", "version")
+
+    def __init__(self, conn: Any, version: int) -> None:
+        self.conn, self.version = conn, version
+        self.rows: dict[str, tuple[_Row | None, bool]] = {}
+        self.judged: dict[str, tuple[ApiCaller, datetime | None, datetime | None]] = {}
+
+
+def _seen_since_last_commit(raw: Any) -> _Seen:
     """The lookups this thread made on ``raw`` (a SQLite file's quick_read
     connection, which never writes) since the database last changed: SQLite's
     ``PRAGMA data_version`` moves whenever any other connection, of this process
@@ -634,9 +671,10 @@ def _seen_since_last_commit(raw: Any) -> dict[str, tuple[_Row | None, bool]]:
     pragma costs a few µs; the lookup it saves, with its row's decoding, several
     times that."""
     version = raw.execute("PRAGMA data_version").fetchone()[0]
-    if getattr(_seen, "conn", None) is not raw or _seen.version != version:
-        _seen.conn, _seen.version, _seen.lookups = raw, version, {}
-    return _seen.lookups
+    seen: _Seen | None = getattr(_seen, "current", None)
+    if seen is None or seen.conn is not raw or seen.version != version:
+        seen = _seen.current = _Seen(raw, version)
+    return seen
 
 
 def touch_on(s: Session, token_id: int) -> None:

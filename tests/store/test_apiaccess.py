@@ -166,6 +166,32 @@ def test_request_log_newest_first_filtered_and_usage_per_token(store, world):
     assert apiaccess.token_usage(store, eve.account_id, iid) == {}
 
 
+def test_a_batch_of_logged_requests_is_written_whole_and_indexed_whole(store, world):
+    """record_requests writes SQLite's rows many to an INSERT (chunks of
+    _LOG_ROWS_PER_INSERT): every row of a batch of several chunks is there, in
+    order, and in the search index (its trigger runs for each row)."""
+    from sqlalchemy import text
+
+    clock.fix(T0)
+    caller = apiaccess.authenticate(store, world.token)
+    n = apiaccess._LOG_ROWS_PER_INSERT * 2 + 37
+    _log(store, caller, n, T0 - timedelta(hours=1))
+    with store.read() as s:
+        paths = s.execute(text("SELECT id, path FROM api_request ORDER BY id")).all()
+        assert [p for _, p in paths] == [f"/v1/contracts/{i}" for i in range(n)]
+        if store.is_sqlite:
+            found = s.execute(
+                text("SELECT rowid FROM api_request_search WHERE api_request_search MATCH :q"),
+                {"q": '"contracts/"'},
+            ).all()
+            assert sorted(r for (r,) in found) == [i for i, _ in paths]
+            last = s.execute(
+                text("SELECT rowid FROM api_request_search WHERE api_request_search MATCH :q"),
+                {"q": f'"contracts/{n - 1}"'},
+            ).all()
+            assert [r for (r,) in last] == [paths[-1][0]]
+
+
 def test_prune_keeps_the_accounts_retention(store, world):
     clock.fix(T0)
     caller = apiaccess.authenticate(store, world.token)

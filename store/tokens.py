@@ -623,6 +623,11 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
     return caller, last_used
 
 
+# For apiaccess's per-request path, whose public functions checked the
+# arguments already (a second check_public layer costs every request some µs).
+_check_quick = check_quick
+
+
 def _lookup_quick(store: Store, raw: Any, digest: str) -> tuple[_Row | None, bool]:
     """The token's row by its hash (then among the keys a rotation replaced),
     through the driver: (the row or None, whether it is a replaced one)."""

@@ -279,7 +279,7 @@ _GIVE_BACK = (
 
 
 def _held(store: Store, token: str, slices: RateSlices) -> tuple[ApiCaller | None, bool]:
-    caller, last_used = tokens._check_quick(store, token)  # the arguments were checked
+    caller, last_used = tokens.check_quick(store, token)
     now = clock.now()
     stale = last_used is None or (now - last_used).total_seconds() >= tokens.LAST_USED_EVERY_S
     if not stale and slices.take(caller.token_id, window_start(now)):

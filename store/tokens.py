@@ -596,7 +596,7 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
     sqlite_file = store.is_sqlite and store.path is not None
     with store.quick_read() as raw:
         seen = _seen_since_last_commit(raw) if sqlite_file else None
-        if seen is not None:
+        if seen is not None and isinstance(token, str):
             judged = seen.judged.get(token)
             if judged is not None:
                 caller, last_used, until = judged
@@ -622,10 +622,6 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
         seen.judged[token] = (caller, last_used, min(ends) if ends else None)
     return caller, last_used
 
-
-# For apiaccess's per-request path, whose public functions checked the
-# arguments already (a second check_public layer costs every request some µs).
-_check_quick = check_quick
 
 
 def _lookup_quick(store: Store, raw: Any, digest: str) -> tuple[_Row | None, bool]:

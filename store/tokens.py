@@ -623,7 +623,6 @@ def check_quick(store: Store, token: str) -> tuple[ApiCaller, datetime | None]:
     return caller, last_used
 
 
-
 def _lookup_quick(store: Store, raw: Any, digest: str) -> tuple[_Row | None, bool]:
     """The token's row by its hash (then among the keys a rotation replaced),
     through the driver: (the row or None, whether it is a replaced one)."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import false
 from sqlmodel import Session, col, func, or_, select
 
-from . import clock, logsearch, validate
+from . import clock, driver, logsearch, validate
 from .errors import NotFound, ValidationError
 from .models import AuditEntry
 from .textmatch import contains, like_pattern
@@ -32,7 +32,7 @@ class AuditRecord:
     detail: str
 
 
-_INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]
+_INSERT = driver.Prepared(AuditEntry.__table__.insert())  # type: ignore[attr-defined]
 
 
 def record(
@@ -52,8 +52,8 @@ def record(
     invisible characters made visible (␛, ⟨U+202E⟩), as it will be shown."""
     # One INSERT through the transaction's connection, not an ORM object for the
     # session's flush to work out (a third of an API contract creation's store time).
-    s.connection().execute(
-        _INSERT,
+    _INSERT.run(
+        s,
         {
             "account_id": account_id,
             "at": clock.now(),

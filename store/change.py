@@ -193,6 +193,7 @@ def change(
     check: Check = may_manage,
     account_id: int | None = None,
     whole_database: bool = False,
+    quick: bool = False,
 ) -> Iterator[Change]:
     """One change by ``who`` (what they are ``doing``, in the words of a refusal:
     "create blueprints"): the account's write lock, ``check`` (the permission,
@@ -202,12 +203,15 @@ def change(
     ``account_id`` defaults to ``who``'s; ``whole_database`` serializes with
     every other such change (see ``Store.write``); ``who`` may be None only
     with ``check=anyone`` (the program itself, no audit entry by a person).
+    ``quick``: the API's hot changes, whose statements may run through the
+    driver (``store.driver``; SQLite) and which need no ``Change.account``
+    loaded up front (it is read if asked for).
     """
     if account_id is None and who is not None:
         account_id = who.account_id
     c: Change | None = None
     try:
-        with store.write(account_id, whole_database=whole_database) as s:
+        with store.write(account_id, whole_database=whole_database, quick=quick) as s:
             c = Change(s, who if who is not None else _Nobody(account_id), doing, account_id)
             if who is not None:
                 check(s, who, doing)

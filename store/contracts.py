@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, or_, select
 
-from . import catalog, clock, outbox, validate
+from . import catalog, clock, driver, outbox, validate
 from .change import Change, change
 from .db import Store
 from .errors import Conflict, Invalid, NotFound, TokenRefused, ValidationError
@@ -233,7 +233,8 @@ def token_still_valid(s: Session, who: object, doing: str) -> None:
     usable in this transaction (not revoked or expired, its integration
     enabled), so a token revoked a moment ago changes nothing."""
     token_id = getattr(who, "token_id", 0)
-    row = s.connection().execute(_TOKEN_STATE, {"token_id": token_id}).first()
+    found = _TOKEN_STATE.run(s, {"token_id": token_id})
+    row = found[0] if found else None
     if row is None:
         raise TokenRefused("unknown", "This API token is not known.")
     revoked_at, expires_at, enabled = row
@@ -274,16 +275,18 @@ _bf = BlueprintField.__table__  # type: ignore[attr-defined]
 _pbb = PlaybookBlueprint.__table__  # type: ignore[attr-defined]
 _map = Mapping.__table__  # type: ignore[attr-defined]
 _df = DataField.__table__  # type: ignore[attr-defined]
-_TOKEN_STATE = (
+_TOKEN_STATE = driver.Prepared(
     select(_t["api_token"].c.revoked_at, _t["api_token"].c.expires_at, _t["integration"].c.enabled)
     .join(_t["integration"], _t["integration"].c.id == _t["api_token"].c.integration_id)
     .where(_t["api_token"].c.id == bindparam("token_id"))
 )
-_PLAYBOOK = select(_t["playbook"].c.id, _t["playbook"].c.name).where(
-    _t["playbook"].c.id == bindparam("playbook_id"),
-    _t["playbook"].c.account_id == bindparam("account_id"),
+_PLAYBOOK = driver.Prepared(
+    select(_t["playbook"].c.id, _t["playbook"].c.name).where(
+        _t["playbook"].c.id == bindparam("playbook_id"),
+        _t["playbook"].c.account_id == bindparam("account_id"),
+    )
 )
-_FIELDS = (
+_FIELDS = driver.Prepared(
     select(
         _bf.c.id,
         _bf.c.name,
@@ -304,24 +307,22 @@ _FIELDS = (
     )
     .order_by(_t["blueprint"].c.id, _bf.c.position, _bf.c.id)
 )
-_DATA_FIELDS = (
+_DATA_FIELDS = driver.Prepared(
     select(_df.c.id, _df.c.name, _df.c.default_value, _df.c.position)
     .where(_df.c.playbook_id == bindparam("playbook_id"))
     .order_by(_df.c.position, _df.c.id)
 )
-_INSERT_CONTRACT = Contract.__table__.insert().returning(Contract.__table__.c.id)  # type: ignore[attr-defined]
-_INSERT_VALUES = ContractValue.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_CONTRACT = driver.Prepared(
+    Contract.__table__.insert().returning(Contract.__table__.c.id)  # type: ignore[attr-defined]
+)
+_INSERT_VALUES = driver.Prepared(ContractValue.__table__.insert())  # type: ignore[attr-defined]
 
 
 def _scope(c: Change, caller: ApiCaller, playbook_id: int) -> _Scope:
-    conn = c.s.connection()
-    pb = conn.execute(
-        _PLAYBOOK, {"playbook_id": playbook_id, "account_id": caller.account_id}
-    ).first()
+    found = _PLAYBOOK.run(c.s, {"playbook_id": playbook_id, "account_id": caller.account_id})
+    pb = found[0] if found else None
     rows = (
-        conn.execute(
-            _FIELDS, {"playbook_id": playbook_id, "integration_id": caller.integration_id}
-        ).all()
+        _FIELDS.run(c.s, {"playbook_id": playbook_id, "integration_id": caller.integration_id})
         if pb is not None
         else []
     )
@@ -341,7 +342,7 @@ def _scope(c: Change, caller: ApiCaller, playbook_id: int) -> _Scope:
         for fid, fname, req, bid, bname, dfid in rows
         if fid is not None
     )
-    data_fields = tuple(conn.execute(_DATA_FIELDS, {"playbook_id": playbook_id}).all())
+    data_fields = tuple(_DATA_FIELDS.run(c.s, {"playbook_id": playbook_id}))
     return _Scope(pb, fields, data_fields, caller.integration_name)
 
 
@@ -494,16 +495,15 @@ def create(
         name = validate.name(name, what="The contract's name", max_len=NAME_MAX)
     except ValidationError as exc:  # reported with the others
         problems.append(("name", str(exc)))
-    with change(store, caller, "create contracts", check=token_still_valid) as c:
+    with change(store, caller, "create contracts", check=token_still_valid, quick=True) as c:
         scope = _scope(c, caller, playbook_id)
         routed, found = _route(scope, values, creating=True)
         problems += found
         if problems:
             raise Invalid(problems)
         now = clock.now()
-        conn = c.s.connection()
-        contract_id = conn.execute(
-            _INSERT_CONTRACT,
+        contract_id = _INSERT_CONTRACT.run(
+            c.s,
             {
                 "account_id": caller.account_id,
                 "integration_id": caller.integration_id,
@@ -516,7 +516,7 @@ def create(
                 "updated_at": now,
                 "version": 1,
             },
-        ).scalar_one()
+        )[0].id
         rows = []
         for df in scope.data_fields:
             text, field = routed.get(df.id, (None, None))
@@ -534,7 +534,7 @@ def create(
                 }
             )
         if rows:
-            conn.execute(_INSERT_VALUES, rows)
+            _INSERT_VALUES.run(c.s, rows)
         _record(
             c,
             contract_id,

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import models, trace
+from . import driver, models, trace
 from .errors import (
     DatabaseDamaged,
     GaveUp,
@@ -376,6 +376,13 @@ _BUMP_CHANGES = select(models.Account).from_statement(
     .values(changes=models.Account.__table__.c.changes + 1)
     .returning(*models.Account.__table__.c)
 )
+# A quick change's (``store.driver``): the counter only, no Account to load.
+_BUMP_CHANGES_ONLY = driver.Prepared(
+    update(models.Account.__table__)
+    .where(models.Account.__table__.c.id == bindparam("account_id"))
+    .values(changes=models.Account.__table__.c.changes + 1)
+    .returning(models.Account.__table__.c.changes)
+)
 
 
 class Store:
@@ -687,24 +694,27 @@ class Store:
 
     @contextmanager
     def write(
-        self, account_id: int | None = None, *, whole_database: bool = False
+        self, account_id: int | None = None, *, whole_database: bool = False, quick: bool = False
     ) -> Iterator[Session]:
         """One write transaction holding the account's write lock; commits on success.
 
         ``whole_database`` serializes with every other such transaction (creating
         the first account): SQLite's BEGIN IMMEDIATE already does; PostgreSQL
-        takes a transaction-scoped advisory lock.
+        takes a transaction-scoped advisory lock. ``quick``: the statements that
+        ``store.driver`` prepared may run through the driver (SQLite), and the
+        account is not loaded (a change that needs it reads it when it asks).
         """
         patience: Patience | None = getattr(_patience, "current", None)
         with trace.span("write"), self._local_lock(patience), self._guard():
-            s, tx = self._begin_write(account_id, whole_database)
+            s, tx = self._begin_write(account_id, whole_database, quick)
             with s, tx:
                 yield s
                 if patience is not None:
                     patience.check()  # given up meanwhile: roll back, nothing saved
                 bumped = s.info.get("account")
+                changes = bumped.changes if bumped is not None else s.info.get("changes")
             # Committed: the account's change counter as this change left it.
-            self._committed.changes = bumped.changes if bumped is not None else None
+            self._committed.changes = changes
 
     def committed_changes(self) -> int | None:
         """The account's change counter as the last change this thread committed
@@ -716,7 +726,9 @@ class Store:
         self._committed.changes = None
         return found
 
-    def _begin_write(self, account_id: int | None, whole_database: bool) -> tuple[Session, Any]:
+    def _begin_write(
+        self, account_id: int | None, whole_database: bool, quick: bool = False
+    ) -> tuple[Session, Any]:
         """A session in a write transaction holding the lock (PostgreSQL: the
         account's row, or the advisory lock). A pooled connection the server
         dropped (a restart) fails that first statement, before anything is
@@ -724,6 +736,8 @@ class Store:
         taken again, once, on one of them (so connections need no ping)."""
         for attempt in (1, 2):
             s = Session(self._write_engine, expire_on_commit=False)
+            if quick:
+                s.info[driver.QUICK] = True
             tx = s.begin()
             try:
                 if whole_database and not self.is_sqlite:
@@ -734,10 +748,14 @@ class Store:
                     # account's write lock (a row lock, as SELECT ... FOR UPDATE
                     # took): no extra round trip; SQLite's BEGIN IMMEDIATE holds
                     # the lock already.
-                    account = s.execute(_BUMP_CHANGES, {"account_id": account_id}).scalar()
-                    # Held for the session's life (its identity map holds objects
-                    # weakly: a check's s.get(Account) would read it again).
-                    s.info["account"] = account
+                    if quick:
+                        bumped = _BUMP_CHANGES_ONLY.run(s, {"account_id": account_id})
+                        s.info["changes"] = bumped[0].changes if bumped else None
+                    else:
+                        account = s.execute(_BUMP_CHANGES, {"account_id": account_id}).scalar()
+                        # Held for the session's life (its identity map holds objects
+                        # weakly: a check's s.get(Account) would read it again).
+                        s.info["account"] = account
             except DBAPIError as exc:
                 tx.rollback()
                 s.close()

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, text
 from sqlmodel import Session, col, select
 
-from . import catalog, clock, validate
+from . import catalog, clock, driver, validate
 from . import payload as _payload  # emit has an argument called payload
 from .change import Change
 from .models import Account, Event, EventDelivery, Integration, Webhook
@@ -42,8 +42,8 @@ PAYLOAD_MAX = 64 * 1024  # characters of an event's JSON payload
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _QUEUE = EventDelivery.__table__  # type: ignore[attr-defined]
-_INSERT_EVENT = _EVENT.insert().returning(_EVENT.c.id)
-_INSERT_QUEUE = _QUEUE.insert()
+_INSERT_EVENT = driver.Prepared(_EVENT.insert().returning(_EVENT.c.id))
+_INSERT_QUEUE = driver.Prepared(_QUEUE.insert())
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Emitted:
     webhook_ids: tuple[int, ...]
 
 
-_SUBSCRIBED = (
+_SUBSCRIBED = driver.Prepared(
     select(Webhook.id, Webhook.event_types, Integration.extension_key, Account.plan)
     .join(Integration, Integration.id == Webhook.integration_id)
     .join(Account, Account.id == Integration.account_id)
@@ -80,7 +80,7 @@ def subscribed_webhooks(s: Session, account_id: int, event_type: str) -> list[in
     module's notes), in one query, inside the caller's transaction (what the
     session holds unwritten is written first, as the ORM's autoflush would)."""
     s.flush()
-    rows = s.connection().execute(_SUBSCRIBED, {"account_id": account_id, "event_type": event_type})
+    rows = _SUBSCRIBED.run(s, {"account_id": account_id, "event_type": event_type})
     return [
         webhook_id or 0
         for webhook_id, events, key, plan in rows
@@ -108,9 +108,8 @@ def emit(
     body = json.dumps(payload, ensure_ascii=False, default=str)
     if len(body) > PAYLOAD_MAX:  # never refuse the change for its event's description
         body = json.dumps({"truncated": True, "type": event_type})
-    conn = s.connection()
-    event_id = conn.execute(
-        _INSERT_EVENT,
+    event_id = _INSERT_EVENT.run(
+        s,
         {
             "account_id": account_id,
             "integration_id": integration_id,
@@ -119,13 +118,13 @@ def emit(
             "payload": body,
             "created_at": now,
         },
-    ).scalar_one()
+    )[0].id
     hooks = subscribed_webhooks(s, account_id, event_type)
     if only is not None:
         hooks = [h for h in hooks if h in only]
     if hooks:
-        conn.execute(
-            _INSERT_QUEUE,
+        _INSERT_QUEUE.run(
+            s,
             [
                 {
                     "event_id": event_id,

@@ -49,6 +49,11 @@ def _count(*_args: object, **_kwargs: object) -> None:
     _local.trips = getattr(_local, "trips", 0) + 1
 
 
+def count_trip() -> None:
+    """One statement sent outside SQLAlchemy's execution (``store.driver``)."""
+    _count()
+
+
 def round_trips() -> int:
     """The round trips this thread has made so far."""
     return getattr(_local, "trips", 0)

@@ -64,7 +64,24 @@ def test_a_change_opens_store_write_with_the_account(store, owner, monkeypatch):
     monkeypatch.setattr(store, "write", spy)
     with change(store, owner, "look") as c:
         assert c.account.id == owner.account_id
-    assert seen == [(owner.account_id, {"whole_database": False})]
+    assert seen == [(owner.account_id, {"whole_database": False, "quick": False})]
+
+
+def test_a_quick_change_reads_the_account_when_asked_and_counts_the_change(store, owner):
+    """A quick change (the API's, store.driver) loads no Account up front, but
+    one that asks for it gets it, and the account's change counter goes up
+    as with any other change."""
+    with store.read() as s:
+        before = s.get(Account, owner.account_id).changes
+    with change(store, owner, "look", quick=True) as c:
+        assert c.account.id == owner.account_id
+        c.log("test.quick", "account", owner.account_id, "quick")
+    assert store.committed_changes() == before + 1
+    with store.read() as s:
+        assert s.get(Account, owner.account_id).changes == before + 1
+    assert [e.action for e in audit.entries(store, owner.account_id, text="test.quick")] == [
+        "test.quick"
+    ]
 
 
 def test_the_permission_is_checked_with_the_refusal_words(store, member):

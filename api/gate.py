@@ -12,6 +12,7 @@ Refusals are ``{"status", "title", "detail"}``; none repeats the token.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -106,6 +107,7 @@ class Gate:
         self.log = request_log
         self.rate_limit = rate_limit
         self.slices = apiaccess.RateSlices()  # this process's slices of the counts
+        self._refilling: dict[str, asyncio.Future[None]] = {}  # by token: a refill in flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -129,8 +131,9 @@ class Gate:
             try:
                 # SQLite: the read that most requests need runs here, on the loop
                 # (tens of µs; a thread hop and its GIL hand-offs cost more).
-                caller = self._held(token) if self.store.is_sqlite else None
-                if caller is None:
+                if self.store.is_sqlite:
+                    caller = self._held(token) or await self._refilled(token)
+                else:
                     caller = await to_thread.run_sync(self._authenticate, token)
             except TokenRefused as exc:
                 caller = exc.caller  # type: ignore[assignment]
@@ -171,6 +174,27 @@ class Gate:
                         latency_ms=(time.perf_counter() - started) * 1000,
                     )
                 )
+
+    async def _refilled(self, token: str) -> ApiCaller:
+        """``authenticate`` in a thread, once at a time per token: the requests
+        that find the slice empty while one refills it wait for that one, then
+        take from the new slice (SQLite). Without this, each of them took a
+        thread and a write transaction of its own, one after the other behind
+        the write lock, to find the slice already refilled."""
+        while True:
+            pending = self._refilling.get(token)
+            if pending is None:
+                break
+            await asyncio.shield(pending)  # its outcome is its own request's
+            caller = self._held(token)
+            if caller is not None:
+                return caller
+        done = self._refilling[token] = asyncio.get_running_loop().create_future()
+        try:
+            return await to_thread.run_sync(self._authenticate, token)
+        finally:
+            del self._refilling[token]
+            done.set_result(None)
 
     def _held(self, token: str) -> ApiCaller | None:
         return apiaccess.authenticate_held(self.store, token, slices=self.slices)

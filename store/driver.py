@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from . import trace
@@ -41,7 +42,11 @@ class _Compiled:
     __slots__ = ("binders", "fixed", "names", "readers", "row", "sql")
 
     def __init__(self, stmt: Executable, dialect: Any, keys: tuple[str, ...]) -> None:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) or None)  # type: ignore[attr-defined]
+        compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
+        if isinstance(stmt, Insert) and set(compiled.positiontup or ()) - set(keys):
+            # An INSERT of the table's columns: the columns given, as SQLAlchemy
+            # compiles it for these parameters (the others take their defaults).
+            compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
         self.sql = str(compiled)
         if (
             "POSTCOMPILE" in self.sql

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from . import catalog, clock, integrations, tokens_format, validate
+from . import catalog, clock, driver, integrations, tokens_format, validate
 from .accounts import Actor
 from .change import anyone, change
 from .db import Store
@@ -424,7 +424,7 @@ _LOOKUP = _lookup(False)
 # Asked only when no current token has the hash: an unknown token costs two
 # indexed lookups, a current one still one.
 _LOOKUP_PREVIOUS = _lookup(True)
-_TOUCH = (
+_TOUCH = driver.Prepared(
     update(_tok).where(_tok.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 )
 
@@ -679,7 +679,7 @@ def _seen_since_last_commit(raw: Any) -> _Seen:
 
 def touch_on(s: Session, token_id: int) -> None:
     """Record the token's use now (inside the caller's write transaction)."""
-    s.connection().execute(_TOUCH, {"token_id": token_id, "now": clock.now()})
+    _TOUCH.run(s, {"token_id": token_id, "now": clock.now()})
 
 
 def verify_on(s: Session, token: str, *, last_used_every_s: int = 0) -> ApiCaller:

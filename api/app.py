@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -254,6 +254,18 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 # -- the application ----------------------------------------------------------------
 
 
+def telemetry(environ: Mapping[str, str] = os.environ) -> dict[str, bool] | None:
+    """FastAPI's own OpenTelemetry (traces, metrics, logs of every request): as
+    FastAPI does it (None) when the environment configures OpenTelemetry (any
+    ``OTEL_`` variable, e.g. ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+    ``OTEL_SERVICE_NAME``, or ``FASTAPI_OTEL_AUTO_CONFIGURE``); off otherwise.
+    Left on, FastAPI asks at every request whether a provider was configured
+    meanwhile: some 13 µs of a ping's 120 in one process, for nothing."""
+    if any(k.startswith("OTEL_") for k in environ) or "FASTAPI_OTEL_AUTO_CONFIGURE" in environ:
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(
     store: Store, *, rate_limit: int = apiaccess.RATE_LIMIT, log_interval_s: float = 0.2
 ) -> FastAPI:
@@ -276,6 +288,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={},
+        telemetry=telemetry(),
     )
     app.state.request_log = request_log
     app.add_exception_handler(DomainError, _domain_error)

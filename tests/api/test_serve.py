@@ -166,3 +166,14 @@ def test_serve_says_when_its_port_is_taken(store, owner):
     assert out.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out.stderr
     assert "Serving" not in out.stdout
+
+
+def test_fastapis_own_telemetry_is_on_only_where_opentelemetry_is_configured():
+    from api.app import telemetry
+
+    off = {"tracing": False, "metrics": False, "logs": False}
+    assert telemetry({}) == off
+    assert telemetry({"PATH": "/usr/bin", "OTELX": "1"}) == off
+    assert telemetry({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}) is None
+    assert telemetry({"OTEL_SERVICE_NAME": "api"}) is None
+    assert telemetry({"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}) is None

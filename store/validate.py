@@ -396,6 +396,13 @@ def checked(fn: Callable, *, own: Iterable[str] = ()) -> Callable:
     return checked_sync
 
 
+def unchecked(fn: Callable) -> Callable:
+    """``fn`` without the argument checks ``check_public`` gave it: for a store
+    module calling another's public function on its hottest path with
+    arguments it made itself (the API's per-request token check)."""
+    return fn.__wrapped__ if getattr(fn, "__checked__", False) else fn  # type: ignore[attr-defined]
+
+
 def check_public(
     namespace: dict[str, object], *, own: dict[str, Iterable[str]] | None = None
 ) -> None:

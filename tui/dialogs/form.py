@@ -63,8 +63,19 @@ class FormDialog(Dialog[T], Generic[T]):
     """
     BINDINGS = [
         # Textual's own tab and shift+tab, with ids and shown in the dialog's footer.
-        Binding("tab", "app.focus_next", "Next field", id="form.next"),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="form.prev"),
+        # Priority: the focus moves as the key arrives, so the keys typed after it
+        # in the same burst go to the next field. Without it, a key went to the
+        # widget focused when it was dispatched: "Ref", tab, "Their ref" typed
+        # quickly (or over SSH, in one read) all landed in the first field.
+        Binding("tab", "app.focus_next", "Next field", id="form.next", priority=True),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            show=False,
+            id="form.prev",
+            priority=True,
+        ),
         # Confirm once the field being typed in has taken the keys before ctrl+s.
         Binding("ctrl+s", "confirm_typed", "Confirm", id="form.confirm", priority=True),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -181,12 +192,23 @@ class FormDialog(Dialog[T], Generic[T]):
         arrives, ahead of the characters still queued for the focused field: a
         name typed and saved in one burst (fast typing; over SSH, keys often
         come in one read) was saved without its last letters, or refused as
-        empty. The call waits in the field's own queue, behind those keys."""
+        empty. The call waits in the field's own queue, behind those keys, then
+        in each of its ancestors' up to the App's: a key the field does not take
+        itself (space on a checkbox) bubbles up that way to the binding that
+        handles it, and a save made before it arrived missed it."""
         focused = self.app.focused
         if focused is None or focused is self:
             fn()
-        else:
-            focused.call_later(fn)
+            return
+        chain = list(focused.ancestors_with_self)  # the field, ..., the screen, the App
+
+        def behind(i: int) -> None:
+            if i == len(chain):
+                fn()
+            else:
+                chain[i].call_later(behind, i + 1)
+
+        behind(0)
 
     def action_confirm_typed(self) -> None:
         self.after_keys_typed(self.action_confirm)

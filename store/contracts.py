@@ -598,7 +598,7 @@ def update(
             name = validate.name(name, what="The contract's name", max_len=NAME_MAX)
         except ValidationError as exc:
             problems.append(("name", str(exc)))
-    with change(store, caller, "change contracts", check=token_still_valid) as c:
+    with change(store, caller, "change contracts", check=token_still_valid, quick=True) as c:
         row = _own(c, caller, contract_id)
         if row.state not in EDITABLE:
             raise Conflict(
@@ -662,7 +662,7 @@ def update(
 def _transition(store: Store, caller: ApiCaller, contract_id: int, action: str) -> ContractDetail:
     start, end = TRANSITIONS[action]
     verb = {"publish": "published", "sign": "signed", "decline": "declined"}[action]
-    with change(store, caller, f"{action} contracts", check=token_still_valid) as c:
+    with change(store, caller, f"{action} contracts", check=token_still_valid, quick=True) as c:
         row = _own(c, caller, contract_id)
         if row.state != start:
             raise Conflict(

@@ -133,7 +133,8 @@ class Prepared:
             except _Unsuitable:
                 form = None
             self._forms[key] = form
-        if form is None:
+        if form is None or (many and form.row is not None):
+            # (the driver's executemany returns no rows: a RETURNING of many is SQLAlchemy's)
             return _on_sqlalchemy(conn, self.stmt, params)
         return _on_driver(conn, raw, form, params, many)  # type: ignore[arg-type]
 

@@ -188,7 +188,7 @@ def _count_statement(is_sqlite: bool):
 
 
 # Built once per dialect: authenticate runs for every request.
-_COUNT = {True: driver.Prepared(_count_statement(True)), False: _count_statement(False)}
+_COUNT = {sqlite: driver.Prepared(_count_statement(sqlite)) for sqlite in (True, False)}
 
 
 def _no_flush_wait(store: Store, s) -> None:
@@ -257,10 +257,7 @@ def _count(store: Store, s, caller: ApiCaller, now: datetime, rate_limit: int, s
     RateLimited (inside the transaction: a refused request is not counted)."""
     start = window_start(now)
     counted = {"token_id": caller.token_id, "window_start": start, "size": size}
-    if store.is_sqlite:
-        count = _COUNT[True].run(s, counted)[0].count
-    else:
-        count = s.connection().execute(_COUNT[False], counted).scalar_one()
+    count = _COUNT[store.is_sqlite].run(s, counted)[0][0]
     before = count - size
     taken = max(0, min(size, rate_limit - before))
     if taken == 0:

@@ -34,6 +34,7 @@ from sqlmodel import Session
 from . import trace
 
 QUICK = "quick"  # the session's info key: this change's statements may take the driver path
+_ON_DRIVER = "driver"  # the session's info key: (its SQLAlchemy connection, the driver's)
 
 
 class _Compiled:
@@ -137,9 +138,6 @@ class Prepared:
             # (the driver's executemany returns no rows: a RETURNING of many is SQLAlchemy's)
             return _on_sqlalchemy(conn, self.stmt, params)
         return _on_driver(conn, raw, form, params, many)  # type: ignore[arg-type]
-
-
-_ON_DRIVER = "driver"  # the session's info key: (its SQLAlchemy connection, the driver's)
 
 
 def _on_sqlalchemy(conn: Any, stmt: Executable, params: Any) -> list[Any]:

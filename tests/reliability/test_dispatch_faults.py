@@ -19,6 +19,7 @@ from sqlmodel import func, select
 from store import accounts, marketplace, outbox, settings, webhooks
 from store.change import anyone, change
 from store.db import Store
+from store.dispatch import PREFETCH
 from store.models import Delivery, EventDelivery
 
 from ..conftest import PG_URL
@@ -99,8 +100,10 @@ def test_sigkill_mid_batch_twenty_times_loses_nothing(db_url):
         known = _callback_ids(store)
         concurrency = 4
         kills = 0
+        unrecorded: list[int] = []  # per kill: sends whose answer was never recorded
         for _ in range(20):
-            if _states(store)["delivered"] == len(known):
+            delivered = _states(store)["delivered"]
+            if delivered == len(known):
                 break
             before = sum(r.count() for r in receivers)
             proc = _dispatcher(db_url, "--concurrency", str(concurrency), "--per-webhook", "2")
@@ -109,6 +112,8 @@ def test_sigkill_mid_batch_twenty_times_loses_nothing(db_url):
             proc.kill()
             proc.wait(timeout=30)
             kills += 1
+            sent = sum(r.count() for r in receivers) - before
+            unrecorded.append(sent - (_states(store)["delivered"] - delivered))
         proc = _dispatcher(db_url)
         _wait(lambda: _states(store)["delivered"] == len(known), what="all delivered")
         proc.send_signal(signal.SIGTERM)
@@ -120,11 +125,14 @@ def test_sigkill_mid_batch_twenty_times_loses_nothing(db_url):
     got = Counter(req.callback_id for r in receivers for req in r.requests)
     # Every delivery arrived at least once, and only ones this program queued.
     assert set(got) == known and all(n >= 1 for n in got.values())
-    # Duplicates only for claims in flight when a dispatcher was killed: at most a
-    # batch (its concurrency) per kill, all with the delivery's own callback id.
+    # Duplicates only for claims a killed dispatcher had sent without recording the
+    # answer: never more than it held (PREFETCH claims per slot), all with the
+    # delivery's own callback id. (In flight and answered-not-yet-written together:
+    # the count per kill varies with the machine's pace, the bound does not.)
     duplicates = sum(n - 1 for n in got.values())
-    assert kills >= 10 and duplicates <= kills * concurrency
-    print(f"\n{kills} kills, {len(known)} deliveries, {duplicates} sent twice (in flight)")
+    assert kills >= 10 and all(0 <= n <= concurrency * PREFETCH for n in unrecorded)
+    assert duplicates <= sum(unrecorded), (duplicates, unrecorded)
+    print(f"\n{kills} kills, {len(known)} sent, {duplicates} sent twice; unsaved {unrecorded}")
     store.dispose()
 
 

@@ -95,6 +95,13 @@ def traced_kb() -> int:
     return tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else -1
 
 
+def tracing_kb() -> int:
+    """What tracemalloc holds for its own traces (KiB), part of RSS while it traces."""
+    import tracemalloc
+
+    return tracemalloc.get_tracemalloc_memory() // 1024 if tracemalloc.is_tracing() else 0
+
+
 def live(type_name: str) -> int:
     return sum(1 for o in gc.get_objects() if type(o).__name__ == type_name)
 
@@ -185,6 +192,7 @@ async def measure(
                     **status(),
                     "pymalloc": pymalloc(),
                     "traced_kb": traced_kb() if traced_from and n >= traced_from else None,
+                    "tracing_kb": tracing_kb(),
                     "styles_caches": live("StylesCache"),
                     "widgets_alive": sum(
                         1 for o in gc.get_objects() if o.__class__.__name__ == "MappingsTab"

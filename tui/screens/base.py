@@ -47,6 +47,7 @@ class BaseScreen(Loads, Screen):
             # A screen comes back when the one above it closed: forget that one's
             # watchers of the app (its header's), or it is never freed.
             drop_closed_watchers(self.app)
+            self.admin.collect_closed_screens()
         if not self.loads_data():
             # A screen that loads in its own way (on_mount started it): the header
             # follows the plan here, and the first resume is the arrival. The

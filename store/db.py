@@ -43,7 +43,14 @@ from .errors import (
     StoreUnavailable,
     Unreachable,
 )
-from .location import APP_NAME, ENV_VAR, SCHEMA_VERSION, default_sqlite_path, resolve_url
+from .location import (
+    APP_NAME,
+    ENV_VAR,
+    SCHEMA_VERSION,
+    default_sqlite_path,
+    pg_settings,
+    resolve_url,
+)
 
 __all__ = [
     "APP_NAME",
@@ -236,40 +243,14 @@ def _sqlite_begin(conn, lock_ms: int = 15000) -> None:
         raw.execute(f"PRAGMA busy_timeout = {int(lock_ms)}")
 
 
-# PostgreSQL connections: what ends a hang (README, Configuration). Each is
-# overridable in the URL's query (``?statement_timeout=20s&tcp_user_timeout=10000``).
-PG_DEFAULTS: dict[str, str] = {
-    "connect_timeout": "5",  # seconds to open a connection
-    # Kernel checks of an idle connection: a server gone silent is noticed in
-    # about idle + interval x count seconds instead of the kernel's two hours.
-    "keepalives": "1",
-    "keepalives_idle": "5",
-    "keepalives_interval": "2",
-    "keepalives_count": "2",
-    # Data sent and not acknowledged for this long (ms) ends the connection
-    # (a dropped VPN during a call): not the kernel's 15 minutes of retries.
-    "tcp_user_timeout": "5000",
-}
-# Server settings, sent with each new connection (``options=-c name=value``).
-PG_SERVER_DEFAULTS: dict[str, str] = {"statement_timeout": "5s"}
-_PG_SERVER_SETTINGS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 _IDLE_PING_S = 10.0  # a pooled connection idle this long is pinged before use
 
 
 def pg_connect_args(parsed, lock_ms: int) -> tuple[dict[str, Any], Any]:
-    """The driver's connection arguments for a PostgreSQL URL, and the URL
-    without the server settings taken from its query: the defaults above,
-    each one the URL names replaced by its value."""
-    query = dict(parsed.query)
-    server = dict(PG_SERVER_DEFAULTS, lock_timeout=f"{lock_ms}ms")
-    for name in _PG_SERVER_SETTINGS:
-        if name in query:
-            server[name] = str(query.pop(name))
-    args = {k: v for k, v in PG_DEFAULTS.items() if k not in query}
-    options = " ".join(f"-c {k}={v}" for k, v in server.items())
-    if "options" in query:  # the URL's own options come after ours: theirs win
-        options = f"{options} {query.pop('options')}"
-    args["options"] = options
+    """The driver's connection arguments for a PostgreSQL URL (SQLAlchemy's), and
+    the URL without the server settings taken from its query
+    (``location.pg_settings``: the defaults, each one the URL names replaced)."""
+    args, query = pg_settings(dict(parsed.query), lock_ms)
     return args, parsed.set(query=query)
 
 
@@ -985,9 +966,6 @@ def _explain(exc: Exception, store: Store) -> str:
             f"The database at {store.server} took too long to answer (statement_timeout); "
             "nothing was changed. Try again; README, Configuration says how to allow longer."
         )
-    first = text.splitlines()[0] if text else ""
-    detail = f" ({first[:120]})" if first and "password" not in first else ""
-    return (
-        f"Cannot reach the database at {store.server}{detail}. Check that the server is "
-        "running and that the network reaches it."
-    )
+    from .glance import cannot_reach
+
+    return cannot_reach(store.server, orig)

@@ -14,8 +14,15 @@ program takes the ordinary path, which creates, upgrades or explains. It
 never writes: signing in (which records the last visit) happens when the real
 store opens, a moment later.
 
+On PostgreSQL (``first_screen_on_server``) the frame is painted first
+("Connecting to HOST..."), and the glance is read in the thread that then opens
+the store: psycopg alone (it imports in a fifth of the time SQLAlchemy, SQLModel
+and the models take), the same queries in one round trip after connecting
+(psycopg's pipeline mode, in one read-only snapshot), with the connection
+settings the store uses (``location.pg_settings``).
+
 The queries mirror ``accounts.account_info`` and ``integrations.active``; a
-test compares the two on the same database.
+test compares the two on the same database, on both backends.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import catalog, validate
-from .errors import DomainError
-from .location import SCHEMA_VERSION, resolve_url
+from .errors import DomainError, Unreachable
+from .location import SCHEMA_VERSION, pg_settings, resolve_url, server_of
 from .values import AccountInfo, Actor, IntegrationInfo, integration_infos
 
 
@@ -166,4 +173,121 @@ def _read(conn: sqlite3.Connection, url: str, login: str) -> Glance | None:
         counts("webhook"),
         account.plan,
     )
+    return Glance(url=url, actor=actor, account=account, integrations=tuple(infos))
+
+
+# -- PostgreSQL ------------------------------------------------------------------
+
+_USER = "(SELECT account_id FROM app_user WHERE login = %(login)s)"
+_ENABLED = f"(SELECT id FROM integration WHERE account_id = {_USER} AND enabled)"
+_SERVER_QUERIES = (
+    "SELECT value FROM meta WHERE key = 'schema_version'",
+    "SELECT id, login, name, account_id, role, can_manage FROM app_user WHERE login = %(login)s",
+    "SELECT id, name, plan, limit_custom_blueprints, limit_connected_blueprints, "
+    "limit_data_fields, limit_playbooks, webhook_timeout_s, allow_private_webhooks "
+    f"FROM account WHERE id = {_USER}",
+    f"SELECT count(*) FROM blueprint WHERE account_id = {_USER} AND NOT native",
+    f"SELECT count(*) FROM playbook WHERE account_id = {_USER}",
+    "SELECT id, extension_key, enabled, first_enabled_at, enabled_at, enabled_by "
+    f"FROM integration WHERE account_id = {_USER} AND enabled",
+    f"SELECT integration_id, count(*) FROM blueprint WHERE integration_id IN {_ENABLED} "
+    "GROUP BY integration_id",
+    f"SELECT integration_id, count(*) FROM api_token WHERE integration_id IN {_ENABLED} "
+    "AND revoked_at IS NULL GROUP BY integration_id",
+    f"SELECT integration_id, count(*) FROM webhook WHERE integration_id IN {_ENABLED} "
+    "GROUP BY integration_id",
+)
+
+
+def server_conninfo(url: str) -> tuple[str, dict[str, str]] | None:
+    """psycopg's connection string and arguments for a ``postgresql+psycopg://``
+    URL, with the settings the store connects with; None for any other URL."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url.startswith("postgresql+psycopg://"):
+        return None
+    parts = urlsplit(url)
+    # The store's lock timeout (store.db.Store's default): this glance only reads.
+    args, query = pg_settings(dict(parse_qsl(parts.query)), lock_ms=15_000)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), "")), args
+
+
+def first_screen_on_server(url: str, login: str) -> Glance | None:
+    """The first screen's data from the PostgreSQL server of ``url`` (resolved),
+    or None when the store must answer (another schema, an unknown user, any
+    error once connected). A server that cannot be reached raises Unreachable,
+    with the words the store uses, so the program says it once, not after a
+    second wait for the same server."""
+    found = server_conninfo(url)
+    if found is None:
+        return None
+    try:
+        if validate.name(login, field="login", what="Login") != login:
+            return None
+    except DomainError:
+        return None
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    conninfo, args = found
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True, **args)
+    except psycopg.OperationalError as exc:
+        raise Unreachable(cannot_reach(server_of(url), exc), server_of(url)) from exc
+    except psycopg.Error:
+        return None
+    try:
+        params = {"login": login}
+        with conn.pipeline():  # every query sent at once: one round trip
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursors = [conn.execute(q, params) for q in _SERVER_QUERIES]
+            conn.execute("ROLLBACK")
+        results = [c.fetchall() for c in cursors]
+        return _from_server(url, results)
+    except (psycopg.Error, ValueError, KeyError, TypeError, IndexError):
+        return None
+    finally:
+        conn.close()
+
+
+def cannot_reach(server: str, exc: BaseException) -> str:
+    """What the program says of a server it cannot reach (the store's words too,
+    ``store.db``): the driver's first line, unless it could name a password."""
+    first = (str(exc).splitlines() or [""])[0].lower()
+    detail = f" ({first[:120]})" if first and "password" not in first else ""
+    return (
+        f"Cannot reach the database at {server}{detail}. Check that the server is "
+        "running and that the network reaches it."
+    )
+
+
+def _from_server(url: str, results: list[list[tuple]]) -> Glance | None:
+    version, users, accounts_, custom, playbooks, integrations, *counts = results
+    if not version or version[0][0] != str(SCHEMA_VERSION) or not users or not accounts_:
+        return None
+    u, a = users[0], accounts_[0]
+    actor = Actor(
+        user_id=u[0], login=u[1], name=u[2], account_id=u[3], role=u[4], can_manage=bool(u[5])
+    )
+    account = AccountInfo(
+        id=a[0],
+        name=a[1],
+        plan=a[2],
+        limit_custom_blueprints=a[3],
+        limit_connected_blueprints=a[4],
+        limit_data_fields=a[5],
+        limit_playbooks=a[6],
+        webhook_timeout_s=a[7],
+        allow_private_webhooks=bool(a[8]),
+        custom_blueprints=custom[0][0],
+        playbooks=playbooks[0][0],
+    )
+    rows = []
+    for iid, key, enabled, first_at, at, by in integrations:
+        if not catalog.has_extension(key):
+            return None  # not this program's catalog: let the store decide
+        rows.append((iid, key, bool(enabled), first_at.astimezone(UTC), at.astimezone(UTC), by))
+    blueprints, tokens, webhooks = (dict(c) for c in counts)
+    infos = integration_infos(rows, blueprints, tokens, webhooks, account.plan)
     return Glance(url=url, actor=actor, account=account, integrations=tuple(infos))

@@ -50,3 +50,40 @@ def server_of(url: str | None) -> str:
     if ":" in host:  # IPv6
         host = f"[{host}]"
     return f"{host}:{port}" if port else host
+
+
+# PostgreSQL connections: what ends a hang (README, Configuration). Each is
+# overridable in the URL's query (``?statement_timeout=20s&tcp_user_timeout=10000``).
+PG_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "5",  # seconds to open a connection
+    # Kernel checks of an idle connection: a server gone silent is noticed in
+    # about idle + interval x count seconds instead of the kernel's two hours.
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "2",
+    # Data sent and not acknowledged for this long (ms) ends the connection
+    # (a dropped VPN during a call): not the kernel's 15 minutes of retries.
+    "tcp_user_timeout": "5000",
+}
+# Server settings, sent with each new connection (``options=-c name=value``).
+PG_SERVER_DEFAULTS: dict[str, str] = {"statement_timeout": "5s"}
+_PG_SERVER_SETTINGS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+
+
+def pg_settings(query: dict, lock_ms: int) -> tuple[dict[str, str], dict]:
+    """The driver's connection arguments for a PostgreSQL URL whose query is
+    ``query``, and what is left of that query: the defaults above, each one the
+    URL names replaced by its value (used by ``store.db`` and, without
+    SQLAlchemy, by ``store.glance``)."""
+    query = dict(query)
+    server = dict(PG_SERVER_DEFAULTS, lock_timeout=f"{lock_ms}ms")
+    for name in _PG_SERVER_SETTINGS:
+        if name in query:
+            server[name] = str(query.pop(name))
+    args = {k: v for k, v in PG_DEFAULTS.items() if k not in query}
+    options = " ".join(f"-c {k}={v}" for k, v in server.items())
+    if "options" in query:  # the URL's own options come after ours: theirs win
+        options = f"{options} {query.pop('options')}"
+    args["options"] = options
+    return args, query

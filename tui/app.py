@@ -397,6 +397,20 @@ class IntegrationsAdmin(App[None]):
         # that does not answer.
         from tui.saving import run_in_daemon
 
+        url = self._url
+        if self._store is None and self.glance is None and url and not url.startswith("sqlite"):
+            # A server: its first screen with psycopg alone (store.glance), shown
+            # before SQLAlchemy and the models load (0.7 s of the start).
+            from store.glance import first_screen_on_server
+
+            login = self.actor.login
+            try:
+                seen = await run_in_daemon(lambda: first_screen_on_server(url, login))
+            except DomainError as exc:
+                self._store_not_opened(exc)
+                return
+            if seen is not None and self._store is None:
+                self._glanced(seen)
         try:
             await run_in_daemon(lambda: self.store)
         except DomainError as exc:
@@ -423,6 +437,15 @@ class IntegrationsAdmin(App[None]):
         else:
             self.report(exc)
         self.reload_screen()
+
+    def _glanced(self, seen: Glance) -> None:
+        """The first screen's data, read from the server before the store opened."""
+        self.glance = seen
+        self.actor = seen.actor
+        self.show_title((seen.account.name, seen.account.plan))
+        show = getattr(self.screen, "show_glance", None)
+        if callable(show):
+            show()
 
     def _store_opened(self) -> None:
         freeze_startup_objects()

@@ -19,11 +19,14 @@ from sqlalchemy import update
 from store import accounts, glance, integrations, marketplace, tokens, users
 from store.catalog import CUSTOM_KEY
 from store.db import Store
+from store.errors import Unreachable
 from store.models import Meta
 from tui.app import IntegrationsAdmin
 from tui.widgets.filter_table import FilterTable
 
-from ..ui import flat, screen_text
+from ..conftest import PG_URL, make_database_url
+from ..latency_proxy import free_port
+from ..ui import flat, screen_text, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +37,18 @@ def sqlite_store(tmp_path):
     st.prepare()
     yield st
     st.dispose()
+
+
+@pytest.fixture
+def pg_store(tmp_path):
+    if not PG_URL:
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    gen = make_database_url("postgresql", tmp_path)
+    st = Store(next(gen))
+    st.prepare()
+    yield st
+    st.dispose()
+    next(gen, None)
 
 
 def populate(st: Store):
@@ -65,6 +80,81 @@ def test_glance_says_what_the_store_says(sqlite_store):
 
     bob = glance.first_screen(sqlite_store.url, "bob")
     assert bob is not None and not bob.actor.can_manage and bob.actor.name == "Bob Viewer"
+
+
+def test_server_glance_says_what_the_store_says(pg_store):
+    """On PostgreSQL the first screen is read with psycopg alone, in one round
+    trip after connecting: exactly what the store reads."""
+    owner = populate(pg_store)
+    seen = glance.first_screen_on_server(pg_store.url, "alice")
+    assert seen is not None
+    assert seen.url == pg_store.url
+    assert seen.actor == owner
+    assert seen.account == accounts.account_info(pg_store, owner.account_id)
+    assert list(seen.integrations) == integrations.active(pg_store, owner.account_id)
+    assert [i.key for i in seen.integrations] == ["salesforce", "slack", CUSTOM_KEY]
+    assert seen.integrations[-1].tokens == 1
+    assert seen.integrations[0].enabled_at.utcoffset() is not None
+
+    bob = glance.first_screen_on_server(pg_store.url, "bob")
+    assert bob is not None and not bob.actor.can_manage and bob.actor.name == "Bob Viewer"
+    assert glance.first_screen_on_server(pg_store.url, "mallory") is None
+    assert glance.first_screen_on_server(pg_store.url, " alice") is None
+    with pytest.raises(Unreachable):  # as the store says it (tested below)
+        glance.first_screen_on_server(pg_store.url.replace("/t_", "/nodb_"), "alice")
+    with pg_store.write() as s:  # another schema version: upgrade or refusal is the store's
+        s.execute(update(Meta).where(Meta.key == "schema_version").values(value="1"))
+    assert glance.first_screen_on_server(pg_store.url, "alice") is None
+
+
+def test_server_glance_of_an_unreachable_server_says_what_the_store_says():
+    port = free_port()  # nothing listens there
+    url = f"postgresql+psycopg://alice:secret@127.0.0.1:{port}/integrations"
+    with pytest.raises(Unreachable) as seen:
+        glance.first_screen_on_server(url, "alice")
+    assert seen.value.where == f"127.0.0.1:{port}"
+    assert str(seen.value).startswith(f"Cannot reach the database at 127.0.0.1:{port} (")
+    assert "secret" not in str(seen.value)
+    with pytest.raises(Exception) as by_store:
+        Store(url).prepare()
+    assert str(by_store.value) == str(seen.value)
+    assert glance.first_screen_on_server("sqlite:///x.db", "alice") is None
+
+
+async def test_app_paints_the_server_glance_before_the_store_opens(pg_store, monkeypatch):
+    """The frame at once, then the first screen's rows from the glance while
+    the store is still opening (held here until the rows are on the screen)."""
+    import threading
+
+    populate(pg_store)
+    gate = threading.Event()
+    opening = IntegrationsAdmin._open_store
+
+    def held(self):
+        gate.wait(30)
+        return opening(self)
+
+    monkeypatch.setattr(IntegrationsAdmin, "_open_store", held)
+    pending = accounts.Actor(0, "alice", "alice", 0, "member", False)  # as tui/cli.py starts
+    app = IntegrationsAdmin(None, pending, url=pg_store.url)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: "Custom integration" in flat(app), tries=500)
+            assert not app.store_is_open
+            assert "Salesforce" in flat(app) and "Pipedrive" not in flat(app)
+            assert "Connecting to" not in flat(app)
+            assert app.actor.is_owner and "alice (owner)" in app.sub_title
+            gate.set()
+            await wait_until(pilot, lambda: app.store_is_open, tries=500)
+            await app.workers.wait_for_complete()
+            await pilot.press("p")
+            assert "No playbooks yet" in screen_text(app)
+            await pilot.press("i")
+            assert app.screen.query_one(FilterTable).row_count == 3
+    finally:
+        gate.set()
+        if app.store_is_open:
+            app.store.dispose()
 
 
 def test_glance_steps_aside_when_it_cannot_answer_exactly(sqlite_store, tmp_path):

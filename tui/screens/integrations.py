@@ -77,14 +77,22 @@ class IntegrationsScreen(BaseScreen):
     def on_mount(self) -> None:
         admin = self.admin
         if not admin.store_is_open and admin.glance is not None:
-            # The glance's rows, read before the first paint: no store, no worker.
-            self.show(list(admin.glance.integrations))
-            admin.show_title((admin.glance.account.name, admin.glance.account.plan))
+            self.show_glance()
         elif not admin.store_is_open:  # a server: the frame says where it connects
             self._say_connecting()
         self.query_one(FilterTable).focus_table()
         # The rows are painted: open the store now (no-op when it is open).
         self.call_after_refresh(self.admin.open_store_soon)
+
+    def show_glance(self) -> None:
+        """The glance's rows (``store.glance``), read before the store opened: no
+        store, no worker (before the first paint on SQLite, in the thread that
+        opens the store on a server)."""
+        admin = self.admin
+        if admin.store_is_open or admin.glance is None:
+            return
+        self.show(list(admin.glance.integrations))
+        admin.show_title((admin.glance.account.name, admin.glance.account.plan))
 
     def reload(self, select: str | None = None) -> None:
         admin = self.admin

@@ -464,6 +464,12 @@ class IntegrationsAdmin(App[None]):
                 )
             self.refresh_title()
             self.reload_screen()
+        else:
+            # The glance showed the first screen: read the change counter now, not
+            # at the first poll 2 s later. Until it is known, a screen opened
+            # meanwhile had no counter to compare with, and a change made there
+            # read its screen again instead of showing its own result.
+            self.poll_changes()
 
     def reload_screen(self) -> None:
         if not self.is_running or not self.screen_stack:

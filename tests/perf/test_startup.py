@@ -135,6 +135,7 @@ async def test_app_paints_the_server_glance_before_the_store_opens(pg_store, mon
         return opening(self)
 
     monkeypatch.setattr(IntegrationsAdmin, "_open_store", held)
+    monkeypatch.setattr(IntegrationsAdmin, "CHANGES_POLL_S", 3600.0)  # no poll meanwhile
     pending = accounts.Actor(0, "alice", "alice", 0, "member", False)  # as tui/cli.py starts
     app = IntegrationsAdmin(None, pending, url=pg_store.url)
     try:
@@ -147,6 +148,7 @@ async def test_app_paints_the_server_glance_before_the_store_opens(pg_store, mon
             gate.set()
             await wait_until(pilot, lambda: app.store_is_open, tries=500)
             await app.workers.wait_for_complete()
+            assert app.changes_seen is not None  # read as the store opened
             await pilot.press("p")
             assert "No playbooks yet" in screen_text(app)
             await pilot.press("i")
@@ -229,7 +231,9 @@ def test_the_frame_on_a_server_names_it_without_sqlalchemy():
     assert printed.split("\n")[:2] == ["db.example.com:6543", ""], printed
 
 
-async def test_app_paints_the_glance_then_opens_the_store(sqlite_store):
+async def test_app_paints_the_glance_then_opens_the_store(sqlite_store, monkeypatch):
+    # No poll of the change counter during the test: the store's opening reads it.
+    monkeypatch.setattr(IntegrationsAdmin, "CHANGES_POLL_S", 3600.0)
     owner = populate(sqlite_store)
     with sqlite_store.read() as s:
         before = s.get(accounts.User, owner.user_id).last_seen_at
@@ -246,6 +250,9 @@ async def test_app_paints_the_glance_then_opens_the_store(sqlite_store):
         await pilot.pause()
         assert app.store_is_open  # opened right after the first paint
         assert app.store.url == sqlite_store.url
+        # The counter is known at once (a change made on the next screen shows its
+        # own result without reading that screen again: Loads.applied_own_change).
+        assert app.changes_seen is not None
         await pilot.press("p")
         await pilot.pause()
         assert "No playbooks yet" in screen_text(app)

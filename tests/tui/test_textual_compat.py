@@ -406,3 +406,98 @@ async def test_keys_that_arrive_together_reach_an_input_in_their_order():
         for _ in range(10):
             await pilot.pause()
         assert field.value == "YCustomer masXOmega"
+
+
+# -- a Text cell drawn without Styled(Padding(...)) -----------------------------------
+
+_ALPHABET = "abc XYZ 日本 é\u200b-_.[]/\x1b\t"
+
+
+def _cells(seed: int, n: int) -> list[Text]:
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        s = "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 40)))
+        t = Text(
+            s,
+            no_wrap=rng.random() < 0.8,
+            overflow=rng.choice(["ellipsis", "crop", "fold", None]),
+            justify=rng.choice([None, "left", "right", "center", "full", "default"]),
+            style=rng.choice(["", "bold", "green on blue", "italic #ff8800"]),
+        )
+        if s and rng.random() < 0.5:
+            a = rng.randint(0, len(s))
+            t.stylize(rng.choice(["red", "underline", "reverse"]), a, a + rng.randint(1, 6))
+        out.append(t)
+    return out
+
+
+class _Table(App[None]):
+    def __init__(self, cells: list[Text], columns: int, **table: object) -> None:
+        super().__init__()
+        self.cells, self.columns, self.table_args = cells, columns, table
+
+    def compose(self) -> ComposeResult:
+        table = compat.QuickDataTable(**self.table_args)  # type: ignore[arg-type]
+        table.add_columns(*(f"c{i}" for i in range(self.columns)))
+        rows = [self.cells[i : i + self.columns] for i in range(0, len(self.cells), self.columns)]
+        table.add_rows([r for r in rows if len(r) == self.columns])
+        yield table
+
+
+async def test_text_cells_are_drawn_segment_for_segment_as_textual_draws_them():
+    """``QuickDataTable._render_cell`` against Textual's own, on 400 generated
+    cells (wide, invisible and control characters, tabs, spans, every justify
+    and overflow, wrapping allowed or not) at widths from 1 to 40, with and
+    without the cursor and the hover, in zebra and fixed rows and columns."""
+    from rich.style import Style
+
+    for seed, table_args in (
+        (1, {"zebra_stripes": True, "cursor_type": "row"}),
+        (2, {"cursor_type": "cell", "fixed_rows": 1, "fixed_columns": 1}),
+        (3, {"show_cursor": False, "cell_padding": 0}),
+        (4, {"cell_padding": 2}),
+    ):
+        app = _Table(_cells(seed, 100), 5, **table_args)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            table = app.query_one(compat.QuickDataTable)
+            base = table.rich_style
+            compared = 0
+            for row in range(table.row_count):
+                for column in range(5):
+                    for width in (1, 2, 5, 17, 40):
+                        for cursor, hover in ((False, False), (True, False), (False, True)):
+                            for style in (base, base + Style(bgcolor="grey11")):
+                                table._cell_render_cache.clear()
+                                ours = table._render_cell(row, column, style, width, cursor, hover)
+                                table._cell_render_cache.clear()
+                                textual = DataTable._render_cell(
+                                    table, row, column, style, width, cursor, hover
+                                )
+                                assert ours == textual, (row, column, width, table.get_row_at(row))
+                                compared += 1
+            assert compared == 20 * 5 * 5 * 3 * 2
+
+
+async def test_a_table_draws_the_same_lines_either_way():
+    """Whole lines, through the table's own drawing (cursor, zebra, column
+    widths): the short cut on and off give the same strips."""
+    app = _Table(_cells(7, 200), 4, zebra_stripes=True, cursor_type="row")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(compat.QuickDataTable)
+        table.move_cursor(row=3)
+        await pilot.pause()
+
+        def lines() -> list:
+            table._cell_render_cache.clear()
+            table._row_render_cache.clear()
+            table._line_cache.clear()
+            return [table.render_line(y) for y in range(table.size.height)]
+
+        ours = lines()
+        table._render_cell = lambda *a, **k: DataTable._render_cell(table, *a, **k)  # type: ignore[method-assign]
+        assert lines() == ours

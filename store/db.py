@@ -47,6 +47,7 @@ from .location import (
     APP_NAME,
     ENV_VAR,
     SCHEMA_VERSION,
+    cannot_reach,
     default_sqlite_path,
     pg_settings,
     resolve_url,
@@ -966,6 +967,4 @@ def _explain(exc: Exception, store: Store) -> str:
             f"The database at {store.server} took too long to answer (statement_timeout); "
             "nothing was changed. Try again; README, Configuration says how to allow longer."
         )
-    from .glance import cannot_reach
-
     return cannot_reach(store.server, orig)

@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from . import catalog, validate
 from .errors import DomainError, Unreachable
-from .location import SCHEMA_VERSION, pg_settings, resolve_url, server_of
+from .location import SCHEMA_VERSION, cannot_reach, pg_settings, resolve_url, server_of
 from .values import AccountInfo, Actor, IntegrationInfo, integration_infos
 
 
@@ -249,17 +249,6 @@ def first_screen_on_server(url: str, login: str) -> Glance | None:
         return None
     finally:
         conn.close()
-
-
-def cannot_reach(server: str, exc: BaseException) -> str:
-    """What the program says of a server it cannot reach (the store's words too,
-    ``store.db``): the driver's first line, unless it could name a password."""
-    first = (str(exc).splitlines() or [""])[0].lower()
-    detail = f" ({first[:120]})" if first and "password" not in first else ""
-    return (
-        f"Cannot reach the database at {server}{detail}. Check that the server is "
-        "running and that the network reaches it."
-    )
 
 
 def _from_server(url: str, results: list[list[tuple]]) -> Glance | None:

@@ -87,3 +87,14 @@ def pg_settings(query: dict, lock_ms: int) -> tuple[dict[str, str], dict]:
         options = f"{options} {query.pop('options')}"
     args["options"] = options
     return args, query
+
+
+def cannot_reach(server: str, exc: BaseException) -> str:
+    """What the program says of a server it cannot reach (``store.db`` and
+    ``store.glance``): the driver's first line, unless it could name a password."""
+    first = (str(exc).splitlines() or [""])[0].lower()
+    detail = f" ({first[:120]})" if first and "password" not in first else ""
+    return (
+        f"Cannot reach the database at {server}{detail}. Check that the server is "
+        "running and that the network reaches it."
+    )

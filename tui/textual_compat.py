@@ -242,6 +242,7 @@ def repin_render_caches() -> None:
 
 
 _NULL_STYLE = Style.null()  # what Rich's Padding pads with (``get_style("none")``)
+_EMPTY_TEXT = _data_table._EMPTY_TEXT  # what a missing cell is drawn as
 
 
 class QuickDataTable(DataTable):
@@ -283,6 +284,38 @@ class QuickDataTable(DataTable):
             cached = (locations, n, super().ordered_columns)
             self._ordered = cached
         return cached[2]
+
+    def _measure_plain_rows(self, new_rows: Iterable[Any]) -> list[Any]:
+        """Widen the columns for the new rows of height 1 without a label whose
+        cells are all ``Text`` or empty, as Textual's ``_update_dimensions``
+        does (``cell_measure`` of each cell), without building and caching each
+        row's renderables on the way; the other rows are left to Textual's
+        (returned)."""
+        assert self.cell_measure is not None
+        measure_cell = self.cell_measure
+        console = self.app.console
+        columns = self.ordered_columns
+        widths = [c.content_width for c in columns]
+        rest = []
+        for row_key in new_rows:
+            if self._row_locations.get(row_key) is None:
+                continue  # removed before the idle handler ran (as Textual skips it)
+            row = self.rows.get(row_key)
+            data = self._data.get(row_key)
+            if row is None or data is None or row.label is not None or row.height != 1:
+                rest.append(row_key)
+                continue
+            cells = [data.get(c.key) for c in columns]
+            if not all(cell is None or type(cell) is Text for cell in cells):
+                rest.append(row_key)
+                continue
+            for i, cell in enumerate(cells):
+                width = measure_cell(console, _EMPTY_TEXT if cell is None else cell, 1)
+                if width > widths[i]:
+                    widths[i] = width
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        return rest
 
     def _render_cell(  # type: ignore[override]
         self,
@@ -380,13 +413,50 @@ class QuickDataTable(DataTable):
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
         return [list(Segment.apply_style(segments, pre_style + component_style, post_style))]
 
+    def add_rows(self, rows: Iterable[Iterable[Any]]) -> list[Any]:  # type: ignore[override]
+        """Textual's ``add_rows`` (one ``add_row`` per row) in one pass: the same
+        rows, keys, data and messages, with the cursor checked, the update count
+        moved and the idle check asked once for the batch instead of for each
+        row (a page of 200 rows took 12 ms, a third of it that)."""
+        rows = [tuple(r) for r in rows]
+        width = len(self.ordered_columns)
+        if type(self).add_row is not DataTable.add_row or any(len(r) > width for r in rows):
+            return super().add_rows(rows)  # a subclass's own add_row, or Textual's refusal
+        if not rows:
+            return []
+        from itertools import zip_longest
+
+        from textual.widgets._data_table import Row, RowKey
+
+        columns = self.ordered_columns
+        was_empty = self.row_count == 0
+        index = self.row_count
+        keys = []
+        locations, data, table_rows = self._row_locations, self._data, self.rows
+        new_rows = self._new_rows
+        for cells in rows:
+            key = RowKey(None)
+            locations[key] = index
+            data[key] = {column.key: cell for column, cell in zip_longest(columns, cells)}
+            table_rows[key] = Row(key, 1, None, False)
+            new_rows.add(key)
+            keys.append(key)
+            index += 1
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if was_empty and len(self.columns) > 0 and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # as add_row does when its row is the first
+        self._update_count += len(rows)
+        self.check_idle()
+        return keys
+
     def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
         before = [c.content_width for c in self.columns.values()]
         if self.cell_measure is None:
             super()._update_dimensions(new_rows)
         else:
             with _measured_by(self.cell_measure):
-                super()._update_dimensions(new_rows)
+                super()._update_dimensions(self._measure_plain_rows(new_rows))
         if [c.content_width for c in self.columns.values()] != before:
             # Lines drawn before a column widened are not drawn again otherwise.
             self._clear_caches()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -15,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from tui import textual_compat as compat
-from tui.widgets.filter_table import FilterInput
+from tui.widgets.filter_table import FilterInput, measure_cell
 
 
 class _Keys(Widget, can_focus=True):
@@ -501,3 +502,95 @@ async def test_a_table_draws_the_same_lines_either_way():
         ours = lines()
         table._render_cell = lambda *a, **k: DataTable._render_cell(table, *a, **k)  # type: ignore[method-assign]
         assert lines() == ours
+
+
+class _Filled(App[None]):
+    """Two tables side by side: rows added the program's way and Textual's way."""
+
+    def __init__(self, columns: int, **table: object) -> None:
+        super().__init__()
+        self.columns, self.table_args = columns, table
+        self.highlighted: dict[str, list[int]] = {"ours": [], "textual": []}
+
+    def compose(self) -> ComposeResult:
+        for name in ("ours", "textual"):
+            table = compat.QuickDataTable(id=name, **self.table_args)  # type: ignore[arg-type]
+            table.cell_measure = measure_cell  # as the program's lists (RowTable)
+            table.add_columns(*(f"c{i}" for i in range(self.columns)))
+            yield table
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.highlighted[event.data_table.id or ""].append(event.cursor_row)
+
+
+def _state(table: DataTable) -> tuple:
+    rows = [table.rows[table._row_locations.get_key(i)] for i in range(table.row_count)]
+    return (
+        [table.get_row_at(i) for i in range(table.row_count)],
+        [(r.height, r.label, r.auto_height) for r in rows],
+        [c.content_width for c in table.ordered_columns],
+        table._update_count,
+        table.cursor_coordinate,
+        table.virtual_size,
+        len(table._new_rows),
+    )
+
+
+async def test_rows_added_in_one_pass_are_the_rows_textual_adds():
+    """``QuickDataTable.add_rows`` (one pass) and Textual's (an ``add_row`` each):
+    the same data, rows, column widths once measured (``_measure_plain_rows``
+    for Text cells, Textual's own for the others), update count, cursor,
+    virtual size and highlight messages, on an empty table and when a page is
+    added to a filled one, for Text, plain and markup strings, numbers and
+    missing cells."""
+    import random
+
+    rng = random.Random(5)
+    texts = _cells(11, 300)
+
+    def page(n: int, mixed: bool) -> list[tuple]:
+        out = []
+        for _ in range(n):
+            row: list[object] = []
+            for _ in range(rng.randint(2, 4)):  # short rows: missing cells are None
+                choice = rng.random() if mixed else 0.0
+                if choice < 0.7:
+                    row.append(rng.choice(texts))
+                elif choice < 0.8:
+                    row.append(rng.choice(["plain", "[bold]markup[/]", "日本語", ""]))
+                elif choice < 0.9:
+                    row.append(rng.choice([3, 2.5, 10**9]))
+                else:
+                    row.append(None)
+            out.append(tuple(row))
+        return out
+
+    for mixed, table_args in (
+        (False, {"cursor_type": "row", "zebra_stripes": True}),
+        (True, {"cursor_type": "cell"}),
+        (True, {"show_cursor": False}),
+    ):
+        app = _Filled(4, **table_args)
+        async with app.run_test(size=(160, 40)) as pilot:
+            ours = app.query_one("#ours", compat.QuickDataTable)
+            textual = app.query_one("#textual", compat.QuickDataTable)
+            for rows in (page(120, mixed), page(37, mixed), []):
+                keys = ours.add_rows(rows)
+                assert len(keys) == len(rows) == len(set(keys))
+                DataTable.add_rows(textual, rows)
+                await pilot.pause()
+                await pilot.pause()
+                assert _state(ours) == _state(textual)
+            assert app.highlighted["ours"] == app.highlighted["textual"]
+            ours.clear()
+            textual.clear()
+            again = page(5, mixed)
+            ours.add_rows(again)
+            DataTable.add_rows(textual, again)
+            await pilot.pause()
+            assert _state(ours) == _state(textual) and ours.row_count == 5
+            assert app.highlighted["ours"] == app.highlighted["textual"]
+    with pytest.raises(ValueError):  # more cells than columns: Textual's refusal
+        app = _Filled(2)
+        async with app.run_test(size=(80, 24)):
+            app.query_one("#ours", compat.QuickDataTable).add_rows([("a", "b", "c")])

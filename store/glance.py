@@ -100,6 +100,30 @@ def first_screen(db: str | None, login: str, *, timeout_s: float = 15) -> Glance
         conn.close()
 
 
+def _actor(u: tuple) -> Actor:
+    """Who signs in, from ``SELECT id, login, name, account_id, role, can_manage``."""
+    return Actor(
+        user_id=u[0], login=u[1], name=u[2], account_id=u[3], role=u[4], can_manage=bool(u[5])
+    )
+
+
+def _account(a: tuple, custom: int, playbooks: int) -> AccountInfo:
+    """The account as ``accounts.account_info`` gives it, from its row and two counts."""
+    return AccountInfo(
+        id=a[0],
+        name=a[1],
+        plan=a[2],
+        limit_custom_blueprints=a[3],
+        limit_connected_blueprints=a[4],
+        limit_data_fields=a[5],
+        limit_playbooks=a[6],
+        webhook_timeout_s=a[7],
+        allow_private_webhooks=bool(a[8]),
+        custom_blueprints=custom,
+        playbooks=playbooks,
+    )
+
+
 def _read(conn: sqlite3.Connection, url: str, login: str) -> Glance | None:
     version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None or version[0] != str(SCHEMA_VERSION):
@@ -110,14 +134,7 @@ def _read(conn: sqlite3.Connection, url: str, login: str) -> Glance | None:
     ).fetchone()
     if user is None:
         return None
-    actor = Actor(
-        user_id=user[0],
-        login=user[1],
-        name=user[2],
-        account_id=user[3],
-        role=user[4],
-        can_manage=bool(user[5]),
-    )
+    actor = _actor(user)
     aid = actor.account_id
     a = conn.execute(
         "SELECT id, name, plan, limit_custom_blueprints, limit_connected_blueprints, "
@@ -133,19 +150,7 @@ def _read(conn: sqlite3.Connection, url: str, login: str) -> Glance | None:
     (playbooks,) = conn.execute(
         "SELECT count(*) FROM playbook WHERE account_id = ?", (aid,)
     ).fetchone()
-    account = AccountInfo(
-        id=a[0],
-        name=a[1],
-        plan=a[2],
-        limit_custom_blueprints=a[3],
-        limit_connected_blueprints=a[4],
-        limit_data_fields=a[5],
-        limit_playbooks=a[6],
-        webhook_timeout_s=a[7],
-        allow_private_webhooks=bool(a[8]),
-        custom_blueprints=custom,
-        playbooks=playbooks,
-    )
+    account = _account(a, custom, playbooks)
     rows = []
     for iid, key, enabled, first_at, at, by in conn.execute(
         "SELECT id, extension_key, enabled, first_enabled_at, enabled_at, enabled_by "
@@ -255,23 +260,8 @@ def _from_server(url: str, results: list[list[tuple]]) -> Glance | None:
     version, users, accounts_, custom, playbooks, integrations, *counts = results
     if not version or version[0][0] != str(SCHEMA_VERSION) or not users or not accounts_:
         return None
-    u, a = users[0], accounts_[0]
-    actor = Actor(
-        user_id=u[0], login=u[1], name=u[2], account_id=u[3], role=u[4], can_manage=bool(u[5])
-    )
-    account = AccountInfo(
-        id=a[0],
-        name=a[1],
-        plan=a[2],
-        limit_custom_blueprints=a[3],
-        limit_connected_blueprints=a[4],
-        limit_data_fields=a[5],
-        limit_playbooks=a[6],
-        webhook_timeout_s=a[7],
-        allow_private_webhooks=bool(a[8]),
-        custom_blueprints=custom[0][0],
-        playbooks=playbooks[0][0],
-    )
+    actor = _actor(users[0])
+    account = _account(accounts_[0], custom[0][0], playbooks[0][0])
     rows = []
     for iid, key, enabled, first_at, at, by in integrations:
         if not catalog.has_extension(key):

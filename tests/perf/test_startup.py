@@ -65,39 +65,32 @@ def populate(st: Store):
     return owner
 
 
-def test_glance_says_what_the_store_says(sqlite_store):
-    owner = populate(sqlite_store)
-    seen = glance.first_screen(sqlite_store.url, "alice")
+def _says_what_the_store_says(st: Store, first_screen) -> None:
+    """``first_screen(url, login)`` (a glance) against the store's own reads."""
+    owner = populate(st)
+    seen = first_screen(st.url, "alice")
     assert seen is not None
-    assert seen.url == sqlite_store.url
+    assert seen.url == st.url
     assert seen.actor == owner
-    assert seen.account == accounts.account_info(sqlite_store, owner.account_id)
-    assert list(seen.integrations) == integrations.active(sqlite_store, owner.account_id)
+    assert seen.account == accounts.account_info(st, owner.account_id)
+    assert list(seen.integrations) == integrations.active(st, owner.account_id)
     # Marketplace order, the paused one left out, the revoked token not counted.
     assert [i.key for i in seen.integrations] == ["salesforce", "slack", CUSTOM_KEY]
     assert seen.integrations[-1].tokens == 1
     assert seen.integrations[0].enabled_at.utcoffset() is not None
 
-    bob = glance.first_screen(sqlite_store.url, "bob")
+    bob = first_screen(st.url, "bob")
     assert bob is not None and not bob.actor.can_manage and bob.actor.name == "Bob Viewer"
+
+
+def test_glance_says_what_the_store_says(sqlite_store):
+    _says_what_the_store_says(sqlite_store, glance.first_screen)
 
 
 def test_server_glance_says_what_the_store_says(pg_store):
     """On PostgreSQL the first screen is read with psycopg alone, in one round
     trip after connecting: exactly what the store reads."""
-    owner = populate(pg_store)
-    seen = glance.first_screen_on_server(pg_store.url, "alice")
-    assert seen is not None
-    assert seen.url == pg_store.url
-    assert seen.actor == owner
-    assert seen.account == accounts.account_info(pg_store, owner.account_id)
-    assert list(seen.integrations) == integrations.active(pg_store, owner.account_id)
-    assert [i.key for i in seen.integrations] == ["salesforce", "slack", CUSTOM_KEY]
-    assert seen.integrations[-1].tokens == 1
-    assert seen.integrations[0].enabled_at.utcoffset() is not None
-
-    bob = glance.first_screen_on_server(pg_store.url, "bob")
-    assert bob is not None and not bob.actor.can_manage and bob.actor.name == "Bob Viewer"
+    _says_what_the_store_says(pg_store, glance.first_screen_on_server)
     assert glance.first_screen_on_server(pg_store.url, "mallory") is None
     assert glance.first_screen_on_server(pg_store.url, " alice") is None
     with pytest.raises(Unreachable):  # as the store says it (tested below)

@@ -815,7 +815,7 @@ class IntegrationsAdmin(App[None]):
         grew the process by some 36 MB (Python's allocator keeps an arena
         while any object in it lives, and the survivors of each opening
         were spread over the new ones). Collected once the screen is gone,
-        the next one reuses its memory: +4 MB over the same 100 openings
+        the next one reuses its memory: +5 MB over the same 95 openings
         (tests/perf/test_memory.py). The collection walks only what came
         after the start (``freeze_startup_objects``): 13-28 ms for a closed
         playbook page of 30,000 objects, taken when no key came for a moment

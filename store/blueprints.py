@@ -210,16 +210,27 @@ def create(
     description = validate.text(description)
     with change(store, actor, "create blueprints") as c:
         s = c.s
+        # The integration, the limit's count and the name's check in one statement
+        # (one round trip): the integration lands in the session, where
+        # _custom_integration finds it and refuses as it always does.
+        mine = Blueprint.account_id == actor.account_id
+        used_q = (
+            select(func.coalesce(func.sum(case((col(Blueprint.native).is_(False), 1), else_=0)), 0))
+            .where(mine)
+            .scalar_subquery()
+        )
+        taken_q = (
+            select(func.count())
+            .where(mine, func.lower(Blueprint.name) == name.lower())
+            .scalar_subquery()
+        )
+        found = s.exec(
+            select(Integration, used_q, taken_q).where(
+                Integration.id == integration_id, Integration.account_id == actor.account_id
+            )
+        ).first()
         integ = _custom_integration(s, actor, integration_id)
-        # The limit's count and the name's check in one statement (one round trip).
-        used, taken = s.exec(
-            select(
-                func.coalesce(func.sum(case((col(Blueprint.native).is_(False), 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(case((func.lower(Blueprint.name) == name.lower(), 1), else_=0)), 0
-                ),
-            ).where(Blueprint.account_id == actor.account_id)
-        ).one()
+        used, taken = (found[1], found[2]) if found is not None else (0, 0)
         c.within_limit(int(used), c.account.limit_custom_blueprints, "custom blueprints")
         c.unique(bool(taken), "name", _taken(name))
         bp = Blueprint(

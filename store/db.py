@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -245,6 +245,9 @@ def _sqlite_begin(conn, lock_ms: int = 15000) -> None:
 
 
 _IDLE_PING_S = 10.0  # a pooled connection idle this long is pinged before use
+# quick_read's idle connections kept for the next read (at least a server's
+# threads: anyio's pool runs up to 40).
+_QUICK_IDLE_MAX = 64
 
 
 def pg_connect_args(parsed, lock_ms: int) -> tuple[dict[str, Any], Any]:
@@ -451,9 +454,10 @@ class Store:
         # in steps of up to 100 ms between tries.
         self._local_writer = threading.RLock() if self.is_sqlite else None
         self._together = threading.local()  # together()'s session of each thread
-        self._quick = threading.local()  # quick_read's connections (PostgreSQL)
+        self._quick = threading.local()  # the quick_read connection this thread used last
         self._committed = threading.local()  # committed_changes(), for each thread
-        self._quick_conns: list[Any] = []
+        self._quick_conns: list[Any] = []  # every quick_read connection open: (conn, busy)
+        self._quick_idle: dict[int, Any] = {}  # those not in use, by id(conn)
         self._quick_lock = threading.Lock()
         self.created = False  # prepare() made a new database
         self.upgraded_from: int | None = None  # prepare() upgraded from this schema
@@ -806,23 +810,53 @@ class Store:
                 finally:
                     raw.close()
                 return
-            conn = getattr(self._quick, "conn", None)
+            entry = self._quick_take()
+            conn, busy = entry
+            healthy = True
             try:
-                if conn is None:
-                    conn = self._quick_connection()
-                    self._quick.conn = conn
-                    self._quick.busy = threading.Lock()
-                    with self._quick_lock:
-                        self._quick_conns.append((conn, self._quick.busy))
                 # Held while the connection is in use: dispose() closes it from
                 # another thread, and SQLite crashes on a connection closed mid-read.
-                with self._quick.busy:
+                with busy:
                     yield conn
             except dbapi_error as exc:
-                self._quick.conn = None
-                if conn is not None:
-                    conn.close()
+                healthy = False
                 raise _unavailable(exc, self) from None
+            finally:
+                self._quick_give_back(entry, healthy)
+
+    def _quick_take(self) -> tuple[Any, threading.Lock]:
+        """An idle quick_read connection, the one this thread used last if it is
+        idle (a server's threads keep theirs, and what the token check keeps
+        with it: tokens.check_quick), else another idle one, else a new one.
+
+        Connections are not kept per thread: the program's reads run in a new
+        thread each time (tui.saving.run_in_daemon), and a connection per
+        thread, never closed, was one more SQLite connection (its page cache,
+        its three file descriptors) at every change poll, every 2 s."""
+        with self._quick_lock:
+            mine = getattr(self._quick, "entry", None)
+            if mine is not None and self._quick_idle.pop(id(mine[0]), None) is not None:
+                return mine
+            entry = self._quick_idle.popitem()[1] if self._quick_idle else None
+        if entry is None:
+            entry = (self._quick_connection(), threading.Lock())
+            with self._quick_lock:
+                self._quick_conns.append(entry)
+        self._quick.entry = entry
+        return entry
+
+    def _quick_give_back(self, entry: tuple[Any, threading.Lock], healthy: bool) -> None:
+        """Back among the idle ones; closed when it failed or too many are idle."""
+        with self._quick_lock:
+            if healthy and len(self._quick_idle) < _QUICK_IDLE_MAX and entry in self._quick_conns:
+                self._quick_idle[id(entry[0])] = entry
+                return
+            if entry in self._quick_conns:
+                self._quick_conns.remove(entry)
+        if getattr(self._quick, "entry", None) is entry:
+            self._quick.entry = None
+        with suppress(Exception):
+            entry[0].close()
 
     def _quick_connection(self) -> Any:
         """A connection of quick_read's own: outside any transaction after each
@@ -892,6 +926,7 @@ class Store:
                     finally:
                         busy.release()
             self._quick_conns.clear()
+            self._quick_idle.clear()
         self.engine.dispose()
 
 

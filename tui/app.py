@@ -385,7 +385,17 @@ class IntegrationsAdmin(App[None]):
         # The ordinary start signs in before the App; this start does it now
         # (records the visit, and notices a permission changed meanwhile).
         self.actor = accounts.sign_in(store, self.actor.login)
+        if self.glance is not None:
+            # In this thread, not in a worker of its own: a worker started as the
+            # store opens could outlive a quick exit (a signal just after the first
+            # paint) and keep the program from ending.
+            try:
+                self._opened_changes = accounts.changes(store, self.actor.account_id)
+            except DomainError:
+                self._opened_changes = None  # the first poll reads it
         return store
+
+    _opened_changes: object | None = None  # the change counter as the store opened
 
     def open_store_soon(self) -> None:
         """Open the store in a thread, once the first screen is on the terminal."""
@@ -464,12 +474,12 @@ class IntegrationsAdmin(App[None]):
                 )
             self.refresh_title()
             self.reload_screen()
-        else:
-            # The glance showed the first screen: read the change counter now, not
-            # at the first poll 2 s later. Until it is known, a screen opened
-            # meanwhile had no counter to compare with, and a change made there
-            # read its screen again instead of showing its own result.
-            self.poll_changes()
+        elif self._opened_changes is not None:
+            # The glance showed the first screen: the change counter read as the
+            # store opened, not at the first poll 2 s later. Until it is known, a
+            # screen opened meanwhile had no counter to compare with, and a change
+            # made there read its screen again instead of showing its own result.
+            self._changes_read(self._opened_changes)
 
     def reload_screen(self) -> None:
         if not self.is_running or not self.screen_stack:

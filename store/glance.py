@@ -75,10 +75,7 @@ def first_screen(db: str | None, login: str, *, timeout_s: float = 15) -> Glance
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return None
-    try:
-        if validate.name(login, field="login", what="Login") != login:
-            return None
-    except DomainError:
+    if not _login_as_signed_in(login):
         return None
     try:
         # mode=rw: never create a file (and never write: only SELECTs follow).
@@ -98,6 +95,15 @@ def first_screen(db: str | None, login: str, *, timeout_s: float = 15) -> Glance
         return None  # the ordinary path will say what is wrong, in words
     finally:
         conn.close()
+
+
+def _login_as_signed_in(login: str) -> bool:
+    """Whether ``accounts.sign_in`` would take ``login`` as it is (else the store
+    answers, and says why)."""
+    try:
+        return validate.name(login, field="login", what="Login") == login
+    except DomainError:
+        return False
 
 
 def _actor(u: tuple) -> Actor:
@@ -226,10 +232,7 @@ def first_screen_on_server(url: str, login: str) -> Glance | None:
     found = server_conninfo(url)
     if found is None:
         return None
-    try:
-        if validate.name(login, field="login", what="Login") != login:
-            return None
-    except DomainError:
+    if not _login_as_signed_in(login):
         return None
     try:
         import psycopg

@@ -38,7 +38,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Account, User
-from .refusals import changed_meanwhile, limit_refusal, manage_refusal
+from .refusals import ACTING, changed_meanwhile, limit_refusal, manage_refusal
 
 if TYPE_CHECKING:
     from .db import Store
@@ -62,10 +62,21 @@ class _Versioned(Protocol):
 Check = Callable[[Session, "Who", str], None]
 
 
+class _Acting:
+    def __init__(self, can_manage: bool) -> None:
+        self.can_manage = can_manage
+
+
 def may_manage(s: Session, who: Who, doing: str) -> None:
     """The usual check: ``who`` is still a user with the permission *Manage
     add-ons and integrations* (``refusals.manage_refusal``'s words)."""
-    user = s.get(User, getattr(who, "user_id", 0))
+    user_id = getattr(who, "user_id", 0)
+    read = s.info.get(ACTING)
+    user: Any
+    if read is not None and read[0] == user_id:
+        user = _Acting(bool(read[1])) if read[1] is not None else None
+    else:
+        user = s.get(User, user_id)
     if user is None:
         raise UnknownUser(f"The user {who.login!r} was removed from this account.")
     refusal = manage_refusal(user, doing)
@@ -211,7 +222,10 @@ def change(
         account_id = who.account_id
     c: Change | None = None
     try:
-        with store.write(account_id, whole_database=whole_database, quick=quick) as s:
+        acting = getattr(who, "user_id", None) if check is may_manage else None
+        with store.write(
+            account_id, whole_database=whole_database, quick=quick, acting_user=acting
+        ) as s:
             c = Change(s, who if who is not None else _Nobody(account_id), doing, account_id)
             if who is not None:
                 check(s, who, doing)

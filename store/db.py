@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import driver, models, trace
+from . import driver, models, pgpipe, trace
 from .errors import (
     DatabaseDamaged,
     GaveUp,
@@ -52,6 +52,7 @@ from .location import (
     pg_settings,
     resolve_url,
 )
+from .refusals import ACTING
 
 __all__ = [
     "APP_NAME",
@@ -361,6 +362,20 @@ _BUMP_CHANGES = select(models.Account).from_statement(
     .values(changes=models.Account.__table__.c.changes + 1)
     .returning(*models.Account.__table__.c)
 )
+# The same, with whether the user who acts may manage integrations (None: no
+# longer a user): ``change.may_manage``'s check, in the same round trip.
+_CAN_MANAGE = (
+    select(models.User.can_manage)
+    .where(models.User.id == bindparam("user_id"))
+    .scalar_subquery()
+    .label("acting_can_manage")
+)
+_BUMP_CHANGES_AS = select(models.Account, _CAN_MANAGE).from_statement(
+    update(models.Account.__table__)
+    .where(models.Account.__table__.c.id == bindparam("account_id"))
+    .values(changes=models.Account.__table__.c.changes + 1)
+    .returning(*models.Account.__table__.c, _CAN_MANAGE)
+)
 # A quick change's (``store.driver``): the counter only, no Account to load.
 _BUMP_CHANGES_ONLY = driver.Prepared(
     update(models.Account.__table__)
@@ -435,13 +450,22 @@ class Store:
             _learn_the_server_in_one_round_trip(engine.dialect)
             event.listen(engine, "checkout", _ping_if_idle)
             event.listen(engine, "checkin", _mark_idle)
+            # First: the statement that BEGIN joined is answered (pgpipe's Sync)
+            # before _statement_answered, so the silent network's watch sees the wait.
+            pgpipe.install(engine)
             event.listen(engine, "before_cursor_execute", self._statement_sent)
             event.listen(engine, "after_cursor_execute", self._statement_answered)
             event.listen(engine, "handle_error", self._statement_failed)
         if trace.enabled():
             trace.instrument(engine)
         self.engine: Engine = engine
-        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # PostgreSQL writes: autocommit at the driver, and the program's own BEGIN
+        # sent with the transaction's first statement (store.pgpipe).
+        self._write_engine = (
+            engine.execution_options(sqlite_begin="IMMEDIATE")
+            if self.is_sqlite
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         # PostgreSQL reads in autocommit: no BEGIN before them and no ROLLBACK
         # after (two round trips); at READ COMMITTED each statement has its own
         # snapshot inside a transaction too, so nothing is lost. SQLite keeps
@@ -680,7 +704,12 @@ class Store:
 
     @contextmanager
     def write(
-        self, account_id: int | None = None, *, whole_database: bool = False, quick: bool = False
+        self,
+        account_id: int | None = None,
+        *,
+        whole_database: bool = False,
+        quick: bool = False,
+        acting_user: int | None = None,
     ) -> Iterator[Session]:
         """One write transaction holding the account's write lock; commits on success.
 
@@ -689,16 +718,30 @@ class Store:
         takes a transaction-scoped advisory lock. ``quick``: the statements that
         ``store.driver`` prepared may run through the driver (SQLite), and the
         account is not loaded (a change that needs it reads it when it asks).
+        ``acting_user``: the id of the user whose permission the change checks,
+        read with the account's counter (``acting_can_manage``).
+
+        On PostgreSQL the transaction's BEGIN goes with its first statement and
+        its COMMIT with the statements run later (``store.pgpipe``).
         """
         patience: Patience | None = getattr(_patience, "current", None)
         with trace.span("write"), self._local_lock(patience), self._guard():
-            s, tx = self._begin_write(account_id, whole_database, quick)
+            s, tx = self._begin_write(account_id, whole_database, quick, acting_user)
             with s, tx:
                 yield s
                 if patience is not None:
                     patience.check()  # given up meanwhile: roll back, nothing saved
                 bumped = s.info.get("account")
                 changes = bumped.changes if bumped is not None else s.info.get("changes")
+                later = s.info.pop(pgpipe.LATER, None)
+                if later is not None:
+                    s.flush()  # the session's own writes first: their answers are read
+                    key = id(later)
+                    self._in_flight[key] = _monotonic()  # the silent network's watch
+                    try:
+                        pgpipe.commit_with(s.connection(), later)
+                    finally:
+                        self._in_flight.pop(key, None)
             # Committed: the account's change counter as this change left it.
             self._committed.changes = changes
 
@@ -713,7 +756,11 @@ class Store:
         return found
 
     def _begin_write(
-        self, account_id: int | None, whole_database: bool, quick: bool = False
+        self,
+        account_id: int | None,
+        whole_database: bool,
+        quick: bool = False,
+        acting_user: int | None = None,
     ) -> tuple[Session, Any]:
         """A session in a write transaction holding the lock (PostgreSQL: the
         account's row, or the advisory lock). A pooled connection the server
@@ -726,6 +773,9 @@ class Store:
                 s.info[driver.QUICK] = True
             tx = s.begin()
             try:
+                if not self.is_sqlite:
+                    pgpipe.begin_with_next(s.connection())
+                    s.info[pgpipe.LATER] = []
                 if whole_database and not self.is_sqlite:
                     s.execute(sql_text("SELECT pg_advisory_xact_lock(7413)"))
                 if account_id is not None:
@@ -737,6 +787,13 @@ class Store:
                     if quick:
                         bumped = _BUMP_CHANGES_ONLY.run(s, {"account_id": account_id})
                         s.info["changes"] = bumped[0].changes if bumped else None
+                    elif acting_user is not None:
+                        found = s.execute(
+                            _BUMP_CHANGES_AS, {"account_id": account_id, "user_id": acting_user}
+                        ).first()
+                        s.info["account"] = found[0] if found is not None else None
+                        if found is not None:
+                            s.info[ACTING] = (acting_user, found[1])
                     else:
                         account = s.execute(_BUMP_CHANGES, {"account_id": account_id}).scalar()
                         # Held for the session's life (its identity map holds objects

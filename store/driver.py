@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from . import trace
+from .pgpipe import LATER
 
 QUICK = "quick"  # the session's info key: this change's statements may take the driver path
 _ON_DRIVER = "driver"  # the session's info key: (its SQLAlchemy connection, the driver's)
@@ -138,6 +139,16 @@ class Prepared:
             # (the driver's executemany returns no rows: a RETURNING of many is SQLAlchemy's)
             return _on_sqlalchemy(conn, self.stmt, params)
         return _on_driver(conn, raw, form, params, many)  # type: ignore[arg-type]
+
+    def run_later(self, s: Session, params: Mapping[str, Any]) -> None:
+        """The statement (it returns no rows, and nothing in the change reads
+        what it wrote) in ``s``'s transaction: on PostgreSQL at its end, with the
+        COMMIT in one round trip (``store.pgpipe``); elsewhere now, as ``run``."""
+        later = s.info.get(LATER)
+        if later is None:
+            self.run(s, params)
+        else:
+            later.append((self.stmt, params))
 
 
 def _on_sqlalchemy(conn: Any, stmt: Executable, params: Any) -> list[Any]:

@@ -28,6 +28,12 @@ class _HasRole(Protocol):
     def role(self) -> str: ...
 
 
+# A write session's info: (a user's id, their can_manage; None when no longer a
+# user), read by Store.write with the account's change counter (no round trip
+# more) for ``change.may_manage``.
+ACTING = "acting"
+
+
 def manage_refusal(who: _MayManage, doing: str) -> str | None:
     """Why ``who`` (an Actor, or a user row) cannot ``doing`` (e.g. "create
     blueprints"): they lack the permission *Manage add-ons and integrations*.

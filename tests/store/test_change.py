@@ -64,7 +64,13 @@ def test_a_change_opens_store_write_with_the_account(store, owner, monkeypatch):
     monkeypatch.setattr(store, "write", spy)
     with change(store, owner, "look") as c:
         assert c.account.id == owner.account_id
-    assert seen == [(owner.account_id, {"whole_database": False, "quick": False})]
+    # With the user whose permission it checks, read with the account's counter.
+    assert seen == [
+        (
+            owner.account_id,
+            {"whole_database": False, "quick": False, "acting_user": owner.user_id},
+        )
+    ]
 
 
 def test_a_quick_change_reads_the_account_when_asked_and_counts_the_change(store, owner):

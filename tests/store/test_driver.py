@@ -77,12 +77,14 @@ def test_what_a_prepared_statement_writes_and_reads_is_what_sqlalchemy_would(
         got = s.exec(select(AuditEntry).where(AuditEntry.id == first)).one()[0]
         assert (got.at, got.object_id, got.detail) == (AT, 7, "said <b>[red]")
         assert got.at.tzinfo is not None
-    # The change's own check (may_manage: the user, through the ORM) is SQLAlchemy's.
+    # The change's own check (may_manage: the user, through the ORM) is SQLAlchemy's;
+    # a change that is not quick read it with the account's counter (the UPDATE).
     # (A RETURNING of many rows is SQLAlchemy's too: the driver's executemany returns none.)
+    checked = ["SELECT"] if quick else []
     if quick and store.is_sqlite:
-        assert during == ["SELECT"]  # the driver ran every prepared one
+        assert during == checked  # the driver ran every prepared one
     else:
-        assert during == ["SELECT"] + ["INSERT"] * 2 + ["SELECT"] * 3
+        assert during == checked + ["INSERT"] * 2 + ["SELECT"] * 3
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_change_writes_nothing(store, owner):

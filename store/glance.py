@@ -28,6 +28,7 @@ test compares the two on the same database, on both backends.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,6 +222,34 @@ def server_conninfo(url: str) -> tuple[str, dict[str, str]] | None:
     # The store's lock timeout (store.db.Store's default): this glance only reads.
     args, query = pg_settings(dict(parse_qsl(parts.query)), lock_ms=15_000)
     return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), "")), args
+
+
+class Soon:
+    """``first_screen_on_server`` started now in a daemon thread, its outcome
+    asked for later (``result``): the program starts it before importing Textual,
+    so connecting to the server and reading overlap the program's own start."""
+
+    def __init__(self, url: str, login: str) -> None:
+        self.url, self.login = url, login
+        self._done = threading.Event()
+        self._value: Glance | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="glance", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = first_screen_on_server(self.url, self.login)
+        except BaseException as exc:  # raised again in whoever asks
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Glance | None:
+        """What ``first_screen_on_server`` returned (waits for it), or its error."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def first_screen_on_server(url: str, login: str) -> Glance | None:

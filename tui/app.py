@@ -9,6 +9,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from store.db import Store
-    from store.glance import Glance
+    from store.glance import Glance, Soon
     from tui.config import Settings
     from tui.saving import Save
 
@@ -177,6 +178,7 @@ class IntegrationsAdmin(App[None]):
         settings: Settings | None = None,
         before_store_opens: Callable[[], None] | None = None,
         url: str | None = None,
+        server_glance: Soon | None = None,
     ) -> None:
         """``store``: the open store; or None with ``glance``, the first screen's
         data read without SQLAlchemy (``store.glance``): the program then paints
@@ -189,7 +191,8 @@ class IntegrationsAdmin(App[None]):
         makes its generated secrets deterministic there, after the first paint).
         ``url``: with neither a store nor a glance (PostgreSQL), the database to
         open in a thread once the frame is painted ("Connecting to HOST..." until
-        then)."""
+        then); ``server_glance``: its first screen, already being read
+        (``store.glance.Soon``, started before Textual was imported)."""
         super().__init__()
         if store is None and glance is None and url is None:
             raise ValueError("IntegrationsAdmin needs a store, a glance or a url")
@@ -197,6 +200,7 @@ class IntegrationsAdmin(App[None]):
         self._store_lock = threading.Lock()
         self.glance = glance
         self._before_store_opens = before_store_opens
+        self._server_glance = server_glance
         self._url = glance.url if glance is not None else (url or (store.url if store else None))
         self.open_failure: str | None = None  # why the store could not be opened at start
         from tui.saving import Connection
@@ -414,8 +418,11 @@ class IntegrationsAdmin(App[None]):
             from store.glance import first_screen_on_server
 
             login = self.actor.login
+            soon = self._server_glance
+            self._server_glance = None
+            read = soon.result if soon is not None else partial(first_screen_on_server, url, login)
             try:
-                seen = await run_in_daemon(lambda: first_screen_on_server(url, login))
+                seen = await run_in_daemon(read)
             except DomainError as exc:
                 self._store_not_opened(exc)
                 return

@@ -529,13 +529,19 @@ def _open(db: str | None, *, create: bool = False):
 
 
 def _run_app(db: str | None, *, settings) -> int:
-    from store.glance import first_screen
+    from store.glance import Soon, first_screen
     from store.location import resolve_url
+
+    login = getpass.getuser()
+    url = resolve_url(db)
+    # A server: its first screen is read (store.glance, psycopg alone) from now
+    # on, in a thread, while Textual and the screens are imported and the frame
+    # painted; the App shows it when it comes.
+    server_glance = None if url.startswith("sqlite") else Soon(url, login)
     from tui.app import IntegrationsAdmin, tune_gc
 
     presenter = bool(settings.presenter.value)
     tune_gc()
-    login = getpass.getuser()
     # The common start (a SQLite file of this schema, a known user) paints from a
     # glance read with sqlite3 and opens the store right after the first paint.
     glance = first_screen(db, login)
@@ -543,14 +549,20 @@ def _run_app(db: str | None, *, settings) -> int:
         app = IntegrationsAdmin(
             None, glance.actor, glance=glance, presenter=presenter, settings=settings
         )
-    elif not resolve_url(db).startswith("sqlite"):
-        # A server (PostgreSQL): the frame at once, "Connecting to HOST...", and
-        # the store opened (and the user signed in) in a thread right after.
+    elif server_glance is not None:
+        # A server (PostgreSQL): the frame at once, "Connecting to HOST...", the
+        # glance's rows when they come, and the store opened (and the user
+        # signed in) in a thread right after.
         from store.values import Actor
 
         pending = Actor(0, login, login, 0, "member", False)  # until signed in
         app = IntegrationsAdmin(
-            None, pending, url=resolve_url(db), presenter=presenter, settings=settings
+            None,
+            pending,
+            url=url,
+            presenter=presenter,
+            settings=settings,
+            server_glance=server_glance,
         )
     else:
         from store import accounts

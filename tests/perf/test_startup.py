@@ -111,6 +111,9 @@ def test_server_glance_of_an_unreachable_server_says_what_the_store_says():
     with pytest.raises(Exception) as by_store:
         Store(url).prepare()
     assert str(by_store.value) == str(seen.value)
+    # Started early (as the program starts it), the same words when asked.
+    with pytest.raises(Unreachable, match="Cannot reach the database"):
+        glance.Soon(url, "alice").result()
     assert glance.first_screen_on_server("sqlite:///x.db", "alice") is None
 
 
@@ -148,6 +151,34 @@ async def test_app_paints_the_server_glance_before_the_store_opens(pg_store, mon
             assert app.screen.query_one(FilterTable).row_count == 3
     finally:
         gate.set()
+        if app.store_is_open:
+            app.store.dispose()
+
+
+async def test_app_shows_the_server_glance_read_before_it_started(pg_store, monkeypatch):
+    """The program starts reading the server's first screen before importing
+    Textual (``glance.Soon``, tui/cli.py); the App shows that one and does not
+    read it again."""
+    populate(pg_store)
+    early = glance.Soon(pg_store.url, "alice")
+    assert early.result() is not None  # read, as it would be while Textual imports
+
+    def again(*_args):
+        raise AssertionError("the App read the glance again")
+
+    monkeypatch.setattr(glance, "first_screen_on_server", again)
+    monkeypatch.setattr(IntegrationsAdmin, "CHANGES_POLL_S", 3600.0)
+    pending = accounts.Actor(0, "alice", "alice", 0, "member", False)
+    app = IntegrationsAdmin(None, pending, url=pg_store.url, server_glance=early)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: "Custom integration" in flat(app), tries=500)
+            assert "Salesforce" in flat(app) and "Pipedrive" not in flat(app)
+            assert app.actor.is_owner and "alice (owner)" in app.sub_title
+            await wait_until(pilot, lambda: app.store_is_open, tries=500)
+            await app.workers.wait_for_complete()
+            assert app.open_failure is None
+    finally:
         if app.store_is_open:
             app.store.dispose()
 

@@ -28,10 +28,12 @@ test compares the two on the same database, on both backends.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from . import catalog, validate
@@ -225,18 +227,38 @@ def server_conninfo(url: str) -> tuple[str, dict[str, str]] | None:
 
 
 class Soon:
-    """``first_screen_on_server`` started now in a daemon thread, its outcome
-    asked for later (``result``): the program starts it before importing Textual,
-    so connecting to the server and reading overlap the program's own start."""
+    """``first_screen_on_server`` started now, its outcome asked for later
+    (``result``). The program starts it before importing Textual: psycopg's
+    import (about 0.1 s of CPU) and the waits for the server run in a process of
+    their own (``python -m store.glance``), on another core, while this one
+    imports Textual and paints the frame, which a thread of this process would
+    delay (one interpreter runs one thread at a time). The URL and login go to
+    the child on its stdin (never its command line); its answer comes back
+    pickled on its stdout. Where no process can be started, a thread does it."""
 
     def __init__(self, url: str, login: str) -> None:
+        import atexit
+        import subprocess  # (here: a start on SQLite never needs them)
+
         self.url, self.login = url, login
         self._done = threading.Event()
         self._value: Glance | None = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, name="glance", daemon=True).start()
+        self._child: Any = None  # subprocess.Popen
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD.format(root=str(Path(__file__).parent.parent))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            threading.Thread(target=self._in_thread, name="glance", daemon=True).start()
+            return
+        atexit.register(self._end_child)
+        threading.Thread(target=self._from_child, name="glance", daemon=True).start()
 
-    def _run(self) -> None:
+    def _in_thread(self) -> None:
         try:
             self._value = first_screen_on_server(self.url, self.login)
         except BaseException as exc:  # raised again in whoever asks
@@ -244,12 +266,56 @@ class Soon:
         finally:
             self._done.set()
 
+    def _from_child(self) -> None:
+        import json
+        import pickle
+
+        child = self._child
+        assert child is not None
+        try:
+            out, _ = child.communicate(json.dumps([self.url, self.login]).encode())
+            kind, *said = pickle.loads(out)
+            if kind == "glance":
+                self._value = said[0]
+            elif kind == "unreachable":
+                self._error = Unreachable(said[0], said[1])
+        except Exception:  # the child died or said nothing: the store answers
+            self._value = None
+        finally:
+            self._done.set()
+
+    def _end_child(self) -> None:
+        """At exit: a child still waiting for a server (the program quit first) ends too."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+
     def result(self) -> Glance | None:
         """What ``first_screen_on_server`` returned (waits for it), or its error."""
         self._done.wait()
         if self._error is not None:
             raise self._error
         return self._value
+
+
+# The child of Soon: this package from where the parent has it, the request on
+# stdin, the outcome on stdout (a Glance, None, or the unreachable server's words).
+_CHILD = (
+    "import sys; sys.path.insert(0, {root!r}); from store.glance import _answer_parent; "
+    "_answer_parent()"
+)
+
+
+def _answer_parent() -> None:
+    import json
+    import pickle
+
+    url, login = json.loads(sys.stdin.buffer.read())
+    try:
+        found: tuple = ("glance", first_screen_on_server(url, login))
+    except Unreachable as exc:
+        found = ("unreachable", str(exc), exc.where)
+    sys.stdout.buffer.write(pickle.dumps(found))
 
 
 def first_screen_on_server(url: str, login: str) -> Glance | None:

@@ -183,6 +183,21 @@ async def test_app_shows_the_server_glance_read_before_it_started(pg_store, monk
             app.store.dispose()
 
 
+def test_the_early_server_glance_imports_psycopg_in_another_process(pg_store):
+    """Read early, the server's glance costs this process neither psycopg's import
+    nor the waits: a process of its own does both, on another core."""
+    populate(pg_store)
+    code = (
+        "import sys\n"
+        "from store.glance import Soon\n"
+        f"seen = Soon({pg_store.url!r}, 'alice').result()\n"
+        "print(seen.account.name if seen else None)\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+    account = accounts.account_info(pg_store, accounts.sign_in(pg_store, "alice").account_id)
+    assert _python(code).splitlines() == [account.name, "False"]
+
+
 def test_glance_steps_aside_when_it_cannot_answer_exactly(sqlite_store, tmp_path):
     populate(sqlite_store)
     url = sqlite_store.url

@@ -3,6 +3,7 @@ acting user and the open store."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import threading
@@ -428,6 +429,7 @@ class IntegrationsAdmin(App[None]):
                 return
             if seen is not None and self._store is None:
                 self._glanced(seen)
+                await self._until_painted()
         try:
             await run_in_daemon(lambda: self.store)
         except DomainError as exc:
@@ -454,6 +456,19 @@ class IntegrationsAdmin(App[None]):
         else:
             self.report(exc)
         self.reload_screen()
+
+    async def _until_painted(self) -> None:
+        """Until what was just shown is painted and written to the terminal (a
+        second at most): opening the store takes the interpreter for 0.7 s of
+        imports, and started at once it delayed the glance's rows, and the frame
+        itself when the glance came first (the terminal is written by a thread)."""
+        import asyncio
+
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted.wait(), 1.0)
+        await asyncio.sleep(1 / 60)  # a frame's time: Textual's writer thread writes it
 
     def _glanced(self, seen: Glance) -> None:
         """The first screen's data, read from the server before the store opened."""

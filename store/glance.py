@@ -14,12 +14,14 @@ program takes the ordinary path, which creates, upgrades or explains. It
 never writes: signing in (which records the last visit) happens when the real
 store opens, a moment later.
 
-On PostgreSQL (``first_screen_on_server``) the frame is painted first
-("Connecting to HOST..."), and the glance is read in the thread that then opens
-the store: psycopg alone (it imports in a fifth of the time SQLAlchemy, SQLModel
-and the models take), the same queries in one round trip after connecting
-(psycopg's pipeline mode, in one read-only snapshot), with the connection
-settings the store uses (``location.pg_settings``).
+On PostgreSQL (``first_screen_on_server``) the glance is psycopg alone (it
+imports in a fifth of the time SQLAlchemy, SQLModel and the models take), the
+same queries in one round trip after connecting (psycopg's pipeline mode, in one
+read-only snapshot), with the connection settings the store uses
+(``location.pg_settings``). The program starts it first thing (``Soon``), in a
+process of its own, so that psycopg's import and the waits for the server run
+on another core while Textual imports and the frame ("Connecting to HOST...")
+paints; the store opens once the glance's rows are on the terminal.
 
 The queries mirror ``accounts.account_info`` and ``integrations.active``; a
 test compares the two on the same database, on both backends.

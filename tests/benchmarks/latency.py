@@ -175,6 +175,21 @@ def tour(code: Path, url: str, proxy: Proxy, serial: int) -> dict[str, tuple[flo
     return out
 
 
+def floor_paint() -> float:
+    """Seconds from launching the floor (tests/benchmarks/floor_app.py: a bare
+    Textual app, no database) in the same pseudo-terminal to its first row: what
+    no first paint of a Textual program can beat."""
+    from tests.benchmarks.terminal import Terminal
+
+    floor = Path(__file__).with_name("floor_app.py")
+    term = Terminal([sys.executable, str(floor)], cols=100, rows=30, cwd=str(ROOT))
+    try:
+        term.wait_for("Salesforce", timeout=60)
+        return time.perf_counter() - term.started
+    finally:
+        term.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--delays", type=float, nargs="+", default=[0, 10, 50], help="ms, one way")
@@ -188,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         db = build_demo(server.url())
         db_port = server.port
         results: dict[tuple[str, float], dict[str, tuple[float, int]]] = {}
+        floors: list[float] = []
         serial = 0
         for delay in args.delays:
             proxy = Proxy(db_port, delay / 1000)
@@ -197,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"{code} at {delay:g} ms one way ...", flush=True)
                     tours = []
                     for _ in range(args.runs):
+                        floors.append(floor_paint())  # alternately with the tours
                         serial += 1
                         try:
                             tours.append(tour(code, via, proxy, serial))
@@ -212,6 +229,11 @@ def main(argv: list[str] | None = None) -> None:
                         }
             finally:
                 proxy.close()
+        print(
+            f"\nThe floor (a bare Textual app, no database), first paint: "
+            f"{statistics.median(floors) * 1000:.0f} ms (median of {len(floors)}, "
+            "alternately with the tours)"
+        )
         for code in codes:
             print(
                 f"\n{code}: time to the finished screen (round trips), by one-way delay"

@@ -116,6 +116,32 @@ def make_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         eng.dispose()
 
 
+def pg_behind_proxy(tmp_path: Path, query: str = "") -> Iterator[tuple]:
+    """(a store on a fresh PostgreSQL database through a proxy on loopback,
+    the proxy, the owner alice, the Custom integration's id): the account made
+    directly, before the proxy is in the way. ``query``: added to the URL."""
+    from store.catalog import CUSTOM_KEY
+    from tests.latency_proxy import Proxy
+
+    gen = make_database_url("postgresql", tmp_path)
+    url = next(gen)
+    direct = Store(url)
+    direct.prepare()
+    owner = accounts.sign_in(direct, "alice")
+    custom = marketplace.enable(direct, owner, CUSTOM_KEY)
+    direct.dispose()
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    proxy = Proxy(port)
+    st = Store(url.replace(f":{port}/", f":{proxy.port}/") + query)
+    try:
+        yield st, proxy, owner, custom
+    finally:
+        proxy.silent.clear()
+        proxy.close()
+        st.dispose()
+        next(gen, None)
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path) -> Iterator[str]:
     yield from make_database_url(request.param, tmp_path)

@@ -120,15 +120,18 @@ def tour(code: Path, url: str, proxy: Proxy, serial: int) -> dict[str, tuple[flo
 
     def act(name: str, keys: bytes, marker: str, *, timeout: float = 120) -> None:
         time.sleep(0.3)  # what the previous action started has settled
+        term.drain()  # its output read: what comes after the key is the key's
         proxy.round_trips = 0
         t0 = time.perf_counter()
         mark = term.send(keys)
+        reacted = term.wait_change(since=mark, timeout=timeout) + term.started - t0
         term.wait_for(marker, since=mark, timeout=timeout)
         seconds = time.perf_counter() - t0
         end = time.perf_counter() + SETTLE
         while time.perf_counter() < end:
             term._read(0.05)
         out[name] = (seconds, proxy.round_trips)
+        out[f"  first reaction to {name.split(' (')[0]}"] = (reacted, -1)
 
     try:
         # The frame (the section's title, "Connecting to HOST..."), then its data.
@@ -249,7 +252,10 @@ def main(argv: list[str] | None = None) -> None:
                 cells = []
                 for d in args.delays:
                     r = results.get((str(code), d), {}).get(name)
-                    cells.append(f"{r[0] * 1000:7.0f} ms ({r[1]:3d})" if r else "-".rjust(16))
+                    if r and r[1] < 0:  # a first reaction: no round trips of its own
+                        cells.append(f"{r[0] * 1000:7.0f} ms      ")
+                    else:
+                        cells.append(f"{r[0] * 1000:7.0f} ms ({r[1]:3d})" if r else "-".rjust(16))
                 print(f"| {name:<28} | " + " | ".join(c.rjust(16) for c in cells) + " |")
     finally:
         server.stop()

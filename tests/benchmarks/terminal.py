@@ -82,6 +82,25 @@ class Terminal:
                 tail = visible(bytes(self.raw[since:]))[-600:]
                 raise TimeoutError(f"{text!r} never appeared; the program wrote: {tail!r}")
 
+    def wait_change(self, *, since: int, timeout: float = 30.0) -> float:
+        """Seconds from ``started`` until the program writes visible text after
+        byte ``since`` (its first reaction to a key: an indicator, a title, the
+        data); raises TimeoutError otherwise."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            if visible(bytes(self.raw[since:])).strip():
+                return time.perf_counter() - self.started
+            left = deadline - time.perf_counter()
+            if left <= 0 or not self._read(min(left, 0.5)):
+                raise TimeoutError("the program wrote nothing visible")
+
+    def drain(self) -> None:
+        """Read what the program has written so far (nothing waited for)."""
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0)
+            if not ready or not self._read(0):
+                return
+
     def send(self, data: bytes) -> int:
         """Type ``data``; returns the output position to pass as ``since``."""
         mark = len(self.raw)

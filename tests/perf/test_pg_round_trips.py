@@ -23,14 +23,12 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from store import accounts, audit, blueprints, marketplace
-from store.catalog import CUSTOM_KEY
+from store import audit, blueprints
 from store.change import anyone, change
-from store.db import Store
 from store.errors import ValidationError
 from store.models import AuditEntry, Blueprint
 
-from ..conftest import PG_URL, make_database_url
+from ..conftest import PG_URL, pg_behind_proxy
 from ..latency_proxy import Proxy
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
@@ -41,20 +39,7 @@ BUDGET_CREATE_BLUEPRINT = 4
 @pytest.fixture
 def on_the_wire(tmp_path):
     """(a store through the counting proxy, the proxy, the owner, the custom integration)."""
-    gen = make_database_url("postgresql", tmp_path)
-    url = next(gen)
-    direct = Store(url)
-    direct.prepare()
-    owner = accounts.sign_in(direct, "alice")
-    custom = marketplace.enable(direct, owner, CUSTOM_KEY)
-    direct.dispose()
-    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
-    proxy = Proxy(port)
-    st = Store(url.replace(f":{port}/", f":{proxy.port}/"))
-    yield st, proxy, owner, custom
-    proxy.close()
-    st.dispose()
-    next(gen, None)
+    yield from pg_behind_proxy(tmp_path)
 
 
 def trips(proxy: Proxy, action) -> int:

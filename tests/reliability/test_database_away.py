@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from store import accounts, blueprints, marketplace
-from store.catalog import CUSTOM_KEY
-from store.db import Store
-from tests.latency_proxy import Proxy
+from store import blueprints
 from tui.app import IntegrationsAdmin
 from tui.dialogs.form import FormDialog
 from tui.saving import StatusLine
 
-from ..conftest import PG_URL, make_database_url
+from ..conftest import PG_URL, pg_behind_proxy
 from ..ui import flat, notes, type_text, wait_until
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
@@ -24,25 +21,11 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (Pos
 
 @pytest.fixture
 def behind_proxy(tmp_path):
-    """(store through the proxy, the proxy, the owner); the data made directly."""
-    gen = make_database_url("postgresql", tmp_path)
-    url = next(gen)
-    direct = Store(url)
-    direct.prepare()
-    owner = accounts.sign_in(direct, "alice")
-    marketplace.enable(direct, owner, CUSTOM_KEY)
-    direct.dispose()
-    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
-    proxy = Proxy(port)
-    # A short statement timeout (the URL overrides the default): the banner's time.
-    via = url.replace(f":{port}/", f":{proxy.port}/") + "?statement_timeout=1s"
-    st = Store(via)
-    assert st.answer_within_s == 1.0
-    yield st, proxy, owner
-    proxy.silent.clear()
-    proxy.close()
-    st.dispose()
-    next(gen, None)
+    """(store through the proxy, the proxy, the owner); the data made directly.
+    A short statement timeout (the URL overrides the default): the banner's time."""
+    for st, proxy, owner, _custom in pg_behind_proxy(tmp_path, "?statement_timeout=1s"):
+        assert st.answer_within_s == 1.0
+        yield st, proxy, owner
 
 
 def banner(app) -> str:

@@ -41,6 +41,7 @@ async def test_sections_and_pages_read_nothing_on_the_ui_thread(store, owner):
                 (("escape", "i", "enter", "4"), "https://a.example.com/x"),
                 (("enter",), "Integrations › Custom integration › Webhook"),
                 (("enter",), "503"),
+                (("a",), "newest first"),  # its header's title read on the UI thread before
             ):
                 await pilot.press(*keys)
                 await settle(pilot)

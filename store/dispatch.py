@@ -539,7 +539,15 @@ class Dispatcher:
             # batch fits (one claim's round trips for many deliveries, not each).
             return 0
         full = tuple(w for w, n in self._per_hook.items() if n >= self.per_webhook * PREFETCH)
-        claims = await asyncio.to_thread(self._claim, free, full)
+        # What this dispatcher still holds (sending, sent and not yet recorded, to
+        # give back) is never claimed again by it, even when a late heartbeat let
+        # its lease run out: it would be sent twice by the same process.
+        held = (
+            *self._inflight,
+            *(o.claim.id for o in self._done),
+            *(cl.id for cl in self._unsent),
+        )
+        claims = await asyncio.to_thread(self._claim, free, full, held)
         for claim in claims:
             self._inflight[claim.id] = claim
             self._per_hook[claim.webhook_id] = self._per_hook.get(claim.webhook_id, 0) + 1
@@ -753,7 +761,7 @@ class Dispatcher:
         with change(self.store, None, "stop dispatchers", check=anyone) as c:
             c.s.execute(delete(DispatcherRow).where(DispatcherRow.id == self.id))
 
-    def _claim(self, limit: int, full: tuple[int, ...]) -> list[_Claim]:
+    def _claim(self, limit: int, full: tuple[int, ...], held: tuple[int, ...] = ()) -> list[_Claim]:
         now = clock.precise_now()
         until = now + timedelta(seconds=self.lease_s)
         probe = select(EventDelivery.id).where(_due(now)).limit(1)
@@ -793,6 +801,8 @@ class Dispatcher:
         )
         if full:
             q = q.where(col(EventDelivery.webhook_id).notin_(full))
+        if held:
+            q = q.where(col(EventDelivery.id).notin_(held))
         if not self.store.is_sqlite:
             q = q.with_for_update(skip_locked=True, of=EventDelivery)
         claims: list[_Claim] = []

@@ -252,6 +252,23 @@ async def test_an_expired_lease_is_claimed_again_with_the_same_callback_id(store
     assert [q.callback_id for q in r.requests] == [callback_id]
 
 
+async def test_a_late_heartbeat_never_makes_a_dispatcher_send_twice_what_it_holds(
+    store, owner, world, rx, monkeypatch
+):
+    # The receiver answers after 1.6 s (within the test world's timeout); the
+    # lease is 1 s and its heartbeat stalls (a loaded machine): the lease runs out
+    # while the send is in flight. The dispatcher still holds the claim, so it
+    # does not claim (and send) it again.
+    r = rx(delay_s=1.6)
+    _hook(store, owner, world, r.url)
+    _emit(store, owner)
+    monkeypatch.setattr(dispatch.Dispatcher, "_heartbeat", lambda self: None)
+    d = _dispatcher(store, lease_s=1.0)
+    await run_until(d, lambda: _states(store) == ["delivered"])
+    assert len(r.requests) == 1
+    assert d.stats.sent == 1
+
+
 async def test_paused_webhook_deliveries_wait_and_disabled_integration_ones_are_cancelled(
     store, owner, world, rx
 ):

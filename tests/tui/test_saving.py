@@ -108,3 +108,29 @@ async def test_sqlite_write_waits_then_saves_once_the_lock_is_free(store, owner)
         other.close()
     names = [b.name for b in blueprints.for_integration(store, owner.account_id, iid)]
     assert names == ["After the wait"]
+
+
+async def test_the_confirm_button_dims_as_a_save_starts_and_comes_back_after_a_refusal(
+    store, owner
+):
+    marketplace.enable(store, owner, CUSTOM_KEY)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "2", "n")
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        confirm = form.query_one("#confirm")
+        assert not confirm.has_class("-saving")
+        dimmed_while_saving: list[bool] = []
+        submit = form.submit
+
+        def watched(values):  # the change itself, in its thread
+            dimmed_while_saving.append(confirm.has_class("-saving"))
+            return submit(values)
+
+        form.submit = watched
+        await pilot.press("ctrl+s")  # no name: the store refuses it
+        assert dimmed_while_saving == [True]
+        assert field_error(app, "name")
+        assert app.screen is form
+        assert not confirm.has_class("-saving")  # ready for the next try

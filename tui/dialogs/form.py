@@ -60,6 +60,9 @@ class FormDialog(Dialog[T], Generic[T]):
     FormDialog .form-saving { color: $text-warning; text-style: bold; display: none; }
     FormDialog .form-saving.shown { display: block; }
     FormDialog .dialog-buttons { margin: 1 0; }
+    /* A save on its way: the button dims at once (as a disabled one looks, the
+       focus staying where it is); "Saving..." follows if it takes long. */
+    FormDialog #confirm.-saving { text-style: bold dim; }
     """
     BINDINGS = [
         # Textual's own tab and shift+tab, with ids and shown in the dialog's footer.
@@ -181,7 +184,10 @@ class FormDialog(Dialog[T], Generic[T]):
             widget.focus()
 
     def show_saving(self, state: str | None) -> None:
-        """The save's state under the fields ("Saving...", waiting), or nothing."""
+        """The save's state under the fields ("Saving...", waiting), or nothing
+        (done: the confirm button no longer dimmed)."""
+        if state is None:
+            self.query("#confirm").remove_class("-saving")
         line = self.query_one("#form-saving", Static)
         line.update(Text(state or ""))
         line.set_class(state is not None, "shown")
@@ -221,6 +227,8 @@ class FormDialog(Dialog[T], Generic[T]):
         self.saving = app.save(
             self.submit, self.values(), on_done=self._saved, field_errors_to=self
         )
+        # The key's first reaction, whatever the database's distance.
+        self.query("#confirm").add_class("-saving")
 
     def _saved(self, result: Any) -> None:
         if self.is_attached and self.app.screen is self:

@@ -3,7 +3,6 @@ acting user and the open store."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import re
 import threading
@@ -22,11 +21,13 @@ from textual.widgets import Input
 from store.errors import DomainError
 from store.values import Actor
 from tui import colours
-from tui.textual_compat import action_target, is_exiting, keymap
+from tui.textual_compat import action_target, is_exiting, keymap, mode_built
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.dom import DOMNode
     from textual.timer import Timer
+    from textual.widgets import Static
 
     from store.db import Store
     from store.glance import Glance, Soon
@@ -105,14 +106,35 @@ def fit_sub_title(
     return shorten(account, max(_MIN_NAME, budget - cell_len(tail))).rstrip() + tail
 
 
+# Each section's title, as its screen and the palette say it.
+SECTION_TITLES = {
+    "integrations": "Integrations",
+    "marketplace": "Marketplace",
+    "playbooks": "Playbooks",
+    "audit": "Audit log",
+    "contracts": "Contracts",
+    "account": "Account",
+    "users": "Users",
+}
+
+# Besides the sections' (``MODES``), the modules of the screens a key opens,
+# imported once the first screen is shown (``IntegrationsAdmin.warm_up``), not on
+# the key: 10-20 ms each, 100 ms for an integration's page.
+WARM_UP = ("tui.screens.integration", "tui.screens.playbook", "tui.screens.help")
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
-    """A screen factory that imports its module on first use (keeps start-up light)."""
+    """A screen factory that imports its module on first use (keeps start-up light;
+    ``WARM_UP`` imports it soon after)."""
 
     def make() -> Screen:
         from importlib import import_module
 
-        return getattr(import_module(module), name)()
+        from tui.textual_compat import built_with_current_css
 
+        return built_with_current_css(getattr(import_module(module), name)())
+
+    make.module = module  # type: ignore[attr-defined]
     return make
 
 
@@ -225,9 +247,16 @@ class IntegrationsAdmin(App[None]):
             self._apply_settings(settings)
         self._theme_shown = self.theme
         from tui import diagnostics
-        from tui.textual_compat import keys_in_order, on_new_worker, unpin_render_caches
+        from tui.textual_compat import (
+            keep_parsed_css,
+            keys_in_order,
+            on_new_worker,
+            unpin_render_caches,
+        )
 
         on_new_worker(self, diagnostics.watch_worker)
+        # A section's first screen parsed all the CSS again, twice (see there).
+        keep_parsed_css(self)
         # Closed screens' widgets would stay in memory otherwise (textual#6665).
         unpin_render_caches()
         # Keys typed together reach a text field in their order (textual#6605).
@@ -296,6 +325,7 @@ class IntegrationsAdmin(App[None]):
             self.run_worker(self._check_keymap_ids, thread=True, group="keymap")
         if self.store_is_open:
             self.call_after_refresh(freeze_startup_objects)
+            self.call_after_refresh(self.warm_up)  # after the first frame
         self.watch_changes()
         # The header's sub-title: set when the first screen is shown (its resume).
         if self._presenter_at_start:
@@ -462,13 +492,10 @@ class IntegrationsAdmin(App[None]):
         second at most): opening the store takes the interpreter for 0.7 s of
         imports, and started at once it delayed the glance's rows, and the frame
         itself when the glance came first (the terminal is written by a thread)."""
-        import asyncio
+        from tui.frames import painted
 
-        painted = asyncio.Event()
-        self.call_after_refresh(painted.set)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(painted.wait(), 1.0)
-        await asyncio.sleep(1 / 60)  # a frame's time: Textual's writer thread writes it
+        # A frame's time for the writer thread: the imports hold the interpreter.
+        await painted(self, timeout=1.0, settle=1 / 60)
 
     def _glanced(self, seen: Glance) -> None:
         """The first screen's data, read from the server before the store opened."""
@@ -479,8 +506,30 @@ class IntegrationsAdmin(App[None]):
         if callable(show):
             show()
 
+    def warm_up(self) -> None:
+        """Once the first screen is shown and the store open, import the modules
+        of the screens the next keys open, in a thread: a section's first opening
+        spent 10-20 ms importing its screen before it could show anything, an
+        integration's page 100 ms. Done before a person's first key, mostly."""
+        if self._warmed_up:
+            return
+        self._warmed_up = True
+        sections = [getattr(make, "module", None) for make in self.MODES.values()]
+        modules = [m for m in sections if isinstance(m, str)] + list(WARM_UP)
+
+        def imports() -> None:
+            from importlib import import_module
+
+            for module in modules:
+                import_module(module)
+
+        self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
+
+    _warmed_up = False
+
     def _store_opened(self) -> None:
         freeze_startup_objects()
+        self.warm_up()
         self.open_failure = None
         if self.glance is None:  # nothing was shown yet: the first screen's data now
             store = self._store
@@ -817,7 +866,66 @@ class IntegrationsAdmin(App[None]):
             return True
         return await super().run_action(action, default_namespace, namespaces)
 
-    def action_section(self, mode: str) -> None:
+    async def action_section(self, mode: str) -> None:
+        """A section's key. A section opened for the first time shows its title
+        first, on the screen in view, then its own screen: building and drawing
+        that takes 40-50 ms, and the key showed nothing until then. The keys
+        typed meanwhile wait for the section (this action holds them)."""
+        if mode in self.MODES and mode != self.current_mode and not mode_built(self, mode):
+            await self._title_first(SECTION_TITLES.get(mode))
+        self.open_section(mode)
+
+    _titled: tuple[Static, object, Text] | None = None  # the title shown first, what it was
+
+    async def _title_first(self, title: str | None) -> None:
+        """Show ``title`` in the title of the screen in view, until it is drawn."""
+        from tui.frames import painted
+
+        if self._show_title_first(title):
+            await painted(self.screen)
+
+    def _show_title_first(self, title: str | None) -> bool:
+        from rich.text import Text
+        from textual.widgets import Static
+
+        found = self.screen.query(".section-title")
+        if title is None or not found or not isinstance(found.first(), Static):
+            return False
+        shown: Static = found.first(Static)
+        text = Text(title)
+        self._titled = (shown, shown.content, text)
+        shown.update(text)
+        return True
+
+    def _untitle(self) -> None:
+        """The screen left, titled as it was (out of view now)."""
+        titled, self._titled = self._titled, None
+        if titled is not None and titled[0].content is titled[2]:
+            titled[0].update(titled[1])
+
+    def open_titled(self, title: str | None, make: Callable[[], Screen]) -> None:
+        """Push the screen ``make`` builds (an integration's page, a playbook's),
+        its title shown first in the screen in view: building and drawing such a
+        page takes 100-150 ms, and the key showed nothing until then. Called from
+        a screen's handler, the page is pushed from the App's queue, once the
+        title is drawn (the screen's own queue must be free to draw it); the keys
+        that come meanwhile wait in that queue, and reach the page."""
+        if not self._show_title_first(title):
+            self.push_screen(make())
+            return
+        self.call_later(self._push_when_titled, make)
+
+    async def _push_when_titled(self, make: Callable[[], Screen]) -> None:
+        from tui.frames import painted
+
+        try:
+            await painted(self.screen)
+            self.push_screen(make())
+        finally:
+            self._untitle()
+
+    def open_section(self, mode: str) -> None:
+        """Show a section (its top screen if it is the section in view)."""
         if mode not in self.MODES:
             return
         if self.current_mode == mode:
@@ -830,6 +938,7 @@ class IntegrationsAdmin(App[None]):
             self.switch_mode(mode)
         finally:
             self._switching = False
+            self._untitle()
 
     _switching = False  # a section key's switch_mode is under way
 

@@ -483,20 +483,14 @@ def palette_commands(
     app: IntegrationsAdmin, screen: Screen, objects: PaletteObjects | None = None
 ) -> Iterable[SystemCommand]:
     """The palette's entries; ``objects`` read already (else read now)."""
-    for mode, title in (
-        ("integrations", "Integrations"),
-        ("marketplace", "Marketplace"),
-        ("playbooks", "Playbooks"),
-        ("audit", "Audit log"),
-        ("contracts", "Contracts"),
-        ("account", "Account"),
-        ("users", "Users"),
-    ):
+    from tui.app import SECTION_TITLES
+
+    for mode, title in SECTION_TITLES.items():
         if mode in app.MODES:
             yield _command(
                 f"Go to {title}",
                 f"Open the {title} section",
-                partial(app.action_section, mode),
+                partial(app.open_section, mode),
             )
     yield from _screen_actions(app, screen)
     if app.connection.away:  # asking would wait on the network: say so instead

@@ -53,6 +53,11 @@ def shorten(text: str, width: int, *, middle: bool = False) -> str:
     return _head(text, room - cell_len(tail)) + ELLIPSIS + tail
 
 
+def page_title(*parts: str) -> str:
+    """A page's title: where it is, then what it shows ("Integrations › Orders")."""
+    return " › ".join(parts)
+
+
 def toast_text(message: str) -> str:
     """A notification's message, a few lines at most: each run of more than
     TOAST_WORD characters without a space (a URL) shortened in the middle, and

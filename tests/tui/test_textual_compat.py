@@ -594,3 +594,89 @@ async def test_rows_added_in_one_pass_are_the_rows_textual_adds():
         app = _Filled(2)
         async with app.run_test(size=(80, 24)):
             app.query_one("#ours", compat.QuickDataTable).add_rows([("a", "b", "c")])
+
+
+class _Styled(Widget):
+    DEFAULT_CSS = "_Styled { height: 3; background: $primary; }"
+
+
+class _Section(Screen):
+    def compose(self) -> ComposeResult:
+        yield _Styled()
+
+
+class _Sections(App):
+    MODES = {
+        "one": _Section,
+        "two": lambda: compat.built_with_current_css(_Section()),
+        "three": _Section,
+    }
+    DEFAULT_MODE = "one"
+
+
+def _count_parses(monkeypatch) -> list[int]:
+    """Each CSS source Textual's parser reads from now on."""
+    from textual.css import stylesheet
+
+    parsed: list[int] = []
+    parse = stylesheet.parse
+
+    def counting(*args, **kwargs):
+        parsed.append(1)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(stylesheet, "parse", counting)
+    return parsed
+
+
+async def test_keep_parsed_css_parses_no_source_again_and_styles_the_same(monkeypatch):
+    app = _Sections()
+    async with app.run_test() as pilot:
+        before = app.screen.query_one(_Styled).styles.background
+        rules_before = len(app.stylesheet.rules)
+        compat.keep_parsed_css(app)
+        app.stylesheet.reparse()  # the first: every source parsed, into the kept cache
+        counted = _count_parses(monkeypatch)
+        app.refresh_css()  # Textual's own: a reparse, everything from scratch
+        await pilot.pause()
+        assert counted == []  # nothing parsed again (Textual's reparse parses every source)
+        assert len(app.stylesheet.rules) == rules_before
+        assert app.screen.query_one(_Styled).styles.background == before
+        # Other variables (a theme) are parsed for themselves, and followed.
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert counted  # parsed for the new variables
+        assert app.screen.query_one(_Styled).styles.background != before
+
+
+async def test_a_section_built_with_current_css_is_not_restyled_whole(monkeypatch):
+    app = _Sections()
+    async with app.run_test() as pilot:
+        refreshes: list[int] = []
+        refresh = App.refresh_css
+        monkeypatch.setattr(
+            App, "refresh_css", lambda self, **kw: refreshes.append(1) or refresh(self, **kw)
+        )
+        app.switch_mode("three")  # Textual's own: a new section restyles everything, twice
+        await pilot.pause()
+        assert len(refreshes) == 2
+        refreshes.clear()
+        app.switch_mode("two")
+        await pilot.pause()
+        assert refreshes == []
+        assert app.screen.query_one(_Styled).styles.height.value == 3  # styled as it mounted
+        before_theme = app.screen.query_one(_Styled).styles.background
+        app.switch_mode("one")
+        await pilot.pause()
+        # A section made before a theme change is restyled when it comes back.
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        refreshes.clear()
+        app.switch_mode("two")
+        await pilot.pause()
+        assert refreshes  # it missed the theme: restyled
+        one = app.get_screen_stack("one")[0] if hasattr(app, "get_screen_stack") else None
+        shown = app.screen.query_one(_Styled).styles.background
+        assert shown != before_theme
+        if one is not None:
+            assert shown == one.query_one(_Styled).styles.background

@@ -225,4 +225,4 @@ class AccountScreen(Refuses, BaseScreen):
         self.app.push_screen(settings_form(self.admin, self.overview), saved)
 
     def action_users(self) -> None:
-        self.admin.action_section("users")
+        self.admin.open_section("users")

@@ -11,7 +11,7 @@ from textual.widgets import Header, Static
 
 from store import integrations
 from store.integrations import IntegrationInfo
-from tui.format import minute
+from tui.format import minute, page_title
 from tui.screens.api_requests_tab import ApiRequestsTab
 from tui.screens.blueprints_tab import BlueprintsTab
 from tui.screens.tabs import TabbedScreen, TabContent
@@ -96,14 +96,16 @@ class IntegrationScreen(TabbedScreen):
     }
     """
 
-    def __init__(self, integration_id: int, *, tab: str = "details") -> None:
+    def __init__(self, integration_id: int, *, tab: str = "details", name: str = "") -> None:
         super().__init__()
         self.integration_id = integration_id
         self.initial_tab = tab
+        self.known_name = name  # from the list that opened it: the title before the data
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="title", classes="section-title")
+        title = page_title("Integrations", self.known_name) if self.known_name else ""
+        yield Static(Text(title), id="title", classes="section-title")
         # Shown on every tab while the plan suspends the integration: the store's words.
         yield Static("", id="suspended")
         # Only the first tab shown is built with the page; the others when first
@@ -126,11 +128,15 @@ class IntegrationScreen(TabbedScreen):
         await pane.mount(factory(self.integration_id))
         return True
 
+    def tab_built(self, pane_id: str) -> bool:
+        return bool(self.query_one(TabbedPanes).get_pane(pane_id).query(TabContent))
+
     async def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
         # A click on a tab's title: built first if it never was; TabbedScreen's
         # handler (Textual calls each class's of the MRO, this one first) then
-        # reads it and gives it the focus.
-        await self.build_tab(event.pane.id or "")
+        # reads it and gives it the focus. A key builds its tab itself.
+        if event.pane.id != self.titled_first:
+            await self.build_tab(event.pane.id or "")
 
     info: IntegrationInfo | None = None  # shown
     loaded_info: IntegrationInfo | None = None  # read by the last load (its thread)
@@ -159,7 +165,7 @@ class IntegrationScreen(TabbedScreen):
         if info is None:
             return
         self.info = info
-        self.query_one("#title", Static).update(Text(f"Integrations › {info.name}"))
+        self.query_one("#title", Static).update(Text(page_title("Integrations", info.name)))
         banner = self.query_one("#suspended", Static)
         banner.update(Text(info.suspended))
         banner.display = bool(info.suspended)

@@ -6,11 +6,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from store.values import IntegrationInfo
 from tui import colours
-from tui.format import day, minute
+from tui.format import day, minute, page_title
 from tui.keys import key_for
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row
@@ -151,6 +152,7 @@ class IntegrationsScreen(BaseScreen):
                     str(i.id),
                     integration_cells(i, wide=wide),
                     search=f"{i.name} {i.category} {i.enabled_by}".lower(),
+                    item=i,
                 )
                 for i in items
             ]
@@ -158,6 +160,13 @@ class IntegrationsScreen(BaseScreen):
 
     @on(FilterTable.Opened)
     def open_integration(self, event: FilterTable.Opened) -> None:
-        from tui.screens.integration import IntegrationScreen
+        row = event.table.selected_row
+        name = row.item.name if row is not None and row.key == event.key and row.item else ""
 
-        self.app.push_screen(IntegrationScreen(int(event.key)))
+        def page() -> Screen:
+            from tui.screens.integration import IntegrationScreen
+
+            return IntegrationScreen(int(event.key), name=name)
+
+        # Its title at once; the page (100-150 ms to build and draw) after.
+        self.admin.open_titled(page_title("Integrations", name) if name else None, page)

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from store import accounts, catalog, playbooks
@@ -17,7 +18,7 @@ from store.refusals import limit_refusal
 from tui import colours
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import plural
+from tui.format import page_title, plural
 from tui.keys import key_for
 from tui.refusing import NOTHING_SELECTED, Refusal, Refuses, first, limit, permission, plan
 from tui.screens.base import BaseScreen
@@ -189,9 +190,16 @@ class PlaybooksScreen(Refuses, BaseScreen):
 
     @on(FilterTable.Opened)
     def open_playbook(self, event: FilterTable.Opened) -> None:
-        from tui.screens.playbook import PlaybookScreen
+        row = event.table.selected_row
+        name = row.item.name if row is not None and row.key == event.key and row.item else ""
 
-        self.app.push_screen(PlaybookScreen(int(event.key)))
+        def page() -> Screen:
+            from tui.screens.playbook import PlaybookScreen
+
+            return PlaybookScreen(int(event.key), name=name)
+
+        # Its title at once; the page (100-150 ms to build and draw) after.
+        self.admin.open_titled(page_title("Playbooks", name) if name else None, page)
 
     def action_new(self) -> None:
         if self.refused("new"):

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from tui.frames import painted
 from tui.screens.base import BaseScreen
 from tui.screens.loading import Loads
 from tui.widgets.filter_table import focus_now
@@ -118,9 +119,32 @@ class TabbedScreen(BaseScreen):
 
     async def open_tab(self, pane_id: str) -> None:
         """Show a tab from a key: built first if it never was (``build_tab``),
-        else refreshed from the store."""
-        built = await self.build_tab(pane_id)
+        else refreshed from the store.
+
+        A tab built now shows its title first: building and drawing its content
+        takes 40-60 ms, and the key showed nothing until then. The title and the
+        empty pane are on the terminal before the content is built; the keys typed
+        meanwhile wait for it (this action holds them), so ``2`` then ``n`` still
+        reach the tab."""
+        if self.tab_built(pane_id):
+            built = await self.build_tab(pane_id)
+        else:
+            self.titled_first = pane_id
+            try:
+                self.query_one(TabbedPanes).active = pane_id
+                await painted(self)
+                built = await self.build_tab(pane_id)
+            finally:
+                self.titled_first = None
         self.show_tab(pane_id, refresh=not built)
+
+    # The tab whose title a key shows before its content is built (``open_tab``):
+    # the TabActivated handlers leave the building to the key.
+    titled_first: str | None = None
+
+    def tab_built(self, pane_id: str) -> bool:
+        """Whether a tab's content exists (here every tab is built with the screen)."""
+        return True
 
     async def build_tab(self, pane_id: str) -> bool:
         """Build a tab's content where it is built when first shown; whether it

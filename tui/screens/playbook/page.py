@@ -19,7 +19,7 @@ from store import playbooks
 from store.playbooks import FromBlueprintResult, PlaybookDetail
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.picker import NONE, PickerDialog
-from tui.format import plural
+from tui.format import page_title, plural
 from tui.keys import key_for, tab_key
 from tui.reading import read_then
 from tui.refusing import Refusal, Refuses, first, permission, playbooks_plan
@@ -57,15 +57,17 @@ class PlaybookScreen(Refuses, TabbedScreen):
         ),
     ]
 
-    def __init__(self, playbook_id: int, *, tab: str = "data-fields") -> None:
+    def __init__(self, playbook_id: int, *, tab: str = "data-fields", name: str = "") -> None:
         super().__init__()
         self.playbook_id = playbook_id
         self.initial_tab = tab
+        self.known_name = name  # from the list that opened it: the title before the data
         self.detail: PlaybookDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="title", classes="section-title")
+        title = page_title("Playbooks", self.known_name) if self.known_name else ""
+        yield Static(Text(title), id="title", classes="section-title")
         yield Static("", id="usage", classes="usage")
         yield Static("", id="status")
         with TabbedPanes(initial=self.initial_tab):
@@ -92,7 +94,7 @@ class PlaybookScreen(Refuses, TabbedScreen):
         self.detail = d = detail
         info = d.playbook
         self.refresh_bindings()
-        self.query_one("#title", Static).update(Text(f"Playbooks › {info.name}"))
+        self.query_one("#title", Static).update(Text(page_title("Playbooks", info.name)))
         usage = self.query_one("#usage", Static)
         usage.update(
             Text(
@@ -124,6 +126,9 @@ class PlaybookScreen(Refuses, TabbedScreen):
         found = self.query_one(TabbedPanes).get_pane(pane_id).query(PlaybookTab)
         return found.first() if found else None
 
+    def tab_built(self, pane_id: str) -> bool:
+        return self.tab(pane_id) is not None
+
     async def build_tab(self, pane_id: str) -> bool:
         """Build a tab's content the first time it is shown (awaited, so the
         keys typed next, ``2`` then ``n``, reach that tab); whether it was built
@@ -149,8 +154,11 @@ class PlaybookScreen(Refuses, TabbedScreen):
         tab.focus_main()
 
     async def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
-        # A click on a tab's title (a key or the code built and filled it already).
+        # A click on a tab's title (a key or the code built and filled it already,
+        # or builds it after showing its title: ``open_tab``).
         pane_id = event.pane.id or ""
+        if pane_id == self.titled_first:
+            return
         await self.build_tab(pane_id)
         tab = self.tab(pane_id)
         if tab is not None and self.detail is not None:

@@ -314,7 +314,10 @@ class IntegrationsAdmin(App[None]):
             )
 
     def on_mount(self) -> None:
+        from tui.textual_compat import first_screen_styled
+
         self._size_console(self.size.width, self.size.height)
+        self.call_after_refresh(first_screen_styled, self)
         colours.use(self.theme_variables)
         if self._keymap_problems:
             # One notice for them all: at 80x24 a toast each pushed the first off the top.

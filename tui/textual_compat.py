@@ -225,11 +225,22 @@ def built_with_current_css(screen: Screen) -> Screen:
     screen styled again, twice, ``_init_mode`` then ``switch_mode``. A screen
     made now misses nothing: its widgets are styled as they mount, as for a
     pushed screen (``push_screen`` refreshes nothing). A theme changed later
-    still reaches it (its count then differs again)."""
+    still reaches it (its count then differs again). Not the first screen: at
+    the start Textual's CSS is completed by that refresh (its theme's rules)."""
     from textual._context import active_app
 
-    screen._css_update_count = active_app.get()._css_update_count
+    app = active_app.get()
+    if any(app._screen_stacks.values()):
+        screen._css_update_count = app._css_update_count
     return screen
+
+
+def first_screen_styled(app: App) -> None:
+    """Mark the first screen, drawn now, as styled with the CSS in force: Textual's
+    start styles it without noting it (it is not mounted yet when its refresh
+    runs), so coming back to it from another section restyled every node again."""
+    if app.screen_stack:
+        app.screen._css_update_count = app._css_update_count
 
 
 def _css_variables_key(variables: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

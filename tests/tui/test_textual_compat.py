@@ -680,3 +680,25 @@ async def test_a_section_built_with_current_css_is_not_restyled_whole(monkeypatc
         assert shown != before_theme
         if one is not None:
             assert shown == one.query_one(_Styled).styles.background
+
+
+async def test_the_first_screen_marked_styled_is_not_restyled_when_it_comes_back(monkeypatch):
+    refreshes: list[int] = []
+    refresh = App.refresh_css
+    monkeypatch.setattr(
+        App, "refresh_css", lambda self, **kw: refreshes.append(1) or refresh(self, **kw)
+    )
+    for marked in (False, True):
+        app = _Sections()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            if marked:
+                compat.first_screen_styled(app)
+            app.switch_mode("two")
+            await pilot.pause()
+            refreshes.clear()
+            app.switch_mode("one")
+            await pilot.pause()
+            # Textual's own start leaves it unmarked: restyled on the way back.
+            assert len(refreshes) == (0 if marked else 1)
+            assert app.screen.query_one(_Styled).styles.height.value == 3

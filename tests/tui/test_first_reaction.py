@@ -26,6 +26,17 @@ def _title(screen) -> str:
     return str(screen.query_one(".section-title", Static).content).split(" · ")[0]
 
 
+def _note_titles_drawn(monkeypatch, app, seen: list[tuple[type, str]]) -> None:
+    """From now on, each frame a title is shown first in: the screen in view, its title."""
+    painted = frames.painted
+
+    async def watched(node, **kwargs):
+        await painted(node, **kwargs)
+        seen.append((type(app.screen), _title(app.screen)))
+
+    monkeypatch.setattr(frames, "painted", watched)
+
+
 async def test_a_tab_built_now_shows_its_title_first_and_the_keys_after_reach_it(
     store, owner, monkeypatch
 ):
@@ -63,15 +74,9 @@ async def test_a_section_opened_first_shows_its_title_first_then_its_screen(
 ):
     app = IntegrationsAdmin(store, owner)
     seen: list[tuple[type, str]] = []
-    painted = frames.painted
-
-    async def watched(node, **kwargs):
-        await painted(node, **kwargs)
-        seen.append((type(app.screen), _title(app.screen)))
-
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(frames, "painted", watched)
+        _note_titles_drawn(monkeypatch, app, seen)
         await pilot.press("a", "slash", "x")  # the filter keys reach the audit log
         await settle(pilot)
         # Drawn while the screen in view was still the integrations list.
@@ -130,15 +135,9 @@ async def test_an_integration_opened_shows_its_title_first_and_the_keys_after_re
     marketplace.enable(store, owner, CUSTOM_KEY)
     app = IntegrationsAdmin(store, owner)
     seen: list[tuple[type, str]] = []
-    painted = frames.painted
-
-    async def watched(node, **kwargs):
-        await painted(node, **kwargs)
-        seen.append((type(app.screen), _title(app.screen)))
-
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(frames, "painted", watched)
+        _note_titles_drawn(monkeypatch, app, seen)
         await pilot.press("enter", "2", "n")  # together: 2 and n wait for the page
         await settle(pilot)
         assert seen[0] == (IntegrationsScreen, "Integrations › Custom integration")

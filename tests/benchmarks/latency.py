@@ -196,9 +196,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--delays", type=float, nargs="+", default=[0, 10, 50], help="ms, one way")
     p.add_argument("--code", type=Path, action="append", help="checkout(s) to run (default: this)")
     p.add_argument("--runs", type=int, default=1, help="tours per code and delay (medians)")
+    p.add_argument(
+        "--as-source",
+        action="store_true",
+        help="do not compile the checkouts first (as an installation does): with "
+        "PYTHONDONTWRITEBYTECODE every start then compiles the program's modules",
+    )
     args = p.parse_args(argv)
     codes = args.code or [ROOT]
     sys.path.insert(0, str(ROOT))
+    if not args.as_source:
+        from tests.benchmarks.terminal import compiled
+
+        compiled(*codes)
     server = Server()
     try:
         db = build_demo(server.url())

@@ -149,13 +149,13 @@ def demo_first_paint(runs: int, base: Path | None = None) -> dict:
         paint_once(FLOOR, env)  # warm the page cache; the first demo makes the template
         paint_once(demo, env)
         if base is not None:
-            paint_once([PY, "-B", "-m", "tui.cli", "demo"], env_built, base)
+            paint_once([PY, "-m", "tui.cli", "demo"], env_built, base)
         for _ in range(runs):  # alternate, so all see the same machine
             runs_of["floor"].append(paint_once(FLOOR, env)[0])
             runs_of["template"].append(paint_once(demo, env)[0])
             runs_of["built"].append(paint_once(demo, env_built)[0])
             if base is not None:
-                argv = [PY, "-B", "-m", "tui.cli", "demo"]
+                argv = [PY, "-m", "tui.cli", "demo"]
                 runs_of["base"].append(paint_once(argv, env_built, base)[0])
     out = {k: statistics.median(v) for k, v in runs_of.items() if v}
     floor = out["floor"]
@@ -385,6 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     scale = {"100k": 100_000, "1m": 1_000_000}[args.scale]
     base = Path(args.base) if args.base else None
+    from tests.benchmarks.terminal import compiled
+
+    compiled(ROOT, *([base] if base else []))  # as an installation would
     if args.demo_only:
         print(f"Machine: {machine()}")
         print(f"\nDemo first paint ({args.runs} runs each, alternating) ...", flush=True)

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.terminal import Terminal  # noqa: E402
+from tests.benchmarks.terminal import Terminal, compiled  # noqa: E402
 
 PAINTED = "Salesforce"  # the Integrations list's first row: the program is up
 OPENED = "newest first"
@@ -148,7 +148,14 @@ def main(argv: list[str] | None = None) -> None:
         default=list(LOGS),
         help="which logs (default: all three)",
     )
+    p.add_argument(
+        "--as-source",
+        action="store_true",
+        help="do not compile the checkout first (as an installation does)",
+    )
     args = p.parse_args(argv)
+    if not args.as_source:
+        compiled(args.src)
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; program from {args.src}")
     for which in args.logs:

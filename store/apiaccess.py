@@ -514,6 +514,7 @@ def _request_listing(account_id: int, integration_id: int) -> logsearch.Listing:
             (ApiRequest.integration_id + 0) == integration_id,
             (ApiRequest.account_id + 0) == account_id,
         ],
+        scope_key=(account_id, integration_id),
     )
 
 

@@ -152,6 +152,7 @@ def _listing(webhook_id: int) -> logsearch.Listing:
         scope=[Delivery.webhook_id == webhook_id],
         # ``+ 0``: not the listing index when the search index's ids drive the query.
         scope_unindexed=[(Delivery.webhook_id + 0) == webhook_id],
+        scope_key=(webhook_id,),
     )
 
 

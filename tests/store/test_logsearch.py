@@ -255,7 +255,9 @@ def test_retention_pruning_takes_requests_out_of_the_index(store, owner, small_r
     assert len(named) == 6
 
 
-def _deliveries(store, owner, hook: int, n: int, *, same_time_every: int = 1) -> list[int]:
+def _deliveries(
+    store, owner, hook: int, n: int, *, same_time_every: int = 1, start: datetime = T0
+) -> list[int]:
     rows = [
         dict(
             webhook_id=hook,
@@ -263,7 +265,7 @@ def _deliveries(store, owner, hook: int, n: int, *, same_time_every: int = 1) ->
             event_type="contract:sign" if i % 2 else "contract:publish",
             url="https://hooks.example.com/x",
             # Several deliveries share a time: the key's id breaks the tie.
-            attempted_at=T0 + timedelta(seconds=i // same_time_every),
+            attempted_at=start + timedelta(seconds=i // same_time_every),
             success=i % 5 != 0,
             status_code=200 if i % 5 else 503,
             latency_ms=20,
@@ -387,3 +389,66 @@ def test_short_filters_are_said_on_screen():
     assert "newest 10,000 entries only" in logsearch.short_note("a")
     assert "2 characters" in logsearch.short_note(" ab ", "deliveries")
     assert logsearch.short_note("abc") is None and logsearch.short_note("") is None
+
+
+def _union_sent(store, fn) -> tuple[object, list[bool]]:
+    """fn()'s result, and for each statement it sent whether it read the edge
+    afresh (the newest key and the edge in one UNION ALL)."""
+    from sqlalchemy import event
+
+    sent: list[bool] = []
+
+    def on_execute(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append("UNION ALL" in statement.upper())
+
+    event.listen(store.engine, "before_cursor_execute", on_execute)
+    try:
+        return fn(), sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", on_execute)
+
+
+def test_the_edge_of_the_newest_rows_is_kept_until_a_row_comes(store, owner, small_recent):
+    first, second = two_webhooks(store, owner)
+    _deliveries(store, owner, second, 10)
+    _deliveries(store, owner, first, 12, same_time_every=3)
+    listing = delivery_log._listing(first)
+
+    def fresh_edge():
+        with logsearch._EDGES_LOCK:
+            logsearch._EDGES.clear()
+        with store.read() as s:
+            return logsearch.boundary(s, listing, None)
+
+    def found(text: str) -> list[int]:
+        return [d.id for d in delivery_log.deliveries(store, first, text_filter=text)]
+
+    expected = {t: found(t) for t in ("si", "sign", "503")}  # each read the edge afresh
+    edge = fresh_edge()
+    assert edge is not None
+    for text in ("si", "sign", "503"):  # a filter typed: the edge is kept
+        got, unions = _union_sent(store, lambda t=text: found(t))
+        assert got == expected[text]
+        assert unions and not any(unions)
+    with store.read() as s:
+        assert logsearch.boundary(s, listing, None) == edge  # the kept one, same types
+    # Another webhook's deliveries are another log: its edge is its own.
+    with store.read() as s:
+        other = logsearch.boundary(s, delivery_log._listing(second), None)
+    assert other is not None and other != edge
+    # One logged out of order (an attempt begun before the newest) leaves the
+    # newest row the newest: the edge is kept, and the matches are the same.
+    _deliveries(store, owner, first, 1)
+    assert found("sign") == [d.id for d in delivery_log.deliveries(store, first, 5000, "sign")]
+    # A new delivery moves the edge: read afresh, and kept again after.
+    _deliveries(store, owner, first, 1, start=T0 + timedelta(days=1))
+    later, unions = _union_sent(store, lambda: found("si"))
+    assert any(unions)
+    got, unions = _union_sent(store, lambda: found("si"))
+    assert got == later
+    assert unions and not any(unions)
+    with store.read() as s:
+        kept = logsearch.boundary(s, listing, None)
+    assert kept == fresh_edge() != edge
+    assert found("si") == later  # the same as with the edge read afresh

@@ -191,3 +191,39 @@ async def test_sections_are_in_the_palette_and_help(store, owner):
         text = flat(app)
         assert "o Account: plan, limits with usage, settings" in text
         assert "u Users: roles and the permission" in text
+
+
+async def test_a_filter_keystroke_counts_only_its_matches(store, owner):
+    """The entries' total is counted as the log opens and when it reloads (a
+    change by anyone), not again at every keystroke of the filter."""
+    from sqlalchemy import event
+
+    from store import users
+
+    bulk_insert(store, owner.account_id, 700)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 24), notifications=True) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        assert "701 entries, newest first" in screen_text(app)
+        counts: list[str] = []
+
+        def on_execute(_conn, _cursor, statement, *_args) -> None:
+            if "count(" in statement.lower():
+                counts.append(" ".join(statement.split()))
+
+        event.listen(store.engine, "before_cursor_execute", on_execute)
+        try:
+            await pilot.press("slash")
+            await type_text(pilot, "blue")  # more matches than a page: they are counted
+            await settle(pilot)
+            typed = list(counts)
+            counts.clear()
+            users.add(store, owner, "dave", name="Dave")  # another administrator's change
+            app.screen.reload()
+            await settle(pilot)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", on_execute)
+        assert typed and all("LIKE" in c.upper() for c in typed)  # the matches', counted
+        assert any("LIKE" not in c.upper() for c in counts)  # the reload counts all
+        assert "of 702 entries match 'blue'" in screen_text(app)

@@ -119,7 +119,7 @@ class AuditScreen(BaseScreen):
             COLUMNS,
             id="audit-list",
             empty="Nothing recorded yet.",
-            search=self._filter,
+            search=self._typed,
             table_class=AuditTable,
             placeholder="Filter by user, action or object: type to narrow",
         )
@@ -145,15 +145,22 @@ class AuditScreen(BaseScreen):
         return None if self.count_all else COUNT_CAP
 
     def _query(
-        self, text: str, before_id: int | None, *, count: bool = True
+        self,
+        text: str,
+        before_id: int | None,
+        *,
+        count: bool = True,
+        total: int | None = None,
     ) -> tuple[list[AuditRecord], int, int | None]:
         """A page, the total, and how many match (None: not counted, ``count``
-        False). Counts stop past ``COUNT_CAP`` unless all were asked for."""
+        False). Counts stop past ``COUNT_CAP`` unless all were asked for;
+        ``total``: the entries' total already known (not counted again)."""
         store, account_id = self.admin.store, self.admin.actor.account_id
         page = audit.entries(store, account_id, text=text, limit=PAGE, before_id=before_id)
         if before_id is not None:
             return page, self.total, self.matching
-        total = audit.count(store, account_id, cap=self._cap)
+        if total is None:
+            total = audit.count(store, account_id, cap=self._cap)
         if not text:
             matching: int | None = total
         elif len(page) < PAGE:
@@ -171,9 +178,15 @@ class AuditScreen(BaseScreen):
         selected = self.selected()
         self._filter(self.filter_text, keep=selected.id if selected else None)
 
-    def _filter(self, text: str, keep: int | None = None) -> None:
+    def _filter(self, text: str, keep: int | None = None, *, recount: bool = True) -> None:
         self.generation += 1
-        self._filter_worker(text.strip(), self.generation, keep)
+        total = None if recount else self.total
+        self._filter_worker(text.strip(), self.generation, keep, total)
+
+    def _typed(self, text: str) -> None:
+        """The filter typed: the entries' total is the one shown (a change by
+        anyone reloads, and counts again); the first page's query alone runs."""
+        self._filter(text, recount=self.shown_generation == 0)
 
     class _Page(Message):
         """A filter's first page, from the filter worker."""
@@ -197,14 +210,16 @@ class AuditScreen(BaseScreen):
             self.generation, self.matching, self.total = generation, matching, total
 
     @work(thread=True, exclusive=True, group="audit-filter")
-    def _filter_worker(self, text: str, generation: int, keep: int | None = None) -> None:
+    def _filter_worker(
+        self, text: str, generation: int, keep: int | None = None, total: int | None = None
+    ) -> None:
         # The rows first, then the count of the matches (capped: at most
         # COUNT_CAP + 1 of them are read). The rows go as a message, without
         # waiting for the screen to show them: the count starts at once, while
         # the table is refilled. Both go through the screen's queue, so the
         # count lands after the rows.
         try:
-            page, total, matching = self._query(text, None, count=False)
+            page, total, matching = self._query(text, None, count=False, total=total)
             if get_current_worker().is_cancelled:
                 return
             self.post_message(self._Page(generation, page, total, matching, keep))

@@ -649,6 +649,41 @@ async def test_keep_parsed_css_parses_no_source_again_and_styles_the_same(monkey
         assert app.screen.query_one(_Styled).styles.background != before
 
 
+async def test_the_program_parses_each_css_source_once_per_theme(store, owner, monkeypatch):
+    """From the App's start to its first screen and a section, to another theme
+    and back: no source parsed twice for the same theme (Textual's refresh_css
+    emptied the cache as it set the variables: at the start the widgets' CSS
+    was parsed three times over)."""
+    from textual.css import stylesheet
+
+    from tui.app import IntegrationsAdmin
+
+    app = IntegrationsAdmin(store, owner)
+    seen: list[tuple] = []
+    parse = stylesheet.parse
+
+    def noting(scope, css, read_from, *args, **kwargs):
+        # (A class's CSS given a lower tie-breaker by a subclass is other rules.)
+        seen.append((app.theme, css, read_from, kwargs.get("tie_breaker")))
+        return parse(scope, css, read_from, *args, **kwargs)
+
+    monkeypatch.setattr(stylesheet, "parse", noting)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("a")  # a section's first screen: refresh_css, twice
+        await pilot.pause()
+        at_start = len(seen)
+        theme = app.theme
+        app.theme = "nord" if theme != "nord" else "textual-light"
+        await pilot.pause()
+        assert len(seen) > at_start  # the other theme's variables: parsed for them
+        back = len(seen)
+        app.theme = theme
+        await pilot.pause()
+        assert len(seen) - back < at_start / 2  # most of the first theme's rules kept
+    assert at_start and len(set(seen)) == len(seen)
+
+
 async def test_a_section_built_with_current_css_is_not_restyled_whole(monkeypatch):
     app = _Sections()
     async with app.run_test() as pilot:

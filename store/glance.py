@@ -29,6 +29,7 @@ test compares the two on the same database, on both backends.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 import threading
@@ -232,21 +233,33 @@ class Soon:
     """``first_screen_on_server`` started now, its outcome asked for later
     (``result``). The program starts it before importing Textual: psycopg's
     import (about 0.1 s of CPU) and the waits for the server run in a process of
-    their own (``python -m store.glance``), on another core, while this one
-    imports Textual and paints the frame, which a thread of this process would
-    delay (one interpreter runs one thread at a time). The URL and login go to
-    the child on its stdin (never its command line); its answer comes back
-    pickled on its stdout. Where no process can be started, a thread does it."""
+    their own, on another core, while this one imports Textual and paints the
+    frame, which a thread of this process would delay (one interpreter runs one
+    thread at a time).
+
+    The process is this one forked, on Linux while it has one thread (the
+    program's start): it begins at once, with this interpreter already up and
+    this package imported, where a new interpreter took 30-40 ms to get there;
+    it lets go of the terminal (its standard streams on /dev/null) and answers
+    on a pipe. Elsewhere (or with threads running, where a fork could copy a
+    lock held by one of them) it is ``python -c``, the URL and login on its
+    stdin (never its command line), the answer on its stdout. Either answer is
+    pickled. Where no process can be started, a thread does it."""
 
     def __init__(self, url: str, login: str) -> None:
         import atexit
-        import subprocess  # (here: a start on SQLite never needs them)
 
         self.url, self.login = url, login
         self._done = threading.Event()
         self._value: Glance | None = None
         self._error: BaseException | None = None
         self._child: Any = None  # subprocess.Popen
+        self._forked: int | None = None  # the forked child's process id, until reaped
+        if self._fork():
+            atexit.register(self._end_child)
+            return
+        import subprocess  # (here: a start on SQLite never needs it)
+
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD.format(root=str(Path(__file__).parent.parent))],
@@ -260,6 +273,38 @@ class Soon:
         atexit.register(self._end_child)
         threading.Thread(target=self._from_child, name="glance", daemon=True).start()
 
+    def _fork(self) -> bool:
+        import os
+
+        if not sys.platform.startswith("linux") or threading.active_count() != 1:
+            return False
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return False
+        if pid == 0:  # the child: answer, and end without the parent's exit handlers
+            status = 1
+            try:
+                os.close(read_end)
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                answer = _outcome(self.url, self.login)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(answer)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._forked = pid
+        threading.Thread(
+            target=self._from_fork, args=(read_end,), name="glance", daemon=True
+        ).start()
+        return True
+
     def _in_thread(self) -> None:
         try:
             self._value = first_screen_on_server(self.url, self.login)
@@ -268,26 +313,52 @@ class Soon:
         finally:
             self._done.set()
 
+    def _from_fork(self, read_end: int) -> None:
+        import os
+
+        try:
+            with os.fdopen(read_end, "rb") as answer:
+                self._take(answer.read())
+        finally:
+            pid, self._forked = self._forked, None
+            if pid is not None:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            self._done.set()
+
     def _from_child(self) -> None:
         import json
-        import pickle
 
         child = self._child
         assert child is not None
         try:
             out, _ = child.communicate(json.dumps([self.url, self.login]).encode())
-            kind, *said = pickle.loads(out)
-            if kind == "glance":
-                self._value = said[0]
-            elif kind == "unreachable":
-                self._error = Unreachable(said[0], said[1])
-        except Exception:  # the child died or said nothing: the store answers
-            self._value = None
+            self._take(out)
         finally:
             self._done.set()
 
+    def _take(self, answer: bytes) -> None:
+        import pickle
+
+        try:
+            kind, *said = pickle.loads(answer)
+        except Exception:  # the child died or said nothing: the store answers
+            self._value = None
+            return
+        if kind == "glance":
+            self._value = said[0]
+        elif kind == "unreachable":
+            self._error = Unreachable(said[0], said[1])
+
     def _end_child(self) -> None:
         """At exit: a child still waiting for a server (the program quit first) ends too."""
+        import os
+        import signal
+
+        pid = self._forked
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         child = self._child
         if child is not None and child.poll() is None:
             child.kill()
@@ -300,24 +371,31 @@ class Soon:
         return self._value
 
 
-# The child of Soon: this package from where the parent has it, the request on
-# stdin, the outcome on stdout (a Glance, None, or the unreachable server's words).
+# The child of Soon started anew: this package from where the parent has it, the
+# request on stdin, the outcome on stdout.
 _CHILD = (
     "import sys; sys.path.insert(0, {root!r}); from store.glance import _answer_parent; "
     "_answer_parent()"
 )
 
 
-def _answer_parent() -> None:
-    import json
+def _outcome(url: str, login: str) -> bytes:
+    """``first_screen_on_server``'s outcome, pickled: a Glance, None, or the
+    unreachable server's words."""
     import pickle
 
-    url, login = json.loads(sys.stdin.buffer.read())
     try:
         found: tuple = ("glance", first_screen_on_server(url, login))
     except Unreachable as exc:
         found = ("unreachable", str(exc), exc.where)
-    sys.stdout.buffer.write(pickle.dumps(found))
+    return pickle.dumps(found)
+
+
+def _answer_parent() -> None:
+    import json
+
+    url, login = json.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(_outcome(url, login))
 
 
 def first_screen_on_server(url: str, login: str) -> Glance | None:

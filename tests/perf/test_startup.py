@@ -198,6 +198,44 @@ def test_the_early_server_glance_imports_psycopg_in_another_process(pg_store):
     assert _python(code).splitlines() == [account.name, "False"]
 
 
+def test_the_early_server_glance_forks_and_lets_go_of_the_terminal():
+    """At the program's start (one thread) the glance's process is this one
+    forked: no new interpreter to start. It holds none of the terminal (its
+    standard streams on /dev/null: a program that quits leaves no process on
+    the terminal), and it is ended with the program, whose glance then says
+    nothing (the store answers)."""
+    import socket
+
+    silent = socket.socket()  # a server that never answers: the child waits on it
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    code = (
+        "import os, sys, threading, time\n"
+        "from store.glance import Soon\n"
+        f"early = Soon('postgresql+psycopg://alice@127.0.0.1:{port}/x', 'alice')\n"
+        "pid = early._forked\n"
+        "print(pid is not None and pid != os.getpid(), early._child is None)\n"
+        "time.sleep(0.5)\n"
+        "print(sorted({os.path.realpath(f'/proc/{pid}/fd/{n}') for n in (0, 1, 2)}))\n"
+        "early._end_child()\n"
+        "print(early.result())\n"
+        "print(early._forked)\n"
+        "print(os.path.exists(f'/proc/{pid}'))\n"
+        "def busy():\n"
+        "    time.sleep(2)\n"
+        "threading.Thread(target=busy, daemon=True).start()\n"
+        f"other = Soon('postgresql+psycopg://alice@127.0.0.1:{port}/x', 'alice')\n"
+        "print(other._forked, other._child is not None)  # threads: a new interpreter\n"
+        "other._end_child()\n"
+    )
+    try:
+        lines = _python(code).splitlines()
+    finally:
+        silent.close()
+    assert lines == ["True True", "['/dev/null']", "None", "None", "False", "None True"]
+
+
 def test_glance_steps_aside_when_it_cannot_answer_exactly(sqlite_store, tmp_path):
     populate(sqlite_store)
     url = sqlite_store.url

@@ -250,6 +250,7 @@ class IntegrationsAdmin(App[None]):
         from tui.textual_compat import (
             keep_parsed_css,
             keys_in_order,
+            next_frame_on_time,
             on_new_worker,
             unpin_render_caches,
         )
@@ -261,6 +262,8 @@ class IntegrationsAdmin(App[None]):
         unpin_render_caches()
         # Keys typed together reach a text field in their order (textual#6605).
         keys_in_order()
+        # The frame after a key's echo waited a frame too many (Textual's timer).
+        next_frame_on_time()
 
     # -- set-up ------------------------------------------------------------------
 

@@ -293,6 +293,72 @@ class _ParsedOnce(Stylesheet):
         self._require_parse = False
 
 
+# -- frames ----------------------------------------------------------------------
+
+_UPSTREAM_TIMER_RUN: Callable[..., Any] | None = None
+
+
+def next_frame_on_time() -> None:
+    """A timer that missed ticks (paused while idle) ticks next at the next point
+    of its grid, not one interval later.
+
+    Textual's ``Timer._run`` skips missed ticks with ``count = int((now - start)
+    / interval + 1)`` and then waits for ``start + (count + 1) * interval``: one
+    point past the next. The screen's update timer (60 a second) is paused when
+    nothing changes, so a key typed after a pause is drawn at once (its echo),
+    and the frame after it, the one with the key's data, waited 1 to 2 frames
+    (17-33 ms) instead of at most one: tests/tui/test_textual_compat.py shows a
+    100 ms timer resumed 10 ms after such a tick firing 135-140 ms later.
+    Here the same loop waits for the next point. Idempotent;
+    ``upstream_frame_timing`` undoes it (the test compares the two)."""
+    global _UPSTREAM_TIMER_RUN
+    from textual import _time
+    from textual.timer import EventTargetGone, Timer
+
+    if _UPSTREAM_TIMER_RUN is not None:
+        return
+    _UPSTREAM_TIMER_RUN = Timer._run
+
+    async def _run(self: Timer) -> None:
+        # Textual's Timer._run (8.2), with the skip aimed at the next point.
+        count = 0
+        _repeat = self._repeat
+        _interval = self._interval
+        self._active  # noqa: B018 (made in this thread, as Textual's does)
+        await self._active.wait()
+        start = _time.get_time()
+        while _repeat is None or count <= _repeat:
+            next_timer = start + ((count + 1) * _interval)
+            now = _time.get_time()
+            if self._skip and next_timer < now:
+                count = int((now - start) / _interval)  # Textual's: + 1
+                continue
+            await _time.sleep(max(0, next_timer - _time.get_time()))
+            count += 1
+            await self._active.wait()
+            if self._reset:
+                start = _time.get_time()
+                count = 0
+                self._reset = False
+                continue
+            try:
+                await self._tick(next_timer=next_timer, count=count)
+            except EventTargetGone:
+                break
+
+    Timer._run = _run  # type: ignore[method-assign]
+
+
+def upstream_frame_timing() -> None:
+    """Textual's own ``Timer._run`` again (for the test that compares them)."""
+    global _UPSTREAM_TIMER_RUN
+    from textual.timer import Timer
+
+    if _UPSTREAM_TIMER_RUN is not None:
+        Timer._run = _UPSTREAM_TIMER_RUN  # type: ignore[method-assign]
+        _UPSTREAM_TIMER_RUN = None
+
+
 # -- render caches ---------------------------------------------------------------
 
 _UPSTREAM_INNER_OUTER: Callable[..., Any] | None = None

@@ -737,3 +737,65 @@ async def test_the_first_screen_marked_styled_is_not_restyled_when_it_comes_back
             # Textual's own start leaves it unmarked: restyled on the way back.
             assert len(refreshes) == (0 if marked else 1)
             assert app.screen.query_one(_Styled).styles.height.value == 3
+
+
+def _tick_after_an_idle(monkeypatch) -> float:
+    """On a clock of its own (no real time, so no load can change it): a 100 ms
+    timer ticks at 0.1 and pauses; resumed at 0.55 after an idle, it ticks at
+    once and pauses; resumed straight after, when does it tick next?"""
+    import asyncio
+
+    from textual import _time, timer
+
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_time, "get_time", lambda: clock[0])
+    monkeypatch.setattr(_time, "sleep", sleep)
+    monkeypatch.setattr(timer, "sleep", sleep)
+
+    class Target:
+        pass
+
+    async def scenario() -> list[float]:
+        target = Target()
+        t = timer.Timer(target, 0.1, pause=True)
+        ticks: list[float] = []
+
+        async def tick(**_kw) -> None:
+            t.pause()
+            ticks.append(round(clock[0], 3))
+
+        t._tick = tick  # type: ignore[method-assign]
+        task = asyncio.create_task(t._run())
+        t.resume()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        clock[0] = 0.55  # idle meanwhile: points 0.3, 0.4, 0.5 of its grid missed
+        t.resume()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        t.resume()  # (the frame after a key's echo)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        task.cancel()
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    assert ticks[:2] == [0.1, 0.55], ticks
+    return ticks[2]
+
+
+def test_a_timer_after_an_idle_ticks_at_the_next_point_of_its_grid(monkeypatch):
+    """The frame after a key's echo: with Textual's timer the tick after the one
+    that ended an idle came a point of the grid too late (0.7 where 0.6 is the
+    next); now at the next point, and the rest as Textual's."""
+    compat.upstream_frame_timing()
+    try:
+        assert _tick_after_an_idle(monkeypatch) == 0.7
+    finally:
+        compat.next_frame_on_time()
+    assert _tick_after_an_idle(monkeypatch) == 0.6

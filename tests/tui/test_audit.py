@@ -227,3 +227,41 @@ async def test_a_filter_keystroke_counts_only_its_matches(store, owner):
         assert typed and all("LIKE" in c.upper() for c in typed)  # the matches', counted
         assert any("LIKE" not in c.upper() for c in counts)  # the reload counts all
         assert "of 702 entries match 'blue'" in screen_text(app)
+
+
+async def test_a_filters_count_waits_until_its_rows_are_drawn(store, owner):
+    """The matches of a filter are counted after the screen has drawn its first
+    page (the count no longer competes with the table's drawing for the
+    interpreter), and the title then says how many."""
+    from sqlalchemy import event
+
+    bulk_insert(store, owner.account_id, 700)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 24), notifications=True) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        happened: list[str] = []
+        display = app._display
+
+        def drawn(screen, update) -> None:
+            if update is not None and "match (counting)" in screen_text(app):
+                happened.append("rows drawn")
+            display(screen, update)
+
+        def on_execute(_conn, _cursor, statement, *_args) -> None:
+            if "count(" in statement.lower():
+                happened.append("count")
+
+        app._display = drawn  # type: ignore[method-assign]
+        event.listen(store.engine, "before_cursor_execute", on_execute)
+        try:
+            await pilot.press("slash")
+            await type_text(pilot, "blue")  # more matches than a page: they are counted
+            await settle(pilot)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", on_execute)
+            del app._display
+        assert "count" in happened
+        first_count = happened.index("count")
+        assert "rows drawn" in happened[:first_count], happened
+        assert "of 701 entries match 'blue'" in screen_text(app)

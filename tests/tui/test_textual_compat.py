@@ -435,6 +435,38 @@ def _cells(seed: int, n: int) -> list[Text]:
     return out
 
 
+_ASCII = "abcXYZ 019-_.:/[]'\"@"
+
+
+def _plain_cells(seed: int, n: int) -> list[Text]:
+    """Cells shaped as the program's (``literal``: printable ASCII, no_wrap,
+    ellipsis), most of which ``textual_compat._plain_line`` draws, and near
+    misses that it must leave to Rich (a style, a span, a justify, a
+    character that is not printable ASCII, wrapping allowed)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        s = "".join(rng.choice(_ASCII) for _ in range(rng.choice([0, 1, 2, 5, 16, 17, 18, 45])))
+        t = Text(
+            s, no_wrap=True, overflow=rng.choice(["ellipsis", "ellipsis", "crop", "fold", None])
+        )
+        miss = rng.randrange(8)
+        if miss == 0:
+            t.style = "bold"
+        elif miss == 1 and s:
+            t.stylize("red", 0, 1)
+        elif miss == 2:
+            t.justify = rng.choice(["left", "right", "center"])
+        elif miss == 3:
+            t.plain = s + rng.choice(["\u00e9", "\t", "\x1b", "\u65e5"])
+        elif miss == 4:
+            t.no_wrap = rng.choice([False, None])
+        out.append(t)
+    return out
+
+
 class _Table(App[None]):
     def __init__(self, cells: list[Text], columns: int, **table: object) -> None:
         super().__init__()
@@ -455,13 +487,17 @@ async def test_text_cells_are_drawn_segment_for_segment_as_textual_draws_them():
     without the cursor and the hover, in zebra and fixed rows and columns."""
     from rich.style import Style
 
+    drawn_plain = 0
     for seed, table_args in (
         (1, {"zebra_stripes": True, "cursor_type": "row"}),
         (2, {"cursor_type": "cell", "fixed_rows": 1, "fixed_columns": 1}),
         (3, {"show_cursor": False, "cell_padding": 0}),
         (4, {"cell_padding": 2}),
+        (-5, {"zebra_stripes": True, "cursor_type": "row"}),
+        (-6, {"cell_padding": 0}),
     ):
-        app = _Table(_cells(seed, 100), 5, **table_args)
+        make = _plain_cells if seed < 0 else _cells
+        app = _Table(make(abs(seed), 100), 5, **table_args)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             table = app.query_one(compat.QuickDataTable)
@@ -480,7 +516,12 @@ async def test_text_cells_are_drawn_segment_for_segment_as_textual_draws_them():
                                 )
                                 assert ours == textual, (row, column, width, table.get_row_at(row))
                                 compared += 1
+                                cell = table.get_row_at(row)[column]
+                                inner = width - 2 * table.cell_padding
+                                if inner >= 1 and compat._plain_line(cell, inner) is not None:
+                                    drawn_plain += 1
             assert compared == 20 * 5 * 5 * 3 * 2
+    assert drawn_plain, "no cell took the plain short cut"
 
 
 async def test_a_table_draws_the_same_lines_either_way():
@@ -502,6 +543,73 @@ async def test_a_table_draws_the_same_lines_either_way():
         ours = lines()
         table._render_cell = lambda *a, **k: DataTable._render_cell(table, *a, **k)  # type: ignore[method-assign]
         assert lines() == ours
+
+
+@pytest.mark.parametrize(
+    "table_args",
+    [
+        {"zebra_stripes": True, "cursor_type": "row"},
+        {"cursor_type": "cell"},
+        {"cursor_type": "column", "zebra_stripes": True},
+        {"cursor_type": "none"},
+        {"cursor_type": "row", "show_cursor": False, "cell_padding": 0},
+        {"cursor_type": "cell", "fixed_rows": 2, "fixed_columns": 1},  # Textual's path
+        {"cursor_type": "row", "show_header": False, "cell_padding": 3},
+    ],
+)
+@pytest.mark.parametrize("width", [70, 300])
+async def test_whole_drawings_are_textuals(table_args, width):
+    """``QuickDataTable.render_lines`` (its styles kept for the pass, its own
+    ``render_line``, ``_get_row_style``, ``_render_line_in_row`` and cells)
+    against DataTable's own methods, strip for strip, focused and not, with the
+    cursor and the hover on a row, scrolled and not; in a screen narrower than
+    the table and in one wider (the filler right of the last column)."""
+    from textual.coordinate import Coordinate
+    from textual.geometry import Region
+
+    cells = _plain_cells(8, 240) + _cells(9, 60)
+    app = _Table(cells, 5, **table_args)
+    async with app.run_test(size=(width, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(compat.QuickDataTable)
+        table.move_cursor(row=4, column=2)
+        await pilot.pause()
+
+        def drawing() -> list:
+            table._cell_render_cache.clear()
+            table._row_render_cache.clear()
+            table._line_cache.clear()
+            table._styles_cache.clear()
+            size = table.size
+            return table.render_lines(Region(0, 0, size.width, size.height))
+
+        textuals = {
+            name: getattr(DataTable, name)
+            for name in (
+                "render_lines",
+                "render_line",
+                "_get_row_style",
+                "_render_line_in_row",
+                "_render_cell",
+            )
+        }
+        for focused, hover, scroll in ((True, None, 0), (False, (6, 1), 0), (True, (5, 0), 7)):
+            if focused:
+                table.focus()
+            else:
+                app.set_focus(None)
+            table._show_hover_cursor = hover is not None
+            table.hover_coordinate = Coordinate(*hover) if hover else Coordinate(-1, -1)
+            table.scroll_to(y=scroll, animate=False, immediate=True)
+            await pilot.pause()
+            ours = drawing()
+            for name, method in textuals.items():
+                setattr(table, name, method.__get__(table))
+            try:
+                assert drawing() == ours, (focused, hover, scroll)
+            finally:
+                for name in textuals:
+                    delattr(table, name)
 
 
 class _Filled(App[None]):

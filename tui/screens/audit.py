@@ -9,6 +9,8 @@ makes older results obsolete. `enter` shows one entry whole.
 
 from __future__ import annotations
 
+import threading
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +30,7 @@ from tui.widgets.filter_table import FilterTable, Row, RowTable
 from tui.widgets.footer import Footer
 
 PAGE = 200
+DRAW_WAIT = 0.5  # seconds a filter's count waits for its rows to be drawn
 COUNT_CAP = logsearch.COUNT_CAP  # counts stop there unless all are asked for (`#`)
 PRELOAD = 40  # fetch the next page when the cursor is this close to the last loaded row
 COLUMNS = ("When (UTC)", "Who", "What", "Object", "Detail")
@@ -201,6 +204,7 @@ class AuditScreen(BaseScreen):
         ) -> None:
             super().__init__()
             self.args = (generation, page, total, matching, keep)
+            self.drawn = threading.Event()  # set once the screen has drawn the page
 
     class _Counted(Message):
         """How many entries match the filter, counted after its first page."""
@@ -214,16 +218,22 @@ class AuditScreen(BaseScreen):
         self, text: str, generation: int, keep: int | None = None, total: int | None = None
     ) -> None:
         # The rows first, then the count of the matches (capped: at most
-        # COUNT_CAP + 1 of them are read). The rows go as a message, without
-        # waiting for the screen to show them: the count starts at once, while
-        # the table is refilled. Both go through the screen's queue, so the
-        # count lands after the rows.
+        # COUNT_CAP + 1 of them are read). The rows go as a message; the count
+        # waits until the screen has drawn them (at most DRAW_WAIT): counting
+        # while the table is refilled and drawn took the UI thread's turns
+        # (the GIL) and delayed the rows by 4-6 ms a key (a median, more at
+        # the tail). Both go through the screen's queue, so the count lands
+        # after the rows.
         try:
             page, total, matching = self._query(text, None, count=False, total=total)
             if get_current_worker().is_cancelled:
                 return
-            self.post_message(self._Page(generation, page, total, matching, keep))
+            shown = self._Page(generation, page, total, matching, keep)
+            self.post_message(shown)
             if matching is None:
+                shown.drawn.wait(DRAW_WAIT)
+                if get_current_worker().is_cancelled:
+                    return
                 store, account_id = self.admin.store, self.admin.actor.account_id
                 matching = audit.count(store, account_id, text=text, cap=self._cap)
                 if not get_current_worker().is_cancelled:
@@ -233,6 +243,7 @@ class AuditScreen(BaseScreen):
 
     def on_audit_screen__page(self, message: _Page) -> None:
         self._show_first(*message.args)
+        self.query_one(FilterTable).table.call_after_drawn(message.drawn.set)
 
     def on_audit_screen__counted(self, message: _Counted) -> None:
         self._show_matching(message.generation, message.matching, message.total)

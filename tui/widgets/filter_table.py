@@ -275,7 +275,7 @@ class FilterTable(Refuses, Vertical):
         self._shown = []
 
     @property
-    def table(self) -> DataTable:
+    def table(self) -> RowTable:
         return self.query_one(RowTable)
 
     @property

@@ -123,3 +123,32 @@ async def test_round_trips_stay_within_budget(store, owner):
         await loaded(pilot)
         assert "blueprint.create" in screen_text(app)
         assert count.statements <= BUDGET_AUDIT, count.sql
+
+
+BUDGET_DELIVERY_KEY = 3  # the queue's rows; the log's boundary (when not kept) and its rows
+
+
+async def test_a_delivery_log_keystroke_reads_only_its_rows(store, owner):
+    """A filter keystroke in a webhook's delivery log reads the queue and the log
+    matching the filter, not the webhook's settings nor the dispatcher's status
+    again (the poll and a reload do): 2 store reads, at most 3 statements."""
+    from tui.screens.webhook import WebhookScreen
+
+    from .test_filters import hook_with_log
+
+    hook, _ = hook_with_log(store, owner, 300)
+    app = IntegrationsAdmin(store, owner)
+    app.CHANGES_POLL_S = 3600
+    count = watch(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(WebhookScreen(hook))
+        await loaded(pilot)
+        await pilot.press("slash")
+        await loaded(pilot)
+        count.reset()
+        await type_text(pilot, "c")
+        await loaded(pilot)
+        await app.workers.wait_for_complete()
+        assert "Delivery log matching 'c'" in screen_text(app)
+        print(f"a delivery log keystroke: {count.statements} statements: {count.sql}")
+        assert count.statements <= BUDGET_DELIVERY_KEY, count.sql

@@ -341,12 +341,18 @@ class WebhookScreen(Refuses, BaseScreen):
         """Everything the page shows (store reads, in a worker or at mount)."""
         store, account_id = self.admin.store, self.admin.actor.account_id
         info = webhooks.get(store, account_id, self.webhook_id)
+        queue, tests = self._load_entries(text)
+        status = delivery_states.dispatch_status(store, account_id)
+        return info, queue, tests, status
+
+    def _load_entries(self, text: str):
+        """What the filter narrows: the queue and the log matching ``text``."""
+        store, account_id = self.admin.store, self.admin.actor.account_id
         queue = delivery_states.queue_for_webhook(
             store, account_id, self.webhook_id, text_filter=text
         )
         tests = deliveries.deliveries(store, self.webhook_id, text_filter=text, tests_only=True)
-        status = delivery_states.dispatch_status(store, account_id)
-        return info, queue, tests, status
+        return queue, tests
 
     _load_filter = ""  # the filter typed when the load started (read in its thread)
 
@@ -495,8 +501,10 @@ class WebhookScreen(Refuses, BaseScreen):
 
     @work(thread=True, exclusive=True, group="delivery-search")
     def _search_worker(self, text: str) -> None:
+        # A keystroke reads and redraws the rows only: the webhook's settings and
+        # the dispatcher's status are the poll's (each second) and a reload's.
         try:
-            found = self._load(text)
+            found = self._load_entries(text)
         except DomainError as exc:
             self.app.call_from_thread(self.admin.report, exc)
             return
@@ -505,8 +513,8 @@ class WebhookScreen(Refuses, BaseScreen):
 
     def _found(self, text: str, found) -> None:
         if text == self._filter_text():  # else a newer keystroke's search is coming
-            self._take(*found)
-            self._show_all()
+            self.queue, self.entries = found
+            self._show_entries()
             title = "Delivery log, newest first (enter opens one, space marks)"
             if text:
                 title = f"Delivery log matching {text!r}, newest first (enter opens one)"

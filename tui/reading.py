@@ -89,3 +89,23 @@ async def _read_off_the_loop(
         return  # taken down meanwhile (closing, switching)
     except Exception as exc:  # one place reports the unexpected, never a crash
         admin.report(exc)
+
+
+def started_now(admin: IntegrationsAdmin, label: str, fn: Callable[[], Any]) -> Any:
+    """``fn()`` started at once in a daemon thread, in one read transaction; an
+    asyncio future of its outcome, for an async worker to await.
+
+    For a keystroke's search: a thread worker's thread starts when its task
+    first runs, and Textual runs that task after the frame with the key's echo
+    (3-8 ms later, measured in a pseudo-terminal); started here, the query runs
+    while the echo is drawn (SQLite and psycopg let go of the GIL as they wait).
+    The awaiting worker keeps what Textual's workers give: ``exclusive`` cancels
+    an older search (its answer is then dropped), leaving the screen cancels it,
+    and tests wait for it (``workers.wait_for_complete``)."""
+    from tui.saving import run_in_daemon
+
+    def read() -> Any:
+        with admin.store.together(label=label):
+            return fn()
+
+    return run_in_daemon(read)

@@ -14,6 +14,7 @@ when a request arrived), so a system's calls appear as it makes them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -26,6 +27,7 @@ from store.apiaccess import ApiRequestInfo
 from store.errors import DomainError
 from tui import colours
 from tui.format import second, shorten
+from tui.reading import started_now
 from tui.screens.tabs import TabContent
 from tui.widgets.filter_table import FilterTable, Row
 
@@ -181,19 +183,29 @@ class ApiRequestsTab(TabContent):
         return self.query_one(FilterTable).filter_text.strip()
 
     def _search(self, text: str) -> None:
-        self._search_worker(text.strip())
+        text = text.strip()
+        store, account_id, integration_id = (
+            self.admin.store,
+            self.admin.actor.account_id,
+            self.integration_id,
+        )
+        pending = started_now(
+            self.admin,
+            "api requests search",
+            lambda: apiaccess.requests_for_integration(
+                store, account_id, integration_id, text_filter=text
+            ),
+        )
+        self._search_worker(text, pending)
 
-    @work(thread=True, exclusive=True, group="api-request-search")
-    def _search_worker(self, text: str) -> None:
+    @work(exclusive=True, group="api-request-search")
+    async def _search_worker(self, text: str, pending: Any) -> None:
         try:
-            found = apiaccess.requests_for_integration(
-                self.admin.store, self.admin.actor.account_id, self.integration_id, text_filter=text
-            )
+            found = await pending  # started by the keystroke (tui.reading.started_now)
         except DomainError as exc:
-            self.app.call_from_thread(self.admin.report, exc)
+            self.admin.report(exc)
             return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._found, text, found)
+        self._found(text, found)
 
     def _found(self, text: str, found: list[ApiRequestInfo]) -> None:
         if text == self._filter_text():  # else a newer keystroke's search is coming

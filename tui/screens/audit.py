@@ -9,14 +9,15 @@ makes older results obsolete. `enter` shows one entry whole.
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
@@ -25,6 +26,8 @@ from store.audit import AuditRecord
 from store.errors import DomainError
 from tui.dialogs.base import Dialog
 from tui.format import minute, second
+from tui.reading import started_now
+from tui.saving import run_in_daemon
 from tui.screens.base import BaseScreen
 from tui.widgets.filter_table import FilterTable, Row, RowTable
 from tui.widgets.footer import Footer
@@ -184,69 +187,45 @@ class AuditScreen(BaseScreen):
     def _filter(self, text: str, keep: int | None = None, *, recount: bool = True) -> None:
         self.generation += 1
         total = None if recount else self.total
-        self._filter_worker(text.strip(), self.generation, keep, total)
+        text = text.strip()
+        pending = started_now(
+            self.admin, "audit filter", lambda: self._query(text, None, count=False, total=total)
+        )
+        self._filter_worker(text, self.generation, keep, pending)
 
     def _typed(self, text: str) -> None:
         """The filter typed: the entries' total is the one shown (a change by
         anyone reloads, and counts again); the first page's query alone runs."""
         self._filter(text, recount=self.shown_generation == 0)
 
-    class _Page(Message):
-        """A filter's first page, from the filter worker."""
-
-        def __init__(
-            self,
-            generation: int,
-            page: list[AuditRecord],
-            total: int,
-            matching: int | None,
-            keep: int | None,
-        ) -> None:
-            super().__init__()
-            self.args = (generation, page, total, matching, keep)
-            self.drawn = threading.Event()  # set once the screen has drawn the page
-
-    class _Counted(Message):
-        """How many entries match the filter, counted after its first page."""
-
-        def __init__(self, generation: int, matching: int, total: int | None = None) -> None:
-            super().__init__()
-            self.generation, self.matching, self.total = generation, matching, total
-
-    @work(thread=True, exclusive=True, group="audit-filter")
-    def _filter_worker(
-        self, text: str, generation: int, keep: int | None = None, total: int | None = None
+    @work(exclusive=True, group="audit-filter")
+    async def _filter_worker(
+        self, text: str, generation: int, keep: int | None, pending: Any
     ) -> None:
-        # The rows first, then the count of the matches (capped: at most
-        # COUNT_CAP + 1 of them are read). The rows go as a message; the count
-        # waits until the screen has drawn them (at most DRAW_WAIT): counting
-        # while the table is refilled and drawn took the UI thread's turns
-        # (the GIL) and delayed the rows by 4-6 ms a key (a median, more at
-        # the tail). Both go through the screen's queue, so the count lands
-        # after the rows.
+        # The rows first (their query started with the keystroke:
+        # tui.reading.started_now), then the count of the matches (capped: at
+        # most COUNT_CAP + 1 of them are read). The count waits until the table
+        # has drawn the rows (at most DRAW_WAIT): counting while the table was
+        # refilled and drawn took the UI thread's turns (the GIL) and delayed
+        # the rows by 4-6 ms a key (a median; more at the tail).
         try:
-            page, total, matching = self._query(text, None, count=False, total=total)
-            if get_current_worker().is_cancelled:
+            page, total, matching = await pending
+            self._show_first(generation, page, total, matching, keep)
+            if matching is not None:
                 return
-            shown = self._Page(generation, page, total, matching, keep)
-            self.post_message(shown)
-            if matching is None:
-                shown.drawn.wait(DRAW_WAIT)
-                if get_current_worker().is_cancelled:
-                    return
-                store, account_id = self.admin.store, self.admin.actor.account_id
-                matching = audit.count(store, account_id, text=text, cap=self._cap)
-                if not get_current_worker().is_cancelled:
-                    self.post_message(self._Counted(generation, matching))
+            drawn = asyncio.get_running_loop().create_future()
+            self.query_one(FilterTable).table.call_after_drawn(
+                lambda: drawn.done() or drawn.set_result(None)
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drawn, DRAW_WAIT)
+            store, account_id, cap = self.admin.store, self.admin.actor.account_id, self._cap
+            matching = await run_in_daemon(
+                lambda: audit.count(store, account_id, text=text, cap=cap)
+            )
+            self._show_matching(generation, matching)
         except DomainError as exc:
-            self.app.call_from_thread(self.admin.report, exc)
-
-    def on_audit_screen__page(self, message: _Page) -> None:
-        self._show_first(*message.args)
-        self.query_one(FilterTable).table.call_after_drawn(message.drawn.set)
-
-    def on_audit_screen__counted(self, message: _Counted) -> None:
-        self._show_matching(message.generation, message.matching, message.total)
+            self.admin.report(exc)
 
     def _show_matching(self, generation: int, matching: int, total: int | None = None) -> None:
         if generation == self.generation:
@@ -350,7 +329,7 @@ class AuditScreen(BaseScreen):
             self.app.call_from_thread(self.admin.report, exc)
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self._Counted(generation, matching, total))
+            self.app.call_from_thread(self._show_matching, generation, matching, total)
 
     # -- keys and events ---------------------------------------------------------------
 

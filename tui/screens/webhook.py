@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace as dc_replace
 from datetime import UTC
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -44,6 +45,7 @@ from tui import colours
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import minute, plural, second
 from tui.keys import key_for
+from tui.reading import started_now
 from tui.refusing import Refusal, Refuses, first, for_now, permission, read_only, suspended
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test, toggle_pause
@@ -497,19 +499,20 @@ class WebhookScreen(Refuses, BaseScreen):
         return self.query_one(FilterTable).filter_text.strip()
 
     def _search(self, text: str) -> None:
-        self._search_worker(text.strip())
-
-    @work(thread=True, exclusive=True, group="delivery-search")
-    def _search_worker(self, text: str) -> None:
         # A keystroke reads and redraws the rows only: the webhook's settings and
         # the dispatcher's status are the poll's (each second) and a reload's.
+        text = text.strip()
+        pending = started_now(self.admin, "delivery log search", lambda: self._load_entries(text))
+        self._search_worker(text, pending)
+
+    @work(exclusive=True, group="delivery-search")
+    async def _search_worker(self, text: str, pending: Any) -> None:
         try:
-            found = self._load_entries(text)
+            found = await pending  # started by the keystroke (tui.reading.started_now)
         except DomainError as exc:
-            self.app.call_from_thread(self.admin.report, exc)
+            self.admin.report(exc)
             return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._found, text, found)
+        self._found(text, found)
 
     def _found(self, text: str, found) -> None:
         if text == self._filter_text():  # else a newer keystroke's search is coming

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import get_character_cell_size as _cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -699,7 +700,7 @@ class QuickDataTable(DataTable):
         padding = self.cell_padding
         inner = width - 2 * padding
         null = _NULL_STYLE
-        segments = _plain_line(cell, inner)
+        segments = _plain_line(cell, inner, console)
         if segments is None:
             lines = cell.wrap(
                 console,
@@ -795,29 +796,47 @@ class QuickDataTable(DataTable):
             self.refresh()
 
 
-def _plain_line(cell: Text, inner: int) -> list[Segment] | None:
+def _plain_line(cell: Text, inner: int, console: Any) -> list[Segment] | None:
     """The one line Rich makes of ``cell`` cut or padded to ``inner`` cells
-    (``Text.wrap`` with no_wrap, ``join``, ``render``, ``split_and_crop_lines``
-    padding with the null style), made directly for what nearly every cell of
-    this program is (``literal``): printable ASCII, one cell a character, no
-    style, no spans, no justify; None for any other (Rich's own path then).
+    (``Text.wrap`` with no_wrap and its justify, ``join``, ``render``,
+    ``split_and_crop_lines`` padding with the null style), made directly for
+    what nearly every cell of this program is (``literal``, a status in its
+    colour, a right-aligned figure): printable characters one cell wide each,
+    one style or none, no spans, justified to the left, the right or not at
+    all; None for any other (Rich's own path then).
     tests/tui/test_textual_compat.py compares the two."""
     plain = cell.plain
+    justify = cell.justify
+    overflow = cell.overflow
     if (
         cell.spans
-        or cell.style
-        or cell.justify not in (None, "default")
         or cell.no_wrap is False
-        or cell.overflow not in (None, "fold", "crop", "ellipsis")
-        or not plain.isascii()
+        or justify not in (None, "default", "left", "right")
+        or overflow not in (None, "fold", "crop", "ellipsis")
         or not plain.isprintable()
+        or not (plain.isascii() or all(_cell_size(c) == 1 for c in plain))
     ):
         return None
+    if justify == "right":
+        plain = plain.rstrip()  # Rich's Lines.justify("right") strips first
     if len(plain) > inner:
-        plain = plain[: inner - 1] + "\u2026" if cell.overflow == "ellipsis" else plain[:inner]
-    line = [Segment(plain)]
-    if len(plain) < inner:
-        line.append(Segment(" " * (inner - len(plain)), _NULL_STYLE))
+        plain = plain[: inner - 1] + "\u2026" if overflow == "ellipsis" else plain[:inner]
+    fill = inner - len(plain)
+    if fill and justify == "left":
+        plain, fill = plain + " " * fill, 0
+    elif fill and justify == "right":
+        plain, fill = " " * fill + plain, 0
+    if cell.style:
+        try:
+            style = console.get_style(cell.style)
+        except Exception:  # a style Rich cannot parse: its own path says so
+            return None
+        # The joined line carries the style as a span: no segment when empty.
+        line = [Segment(plain, style)] if plain else []
+    else:
+        line = [Segment(plain)]
+    if fill:
+        line.append(Segment(" " * fill, _NULL_STYLE))
     return line
 
 

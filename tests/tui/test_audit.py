@@ -232,7 +232,10 @@ async def test_a_filter_keystroke_counts_only_its_matches(store, owner):
 async def test_a_filters_count_waits_until_its_rows_are_drawn(store, owner):
     """The matches of a filter are counted after the screen has drawn its first
     page (the count no longer competes with the table's drawing for the
-    interpreter), and the title then says how many."""
+    interpreter), and the title then says how many. The table draws slowly
+    here (50 ms): a count that did not wait would start meanwhile."""
+    import time
+
     from sqlalchemy import event
 
     bulk_insert(store, owner.account_id, 700)
@@ -242,6 +245,14 @@ async def test_a_filters_count_waits_until_its_rows_are_drawn(store, owner):
         await settle(pilot)
         happened: list[str] = []
         display = app._display
+        table = app.screen.table
+        draw = table.render_lines
+
+        def slowly(crop):
+            time.sleep(0.05)
+            return draw(crop)
+
+        table.render_lines = slowly  # type: ignore[method-assign]
 
         def drawn(screen, update) -> None:
             if update is not None and "match (counting)" in screen_text(app):

@@ -439,30 +439,44 @@ _ASCII = "abcXYZ 019-_.:/[]'\"@"
 
 
 def _plain_cells(seed: int, n: int) -> list[Text]:
-    """Cells shaped as the program's (``literal``: printable ASCII, no_wrap,
-    ellipsis), most of which ``textual_compat._plain_line`` draws, and near
-    misses that it must leave to Rich (a style, a span, a justify, a
-    character that is not printable ASCII, wrapping allowed)."""
+    """Cells shaped as the program's (``literal``: printable text, no_wrap,
+    ellipsis; a status in its colour; a right-aligned figure), most of which
+    ``textual_compat._plain_line`` draws, and near misses that it must leave
+    to Rich (a span, centred, a character two cells wide or none, a tab or a
+    control character, wrapping allowed, a style Rich cannot parse)."""
     import random
 
     rng = random.Random(seed)
-    out = []
-    for _ in range(n):
+    edges = [
+        Text("", style="bold", no_wrap=True),
+        Text("", justify="right", no_wrap=True),
+        Text("   ", justify="right", style="bold", no_wrap=True),
+        Text("ab  ", justify="left", style="dim", no_wrap=True),
+        Text("x" * 50, style="green", justify="right", overflow="ellipsis", no_wrap=True),
+        Text("\u2026" * 30, justify="left", overflow="crop", no_wrap=True),
+    ]
+    out = edges[:n]
+    for _ in range(n - len(out)):
         s = "".join(rng.choice(_ASCII) for _ in range(rng.choice([0, 1, 2, 5, 16, 17, 18, 45])))
-        t = Text(
-            s, no_wrap=True, overflow=rng.choice(["ellipsis", "ellipsis", "crop", "fold", None])
-        )
-        miss = rng.randrange(8)
-        if miss == 0:
-            t.style = "bold"
-        elif miss == 1 and s:
+        overflow = rng.choice(["ellipsis", "ellipsis", "crop", "fold", None])
+        t = Text(s, no_wrap=True, overflow=overflow)
+        if rng.random() < 0.3:
+            t.style = rng.choice(["bold", "green on blue", "italic #ff8800", "dim"])
+        if rng.random() < 0.3:
+            t.justify = rng.choice(["left", "right", "default"])
+        if rng.random() < 0.2:
+            t.plain = rng.choice(["\u2026", "\u00e9", "  "]) + s + rng.choice(["\u2192", " ", ""])
+        miss = rng.randrange(10)
+        if miss == 0 and s:
             t.stylize("red", 0, 1)
+        elif miss == 1:
+            t.justify = rng.choice(["center", "full"])
         elif miss == 2:
-            t.justify = rng.choice(["left", "right", "center"])
+            t.plain = s + rng.choice(["\t", "\x1b", "\u65e5", "e\u0301", "\u200b"])
         elif miss == 3:
-            t.plain = s + rng.choice(["\u00e9", "\t", "\x1b", "\u65e5"])
-        elif miss == 4:
             t.no_wrap = rng.choice([False, None])
+        elif miss == 4:
+            t.style = "not-a-colour"
         out.append(t)
     return out
 
@@ -518,7 +532,8 @@ async def test_text_cells_are_drawn_segment_for_segment_as_textual_draws_them():
                                 compared += 1
                                 cell = table.get_row_at(row)[column]
                                 inner = width - 2 * table.cell_padding
-                                if inner >= 1 and compat._plain_line(cell, inner) is not None:
+                                plain = compat._plain_line(cell, inner, app.console)
+                                if inner >= 1 and plain is not None:
                                     drawn_plain += 1
             assert compared == 20 * 5 * 5 * 3 * 2
     assert drawn_plain, "no cell took the plain short cut"

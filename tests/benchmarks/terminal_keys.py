@@ -85,7 +85,7 @@ LOGS = {
         [*TO_TABS, (b"5", None)],
         "/v1/",  # a row's path
         "{shown}",  # in the note "Matching 'con', newest first ..."
-        {"c": "many", "q": "none", "con": "match", "qzx": "none"},
+        {"c": "many", "q": "many", "con": "match", "qzx": "none"},  # `q`: in the tokens' hints
     ),
 }
 

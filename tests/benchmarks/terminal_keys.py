@@ -18,8 +18,9 @@ at any scale) it prints the medians of:
 
 ``--logs`` also (by default) times the busy webhook's delivery log and the
 Custom integration's API requests tab the same way: the key that opens it, then
-`s`/`c` (many), `q` (none), `sig`/`con` (matches) and `qzx` (none), until the
-title or note naming the filter is written with the rows.
+`s`/`c` (many), `q` (none in the delivery log; many in the request log, in the
+tokens' hints), `sig`/`con` (matches) and `qzx` (none), until the title or note
+naming the filter is written with the rows.
 
 ``--src DIR`` runs the program from another checkout (a "before" table:
 main's code on a database of its schema), with this interpreter.

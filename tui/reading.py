@@ -98,7 +98,8 @@ def started_now(admin: IntegrationsAdmin, label: str, fn: Callable[[], Any]) -> 
     For a keystroke's search: a thread worker's thread starts when its task
     first runs, and Textual runs that task after the frame with the key's echo
     (3-8 ms later, measured in a pseudo-terminal); started here, the query runs
-    while the echo is drawn (SQLite and psycopg let go of the GIL as they wait).
+    while the echo is drawn (SQLite and psycopg let go of the GIL as they wait;
+    its Python part takes turns with the drawing).
     The awaiting worker keeps what Textual's workers give: ``exclusive`` cancels
     an older search (its answer is then dropped), leaving the screen cancels it,
     and tests wait for it (``workers.wait_for_complete``)."""

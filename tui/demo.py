@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -412,7 +413,13 @@ def demo_database(variant: str = "full", *, receiver_url: str | None = None) -> 
 
     def remove_folder() -> None:
         # A read still finishing in a daemon thread as the program ends may open
-        # the database again (SQLite recreates its file): removed again then.
+        # the database again (SQLite recreates its file): those reads are waited
+        # for first (at most 2 s: a loaded machine), and it is removed again then.
+        deadline = time.monotonic() + 2.0
+        for thread in threading.enumerate():
+            # tui.saving.run_in_daemon names its threads so.
+            if thread.name == "store-call" and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         for _ in range(20):
             shutil.rmtree(folder, ignore_errors=True)
             if not folder.exists():

@@ -415,10 +415,11 @@ def demo_database(variant: str = "full", *, receiver_url: str | None = None) -> 
         # A read still finishing in a daemon thread as the program ends may open
         # the database again (SQLite recreates its file): those reads are waited
         # for first (at most 2 s: a loaded machine), and it is removed again then.
+        from tui.saving import STORE_THREAD
+
         deadline = time.monotonic() + 2.0
         for thread in threading.enumerate():
-            # tui.saving.run_in_daemon names its threads so.
-            if thread.name == "store-call" and thread is not threading.current_thread():
+            if thread.name == STORE_THREAD and thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - time.monotonic()))
         for _ in range(20):
             shutil.rmtree(folder, ignore_errors=True)

@@ -78,6 +78,9 @@ class Save:
         self.cancelled.set()
 
 
+STORE_THREAD = "store-call"  # the name of run_in_daemon's threads (tui.demo waits for them)
+
+
 def run_in_daemon(fn: Callable[[], Any]) -> asyncio.Future:
     """``fn()`` in a daemon thread; a future of the running loop for its outcome."""
     loop = asyncio.get_running_loop()
@@ -101,7 +104,7 @@ def run_in_daemon(fn: Callable[[], Any]) -> asyncio.Future:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(settle, True, value)
 
-    threading.Thread(target=target, name="store-call", daemon=True).start()
+    threading.Thread(target=target, name=STORE_THREAD, daemon=True).start()
     return fut
 
 

@@ -434,8 +434,10 @@ class QuickDataTable(DataTable):
       faster for each cell, and a filter keystroke draws some 100 new cells.
       tests/tui/test_textual_compat.py compares the two, segment for segment,
       on generated cells and on every cell of a table drawn both ways; and
-      a cell of printable ASCII without style, spans or justify (what
-      ``literal`` makes) skips Rich's wrapping and rendering (``_plain_line``);
+      a cell of printable one-cell characters with one style or none, no
+      spans, justified left, right or not at all (``literal``, a status in its
+      colour, a right-aligned figure) skips Rich's wrap and render
+      (``_plain_line``);
     - the styles a line looks up (the table's, the zebra rows', the cursor's)
       are kept while one ``render_lines`` runs, and a line of a table without
       row labels or fixed columns is put together without the per-line header
@@ -577,8 +579,8 @@ class QuickDataTable(DataTable):
                 row_index == -1,
                 False,
                 False,
-                hover_row == (row_index or 0),
-                row_index == cursor_row,
+                hover_on_row,
+                cursor_on_row,
                 self.show_cursor,
                 self._show_hover_cursor,
                 False,

@@ -172,6 +172,12 @@ async def test_filter_narrows_in_sql_and_escape_restores(store, owner, world):
         await wait_until(pilot, lambda: table.row_count == 1)
         assert "/v1/contracts" in screen_text(app) and "/v1/playbooks" not in screen_text(app)
         assert "Matching '422', newest first" in screen_text(app)  # the note names the filter
+        await pilot.press("backspace")  # two characters: the newest rows only, on screen
+        await wait_until(pilot, lambda: "Matching '42'" in screen_text(app))
+        assert (
+            "Matching '42', newest first · the filter looks at the newest 10,000 only"
+            in screen_text(app)  # on its one line at 80 columns, not cut
+        )
         await pilot.press("escape")
         await wait_until(pilot, lambda: table.row_count == 10)
         assert "Matching" not in screen_text(app) and "Newest first" in screen_text(app)

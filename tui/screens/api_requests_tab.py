@@ -29,7 +29,7 @@ from tui import colours
 from tui.format import second, shorten
 from tui.reading import started_now
 from tui.screens.tabs import TabContent
-from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.filter_table import FilterTable, Row, update_in_place
 
 COLUMNS = ("Time (UTC)", "Token", "Method", "Path", "Status", "Latency")
 WIDE = 100  # from here the time shows its year and the path has more room
@@ -39,6 +39,7 @@ OTHER_COLUMNS = 54
 PATH_MIN = 16
 STATUS_ROLE = {2: "good", 3: "info", 4: "warn", 5: "bad"}  # by hundreds (tui.colours)
 POLL_S = 5.0  # how often the tab, while shown, reads the log again
+NOTE = "Newest first · time, token, method, path, status, latency"
 
 
 def _time(at: datetime, wide: bool) -> str:
@@ -154,7 +155,7 @@ class ApiRequestsTab(TabContent):
             )
             note.set_classes("-managed")
             return
-        note.update(Text("Newest first · time, token, method, path, status, latency"))
+        note.update(Text(NOTE))
         note.display = bool(self.items) or bool(self._filter_text())
         self._show()
 
@@ -211,9 +212,10 @@ class ApiRequestsTab(TabContent):
         if text == self._filter_text():  # else a newer keystroke's search is coming
             self.items = found
             self._show()
-            note = "Newest first · time, token, method, path, status, latency"
+            # One line (the note's height): what the filter did comes first.
+            note = NOTE
             if text:
-                note = f"Matching {text!r}, newest first · time, token, method, path, status"
+                note = f"Matching {text!r}, newest first"
             if logsearch.short_note(text):  # one or two characters: the newest rows only
                 note += f" · the filter looks at the newest {logsearch.RECENT:,} only"
-            self.query_one("#requests-note", Static).update(Text(note))
+            update_in_place(self.query_one("#requests-note", Static), Text(note))

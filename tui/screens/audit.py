@@ -29,7 +29,7 @@ from tui.format import minute, second
 from tui.reading import started_now
 from tui.saving import run_in_daemon
 from tui.screens.base import BaseScreen
-from tui.widgets.filter_table import FilterTable, Row, RowTable
+from tui.widgets.filter_table import FilterTable, Row, RowTable, update_in_place
 from tui.widgets.footer import Footer
 
 PAGE = 200
@@ -312,7 +312,7 @@ class AuditScreen(BaseScreen):
             title.append(f" · {len(self.records):,} loaded")
         if capped:
             title.append(" · # counts all")
-        self.query_one("#audit-title", Static).update(title)
+        update_in_place(self.query_one("#audit-title", Static), title)
 
     def action_count_all(self) -> None:
         """Count every entry, and every match, however many (in a worker)."""

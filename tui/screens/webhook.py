@@ -50,7 +50,7 @@ from tui.refusing import Refusal, Refuses, first, for_now, permission, read_only
 from tui.screens.base import BaseScreen
 from tui.screens.webhooks_tab import confirm_delete, open_edit, start_test, toggle_pause
 from tui.textual_compat import node_bindings
-from tui.widgets.filter_table import FilterTable, Row
+from tui.widgets.filter_table import FilterTable, Row, update_in_place
 from tui.widgets.footer import Footer
 
 
@@ -523,7 +523,7 @@ class WebhookScreen(Refuses, BaseScreen):
                 title = f"Delivery log matching {text!r}, newest first (enter opens one)"
             if logsearch.short_note(text):  # one or two characters: the newest rows only
                 title += f" · the newest {logsearch.RECENT:,} only"
-            self.query_one("#log-title", Static).update(Text(title))
+            update_in_place(self.query_one("#log-title", Static), Text(title))
 
     def _time_cell(self, key: str, when) -> Text:
         mark = "✓ " if key in self.marked else ""

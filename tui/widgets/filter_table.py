@@ -55,6 +55,32 @@ def literal(value: object) -> Text | object:
     return value
 
 
+def update_in_place(static: Static, content: Text) -> None:
+    """``static.update(content)``, without laying out the screen again when the
+    new content takes as many lines as the shown one.
+
+    ``Static.update`` asks for a layout of the whole screen because the text may
+    need another height: a log's title or note rewritten at each filter
+    keystroke laid out the integration's page (its tabs and their lists) every
+    time, when its line count almost never changes. Here the content is
+    measured at the width it is shown in; a layout is asked for only when its
+    height follows its content and changes, or when its width follows its
+    content, or before it is shown (nothing measured yet)."""
+    width = static.content_size.width
+    styles = static.styles
+    auto_width = styles.width is not None and styles.width.is_auto
+    if not static.is_mounted or not static.display or width <= 0 or auto_width:
+        static.update(content)
+        return
+    shown = static.content_size.height
+    static.update(content, layout=False)
+    fixed_height = styles.height is not None and not styles.height.is_auto
+    if fixed_height:
+        return
+    if static.get_content_height(static.container_size, static.app.size, width) != shown:
+        static.refresh(layout=True)
+
+
 def focus_now(widget: Widget) -> None:
     """Focus ``widget`` at once, and only if it has not the focus already.
 
@@ -344,12 +370,13 @@ class FilterTable(Refuses, Vertical):
         empty = self.query_one(".empty-rows", Static)
         if not self._shown:
             empty_text = self.empty_text
-            empty.update(
+            update_in_place(
+                empty,
                 Text(f"No match for {needle!r}.")
                 if needle
                 else empty_text
                 if isinstance(empty_text, Text)
-                else Text(empty_text)
+                else Text(empty_text),
             )
         empty.display = not self._shown
 

@@ -13,14 +13,14 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.render import measure
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from store import marketplace
 from store.catalog import CUSTOM_KEY
 from tui.app import IntegrationsAdmin
 from tui.screens.integration import IntegrationScreen
 from tui.screens.marketplace import MarketplaceScreen
-from tui.widgets.filter_table import FilterTable, Row, RowTable, measure_cell
+from tui.widgets.filter_table import FilterTable, Row, RowTable, measure_cell, update_in_place
 from tui.widgets.footer import Footer
 
 from ..ui import footer_line
@@ -259,3 +259,36 @@ async def test_rows_added_after_keep_the_cursor_and_the_filter():
         await pilot.press("escape")
         await pilot.pause()
         assert table.row_count == 6
+
+
+class _Notes(App):
+    CSS = "#fixed { height: 1; } #auto { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("one line", id="auto")
+        yield Static("one line", id="fixed")
+        yield Static("below", id="below")
+
+
+async def test_a_rewritten_note_is_laid_out_only_when_its_height_changes():
+    app = _Notes()
+    async with app.run_test(size=(40, 10)) as pilot:
+        auto, fixed, below = (app.query_one(f"#{n}", Static) for n in ("auto", "fixed", "below"))
+        layouts: list[bool] = []
+        for widget in (auto, fixed):
+            refresh = widget.refresh
+
+            def counting(*regions, _refresh=refresh, layout=False, **kw):  # type: ignore[no-untyped-def]
+                layouts.append(layout)
+                return _refresh(*regions, layout=layout, **kw)
+
+            widget.refresh = counting  # type: ignore[method-assign]
+        update_in_place(auto, Text("another line"))  # one line still: no layout
+        update_in_place(fixed, Text("word " * 30))  # a fixed height: never a layout
+        assert layouts and not any(layouts)
+        await pilot.pause()
+        assert "another line" in str(auto.render()) and below.region.y == 2
+        update_in_place(auto, Text("word " * 20))  # three lines at 40 columns: laid out
+        assert any(layouts)
+        await pilot.pause()
+        assert auto.size.height == 3 and below.region.y == 4  # what is below moved down

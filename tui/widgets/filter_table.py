@@ -74,10 +74,11 @@ def update_in_place(static: Static, content: Text) -> None:
         return
     shown = static.content_size.height
     static.update(content, layout=False)
-    fixed_height = styles.height is not None and not styles.height.is_auto
-    if fixed_height:
-        return
-    if static.get_content_height(static.container_size, static.app.size, width) != shown:
+    height_follows = styles.height is None or styles.height.is_auto
+    if (
+        height_follows
+        and static.get_content_height(static.container_size, static.app.size, width) != shown
+    ):
         static.refresh(layout=True)
 
 

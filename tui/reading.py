@@ -16,6 +16,7 @@ for it as for a load (``App.load_running``; ``settled`` waits for the group
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +30,7 @@ from store.errors import DomainError
 if TYPE_CHECKING:
     from tui.app import IntegrationsAdmin
 
+HOLD_S = 0.025  # how long a search keystroke's echo may wait for its rows (started_now)
 READ_GROUP = "read"  # the workers' group (one per node: a newer read replaces one);
 # tui/screens/loading.py WAITED_GROUPS names it
 
@@ -97,16 +99,25 @@ def started_now(admin: IntegrationsAdmin, label: str, fn: Callable[[], Any]) -> 
 
     For a keystroke's search: a thread worker's thread starts when its task
     first runs, and Textual runs that task after the frame with the key's echo
-    (3-8 ms later, measured in a pseudo-terminal); started here, the query runs
-    while the echo is drawn (SQLite and psycopg let go of the GIL as they wait;
-    its Python part takes turns with the drawing).
+    (3-8 ms later, measured in a pseudo-terminal); started here, it runs at once.
+    Meanwhile the screen's updates are held (``hold_frames``, at most ``HOLD_S``):
+    the key's echo comes with the answer's rows, in one frame.
     The awaiting worker keeps what Textual's workers give: ``exclusive`` cancels
     an older search (its answer is then dropped), leaving the screen cancels it,
     and tests wait for it (``workers.wait_for_complete``)."""
     from tui.saving import run_in_daemon
+    from tui.textual_compat import hold_frames
 
     def read() -> Any:
         with admin.store.together(label=label):
             return fn()
 
-    return run_in_daemon(read)
+    pending = run_in_daemon(read)
+    # The key's echo waits for the answer (at most HOLD_S), and both come in one
+    # frame: drawn meanwhile, the echo took the interpreter from the query's
+    # Python part (a 3 ms read took 9-18 ms) and the rows waited a frame more.
+    # Released after the awaiting worker's step, which shows the answer (its
+    # wake-up was queued first, as the future settled).
+    release = hold_frames(admin, HOLD_S)
+    pending.add_done_callback(lambda _: asyncio.get_running_loop().call_soon(release))
+    return pending

@@ -63,6 +63,24 @@ def updates_held(app: App) -> bool:
     return bool(app._batch_count)
 
 
+def hold_frames(app: App, seconds: float) -> Callable[[], None]:
+    """Hold the screen's updates back for at most ``seconds`` (Textual's
+    ``batch_update``, ended by a timer); the function returned ends the hold
+    sooner. Either ends it once: what changed meanwhile is drawn in the next
+    frame, together."""
+    app._begin_batch()
+    held = True
+
+    def release() -> None:
+        nonlocal held
+        if held:
+            held = False
+            app._end_batch()
+
+    app.set_timer(seconds, release, name="hold_frames")
+    return release
+
+
 def clear_local_clipboard(app: App) -> None:
     """Empty Textual's in-app clipboard (what ``ctrl+v`` pastes in an input):
     ``copy_to_clipboard`` also writes to the terminal, which is not wanted to

@@ -276,3 +276,62 @@ async def test_a_filters_count_waits_until_its_rows_are_drawn(store, owner):
         first_count = happened.index("count")
         assert "rows drawn" in happened[:first_count], happened
         assert "of 701 entries match 'blue'" in screen_text(app)
+
+
+async def test_a_filter_keystroke_shows_its_echo_with_its_rows_and_waits_briefly(store, owner):
+    """A filter keystroke's echo waits for its answer (tui.reading.started_now):
+    the first frame after the key shows the typed text and the rows it matches
+    together. An answer that does not come (a read held here, a condition the
+    test controls) holds the screen no longer than ``HOLD_S``: the echo is
+    drawn while the read still waits, and the rows follow."""
+    import threading
+    from contextlib import contextmanager
+
+    from tui.textual_compat import updates_held
+
+    from ..ui import wait_until
+
+    bulk_insert(store, owner.account_id, 50)
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        frames: list[str] = []
+        display = app._display
+
+        def drawn(screen, update) -> None:
+            if update is not None:
+                frames.append(screen_text(app))
+            display(screen, update)
+
+        app._display = drawn  # type: ignore[method-assign]
+        try:
+            await pilot.press("slash")
+            frames.clear()
+            await pilot.press("b")
+            await settle(pilot)
+            first = next(f for f in frames if "b" in f.splitlines()[2])  # the filter box
+            assert "match 'b'" in first, first  # the echo came with the rows
+            assert not updates_held(app)
+
+            release = threading.Event()
+            together = store.together
+
+            @contextmanager
+            def slow(label: str = ""):
+                release.wait(30)
+                with together(label):
+                    yield
+
+            store.together = slow  # type: ignore[method-assign]
+            frames.clear()
+            await pilot.press("l")
+            await wait_until(pilot, lambda: not updates_held(app))  # HOLD_S, then the echo
+            assert any("bl" in f.splitlines()[2] for f in frames)
+            assert "match 'bl'" not in screen_text(app)  # the read still waits
+            release.set()
+            await settle(pilot)
+            assert "match 'bl'" in screen_text(app)
+        finally:
+            del app._display
+            store.together = together  # type: ignore[method-assign]

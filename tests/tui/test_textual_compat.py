@@ -66,6 +66,21 @@ async def test_updates_held_follows_delay_update():
         assert compat.updates_held(app) is False
 
 
+async def test_hold_frames_holds_until_released_or_its_time():
+    from ..ui import wait_until
+
+    app = _App()
+    async with app.run_test() as pilot:
+        release = compat.hold_frames(app, 30)
+        assert compat.updates_held(app) is True
+        release()
+        release()  # once: a second call ends nothing more
+        assert compat.updates_held(app) is False
+        compat.hold_frames(app, 0.05)  # never released: its timer ends it
+        assert compat.updates_held(app) is True
+        await wait_until(pilot, lambda: not compat.updates_held(app))
+
+
 async def test_on_new_worker_sees_run_worker_and_work_decorated_workers():
     from textual import work
 

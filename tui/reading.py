@@ -116,8 +116,9 @@ def started_now(admin: IntegrationsAdmin, label: str, fn: Callable[[], Any]) -> 
     # The key's echo waits for the answer (at most HOLD_S), and both come in one
     # frame: drawn meanwhile, the echo took the interpreter from the query's
     # Python part (a 3 ms read took 9-18 ms) and the rows waited a frame more.
-    # Released after the awaiting worker's step, which shows the answer (its
-    # wake-up was queued first, as the future settled).
+    # Released after the awaiting worker's step, which shows the answer: this
+    # callback, added before the worker awaits, runs first as the future settles
+    # and queues the release behind the worker's wake-up.
     release = hold_frames(admin, HOLD_S)
     pending.add_done_callback(lambda _: asyncio.get_running_loop().call_soon(release))
     return pending

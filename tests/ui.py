@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from tui.demo import flat_text, screen_text
 from tui.screens.loading import settled
 
@@ -9,6 +12,7 @@ __all__ = [
     "field_error",
     "flat",
     "footer_line",
+    "hold_reads",
     "loaded",
     "notes",
     "screen_text",
@@ -18,6 +22,22 @@ __all__ = [
     "wait_for_loads_after_keys",
     "wait_until",
 ]
+
+
+def hold_reads(store) -> threading.Event:
+    """Every read in a worker blocks until the event is set (a database far
+    away, or silent): a condition the test controls, not a sleep."""
+    release = threading.Event()
+    together = store.together
+
+    @contextmanager
+    def slow(label: str = ""):
+        release.wait(30)
+        with together(label):
+            yield
+
+    store.together = slow  # type: ignore[method-assign]
+    return release
 
 
 def footer_line(app) -> str:

@@ -284,15 +284,13 @@ async def test_a_filter_keystroke_shows_its_echo_with_its_rows_and_waits_briefly
     together. An answer that does not come (a read held here, a condition the
     test controls) holds the screen no longer than ``HOLD_S``: the echo is
     drawn while the read still waits, and the rows follow."""
-    import threading
-    from contextlib import contextmanager
-
     from tui.textual_compat import updates_held
 
-    from ..ui import wait_until
+    from ..ui import hold_reads, wait_until
 
     bulk_insert(store, owner.account_id, 50)
     app = IntegrationsAdmin(store, owner)
+    together = store.together
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.press("a")
         await settle(pilot)
@@ -314,16 +312,7 @@ async def test_a_filter_keystroke_shows_its_echo_with_its_rows_and_waits_briefly
             assert "match 'b'" in first, first  # the echo came with the rows
             assert not updates_held(app)
 
-            release = threading.Event()
-            together = store.together
-
-            @contextmanager
-            def slow(label: str = ""):
-                release.wait(30)
-                with together(label):
-                    yield
-
-            store.together = slow  # type: ignore[method-assign]
+            release = hold_reads(store)
             frames.clear()
             await pilot.press("l")
             await wait_until(pilot, lambda: not updates_held(app))  # HOLD_S, then the echo

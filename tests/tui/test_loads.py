@@ -4,9 +4,6 @@ administrator's change appears by itself, the cursor kept on its row."""
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 from store import blueprints, marketplace
 from store.catalog import CUSTOM_KEY
 from store.db import Store
@@ -16,23 +13,7 @@ from tui.screens.integrations import IntegrationsScreen
 from tui.textual_compat import is_exiting, updates_held
 from tui.widgets.filter_table import FilterTable
 
-from ..ui import screen_text, select_row, wait_until
-
-
-def hold_reads(store: Store) -> threading.Event:
-    """Every load blocks inside its worker until the event is set (a database
-    far away, or silent): a condition the test controls, not a sleep."""
-    release = threading.Event()
-    together = store.together
-
-    @contextmanager
-    def slow(label: str = ""):
-        release.wait(30)
-        with together(label):
-            yield
-
-    store.together = slow  # type: ignore[method-assign]
-    return release
+from ..ui import hold_reads, screen_text, select_row, wait_until
 
 
 async def test_a_slow_load_shows_the_indicator_and_escape_still_leaves(store, owner):

@@ -17,7 +17,7 @@ from tui.screens.integration import IntegrationScreen
 from tui.widgets.filter_table import FilterTable
 
 from .. import contracts_world
-from ..ui import flat, screen_text, type_text, wait_until
+from ..ui import flat, screen_text, settle, type_text, wait_until
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 MARKUP_PATH = "/v1/[bold]7[/b]"
@@ -260,3 +260,112 @@ async def test_requests_that_arrive_show_without_a_key(store, owner, world, monk
         await wait_until(pilot, lambda: requests_table(app).row_count == 1, tries=POLL_TRIES)
         # The row is in the table; its paint may follow a refresh later.
         await wait_until(pilot, lambda: "/v1/contracts" in screen_text(app))
+
+
+# -- pages: the log is read a page at a time, by keyset -----------------------------------
+
+
+def many(n: int, path: str = "/v1/ping") -> list:
+    """``n`` requests a minute apart, the newest first: paths ``{path}/0`` ..."""
+    return [(i, "GET", f"{path}/{i}", 200, 1.0) for i in range(n)]
+
+
+async def test_the_log_is_read_a_page_at_a_time_as_the_cursor_goes_down(store, owner, world):
+    """A page (PAGE at 80x24) is read when the tab opens; the next as the cursor
+    comes near the last row read, in order, none twice, until the oldest."""
+    from tui.screens.api_requests_tab import PAGE
+
+    erp = world.caller(store)
+    log(store, world, erp.token_id, erp.token_hint, many(2 * PAGE + 7))
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_integration_tab(pilot, app, "5")
+        await settle(pilot)
+        tab = app.screen.query_one(ApiRequestsTab)
+        table = requests_table(app)
+        assert table.row_count == PAGE == len(tab.items) and tab.more
+        assert "/v1/ping/0 " in screen_text(app)  # the newest first
+        for _ in range(4):
+            await pilot.press("end")
+            await settle(pilot)
+        ids = [r.id for r in tab.items]
+        assert table.row_count == 2 * PAGE + 7 == len(ids) == len(set(ids))
+        assert [r.path for r in tab.items] == [f"/v1/ping/{i}" for i in range(2 * PAGE + 7)]
+        assert not tab.more
+        assert table.selected_item.path == f"/v1/ping/{2 * PAGE + 6}"  # the oldest
+        assert f"/v1/ping/{2 * PAGE + 6} " in screen_text(app)
+
+
+async def test_a_search_reads_one_page_and_its_next_pages_match_too(store, owner, world):
+    from tui.screens.api_requests_tab import PAGE
+
+    erp = world.caller(store)
+    log(
+        store,
+        world,
+        erp.token_id,
+        erp.token_hint,
+        [(2 * i, "GET", f"/v1/ping/{i}", 200, 1.0) for i in range(PAGE + 30)]
+        + [(2 * i + 1, "POST", f"/v1/contracts/{i}", 201, 2.0) for i in range(PAGE + 30)],
+    )
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_integration_tab(pilot, app, "5")
+        await settle(pilot)
+        tab = app.screen.query_one(ApiRequestsTab)
+        table = requests_table(app)
+        await pilot.press("slash")
+        await type_text(pilot, "contracts")
+        await settle(pilot)
+        assert table.row_count == PAGE
+        assert {r.method for r in tab.items} == {"POST"}
+        await pilot.press("down")  # into the list
+        for _ in range(3):
+            await pilot.press("end")
+            await settle(pilot)
+        assert table.row_count == PAGE + 30 and not tab.more
+        assert [r.path for r in tab.items] == [f"/v1/contracts/{i}" for i in range(PAGE + 30)]
+        await pilot.press("slash", "escape")  # the filter emptied: the first page of all again
+        await settle(pilot)
+        assert table.row_count == PAGE and tab.more
+        assert [r.path for r in tab.items[:2]] == ["/v1/ping/0", "/v1/contracts/0"]
+
+
+async def test_arrivals_go_in_front_of_the_pages_read_the_cursor_kept(
+    store, owner, world, monkeypatch
+):
+    from tui.screens import api_requests_tab
+    from tui.screens.api_requests_tab import PAGE
+
+    monkeypatch.setattr(api_requests_tab, "POLL_S", 0.05)
+    erp = world.caller(store)
+    log(
+        store,
+        world,
+        erp.token_id,
+        erp.token_hint,
+        [(ago + 10, *rest) for ago, *rest in many(PAGE + 20)],
+    )
+    app = IntegrationsAdmin(store, owner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_integration_tab(pilot, app, "5")
+        await settle(pilot)
+        tab = app.screen.query_one(ApiRequestsTab)
+        table = requests_table(app)
+        await pilot.press("end")  # the next page read
+        await wait_until(pilot, lambda: table.row_count == PAGE + 20, tries=POLL_TRIES)
+        for _ in range(5):
+            await pilot.press("up")
+        chosen = table.selected_item
+        assert chosen.path == f"/v1/ping/{PAGE - 6}"  # `end` went to the first page's last
+        log(
+            store,
+            world,
+            erp.token_id,
+            erp.token_hint,
+            [(1, "GET", "/v1/arrived/1", 200, 1.0), (0, "GET", "/v1/arrived/0", 200, 1.0)],
+        )
+        await wait_until(pilot, lambda: table.row_count == PAGE + 22, tries=POLL_TRIES)
+        assert [r.path for r in tab.items[:3]] == ["/v1/arrived/0", "/v1/arrived/1", "/v1/ping/0"]
+        assert table.selected_item.id == chosen.id  # the same request under the cursor
+        assert len({r.id for r in tab.items}) == PAGE + 22

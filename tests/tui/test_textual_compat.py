@@ -927,6 +927,85 @@ def _tick_after_an_idle(monkeypatch) -> float:
     return ticks[2]
 
 
+def _ticks_around_a_hold(monkeypatch) -> list[float]:
+    """The screen's update timer (100 ms here, on a clock of its own that moves
+    in 5 ms steps, a sleep waiting for it): resumed at 0.55 after an idle while
+    the App holds updates (a key's echo, then the hold of its search began), it
+    ticks at once and draws nothing; the hold ends at 0.57 and resumes it; it
+    is resumed again straight after the tick that follows."""
+    import asyncio
+
+    from textual import _time, timer
+    from textual._context import active_app
+
+    ms = [0]
+
+    async def sleep(seconds: float) -> None:
+        until = ms[0] + round(max(0.0, seconds) * 1000)
+        while ms[0] < until:
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(_time, "get_time", lambda: ms[0] / 1000)
+    monkeypatch.setattr(_time, "sleep", sleep)
+    monkeypatch.setattr(timer, "sleep", sleep)
+
+    class Target:
+        pass
+
+    class Holding:  # what the timer asks of the App: whether updates are held
+        _batch_count = 0
+
+    async def scenario() -> list[float]:
+        app = Holding()
+        active_app.set(app)  # type: ignore[arg-type]
+        t = timer.Timer(Target(), 0.1, name=compat.SCREEN_UPDATE_TIMER, pause=True)
+        ticks: list[float] = []
+
+        async def tick(**_kw) -> None:
+            t.pause()  # as Screen._on_timer_update does first
+            ticks.append(ms[0] / 1000)
+
+        t._tick = tick  # type: ignore[method-assign]
+        task = asyncio.create_task(t._run())
+
+        async def until(when: float, *, resume_on_tick: bool = False) -> None:
+            seen = len(ticks)
+            while True:
+                for _ in range(10):
+                    await asyncio.sleep(0)
+                if resume_on_tick and len(ticks) > seen:
+                    resume_on_tick = False
+                    t.resume()  # the frame after the held one
+                if ms[0] >= round(when * 1000):
+                    break
+                ms[0] += 5
+
+        t.resume()
+        await until(0.55)  # ticks at 0.1, then idle
+        app._batch_count = 1
+        t.resume()
+        await until(0.57)  # held: the tick at 0.55 draws nothing
+        app._batch_count = 0
+        t.resume()  # the hold's end: the held frame
+        await until(0.9, resume_on_tick=True)
+        task.cancel()
+        return ticks
+
+    return asyncio.run(scenario())
+
+
+def test_a_tick_while_updates_are_held_does_not_hold_back_the_next(monkeypatch):
+    """With Textual's timer the frame with what was held came at 0.7 (one point
+    past the next after the held tick); now at the hold's end, 0.57, and the
+    grid goes on from there (0.67)."""
+    compat.upstream_frame_timing()
+    try:
+        assert _ticks_around_a_hold(monkeypatch) == [0.1, 0.55, 0.7, 0.8]
+    finally:
+        compat.next_frame_on_time()
+    assert _ticks_around_a_hold(monkeypatch) == [0.1, 0.55, 0.57, 0.67]
+
+
 def test_a_timer_after_an_idle_ticks_at_the_next_point_of_its_grid(monkeypatch):
     """The frame after a key's echo: with Textual's timer the tick after the one
     that ended an idle came a point of the grid too late (0.7 where 0.6 is the

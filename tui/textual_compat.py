@@ -71,10 +71,9 @@ def hold_frames(app: App, seconds: float) -> Callable[[], None]:
 
     Ending it prompts the screen in view, not only the App (Textual's
     ``_end_batch``): the screen resumes its update timer from its idle handler,
-    and what changed during the hold had already reached it then, while its
-    timer could not draw (a tick in a batch draws nothing and pauses the timer).
-    Prompted by the App alone, the screen drew the held changes only when some
-    later message reached it: 0-16 ms later, measured in a pseudo-terminal."""
+    and what changed during the hold had reached it then, while a tick could
+    not draw it. Prompted by the App alone, the screen drew what was held only
+    when some later message reached it."""
     app._begin_batch()
     held = True
 
@@ -328,17 +327,6 @@ class _ParsedOnce(Stylesheet):
 # -- frames ----------------------------------------------------------------------
 
 _UPSTREAM_TIMER_RUN: Callable[..., Any] | None = None
-SCREEN_UPDATE_TIMER = "screen_update"  # Textual's name for a screen's update timer
-
-
-def _updates_held_now() -> bool:
-    """Whether the running App holds its screen's updates (a batch)."""
-    from textual._context import active_app
-
-    try:
-        return active_app.get()._batch_count > 0
-    except (LookupError, AttributeError):
-        return False
 
 
 def next_frame_on_time() -> None:
@@ -352,16 +340,8 @@ def next_frame_on_time() -> None:
     and the frame after it, the one with the key's data, waited 1 to 2 frames
     (17-33 ms) instead of at most one: tests/tui/test_textual_compat.py shows a
     100 ms timer resumed 10 ms after such a tick firing 135-140 ms later.
-    Here the same loop waits for the next point.
-
-    And a tick of the screen's update timer while updates are held (a batch:
-    ``hold_frames``) draws nothing and pauses the timer; the frame with what
-    was held then waited for the next point after that tick (0-16 ms after the
-    hold ended; a search keystroke's echo starts the timer just before its
-    hold begins). Here the tick after such a tick comes at the resume itself,
-    and the grid starts again from it.
-
-    Idempotent; ``upstream_frame_timing`` undoes it (the tests compare the two)."""
+    Here the same loop waits for the next point. Idempotent;
+    ``upstream_frame_timing`` undoes it (the test compares the two)."""
     global _UPSTREAM_TIMER_RUN
     from textual import _time
     from textual.timer import EventTargetGone, Timer
@@ -371,43 +351,31 @@ def next_frame_on_time() -> None:
     _UPSTREAM_TIMER_RUN = Timer._run
 
     async def _run(self: Timer) -> None:
-        # Textual's Timer._run (8.2), with the skip aimed at the next point and
-        # a held tick not counted.
+        # Textual's Timer._run (8.2), with the skip aimed at the next point.
         count = 0
         _repeat = self._repeat
         _interval = self._interval
         self._active  # noqa: B018 (made in this thread, as Textual's does)
         await self._active.wait()
         start = _time.get_time()
-        at_resume = False  # the last tick drew nothing (updates held)
         while _repeat is None or count <= _repeat:
-            if at_resume:
-                at_resume = False
-                await self._active.wait()  # the hold's end resumes it (hold_frames)
-                start = next_timer = _time.get_time()  # the grid starts again here
-                count = 0
-            else:
-                next_timer = start + ((count + 1) * _interval)
-                now = _time.get_time()
-                if self._skip and next_timer < now:
-                    count = int((now - start) / _interval)  # Textual's: + 1
-                    continue
-                await _time.sleep(max(0, next_timer - _time.get_time()))
-                count += 1
-                await self._active.wait()
+            next_timer = start + ((count + 1) * _interval)
+            now = _time.get_time()
+            if self._skip and next_timer < now:
+                count = int((now - start) / _interval)  # Textual's: + 1
+                continue
+            await _time.sleep(max(0, next_timer - _time.get_time()))
+            count += 1
+            await self._active.wait()
             if self._reset:
                 start = _time.get_time()
                 count = 0
                 self._reset = False
                 continue
-            held = self.name == SCREEN_UPDATE_TIMER and _updates_held_now()
             try:
                 await self._tick(next_timer=next_timer, count=count)
             except EventTargetGone:
                 break
-            # Only when that tick paused the timer (Screen._on_timer_update does
-            # first; an exiting App's tick calls nothing): the wait then yields.
-            at_resume = held and not self._active.is_set()
 
     Timer._run = _run  # type: ignore[method-assign]
 

@@ -51,14 +51,25 @@ def trips(proxy: Proxy, action) -> int:
 def test_creating_a_blueprint_is_four_round_trips(on_the_wire):
     st, proxy, owner, custom = on_the_wire
     blueprints.create(st, owner, custom, name="Warm")  # the pool's connection made
-    made = trips(proxy, lambda: blueprints.create(st, owner, custom, name="Orders"))
+    # The fewest of three: the proxy counts a chunk sent after an answer as a new
+    # round trip, and on a loaded machine (CI, 4 workers on 2 cores) the client can
+    # be descheduled between two writes of one pipeline, so that its Sync goes after
+    # the server answered what came before it: 5 counted once where 4 were needed.
+    made = min(
+        trips(proxy, lambda name=name: blueprints.create(st, owner, custom, name=name))
+        for name in ("Orders", "Orders 2", "Orders 3")
+    )
     print(f"create a blueprint: {made} round trips")
     assert made <= BUDGET_CREATE_BLUEPRINT
     with st.read() as s:
         names = s.exec(select(Blueprint.name).where(Blueprint.account_id == owner.account_id))
-        assert sorted(names.all()) == ["Orders", "Warm"]
+        assert sorted(names.all()) == ["Orders", "Orders 2", "Orders 3", "Warm"]
     logged = audit.entries(st, owner.account_id, text="Orders")
-    assert [(e.action, e.object_name) for e in logged] == [("blueprint.create", "Orders")]
+    assert [(e.action, e.object_name) for e in logged] == [
+        ("blueprint.create", "Orders 3"),
+        ("blueprint.create", "Orders 2"),
+        ("blueprint.create", "Orders"),
+    ]
 
 
 def test_a_refusal_is_said_and_nothing_is_sent_after_it(on_the_wire):

@@ -59,9 +59,17 @@ def is_generated_form(key: str) -> bool:
 
 
 def hmac_key(key: str) -> bytes:
-    """The HMAC-SHA256 key of a signing key (decoded for ``whsec_`` keys, UTF-8 otherwise)."""
+    """The HMAC-SHA256 key of a signing key (decoded for ``whsec_`` keys, UTF-8
+    otherwise). A ``whsec_`` key that is not base64 after its prefix is refused
+    (a ValidationError that never quotes the key)."""
     if is_generated_form(key):
-        return base64.b64decode(key[len(GENERATED_PREFIX) :], validate=True)
+        try:
+            return base64.b64decode(key[len(GENERATED_PREFIX) :], validate=True)
+        except ValueError:  # binascii.Error is one; so is a character beyond ASCII
+            raise ValidationError(
+                "sign_key",
+                f"A key starting with {GENERATED_PREFIX} must be base64 after the prefix.",
+            ) from None
     return key.encode("utf-8")
 
 

@@ -71,7 +71,7 @@ def _body_facts(body: bytes) -> tuple[dict | None, str, str]:
 def _standard_ok(key: str, wid: str, ts: str, body: bytes, signatures: list[str]) -> bool:
     try:
         secret = hmac_key(key)
-    except ValueError:
+    except ValidationError:  # a whsec_ key that is not base64 verifies nothing
         return False
     mac = hmac.new(secret, f"{wid}.{ts}.".encode() + body, hashlib.sha256).digest()
     import base64

@@ -501,3 +501,17 @@ def test_timeout_outside_1_to_30_is_refused(store, owner, seconds):
         settings.set_webhook_timeout(store, owner, seconds)
     assert err.value.field == "webhook_timeout_s"
     assert settings.webhook_settings(store, owner.account_id).timeout_s == 10
+
+
+def test_a_whsec_key_that_is_not_base64_is_refused_without_quoting_it():
+    """Found by tests/reliability/test_hostile.py: ``hmac_key`` raised base64's
+    own ValueError (beyond ASCII) or binascii.Error (a bad length)."""
+    from store.errors import ValidationError
+    from store.payload import hmac_key
+
+    for key in ("whsec_\x80secret", "whsec_Zq7kX", "whsec_not base64!"):
+        with pytest.raises(ValidationError, match="must be base64 after the prefix") as err:
+            hmac_key(key)
+        assert key[6:] not in str(err.value)
+    assert hmac_key("whsec_" + "QUJD") == b"ABC"
+    assert hmac_key("plain key") == b"plain key"

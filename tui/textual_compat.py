@@ -67,13 +67,7 @@ def hold_frames(app: App, seconds: float) -> Callable[[], None]:
     """Hold the screen's updates back for at most ``seconds`` (Textual's
     ``batch_update``, ended by a timer); the function returned ends the hold
     sooner. Either ends it once: what changed meanwhile is drawn in the next
-    frame, together.
-
-    Ending it prompts the screen in view, not only the App (Textual's
-    ``_end_batch``): the screen resumes its update timer from its idle handler,
-    and what changed during the hold had reached it then, while a tick could
-    not draw it. Prompted by the App alone, the screen drew what was held only
-    when some later message reached it."""
+    frame, together."""
     app._begin_batch()
     held = True
 
@@ -82,12 +76,6 @@ def hold_frames(app: App, seconds: float) -> Callable[[], None]:
         if held:
             held = False
             app._end_batch()
-            if not app._batch_count:
-                try:
-                    screen = app.screen
-                except Exception:  # no screen (the App closing): nothing to draw
-                    return
-                screen.check_idle()
 
     app.set_timer(seconds, release, name="hold_frames")
     return release

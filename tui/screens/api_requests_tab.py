@@ -95,6 +95,24 @@ class ApiRequestsTab(TabContent):
         """Rows read at a time: two screens' worth, at least ``PAGE``."""
         return max(PAGE, 2 * self.app.size.height)
 
+    def _read_page(
+        self,
+        text: str,
+        page: int,
+        before_at: datetime | None = None,
+        before_id: int | None = None,
+    ) -> list[ApiRequestInfo]:
+        """A page of the log matching ``text`` (store reads: in a thread worker)."""
+        return apiaccess.requests_for_integration(
+            self.admin.store,
+            self.admin.actor.account_id,
+            self.integration_id,
+            text_filter=text,
+            limit=page,
+            before_at=before_at,
+            before_id=before_id,
+        )
+
     def _first_page(self, items: list[ApiRequestInfo], page: int) -> None:
         self.items = items
         self.more = len(items) >= page
@@ -126,13 +144,7 @@ class ApiRequestsTab(TabContent):
     def _poll_worker(self, text: str) -> None:
         page = self.page_size()
         try:
-            found = apiaccess.requests_for_integration(
-                self.admin.store,
-                self.admin.actor.account_id,
-                self.integration_id,
-                text_filter=text,
-                limit=page,
-            )
+            found = self._read_page(text, page)
         except DomainError:
             return  # quietly: the next poll tries again, and a key press reports it
         finally:
@@ -236,15 +248,7 @@ class ApiRequestsTab(TabContent):
         self, text: str, before_at: datetime, before_id: int, generation: int, page: int
     ) -> None:
         try:
-            found = apiaccess.requests_for_integration(
-                self.admin.store,
-                self.admin.actor.account_id,
-                self.integration_id,
-                text_filter=text,
-                limit=page,
-                before_at=before_at,
-                before_id=before_id,
-            )
+            found = self._read_page(text, page, before_at, before_id)
         except DomainError as exc:
             self.loading_more = False
             self.app.call_from_thread(self.admin.report, exc)

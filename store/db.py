@@ -69,7 +69,7 @@ __all__ = [
 # test keeps the two in step). SCHEMA_VERSION, ENV_VAR, APP_NAME,
 # default_sqlite_path and resolve_url live in location.py, importable without
 # SQLAlchemy (the first screen reads the database before it loads).
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 # Alembic's own bookkeeping table, written here for a new database so that

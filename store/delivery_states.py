@@ -19,7 +19,7 @@ from typing import Any, Final
 from sqlalchemy import or_
 from sqlmodel import col, func, select
 
-from . import clock, validate
+from . import clock, logsearch, validate
 from .db import Store
 from .models import Delivery, Dispatcher, EventDelivery
 from .sending import RETRY_SCHEDULE_S, status_phrase
@@ -86,49 +86,96 @@ _QUEUE_COLUMNS = tuple(
 )
 
 
+def _queue_match(needle: str, sqlite: bool) -> Any:
+    """The filter's exact condition on an event delivery (None: no filter)."""
+    if not needle:
+        return None
+    like = like_pattern(needle)
+    return or_(
+        *(
+            contains(column, like, sqlite)
+            for column in (
+                EventDelivery.event_type,
+                EventDelivery.callback_id,
+                EventDelivery.state,
+                EventDelivery.last_error,  # NULL (never failed) matches nothing
+            )
+        )
+    )
+
+
+def _queue_listing(webhook_id: int) -> logsearch.Listing:
+    # Listed by id (ix_event_delivery_webhook): the order events came in.
+    return logsearch.Listing(
+        log=logsearch.EVENT_DELIVERY,
+        time=EventDelivery.id,
+        id=EventDelivery.id,
+        scope=[EventDelivery.webhook_id == webhook_id],
+        # ``+ 0``: not the listing index when the search index's ids drive the query.
+        scope_unindexed=[(EventDelivery.webhook_id + 0) == webhook_id],
+        scope_key=(webhook_id,),
+    )
+
+
 def queue_for_webhook(
-    store: Store, account_id: int, webhook_id: int, limit: int = 200, text_filter: str = ""
+    store: Store,
+    account_id: int,
+    webhook_id: int,
+    limit: int = 200,
+    text_filter: str = "",
+    *,
+    before_id: int | None = None,
 ) -> list[QueuedDelivery]:
     """The webhook's event deliveries, newest first, each with its state and its
     newest attempt; ``text_filter`` matches event type, callback id, state or the
-    last error, ignoring case, in SQL. One query."""
+    last error, ignoring case, as a substring, through the search index
+    (store/logsearch.py: a filter of one or two characters looks at the newest
+    ``logsearch.RECENT`` only). Keyset pagination: pass the last row's id as
+    ``before_id`` for the next page. One statement (two when a filter's edge
+    of the newest rows moved: ``logsearch.boundary``)."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []
-    newest = (
-        select(Delivery.event_delivery_id, func.max(Delivery.id).label("last_id"))
-        .where(Delivery.webhook_id == webhook_id, col(Delivery.event_delivery_id).is_not(None))
-        .group_by(Delivery.event_delivery_id)
-        .subquery()
+    # Its newest attempt, per row listed (the index on ``delivery.event_delivery_id``):
+    # not a grouping of all the webhook's attempts, which grew with its log
+    # (0.35-0.8 s at 200,000 events).
+    last_id = (
+        select(func.max(Delivery.id))
+        .where(Delivery.event_delivery_id == EventDelivery.id)
+        .correlate(EventDelivery)
+        .scalar_subquery()
     )
-    q = (
-        select(*_QUEUE_COLUMNS, EventDelivery.webhook_id, newest.c.last_id, Delivery.latency_ms)
-        .outerjoin(newest, newest.c.event_delivery_id == EventDelivery.id)
-        .outerjoin(Delivery, Delivery.id == newest.c.last_id)
-        .where(EventDelivery.webhook_id == webhook_id, EventDelivery.account_id == account_id)
+    latency = (
+        select(Delivery.latency_ms)
+        .where(Delivery.id == last_id)
+        .correlate(EventDelivery)
+        .scalar_subquery()
+    )
+    base = select(
+        *_QUEUE_COLUMNS,
+        EventDelivery.webhook_id,
+        last_id.label("last_id"),
+        latency.label("latency_ms"),
+    ).where(
+        # ``+ 0``: a guard, not the index to list by (the webhook's, or the search's).
+        (EventDelivery.account_id + 0) == account_id
     )
     needle = text_filter.strip().lower()
-    if needle:
-        like = like_pattern(needle)
-
-        def has(text: Any) -> Any:
-            return contains(text, like, store.is_sqlite)
-
-        q = q.where(
-            or_(
-                has(EventDelivery.event_type),
-                has(EventDelivery.callback_id),
-                has(EventDelivery.state),
-                has(EventDelivery.last_error),
-            )
-        )
-    q = q.order_by(col(EventDelivery.id).desc()).limit(limit)
     out = []
     with store.read() as s:
-        for row in s.execute(q):
+        rows = logsearch.page(
+            s,
+            _queue_listing(webhook_id),
+            base,
+            needle=needle,
+            match=_queue_match(needle, store.is_sqlite),
+            limit=max(1, min(limit, 5000)),
+            before=None if before_id is None else (before_id, before_id),
+        )
+        for row in rows:
             m = dict(row._mapping)
-            last_id, latency = m.pop("last_id"), m.pop("latency_ms")
+            last, latency_ms = m.pop("last_id"), m.pop("latency_ms")
             m["id"], m["webhook_id"] = m["id"] or 0, m["webhook_id"] or 0
-            out.append(QueuedDelivery(**m, last_attempt_id=last_id, last_latency_ms=latency))
+            out.append(QueuedDelivery(**m, last_attempt_id=last, last_latency_ms=latency_ms))
     return out
 
 

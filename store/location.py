@@ -9,7 +9,7 @@ from pathlib import Path
 
 # The schema this program writes; store.db.HEAD_REVISION is the Alembic
 # revision that makes it (store/migrations/versions/; a test keeps the two in step).
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 ENV_VAR = "INTEGRATIONS_ADMIN_DB"
 APP_NAME = "integrations-admin"
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, column, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import Select, and_, column, func, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.engine import Connection
 
 RECENT = 10_000
@@ -89,7 +89,13 @@ API_REQUEST = LogIndex(
         ("status", "CAST({row}.status AS TEXT)"),
     ),
 )
-LOGS = (AUDIT, DELIVERY, API_REQUEST)
+# Schema 9: the webhook's event deliveries (the delivery log's other half: one
+# row per event, with its state and its last error).
+EVENT_DELIVERY = LogIndex(
+    "event_delivery",
+    tuple((c, "{row}." + c) for c in ("event_type", "callback_id", "state", "last_error")),
+)
+LOGS = (AUDIT, DELIVERY, API_REQUEST, EVENT_DELIVERY)
 
 
 # -- the schema's part ---------------------------------------------------------------
@@ -137,19 +143,24 @@ PG_EXTENSION_REFUSED = (
 )
 
 
-def install(conn: Connection, *, progress: Callable[[str], None] | None = None) -> bool:
-    """Create the search indexes of every log on ``conn`` (inside its
+def install(
+    conn: Connection,
+    *,
+    progress: Callable[[str], None] | None = None,
+    logs: Sequence[LogIndex] = LOGS,
+) -> bool:
+    """Create the search indexes of ``logs`` (every log) on ``conn`` (inside its
     transaction), indexing the rows already there; ``progress`` hears how far
     a large log got. Returns False when PostgreSQL could not have them (the
     reason went to ``progress``, or stderr)."""
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     if conn.dialect.name == "sqlite":
-        for log in LOGS:
+        for log in logs:
             for stmt in sqlite_ddl(log):
                 conn.exec_driver_sql(stmt)
             _fill_sqlite(conn, log, say)
         return True
-    return _install_pg(conn, say)
+    return _install_pg(conn, say, logs)
 
 
 def _fill_sqlite(conn: Connection, log: LogIndex, say: Callable[[str], None]) -> None:
@@ -162,7 +173,7 @@ def _fill_sqlite(conn: Connection, log: LogIndex, say: Callable[[str], None]) ->
             say(f"Indexing {log.table} for search: {done:,} of {top:,} rows")
 
 
-def _install_pg(conn: Connection, say: Callable[[str], None]) -> bool:
+def _install_pg(conn: Connection, say: Callable[[str], None], logs: Sequence[LogIndex]) -> bool:
     have = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").scalar()
     if not have:
         try:
@@ -172,7 +183,7 @@ def _install_pg(conn: Connection, say: Callable[[str], None]) -> bool:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
             say(PG_EXTENSION_REFUSED.format(reason=reason))
             return False
-    for log in LOGS:
+    for log in logs:
         rows = conn.exec_driver_sql(f"SELECT count(*) FROM {log.table}").scalar() or 0
         for name, expr in log.pg_indexes():
             if rows >= 200_000:
@@ -353,16 +364,39 @@ def page(
         return list(s.execute(q))
     short = len(needle) < TRIGRAM
     # A short filter stays within the log's newest rows, page after page.
-    edge = boundary(s, listing, None if short else before)
-    recent = query.where(*listing.scope, *_older(listing, before), match)
-    if edge is not None:
-        recent = recent.where(*_not_older(listing, edge))
-    rows = list(s.execute(recent.order_by(*order).limit(limit)))
-    if len(rows) >= limit or edge is None or short:
-        return rows
-    # The older rows: the search index drives (the log's own index, which
-    # would be read to its end when the matches are few, is kept out).
-    older = query.where(*_older(listing, edge), match, *listing.scope_unindexed)
+    edge_from = None if short else before
+    if listing.time is listing.id:
+        # Listed by id alone: the edge is a subquery of the page's own statement
+        # (stepping over RECENT entries of the listing index, a millisecond), so
+        # that a filter which fills its page from the newest rows is one round
+        # trip, and one with few matches two. 0 when the log is shorter.
+        edge_id = func.coalesce(
+            select(listing.id)
+            .where(*listing.scope, *_older(listing, edge_from))
+            .order_by(listing.id.desc())
+            .offset(RECENT - 1)
+            .limit(1)
+            .scalar_subquery(),
+            0,
+        )
+        recent = query.where(*listing.scope, *_older(listing, before), match, listing.id >= edge_id)
+        rows = list(s.execute(recent.order_by(*order).limit(limit)))
+        if len(rows) >= limit or short:
+            return rows
+        older = query.where(
+            *_older(listing, before), listing.id < edge_id, match, *listing.scope_unindexed
+        )
+    else:
+        edge = boundary(s, listing, edge_from)
+        recent = query.where(*listing.scope, *_older(listing, before), match)
+        if edge is not None:
+            recent = recent.where(*_not_older(listing, edge))
+        rows = list(s.execute(recent.order_by(*order).limit(limit)))
+        if len(rows) >= limit or edge is None or short:
+            return rows
+        # The older rows: the search index drives (the log's own index, which
+        # would be read to its end when the matches are few, is kept out).
+        older = query.where(*_older(listing, edge), match, *listing.scope_unindexed)
     if s.get_bind().dialect.name == "sqlite":
         ids = candidates(listing.log, needle)
         if extra_candidates is not None:
@@ -383,8 +417,6 @@ def count(
 ) -> int:
     """How many rows of ``query`` match, at most ``cap + 1`` (``cap`` None: all).
     A short filter counts within the newest ``RECENT`` rows."""
-    from sqlalchemy import func
-
     conds: list[Any] = []
     if match is not None:
         conds.append(match)

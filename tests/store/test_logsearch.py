@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, or_, select
 
-from store import apiaccess, audit, clock, delivery_log, logsearch, webhooks
-from store.models import AuditEntry, Delivery
+from store import apiaccess, audit, clock, delivery_log, delivery_states, logsearch, webhooks
+from store.models import AuditEntry, Delivery, Event, EventDelivery
 from store.textmatch import contains, like_pattern
 
 from ..contracts_world import build
@@ -452,3 +452,181 @@ def test_the_edge_of_the_newest_rows_is_kept_until_a_row_comes(store, owner, sma
         kept = logsearch.boundary(s, listing, None)
     assert kept == fresh_edge() != edge
     assert found("si") == later  # the same as with the edge read afresh
+
+
+# -- the delivery log's event deliveries (schema 9) -------------------------------------
+
+
+def _events(store, owner, hook: int, n: int, texts=TEXTS) -> list[int]:
+    """``n`` event deliveries of ``hook`` in every state, the texts in their event
+    type and last error; their ids, newest first."""
+    aid = owner.account_id
+    states = ("pending", "sending", "delivered", "retrying", "exhausted", "cancelled")
+    with store.write(aid) as s:
+        event_ids = s.execute(
+            insert(Event).returning(Event.id),
+            [
+                dict(account_id=aid, type="contract:sign", payload="{}", created_at=T0)
+                for _ in range(n)
+            ],
+        ).scalars()
+        s.execute(
+            insert(EventDelivery),
+            [
+                dict(
+                    event_id=event_id,
+                    webhook_id=hook,
+                    account_id=aid,
+                    callback_id=f"{hook:04d}{i:036d}",
+                    event_type=texts[i % len(texts)][:60] if i % 2 else "contract:sign",
+                    state=states[i % len(states)],
+                    attempts=i % 4,
+                    created_at=T0 + timedelta(seconds=i),
+                    last_error=None if i % 3 == 0 else texts[(i * 7) % len(texts)],
+                )
+                for i, event_id in enumerate(event_ids)
+            ],
+        )
+    with store.read() as s:
+        q = select(EventDelivery.id).where(EventDelivery.webhook_id == hook)
+        return [r[0] for r in s.execute(q.order_by(col(EventDelivery.id).desc()))]
+
+
+def _like_queue(store, hook: int, text: str, *, newest: int | None = None) -> list[int]:
+    """The queue's filter as it was before the index: LIKEs over every row."""
+    like = like_pattern(text.strip())
+    sqlite = store.is_sqlite
+    cols = (
+        EventDelivery.event_type,
+        EventDelivery.callback_id,
+        EventDelivery.state,
+        EventDelivery.last_error,
+    )
+    q = (
+        select(EventDelivery.id)
+        .where(EventDelivery.webhook_id == hook, or_(*(contains(c, like, sqlite) for c in cols)))
+        .order_by(col(EventDelivery.id).desc())
+    )
+    with store.read() as s:
+        found = [r[0] for r in s.execute(q)]
+        if newest is None:
+            return found
+        recent = select(EventDelivery.id).where(EventDelivery.webhook_id == hook)
+        ids = {r[0] for r in s.execute(recent.order_by(col(EventDelivery.id).desc()).limit(newest))}
+    return [i for i in found if i in ids]
+
+
+def test_the_queue_index_finds_what_the_like_filter_found(store, owner, small_recent):
+    first, second = two_webhooks(store, owner)
+    _events(store, owner, second, 20)
+    _events(store, owner, first, len(TEXTS) * 3)
+    aid = owner.account_id
+    for q in [*QUERIES, "retrying", "RETRY", "exhausted", "contract:s", "0001000"]:
+        short = len(q.strip()) < logsearch.TRIGRAM
+        expected = _like_queue(store, first, q, newest=logsearch.RECENT if short else None)
+        got = [d.id for d in delivery_states.queue_for_webhook(store, aid, first, 5000, q)]
+        assert got == expected, q
+    # The other webhook's rows are not in this one's log, nor another account's.
+    assert len(delivery_states.queue_for_webhook(store, aid, first, 5000, "00020000")) == 0
+    assert delivery_states.queue_for_webhook(store, aid + 1000, first, 5000) == []
+    assert delivery_states.queue_for_webhook(store, aid + 1000, first, 5000, "retr") == []
+
+
+def test_keyset_pages_of_the_queue_return_every_delivery_once(store, owner, small_recent):
+    first, second = two_webhooks(store, owner)
+    _events(store, owner, second, 9)
+    newest_first = _events(store, owner, first, 40)
+    aid = owner.account_id
+    for text in ("", "retrying", "alice", "http", "de"):
+        everything = delivery_states.queue_for_webhook(store, aid, first, 5000, text)
+        seen: list[int] = []
+        last = None
+        while True:
+            page = delivery_states.queue_for_webhook(store, aid, first, 6, text, before_id=last)
+            seen += [d.id for d in page]
+            if len(page) < 6:
+                break
+            last = page[-1].id
+        assert seen == [d.id for d in everything], text
+        assert len(set(seen)) == len(seen)
+        assert seen == [i for i in newest_first if i in set(seen)]
+    assert [d.id for d in delivery_states.queue_for_webhook(store, aid, first, 5000)] == (
+        newest_first
+    )
+
+
+def test_a_state_change_moves_the_queue_row_in_the_index(store, owner, small_recent):
+    first, _second = two_webhooks(store, owner)
+    ids = _events(store, owner, first, 12, texts=["quiet"])
+    aid = owner.account_id
+
+    def found(text: str) -> list[int]:
+        return [d.id for d in delivery_states.queue_for_webhook(store, aid, first, 5000, text)]
+
+    oldest = ids[-1]  # beyond the newest RECENT rows: found by the index only
+    assert oldest not in found("retrying")
+    with store.write(aid) as s:
+        s.execute(
+            update(EventDelivery)
+            .where(col(EventDelivery.id) == oldest)
+            .values(state="retrying", last_error="Timeout: the zorblax answered late")
+        )
+    assert oldest in found("retrying")
+    assert found("zorblax") == [oldest]
+    assert found("ZORBLAX ANS") == [oldest]
+    idx = LOG_OF["event_delivery"]
+    assert _fts_ids(store, idx, "zorblax") == ([oldest] if store.is_sqlite else [])
+    with store.write(aid) as s:
+        s.execute(delete(EventDelivery).where(col(EventDelivery.id) == oldest))
+    assert found("zorblax") == []
+    assert _fts_ids(store, idx, "zorblax") == []
+
+
+def test_a_schema_8_database_gets_its_event_deliveries_indexed(db_url, store, owner, capfd):
+    """The upgrade to schema 9 (store/migrations/versions/0009) indexes the event
+    deliveries already there; the filter then finds the oldest by the index."""
+    from sqlalchemy import text as sql
+
+    from store.db import Store
+
+    first, _second = two_webhooks(store, owner)
+    ids = _events(store, owner, first, 30, texts=["quiet"])
+    with store.engine.begin() as conn:
+        if store.is_sqlite:
+            for trigger in ("insert", "delete", "update"):
+                conn.execute(sql(f"DROP TRIGGER event_delivery_search_{trigger}"))
+            conn.execute(sql("DROP TABLE event_delivery_search"))
+        else:
+            for name, _ in logsearch.EVENT_DELIVERY.pg_indexes():
+                conn.execute(sql(f"DROP INDEX {name}"))
+        conn.execute(sql("UPDATE meta SET value = '8' WHERE key = 'schema_version'"))
+        conn.execute(sql("UPDATE alembic_version SET version_num = '0008'"))
+        conn.execute(
+            update(EventDelivery).where(col(EventDelivery.id) == ids[-1]).values(last_error="zorb")
+        )
+    store.dispose()
+    again = Store(db_url)
+    again.prepare()
+    try:
+        assert again.upgraded_from == 8
+        aid = owner.account_id
+        with logsearch._EDGES_LOCK:
+            logsearch._EDGES.clear()
+        assert [d.id for d in delivery_states.queue_for_webhook(again, aid, first, 50, "zorb")] == [
+            ids[-1]
+        ]
+        if again.is_sqlite:
+            quiet = _fts_ids(again, LOG_OF["event_delivery"], "quiet")
+            assert len(quiet) > 15 and quiet == sorted(_like_queue(again, first, "quiet"))
+        else:
+            with again.engine.connect() as conn:
+                names = {
+                    r[0]
+                    for r in conn.execute(
+                        sql("SELECT relname FROM pg_class WHERE relname LIKE :n"),
+                        {"n": "ix_event_delivery_trgm%"},
+                    )
+                }
+            assert names == {n for n, _ in logsearch.EVENT_DELIVERY.pg_indexes()}
+    finally:
+        again.dispose()

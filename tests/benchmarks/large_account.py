@@ -17,7 +17,10 @@ the shape the program writes, without waiting an hour for them.
   blueprint each;
 - 200 API tokens and 50 webhooks on the Custom integration (the natives add
   their 10 managed tokens and 10 managed webhooks);
-- 100,000 deliveries of one webhook ("the busy webhook") over a year;
+- 100,000 delivery attempts of one webhook ("the busy webhook") over a year:
+  attempts of some 90,000 events (each event's delivery in the queue with its
+  state, a failed first attempt followed by a delivered second), one in twenty
+  a Test;
 - 100,000 audit entries of history before the build, plus the build's own;
 - 100,000 API requests of the Custom integration's 200 tokens over a year.
 
@@ -50,7 +53,15 @@ from store import (
 )
 from store.accounts import Actor
 from store.db import Store
-from store.models import ApiRequest, AuditEntry, BlueprintField, DataField, Delivery
+from store.models import (
+    ApiRequest,
+    AuditEntry,
+    BlueprintField,
+    DataField,
+    Delivery,
+    Event,
+    EventDelivery,
+)
 
 N_BIG_BLUEPRINTS = 10  # of 100 fields
 N_LARGEST_BLUEPRINTS = 5  # of 60 fields, connected to the largest playbook
@@ -214,6 +225,9 @@ def _audit_history(store: Store, account_id: int, n: int, rng: random.Random, lo
     _chunks(store, account_id, AuditEntry, n, make, "audit entries", log)
 
 
+TEST_SHARE = 0.05  # of the busy webhook's attempts: Tests (no event); the rest are events
+
+
 def _delivery_history(
     store: Store,
     account_id: int,
@@ -223,22 +237,22 @@ def _delivery_history(
     rng: random.Random,
     log=print,
 ) -> None:
-    """One webhook's delivery log over a year, as ``deliveries.log_attempt`` writes it:
-    the real body, the real signatures, the receiver's answer."""
+    """One webhook's delivery log over a year, ``n`` attempts as the dispatcher and
+    ``deliveries.log_attempt`` write them: the real body, the real signatures, the
+    receiver's answer. Most are attempts of events (an ``event`` row, its
+    ``event_delivery`` with its state, and the attempt pointing at it: a failed
+    first attempt is followed by a second, delivered, half a minute later); one in
+    twenty is a Test. A chunk of ``BATCH`` attempts per transaction."""
     start = clock.now() - timedelta(days=365)
     step = timedelta(days=365) / n
     ok_excerpt = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"received": true}'
 
-    def make(i: int) -> dict:
-        at = start + step * i
-        callback_id = f"{rng.getrandbits(160):040x}"
-        event_type = EVENT_TYPES[rng.randrange(len(EVENT_TYPES))]
+    def attempt(at, callback_id: str, event_type: str, fail: bool) -> dict:
         events = [deliveries.Event(id=rng.randrange(1, 2**31), type=event_type, created_at=at)]
         body = deliveries.build_body(callback_id, events, key, contract_id=rng.randrange(1, 10**6))
         headers = deliveries.build_headers(callback_id, int(at.timestamp()), body, key)
-        if rng.random() < 0.9:
-            status, error, excerpt = 200, None, ok_excerpt
-        else:
+        status, error, excerpt = 200, None, ok_excerpt
+        if fail:
             status, error = FAILURES[rng.randrange(len(FAILURES))]
             if status is not None:
                 error = f"HTTP {status}"
@@ -261,7 +275,73 @@ def _delivery_history(
             resend_of_id=None,
         )
 
-    _chunks(store, account_id, Delivery, n, make, "deliveries", log)
+    t0 = time.perf_counter()
+    made = 0
+    tenth = max(BATCH, (n // 10) // BATCH * BATCH)
+    said = 0
+    while made < n:
+        # One chunk: (attempts, or None for a Test) per event delivery, oldest first.
+        plan: list[tuple[str, str, list[dict]]] = []
+        tests: list[dict] = []
+        while made < n and sum(len(p[2]) for p in plan) + len(tests) < BATCH:
+            at = start + step * made
+            callback_id = f"{rng.getrandbits(160):040x}"
+            event_type = EVENT_TYPES[rng.randrange(len(EVENT_TYPES))]
+            fail = rng.random() >= 0.9
+            if rng.random() < TEST_SHARE:
+                tests.append(attempt(at, callback_id, event_type, fail))
+                made += 1
+                continue
+            tries = [attempt(at, callback_id, event_type, fail)]
+            made += 1
+            if fail and made < n:
+                tries.append(attempt(at + timedelta(seconds=30), callback_id, event_type, False))
+                made += 1
+            plan.append((callback_id, event_type, tries))
+        with store.write(account_id) as s:
+            event_ids = s.execute(
+                insert(Event).returning(Event.id, sort_by_parameter_order=True),
+                [
+                    dict(
+                        account_id=account_id,
+                        type=event_type,
+                        payload=json.dumps({"contract_id": rng.randrange(1, 10**6)}),
+                        created_at=tries[0]["attempted_at"],
+                    )
+                    for _, event_type, tries in plan
+                ],
+            ).scalars()
+            queue_ids = s.execute(
+                insert(EventDelivery).returning(EventDelivery.id, sort_by_parameter_order=True),
+                [
+                    dict(
+                        event_id=event_id,
+                        webhook_id=webhook_id,
+                        account_id=account_id,
+                        callback_id=callback_id,
+                        event_type=event_type,
+                        state="delivered" if tries[-1]["success"] else "exhausted",
+                        attempts=len(tries) if tries[-1]["success"] else 10,
+                        created_at=tries[0]["attempted_at"],
+                        last_attempt_at=tries[-1]["attempted_at"],
+                        last_status=tries[-1]["status_code"],
+                        last_error=tries[-1]["error"],
+                        delivered_at=tries[-1]["attempted_at"] if tries[-1]["success"] else None,
+                    )
+                    for event_id, (callback_id, event_type, tries) in zip(
+                        list(event_ids), plan, strict=True
+                    )
+                ],
+            ).scalars()
+            rows = [
+                {**row, "event_delivery_id": queue_id, "attempt": number}
+                for queue_id, (_, _, tries) in zip(list(queue_ids), plan, strict=True)
+                for number, row in enumerate(tries, start=1)
+            ]
+            s.execute(insert(Delivery), sorted(rows + tests, key=lambda r: r["attempted_at"]))
+        if n > 100_000 and (made // tenth > said or made >= n):
+            said = made // tenth
+            log(f"    deliveries: {made:,} of {n:,} ({time.perf_counter() - t0:5.1f} s)")
 
 
 def _api_request_history(
@@ -382,6 +462,7 @@ def build(url: str, *, log=print, scale: int = N_AUDIT) -> LargeAccount:
             "API tokens (incl. managed)": n(ApiToken),
             "webhooks (incl. managed)": n(Webhook),
             "deliveries": n(Delivery),
+            "event deliveries (the queue)": n(EventDelivery),
             "audit entries": n(AuditEntry),
             "API requests": n(ApiRequest),
         }

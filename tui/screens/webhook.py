@@ -4,7 +4,18 @@ delivery's page (the request as sent, the response as read, resend).
 The log lists each event delivery once, by its state (pending, sending,
 delivered, retrying with its attempt and the time of the next, exhausted),
 and each Test; it reads the store again every ``POLL_S`` seconds while shown
-(in a thread worker), so retries count up by themselves. `space` marks rows,
+(in a thread worker), so retries count up by themselves.
+
+The log may be long (a busy webhook's year, a million attempts), so it is
+read a page at a time from each half (the queue by id, the Tests by time, each
+by keyset and through the search index): ``page_size`` rows of each, the next
+page as the cursor comes within ``PRELOAD`` rows of the last row shown. The
+two halves are merged by time, and only down to where both are known: below
+the older of the two last rows read, a row of the other half could still be
+missing, so the rows there wait for that half's next page. The poll reads the
+newest page of each again: arrivals go in front, the rows of that page are
+updated in place (a retry counts up), the pages read further down are kept.
+`space` marks rows,
 `R` replays the marked ones (or the one under the cursor), `F` replays every
 failed delivery since a time. `P` pauses or resumes the webhook; a webhook the
 dispatcher disabled shows a banner, and `E` enables it again (offering to
@@ -32,7 +43,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from store import deliveries, delivery_states, logsearch, replay, webhooks
@@ -74,6 +85,8 @@ def _result(d: DeliveryInfo) -> Text:
 
 
 POLL_S = 2.0  # how often the page, while shown, reads the log again
+PAGE = 50  # rows read at a time from each half of the log, at least (page_size)
+PRELOAD = 15  # the next page is read when the cursor is this close to the last row shown
 _STATE_ROLE = {
     "delivered": "good",
     "exhausted": "bad",
@@ -195,6 +208,11 @@ class WebhookScreen(Refuses, BaseScreen):
         self.entries: list[DeliveryInfo] = []  # Tests (attempts of no event)
         self.queue: list[QueuedDelivery] = []  # event deliveries, by state
         self.status: DispatchStatus | None = None
+        self.queue_more = False  # the last page of the queue read was full
+        self.tests_more = False  # and of the Tests
+        self.loading_more = False
+        self.generation = 0  # bumped by every new first page; older pages are dropped
+        self._shown_rows: list[Row] = []  # what the table holds, in its order
         self.marked: set[str] = set()  # row keys
         self._revealed: str | None = None
         self.testing = False
@@ -339,39 +357,88 @@ class WebhookScreen(Refuses, BaseScreen):
                     dc_replace(b, description=label) if b.id == binding_id else b for b in bindings
                 ]
 
-    def _load(self, text: str):
+    def page_size(self) -> int:
+        """Rows read at a time from each half: two screens' worth, at least ``PAGE``."""
+        return max(PAGE, 2 * self.app.size.height)
+
+    def _load(self, text: str, pages: tuple[int, int]):
         """Everything the page shows (store reads, in a worker or at mount)."""
         store, account_id = self.admin.store, self.admin.actor.account_id
         info = webhooks.get(store, account_id, self.webhook_id)
-        queue, tests = self._load_entries(text)
+        queue, tests = self._read_entries(text, pages)
         status = delivery_states.dispatch_status(store, account_id)
-        return info, queue, tests, status
+        return info, queue, tests, status, pages
 
-    def _load_entries(self, text: str):
-        """What the filter narrows: the queue and the log matching ``text``."""
+    def _read_entries(
+        self,
+        text: str,
+        pages: tuple[int, int],
+        queue_before: int | None = None,
+        tests_before: tuple[Any, int] | None = None,
+    ) -> tuple[list[QueuedDelivery], list[DeliveryInfo]]:
+        """What the filter narrows: a page of the queue and of the Tests matching
+        ``text`` (``pages``: the rows of each; 0 reads none), older than the keys."""
         store, account_id = self.admin.store, self.admin.actor.account_id
-        queue = delivery_states.queue_for_webhook(
-            store, account_id, self.webhook_id, text_filter=text
+        queue_page, tests_page = pages
+        queue = (
+            delivery_states.queue_for_webhook(
+                store,
+                account_id,
+                self.webhook_id,
+                limit=queue_page,
+                text_filter=text,
+                before_id=queue_before,
+            )
+            if queue_page
+            else []
         )
-        tests = deliveries.deliveries(store, self.webhook_id, text_filter=text, tests_only=True)
+        at, last = tests_before or (None, None)
+        tests = (
+            deliveries.deliveries(
+                store,
+                self.webhook_id,
+                limit=tests_page,
+                text_filter=text,
+                tests_only=True,
+                before_at=at,
+                before_id=last,
+            )
+            if tests_page
+            else []
+        )
         return queue, tests
 
     _load_filter = ""  # the filter typed when the load started (read in its thread)
+    _load_pages = (PAGE, PAGE)
 
     def reload(self, select: str | None = None) -> None:
         if self.is_attached:
             self._load_filter = self._filter_text()
+            # As far down as was read (a return from a delivery finds its row again).
+            page = self.page_size()
+            self._load_pages = (
+                min(5000, max(page, len(self.queue))),
+                min(5000, max(page, len(self.entries))),
+            )
         super().reload(select)
 
     def load(self):
-        return self._load(self._load_filter)
+        return self._load(self._load_filter, self._load_pages)
 
     def show(self, loaded) -> None:
         self._take(*loaded)
         self._show_all(self.select_after)
 
-    def _take(self, info, queue, tests, status) -> None:
-        self.info, self.queue, self.entries, self.status = info, queue, tests, status
+    def _take(self, info, queue, tests, status, pages) -> None:
+        self.info, self.status = info, status
+        self._first_pages(queue, tests, pages)
+
+    def _first_pages(self, queue, tests, pages: tuple[int, int]) -> None:
+        self.queue, self.entries = queue, tests
+        self.queue_more = len(queue) >= pages[0]
+        self.tests_more = len(tests) >= pages[1]
+        self.loading_more = False
+        self.generation += 1
 
     def _show_all(self, select: str | None = None) -> None:
         self._show_settings()
@@ -385,12 +452,13 @@ class WebhookScreen(Refuses, BaseScreen):
     def _poll(self) -> None:
         if self.is_current and not self._polling:
             self._polling = True
-            self._poll_worker(self._filter_text())
+            page = self.page_size()
+            self._poll_worker(self._filter_text(), (page, page))
 
     @work(thread=True, group="delivery-poll")
-    def _poll_worker(self, text: str) -> None:
+    def _poll_worker(self, text: str, pages: tuple[int, int]) -> None:
         try:
-            loaded = self._load(text)
+            loaded = self._load(text, pages)
         except DomainError:
             return  # quietly: the next poll tries again, and a key press reports it
         finally:
@@ -398,15 +466,42 @@ class WebhookScreen(Refuses, BaseScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._polled, text, loaded)
 
+    @staticmethod
+    def _in_front(held: list, found: list, key) -> list | None:
+        """``held`` with ``found`` (its newest page, read again) in front: the
+        arrivals before it, the rows of that page in their new versions, the
+        pages read further down kept. None when they do not join (more than a
+        page arrived, or rows went): the list starts again from ``found``."""
+        if not held:
+            return None if found else held
+        newest = key(held[0])
+        at = next((i for i, r in enumerate(found) if key(r) == newest), None)
+        if at is None:
+            return None
+        same = found[at:]
+        if [key(r) for r in held[: len(same)]] != [key(r) for r in same]:
+            return None
+        return found + held[len(same) :]
+
     def _polled(self, text: str, loaded) -> None:
         if not self.is_attached or text != self._filter_text():
             return
-        info, queue, tests, status = loaded
-        same = (info, queue, tests) == (self.info, self.queue, self.entries)
+        info, queue, tests, status, pages = loaded
+        fresh_queue = self._in_front(self.queue, queue, lambda q: q.id)
+        fresh_tests = self._in_front(self.entries, tests, lambda d: d.id)
         warned = self.status is not None and self.status.warning == status.warning
-        if same and warned:
+        if (
+            info == self.info
+            and warned
+            and fresh_queue == self.queue
+            and fresh_tests == self.entries
+        ):
             return  # nothing changed: nothing is redrawn
-        self._take(*loaded)
+        self.info, self.status = info, status
+        if fresh_queue is None or fresh_tests is None:
+            self._first_pages(queue, tests, pages)  # start again from the newest pages
+        else:
+            self.queue, self.entries = fresh_queue, fresh_tests
         self._show_all()
 
     def _show_settings(self) -> None:
@@ -500,23 +595,27 @@ class WebhookScreen(Refuses, BaseScreen):
 
     def _search(self, text: str) -> None:
         # A keystroke reads and redraws the rows only: the webhook's settings and
-        # the dispatcher's status are the poll's (each second) and a reload's.
+        # the dispatcher's status are the poll's and a reload's. One page of each half.
         text = text.strip()
-        pending = started_now(self.admin, "delivery log search", lambda: self._load_entries(text))
-        self._search_worker(text, pending)
+        page = self.page_size()
+        pages = (page, page)
+        pending = started_now(
+            self.admin, "delivery log search", lambda: self._read_entries(text, pages)
+        )
+        self._search_worker(text, pending, pages)
 
     @work(exclusive=True, group="delivery-search")
-    async def _search_worker(self, text: str, pending: Any) -> None:
+    async def _search_worker(self, text: str, pending: Any, pages: tuple[int, int]) -> None:
         try:
             found = await pending  # started by the keystroke (tui.reading.started_now)
         except DomainError as exc:
             self.admin.report(exc)
             return
-        self._found(text, found)
+        self._found(text, found, pages)
 
-    def _found(self, text: str, found) -> None:
+    def _found(self, text: str, found, pages: tuple[int, int]) -> None:
         if text == self._filter_text():  # else a newer keystroke's search is coming
-            self.queue, self.entries = found
+            self._first_pages(*found, pages)
             self._show_entries()
             title = "Delivery log, newest first (enter opens one, space marks)"
             if text:
@@ -529,9 +628,16 @@ class WebhookScreen(Refuses, BaseScreen):
         mark = "✓ " if key in self.marked else ""
         return Text(mark + second(when), no_wrap=True, overflow="ellipsis")
 
-    def _show_entries(self, select: str | None = None) -> None:
-        table = self.query_one(FilterTable)
-        table.empty_text = "No deliveries yet: t sends a test."
+    def _cuts(self) -> tuple[Any, Any]:
+        """How far down each half is known: the time of its last row read while it
+        has more (None: read to its end). The queue is read by id, which follows
+        the event's time, so its last row's creation is its edge."""
+        queue_cut = self.queue[-1].created_at if self.queue_more and self.queue else None
+        tests_cut = self.entries[-1].attempted_at if self.tests_more and self.entries else None
+        return queue_cut, tests_cut
+
+    def _entry_rows(self) -> list[Row]:
+        """Both halves read so far, newest first, down to where both are known."""
         rows: list[tuple[object, Row]] = []
         for q in self.queue:
             key = f"q{q.id}"
@@ -573,9 +679,84 @@ class WebhookScreen(Refuses, BaseScreen):
                 )
             )
         rows.sort(key=lambda pair: pair[0], reverse=True)  # newest first, both kinds
-        shown = {r.key for _, r in rows}
-        self.marked &= shown  # a mark goes with its row
-        table.set_rows([r for _, r in rows[:200]], select=select)
+        self.marked &= {r.key for _, r in rows}  # a mark goes with its row
+        cuts = [c for c in self._cuts() if c is not None]
+        if cuts:  # below the newer edge, a row of the other half may be unread yet
+            cut = max(cuts)
+            return [r for when, r in rows if when >= cut]
+        return [r for _, r in rows]
+
+    def _show_entries(self, select: str | None = None) -> None:
+        table = self.query_one(FilterTable)
+        table.empty_text = "No deliveries yet: t sends a test."
+        self._shown_rows = self._entry_rows()
+        table.set_rows(self._shown_rows, select=select)
+
+    # -- the next page, as the cursor nears the last row shown ----------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self._shown_rows) - PRELOAD:
+            self._load_more()
+
+    def _load_more(self) -> None:
+        if self.loading_more or not (self.queue_more or self.tests_more):
+            return
+        queue_cut, tests_cut = self._cuts()
+        cut = max(c for c in (queue_cut, tests_cut) if c is not None)
+        # The half whose edge is the newer one holds the others back: read it on.
+        read_queue = queue_cut is not None and queue_cut >= cut
+        read_tests = tests_cut is not None and tests_cut >= cut
+        page = self.page_size()
+        last = self.entries[-1] if read_tests else None
+        self.loading_more = True
+        self._more_worker(
+            self._filter_text(),
+            self.generation,
+            (page if read_queue else 0, page if read_tests else 0),
+            self.queue[-1].id if read_queue else None,
+            (last.attempted_at, last.id) if last is not None else None,
+        )
+
+    @work(thread=True, exclusive=True, group="delivery-more")
+    def _more_worker(
+        self,
+        text: str,
+        generation: int,
+        pages: tuple[int, int],
+        queue_before: int | None,
+        tests_before: tuple[Any, int] | None,
+    ) -> None:
+        try:
+            found = self._read_entries(text, pages, queue_before, tests_before)
+        except DomainError as exc:
+            self.loading_more = False
+            self.app.call_from_thread(self.admin.report, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._append, generation, pages, found)
+
+    def _append(self, generation: int, pages: tuple[int, int], found) -> None:
+        if generation != self.generation or not self.is_attached:
+            return  # a new first page came meanwhile (a key, a poll): this one is stale
+        self.loading_more = False
+        queue, tests = found
+        if pages[0]:
+            self.queue.extend(queue)
+            self.queue_more = len(queue) >= pages[0]
+        if pages[1]:
+            self.entries.extend(tests)
+            self.tests_more = len(tests) >= pages[1]
+        before = self._shown_rows
+        rows = self._entry_rows()
+        self._shown_rows = rows
+        table = self.query_one(FilterTable)
+        if [r.key for r in rows[: len(before)]] == [r.key for r in before]:
+            table.add_rows(rows[len(before) :])  # below the rows shown: nothing refilled
+        else:  # a row of the new page belongs higher up (retried later): all again
+            table.set_rows(rows)
+        if table.table.cursor_row >= len(rows) - PRELOAD:
+            self._load_more()  # still near the end (the other half held these back)
 
     def action_test(self) -> None:
         if self.info is None or self.refused("test"):

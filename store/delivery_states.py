@@ -207,7 +207,10 @@ def dispatch_status(store: Store, account_id: int) -> DispatchStatus:
     waiting = (
         select(func.count())
         .select_from(EventDelivery)
-        .where(EventDelivery.account_id == account_id, col(EventDelivery.state).in_(WAITING))
+        # By the due index's states (few rows wait), the account checked on those:
+        # ``+ 0`` keeps SQLite off the account's index, which read every delivery
+        # the account ever had (194 ms at 870,000, at every open and poll of a page).
+        .where((EventDelivery.account_id + 0) == account_id, col(EventDelivery.state).in_(WAITING))
         .scalar_subquery()
     )
     seen = select(func.max(Dispatcher.last_seen_at)).scalar_subquery()

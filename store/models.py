@@ -175,6 +175,10 @@ class Delivery(SQLModel, table=True):
             "success",
             "error",
         ),
+        # Schema 9: with the id, so that an event delivery's newest attempt is one
+        # step of the index on PostgreSQL too (its ``max(id)`` otherwise walks the
+        # primary key backwards, filtering: store/migrations/versions/0009).
+        Index("ix_delivery_event_delivery_id", "event_delivery_id", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     webhook_id: int | None = _fk("webhook.id", index=False)
@@ -192,7 +196,7 @@ class Delivery(SQLModel, table=True):
     resend_of_id: int | None = None
     # Schema 5: the event delivery this is an attempt of (None: a Test, or a resend
     # of one), and its number among that delivery's attempts (1 = the first).
-    event_delivery_id: int | None = Field(default=None, index=True)
+    event_delivery_id: int | None = None  # ix_delivery_event_delivery_id
     attempt: int | None = None
 
 

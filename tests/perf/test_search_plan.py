@@ -178,3 +178,64 @@ def test_a_short_filter_reads_only_the_newest_rows(store, owner, monkeypatch):
         )
     bulk_insert(store, owner.account_id, 1000)
     assert [r.actor for r in audit.entries(store, owner.account_id, text="xyz")] == ["xyz"]
+
+
+def test_the_queue_filter_finds_older_event_deliveries_through_the_index(
+    store, owner, small_recent
+):
+    """The delivery log's event deliveries (schema 9): the older rows through the
+    FTS5 table, read by primary key; not the account's index (which lists every
+    delivery the account ever had)."""
+    from store import delivery_states
+
+    from ..helpers import two_webhooks
+    from ..store.test_logsearch import _events
+
+    first, second = two_webhooks(store, owner)
+    _events(store, owner, second, 300)
+    ids = _events(store, owner, first, 300, texts=["quiet"])
+    with store.write(owner.account_id) as s:
+        s.execute(text(f"UPDATE event_delivery SET last_error = 'zorblax' WHERE id = {ids[-1]}"))
+    _analyze(store)
+    with statements(store) as seen:
+        found = delivery_states.queue_for_webhook(store, owner.account_id, first, 50, "zorblax")
+    assert [d.id for d in found] == [ids[-1]]
+    plan = _by_index(store, seen, "event_delivery_search")
+    if store.is_sqlite:
+        assert "VIRTUAL TABLE INDEX" in plan and "USING INTEGER PRIMARY KEY" in plan, plan
+        assert "SCAN event_delivery\n" not in plan + "\n"
+        assert "ix_event_delivery_account_id" not in plan
+    else:
+        assert "ix_event_delivery_trgm_last_error" in _pg_text_plan(
+            store, "event_delivery", "last_error"
+        )
+
+
+def test_the_queue_reads_each_rows_newest_attempt_by_its_index(store, owner):
+    """Not a grouping of every attempt of the webhook (it grew with the log), and
+    the waiting count by the due index, not the account's every delivery."""
+    from store import delivery_states
+
+    from ..helpers import two_webhooks
+    from ..queue_world import queued
+
+    hook, _ = two_webhooks(store, owner)
+    for _ in range(3):
+        queued(store, owner.account_id, hook, "retrying", attempts=2, last_status=503)
+    _analyze(store)
+    with statements(store) as seen:
+        rows = delivery_states.queue_for_webhook(store, owner.account_id, hook)
+        status = delivery_states.dispatch_status(store, owner.account_id)
+    assert len(rows) == 3 and all(r.last_attempt_id for r in rows)
+    assert status.waiting == 3
+    listing, counting = [(q, p) for q, p in seen if q.lstrip().upper().startswith("SELECT")]
+    assert "GROUP BY" not in listing[0].upper()
+    plan = explain(store, *listing)
+    count_plan = explain(store, *counting)
+    if store.is_sqlite:
+        assert "ix_delivery_event_delivery_id" in plan, plan
+        assert "SCAN delivery\n" not in plan + "\n"
+        assert "ix_event_delivery_due" in count_plan, count_plan
+    else:
+        assert "ix_delivery_event_delivery_id" in plan, plan
+        assert "ix_event_delivery_due" in count_plan, count_plan

@@ -383,8 +383,12 @@ def page(
         rows = list(s.execute(recent.order_by(*order).limit(limit)))
         if len(rows) >= limit or short:
             return rows
+        # On PostgreSQL the edge is a bound the planner cannot see (it guesses a
+        # third of the rows): as an index condition on the primary key it would
+        # win over the trigram indexes' bitmap and test every older row; ``+ 0``.
+        edge_bound = (listing.id + 0) if s.get_bind().dialect.name != "sqlite" else listing.id
         older = query.where(
-            *_older(listing, before), listing.id < edge_id, match, *listing.scope_unindexed
+            *_older(listing, before), edge_bound < edge_id, match, *listing.scope_unindexed
         )
     else:
         edge = boundary(s, listing, edge_from)
@@ -402,6 +406,12 @@ def page(
         if extra_candidates is not None:
             ids = select(ids.subquery().c.rowid).union(extra_candidates)
         older = older.where(listing.id.in_(ids))
+    elif listing.time is listing.id:
+        # Ordered by the id alone, PostgreSQL would walk the primary key backwards
+        # for the LIMIT, testing every older row (87 ms at 87,000 event deliveries
+        # for a filter that matches nothing): ``+ 0`` leaves it the trigram
+        # indexes' bitmap, whose few rows it sorts.
+        order = [(listing.id + 0).desc()]
     return rows + list(s.execute(older.order_by(*order).limit(limit - len(rows))))
 
 

@@ -78,7 +78,7 @@ LOGS = {
     ),
     "deliveries": (
         [*TO_TABS, (b"4", "50 webhooks"), (ENTER, None)],
-        "200 OK",  # a row: the title is there before the rows
+        "delivered",  # a row's state (the queue's): the title is there before the rows
         "{shown}",  # in the title "Delivery log matching 'sig', ..."
         {"s": "many", "q": "none", "sig": "match", "qzx": "none"},
     ),

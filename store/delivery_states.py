@@ -131,8 +131,8 @@ def queue_for_webhook(
     last error, ignoring case, as a substring, through the search index
     (store/logsearch.py: a filter of one or two characters looks at the newest
     ``logsearch.RECENT`` only). Keyset pagination: pass the last row's id as
-    ``before_id`` for the next page. One statement (two when a filter's edge
-    of the newest rows moved: ``logsearch.boundary``)."""
+    ``before_id`` for the next page. One statement; two when a filter of three
+    characters or more did not fill its page from the newest ``RECENT`` rows."""
     if "\x00" in text_filter or validate.not_unicode(text_filter):
         return []
     # Its newest attempt, per row listed (the index on ``delivery.event_delivery_id``):

@@ -143,24 +143,19 @@ PG_EXTENSION_REFUSED = (
 )
 
 
-def install(
-    conn: Connection,
-    *,
-    progress: Callable[[str], None] | None = None,
-    logs: Sequence[LogIndex] = LOGS,
-) -> bool:
-    """Create the search indexes of ``logs`` (every log) on ``conn`` (inside its
+def install(conn: Connection, *, progress: Callable[[str], None] | None = None) -> bool:
+    """Create the search indexes of every log on ``conn`` (inside its
     transaction), indexing the rows already there; ``progress`` hears how far
     a large log got. Returns False when PostgreSQL could not have them (the
     reason went to ``progress``, or stderr)."""
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     if conn.dialect.name == "sqlite":
-        for log in logs:
+        for log in LOGS:
             for stmt in sqlite_ddl(log):
                 conn.exec_driver_sql(stmt)
             _fill_sqlite(conn, log, say)
         return True
-    return _install_pg(conn, say, logs)
+    return _install_pg(conn, say)
 
 
 def _fill_sqlite(conn: Connection, log: LogIndex, say: Callable[[str], None]) -> None:
@@ -173,7 +168,7 @@ def _fill_sqlite(conn: Connection, log: LogIndex, say: Callable[[str], None]) ->
             say(f"Indexing {log.table} for search: {done:,} of {top:,} rows")
 
 
-def _install_pg(conn: Connection, say: Callable[[str], None], logs: Sequence[LogIndex]) -> bool:
+def _install_pg(conn: Connection, say: Callable[[str], None]) -> bool:
     have = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").scalar()
     if not have:
         try:
@@ -183,7 +178,7 @@ def _install_pg(conn: Connection, say: Callable[[str], None], logs: Sequence[Log
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
             say(PG_EXTENSION_REFUSED.format(reason=reason))
             return False
-    for log in logs:
+    for log in LOGS:
         rows = conn.exec_driver_sql(f"SELECT count(*) FROM {log.table}").scalar() or 0
         for name, expr in log.pg_indexes():
             if rows >= 200_000:

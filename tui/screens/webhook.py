@@ -11,8 +11,8 @@ read a page at a time from each half (the queue by id, the Tests by time, each
 by keyset and through the search index): ``page_size`` rows of each, the next
 page as the cursor comes within ``PRELOAD`` rows of the last row shown. The
 two halves are merged by time, and only down to where both are known: below
-the older of the two last rows read, a row of the other half could still be
-missing, so the rows there wait for that half's next page. The poll reads the
+the newer of the two halves' last rows read, a row of the other half could
+still be missing, so the rows there wait for that half's next page. The poll reads the
 newest page of each again: arrivals go in front, the rows of that page are
 updated in place (a retry counts up), the pages read further down are kept.
 `space` marks rows,

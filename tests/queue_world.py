@@ -9,6 +9,8 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+
 from store import clock
 from store.models import Delivery, Dispatcher, Event, EventDelivery, Webhook
 
@@ -80,6 +82,39 @@ def queued(
         s.flush()
         s.expunge(d)
         return d
+
+
+def bulk_queued(store, account_id: int, webhook_id: int, rows: list[dict]) -> None:
+    """Setup only: event deliveries of ``webhook_id`` in one transaction, one event
+    each, in the order given (ids follow). A row holds ``event_delivery``'s columns
+    (``created_at`` at least); the callback id and event type have defaults."""
+    with store.write(account_id) as s:
+        event_ids = s.execute(
+            insert(Event).returning(Event.id, sort_by_parameter_order=True),
+            [
+                dict(
+                    account_id=account_id,
+                    type=row.get("event_type", "contract:sign"),
+                    payload="{}",
+                    created_at=row["created_at"],
+                )
+                for row in rows
+            ],
+        ).scalars()
+        s.execute(
+            insert(EventDelivery),
+            [
+                {
+                    "callback_id": secrets.token_hex(20),
+                    "event_type": "contract:sign",
+                    **row,
+                    "event_id": event_id,
+                    "webhook_id": webhook_id,
+                    "account_id": account_id,
+                }
+                for event_id, row in zip(list(event_ids), rows, strict=True)
+            ],
+        )
 
 
 def state_of(store, delivery_id: int) -> EventDelivery:

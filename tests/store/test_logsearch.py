@@ -16,11 +16,12 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, or_, select
 
 from store import apiaccess, audit, clock, delivery_log, delivery_states, logsearch, webhooks
-from store.models import AuditEntry, Delivery, Event, EventDelivery
+from store.models import AuditEntry, Delivery, EventDelivery
 from store.textmatch import contains, like_pattern
 
 from ..contracts_world import build
 from ..helpers import two_webhooks
+from ..queue_world import bulk_queued
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -460,33 +461,23 @@ def test_the_edge_of_the_newest_rows_is_kept_until_a_row_comes(store, owner, sma
 def _events(store, owner, hook: int, n: int, texts=TEXTS) -> list[int]:
     """``n`` event deliveries of ``hook`` in every state, the texts in their event
     type and last error; their ids, newest first."""
-    aid = owner.account_id
     states = ("pending", "sending", "delivered", "retrying", "exhausted", "cancelled")
-    with store.write(aid) as s:
-        event_ids = s.execute(
-            insert(Event).returning(Event.id),
-            [
-                dict(account_id=aid, type="contract:sign", payload="{}", created_at=T0)
-                for _ in range(n)
-            ],
-        ).scalars()
-        s.execute(
-            insert(EventDelivery),
-            [
-                dict(
-                    event_id=event_id,
-                    webhook_id=hook,
-                    account_id=aid,
-                    callback_id=f"{hook:04d}{i:036d}",
-                    event_type=texts[i % len(texts)][:60] if i % 2 else "contract:sign",
-                    state=states[i % len(states)],
-                    attempts=i % 4,
-                    created_at=T0 + timedelta(seconds=i),
-                    last_error=None if i % 3 == 0 else texts[(i * 7) % len(texts)],
-                )
-                for i, event_id in enumerate(event_ids)
-            ],
-        )
+    bulk_queued(
+        store,
+        owner.account_id,
+        hook,
+        [
+            dict(
+                callback_id=f"{hook:04d}{i:036d}",
+                event_type=texts[i % len(texts)][:60] if i % 2 else "contract:sign",
+                state=states[i % len(states)],
+                attempts=i % 4,
+                created_at=T0 + timedelta(seconds=i),
+                last_error=None if i % 3 == 0 else texts[(i * 7) % len(texts)],
+            )
+            for i in range(n)
+        ],
+    )
     with store.read() as s:
         q = select(EventDelivery.id).where(EventDelivery.webhook_id == hook)
         return [r[0] for r in s.execute(q.order_by(col(EventDelivery.id).desc()))]

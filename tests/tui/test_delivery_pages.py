@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import col
 
-from store.models import Delivery, Event, EventDelivery
+from store.models import Delivery, EventDelivery
 from tui.app import IntegrationsAdmin
 from tui.screens.webhook import PAGE, DeliveryScreen, WebhookScreen
 from tui.widgets.filter_table import FilterTable
 
 from ..helpers import two_webhooks
+from ..queue_world import bulk_queued
 from ..ui import settle, wait_until
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -25,32 +26,23 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 def _queue(store, owner, hook: int, rows: list[tuple[datetime, datetime | None, str]]) -> None:
     """Event deliveries (created, last attempt, state), inserted in this order (ids follow)."""
-    aid = owner.account_id
-    with store.write(aid) as s:
-        for created, last, state in rows:
-            event_id = s.execute(
-                insert(Event).returning(Event.id),
-                [dict(account_id=aid, type="contract:sign", payload="{}", created_at=created)],
-            ).scalar_one()
-            s.execute(
-                insert(EventDelivery),
-                [
-                    dict(
-                        event_id=event_id,
-                        webhook_id=hook,
-                        account_id=aid,
-                        callback_id=secrets.token_hex(20),
-                        event_type="contract:sign",
-                        state=state,
-                        attempts=1 if last else 0,
-                        created_at=created,
-                        last_attempt_at=last,
-                        last_status=200 if state == "delivered" else 503 if last else None,
-                        next_attempt_at=created if state in ("pending", "retrying") else None,
-                        delivered_at=last if state == "delivered" else None,
-                    )
-                ],
+    bulk_queued(
+        store,
+        owner.account_id,
+        hook,
+        [
+            dict(
+                state=state,
+                attempts=1 if last else 0,
+                created_at=created,
+                last_attempt_at=last,
+                last_status=200 if state == "delivered" else 503 if last else None,
+                next_attempt_at=created if state in ("pending", "retrying") else None,
+                delivered_at=last if state == "delivered" else None,
             )
+            for created, last, state in rows
+        ],
+    )
 
 
 def _tests(store, owner, hook: int, times: list[datetime]) -> None:
@@ -113,7 +105,7 @@ async def test_both_halves_are_read_by_pages_and_merged_by_time(store, owner):
         first = _shown(app)
         times = [_when(i) for i in first]
         assert times == sorted(times, reverse=True)
-        # Down to the older of the two halves' last rows read, every row of both.
+        # Down to the newer of the two halves' last rows read, every row of both.
         edge = max(screen.queue[-1].created_at, screen.entries[-1].attempted_at)
         edge = edge if edge.tzinfo else edge.replace(tzinfo=UTC)
         assert all(t >= edge for t in times)
